@@ -1,0 +1,27 @@
+/**
+ * Limits and defaults of the peer layer, one place, each with its reason.
+ */
+
+/** The DHT protocol of an edgeswarm swarm: a swarm of its own, apart from the public IPFS DHT. */
+export const DHT_PROTOCOL = '/edgeswarm/kad/1.0.0'
+
+/** Default TCP listen addresses of a real device: all interfaces, a fixed port. */
+export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/4010']
+
+/** Default RPC API address: loopback only, ephemeral port (written to `<repo>/api`). */
+export const DEFAULT_API = '127.0.0.1:0'
+
+/**
+ * Inbound connections accepted per second from one host. libp2p's default of 5
+ * starves swarms where many devices share an IP (one machine, one NAT).
+ */
+export const DEFAULT_INBOUND_CONNECTION_THRESHOLD = 100
+
+/** Upper bound on open connections: the DHT tends towards all-to-all. */
+export const DEFAULT_MAX_CONNECTIONS = 300
+
+/** How many peers a node tries to stay connected to (random walks refill below this). */
+export const DEFAULT_TARGET_PEERS = 12
+
+/** Storage offered to other peers by default: 10 GiB. */
+export const DEFAULT_STORAGE_MAX = 10 * 1024 * 1024 * 1024

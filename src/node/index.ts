@@ -1,0 +1,13 @@
+/**
+ * @packageDocumentation
+ *
+ * The peer layer of edgeswarm: the libp2p assembly (`createPeer`), the repo
+ * on disk (`Repo`, `initRepo`), config, swarm keys and discovery. Everything
+ * above (data, jobs, API) builds on an `EdgePeer`.
+ */
+export * from './constants.ts'
+export * from './config.ts'
+export * from './repo.ts'
+export * from './swarm-key.ts'
+export * from './peer.ts'
+export * from './discovery.ts'

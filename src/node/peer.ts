@@ -1,0 +1,106 @@
+/**
+ * Assembles the libp2p peer every edgeswarm device runs: TCP + Noise + yamux,
+ * identify, ping, a server-mode Kademlia DHT on edgeswarm's own protocol,
+ * gossipsub with strict signing, bootstrap, optional mDNS, and the
+ * private-swarm gate.
+ *
+ * Owns the libp2p configuration and the traps it must avoid (see
+ * docs/ARCHITECTURE.md): DHT server mode, loopback/LAN addresses kept,
+ * gossipsub's per-IP penalty off, per-host dial rate raised. Never knows about
+ * data, jobs or the API; higher layers add their protocols through `services`.
+ */
+import { createLibp2p, type Libp2p, type ServiceFactoryMap } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@libp2p/yamux'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import { bootstrap } from '@libp2p/bootstrap'
+import { mdns } from '@libp2p/mdns'
+import type { Identify } from '@libp2p/identify'
+import type { Ping } from '@libp2p/ping'
+import type { PeerDiscovery, PrivateKey, ServiceMap } from '@libp2p/interface'
+import type { Datastore } from 'interface-datastore'
+import {
+  DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DHT_PROTOCOL
+} from './constants.ts'
+import { swarmPrologue } from './swarm-key.ts'
+
+/** The services every edgeswarm peer runs. */
+export type BaseServices = {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+  pubsub: GossipSub
+}
+
+export interface PeerInit<S extends ServiceMap = ServiceMap> {
+  /** Ed25519 identity; a new one when omitted. */
+  privateKey?: PrivateKey
+  /** Datastore for peer store and DHT records; in memory when omitted. */
+  datastore?: Datastore
+  /** Multiaddrs to listen on. */
+  listen: string[]
+  /** Multiaddrs (with /p2p/) to dial at start. */
+  bootstrap?: string[]
+  /** mDNS discovery on the LAN. @default false */
+  mdns?: boolean
+  /** Pre-shared swarm key: peers without it cannot connect. */
+  swarmKey?: Uint8Array
+  /** @default DEFAULT_MAX_CONNECTIONS */
+  maxConnections?: number
+  /** Inbound connections accepted per second per host. @default DEFAULT_INBOUND_CONNECTION_THRESHOLD */
+  inboundConnectionThreshold?: number
+  /** Extra services (edgeswarm's own protocols) merged into libp2p's `services`. */
+  services?: ServiceFactoryMap<S>
+}
+
+export type EdgePeer<S extends ServiceMap = ServiceMap> = Libp2p<BaseServices & S>
+
+/** Creates and starts an edgeswarm libp2p peer. */
+export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerInit<S>): Promise<EdgePeer<S>> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- libp2p's discovery factories take its internal Components
+  const peerDiscovery: Array<(components: any) => PeerDiscovery> = []
+  if ((init.bootstrap?.length ?? 0) > 0) {
+    peerDiscovery.push(bootstrap({ list: init.bootstrap ?? [], timeout: 1000 }))
+  }
+  if (init.mdns === true) {
+    peerDiscovery.push(mdns({ serviceTag: 'edgeswarm.local', interval: 10_000 }))
+  }
+  const prologueBytes = init.swarmKey != null ? await swarmPrologue(init.swarmKey) : undefined
+  const services = {
+    identify: identify(),
+    ping: ping(),
+    dht: kadDHT({
+      protocol: DHT_PROTOCOL,
+      // every edgeswarm peer serves the DHT: devices on one LAN or one
+      // machine never see a "public" address, so auto mode would stay client
+      clientMode: false,
+      // keep loopback and LAN addresses: a swarm on one LAN must work
+      peerInfoMapper: passthroughMapper
+    }),
+    pubsub: gossipsub({
+      allowPublishToZeroTopicPeers: true,
+      // many devices behind one IP (a NAT, one machine) must not be scored down
+      scoreParams: { IPColocationFactorWeight: 0 }
+    }),
+    ...(init.services ?? {})
+  }
+  const node = await createLibp2p<BaseServices & S>({
+    privateKey: init.privateKey,
+    datastore: init.datastore,
+    addresses: { listen: init.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise(prologueBytes != null ? { prologueBytes } : {})],
+    streamMuxers: [yamux()],
+    peerDiscovery,
+    connectionManager: {
+      maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      inboundConnectionThreshold: init.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD
+    },
+    services: services as ServiceFactoryMap<BaseServices & S>
+  })
+  return node
+}

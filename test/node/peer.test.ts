@@ -1,0 +1,38 @@
+import { describe, it, expect } from 'vitest'
+import { generateSwarmKey } from '../../src/index.ts'
+import { useCleanup, addrOf, waitFor } from '../helpers.ts'
+
+describe('edge peers over TCP on 127.0.0.1', () => {
+  const t = useCleanup()
+
+  it('a peer that bootstrapped only to A finds B through the DHT', async () => {
+    const a = await t.node()
+    const b = await t.node({ bootstrap: [addrOf(a)] })
+    await waitFor(() => a.peers().length >= 1)
+    const c = await t.node({ bootstrap: [addrOf(a)] })
+    await waitFor(() => c.peers().some(p => p.id === a.peerId.toString()))
+
+    // a DHT lookup from C resolves B's addresses although C was never told of B
+    const found = await c.libp2p.peerRouting.findPeer(b.peerId, { signal: AbortSignal.timeout(10_000) })
+    expect(found.id.toString()).toBe(b.peerId.toString())
+    expect(found.multiaddrs.map(String)).toContain(addrOf(b).replace(/\/p2p\/.*/, ''))
+    // and discovery connects them without anyone dialling B by hand
+    expect(await waitFor(() => c.peers().some(p => p.id === b.peerId.toString()), 15_000)).toBe(true)
+  })
+
+  it('with a swarm key, only peers holding the same key can connect', async () => {
+    const key = generateSwarmKey()
+    const a = await t.node({ swarmKey: key })
+    const b = await t.node({ swarmKey: key })
+    await b.libp2p.dial(a.multiaddrs[0], { signal: AbortSignal.timeout(5000) })
+    expect(b.peers().map(p => p.id)).toContain(a.peerId.toString())
+
+    const outsider = await t.node()
+    await expect(outsider.libp2p.dial(a.multiaddrs[0], { signal: AbortSignal.timeout(5000) })).rejects.toThrow()
+    const otherKey = await t.node({ swarmKey: generateSwarmKey() })
+    await expect(otherKey.libp2p.dial(a.multiaddrs[0], { signal: AbortSignal.timeout(5000) })).rejects.toThrow()
+    // the reverse direction is gated too: A cannot reach into a peer without the key
+    await expect(a.libp2p.dial(outsider.multiaddrs[0], { signal: AbortSignal.timeout(5000) })).rejects.toThrow()
+    expect(a.peers().map(p => p.id)).toEqual([b.peerId.toString()])
+  })
+})
