@@ -1,0 +1,52 @@
+/**
+ * The daemon: an EdgeNode plus its RPC API, run until a signal.
+ *
+ * Owns the daemon lifecycle: open the locked repo, start the peer, serve the
+ * API on loopback, write `<repo>/api`, and on shutdown undo all of it in
+ * reverse order (API closed, node stopped, `api` removed, datastore closed).
+ */
+import { createEdgeNode, type EdgeNode, type EdgeNodeOptions } from '../edge-node.ts'
+import { apiMultiaddr } from './client.ts'
+import { createApiServer } from './routes.ts'
+import type { ApiServer } from './server.ts'
+
+export interface DaemonOptions extends EdgeNodeOptions {
+  repo: string
+  /** HOST:PORT of the API; overrides config.json. */
+  api?: string
+}
+
+export interface RunningDaemon {
+  node: EdgeNode
+  api: ApiServer
+  /** `127.0.0.1:PORT` the API is bound to. */
+  apiAddress: string
+  stop: () => Promise<void>
+}
+
+export async function startDaemon (options: DaemonOptions): Promise<RunningDaemon> {
+  const node = await createEdgeNode(options)
+  const api = createApiServer(node)
+  let apiAddress: string
+  try {
+    apiAddress = await api.listen(options.api ?? node.repo?.config.addresses.api ?? '127.0.0.1:0')
+    await node.repo?.writeApiAddress(apiMultiaddr(apiAddress))
+  } catch (err) {
+    await api.close()
+    await node.stop()
+    throw err
+  }
+  let stopping: Promise<void> | undefined
+  return {
+    node,
+    api,
+    apiAddress,
+    stop: async () => {
+      stopping ??= (async () => {
+        await api.close()
+        await node.stop()
+      })()
+      return stopping
+    }
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * The `edgeswarm` command line: every command, its flags and its help.
+ *
+ * `init`, `key gen` and `daemon` work on the repo directly; every other
+ * command is a thin client of the daemon's RPC API. Owns output formats
+ * (human text and `--json`); never touches the repo of a running daemon.
+ */
+import { readFile, writeFile } from 'node:fs/promises'
+import { Command, Option } from 'commander'
+import { initRepo, resolveRepoPath, generateSwarmKey, parseSwarmKey, InvalidSwarmKeyError } from '../node/index.ts'
+import { ApiClient } from '../api/client.ts'
+import { startDaemon } from '../api/daemon.ts'
+import type { IdResponse } from '../api/routes.ts'
+import type { NodeStatus, PeerSummary } from '../edge-node.ts'
+import { collect, parseBootstrap, parseHostPort, parseMultiaddr } from './args.ts'
+import { UsageError, printJson } from './output.ts'
+
+interface RepoOpts { repo?: string }
+interface JsonOpts extends RepoOpts { json?: boolean }
+
+function repoOption (): Option {
+  return new Option('--repo <dir>', 'repo directory (default: $EDGESWARM_REPO or ~/.edgeswarm)')
+}
+
+async function client (opts: RepoOpts): Promise<ApiClient> {
+  return await ApiClient.forRepo(resolveRepoPath(opts.repo))
+}
+
+async function readSwarmKeyFile (file: string): Promise<string> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (err) {
+    throw new UsageError(`cannot read swarm key ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+  try {
+    parseSwarmKey(text)
+  } catch (err) {
+    if (err instanceof InvalidSwarmKeyError) throw new UsageError(`bad swarm key ${file}: ${err.message}`)
+    throw err
+  }
+  return text
+}
+
+export function buildProgram (): Command {
+  const program = new Command('edgeswarm')
+    .description('a decentralized edge-computing peer: data in a Kademlia DHT, jobs without a coordinator')
+    .version('0.1.0')
+    .configureOutput({
+      // one line per mistake: "edgeswarm: error: unknown option '--x' (see --help)"
+      outputError: (str, write) => { write(`edgeswarm: ${str.split('\n').filter(l => l.trim() !== '')[0]} (see --help)\n`) }
+    })
+    .exitOverride()
+
+  program.command('init')
+    .description('create a repo: identity key, config.json, datastore')
+    .addOption(repoOption())
+    .option('--swarm-key <file>', 'make this a private swarm peer with the key in FILE')
+    .option('--listen <multiaddr>', 'listen address to store in config (repeatable)', collect)
+    .option('--bootstrap <multiaddr>', 'bootstrap peer to store in config (repeatable)', collect)
+    .option('--json', 'print {"id","repo"} as JSON')
+    .action(async (opts: JsonOpts & { swarmKey?: string, listen?: string[], bootstrap?: string[] }) => {
+      const repo = resolveRepoPath(opts.repo)
+      const swarmKey = opts.swarmKey != null ? await readSwarmKeyFile(opts.swarmKey) : undefined
+      const config = await initRepo(repo, {
+        swarmKey,
+        listen: opts.listen?.map(a => parseMultiaddr(a)),
+        bootstrap: opts.bootstrap?.map(parseBootstrap)
+      })
+      if (opts.json === true) {
+        printJson({ id: config.identity.peerId, repo })
+      } else {
+        process.stdout.write(`initialized edgeswarm repo at ${repo}\npeer identity: ${config.identity.peerId}\n${swarmKey != null ? 'private swarm: yes (swarm.key copied)\n' : ''}`)
+      }
+    })
+
+  program.command('daemon')
+    .description('run this device\'s peer and its RPC API until SIGINT/SIGTERM')
+    .addOption(repoOption())
+    .option('--listen <multiaddr>', 'listen address (repeatable; overrides config)', (v: string, p: string[]) => collect(parseMultiaddr(v), p))
+    .option('--bootstrap <multiaddr>', 'peer to bootstrap from (repeatable; overrides config)', (v: string, p: string[]) => collect(parseBootstrap(v), p))
+    .option('--api <host:port>', 'RPC API address, loopback only (overrides config)', parseHostPort)
+    .option('--no-mdns', 'turn off mDNS discovery on the LAN')
+    .action(async (opts: RepoOpts & { listen?: string[], bootstrap?: string[], api?: string, mdns: boolean }) => {
+      const repo = resolveRepoPath(opts.repo)
+      const daemon = await startDaemon({
+        repo,
+        listen: opts.listen,
+        bootstrap: opts.bootstrap,
+        api: opts.api,
+        // --no-mdns forces it off; otherwise config.json decides
+        mdns: opts.mdns ? undefined : false
+      })
+      const id = daemon.node.peerId.toString()
+      process.stdout.write(`edgeswarm daemon ${id}\n`)
+      for (const ma of daemon.node.multiaddrs) process.stdout.write(`listening on ${ma.toString()}\n`)
+      process.stdout.write(`RPC API on http://${daemon.apiAddress}\ndaemon is ready\n`)
+      await new Promise<void>(resolve => {
+        let signalled = false
+        const onSignal = (sig: NodeJS.Signals): void => {
+          if (signalled) {
+            process.stderr.write(`edgeswarm: second ${sig}, exiting now\n`)
+            process.exit(130)
+          }
+          signalled = true
+          process.stderr.write(`received ${sig}, shutting down\n`)
+          daemon.stop().then(resolve, (err: unknown) => {
+            process.stderr.write(`edgeswarm: error during shutdown: ${(err as Error).message}\n`)
+            process.exitCode = 1
+            resolve()
+          })
+        }
+        process.on('SIGINT', onSignal)
+        process.on('SIGTERM', onSignal)
+      })
+      process.stderr.write('daemon stopped\n')
+    })
+
+  program.command('id')
+    .description('this peer\'s identity and addresses')
+    .addOption(repoOption())
+    .option('--json', 'print {"id","addresses"}')
+    .action(async (opts: JsonOpts) => {
+      const res = await (await client(opts)).call<IdResponse>('id')
+      if (opts.json === true) printJson(res)
+      else process.stdout.write(`${res.id}\n${res.addresses.map(a => `  ${a}\n`).join('')}`)
+    })
+
+  program.command('peers')
+    .description('connected peers')
+    .addOption(repoOption())
+    .option('--json', 'print an array of {"id","addresses"}')
+    .action(async (opts: JsonOpts) => {
+      const res = await (await client(opts)).call<PeerSummary[]>('peers')
+      if (opts.json === true) printJson(res)
+      else process.stdout.write(res.map(p => `${p.id}  ${p.addresses.join(' ')}\n`).join('') || '(no peers connected)\n')
+    })
+
+  program.command('status')
+    .description('peers, shards held, tasks running, jobs known')
+    .addOption(repoOption())
+    .option('--json', 'print the status object')
+    .action(async (opts: JsonOpts) => {
+      const s = await (await client(opts)).call<NodeStatus & Record<string, unknown>>('status')
+      if (opts.json === true) { printJson(s); return }
+      process.stdout.write(formatStatus(s))
+    })
+
+  const key = program.command('key').description('swarm keys for private swarms')
+  key.command('gen')
+    .description('write a new swarm key (swarm.key format) to FILE or stdout')
+    .option('-o, --output <file>', 'write to FILE (created with mode 0600; refuses to overwrite)')
+    .action(async (opts: { output?: string }) => {
+      const text = generateSwarmKey()
+      if (opts.output == null) { process.stdout.write(text); return }
+      try {
+        await writeFile(opts.output, text, { mode: 0o600, flag: 'wx' })
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code
+        throw new UsageError(code === 'EEXIST' ? `${opts.output} already exists; not overwriting a swarm key` : `cannot write ${opts.output}: ${code ?? (err as Error).message}`)
+      }
+      process.stderr.write(`wrote swarm key to ${opts.output}\n`)
+    })
+
+  return program
+}
+
+function formatStatus (s: NodeStatus & Record<string, unknown>): string {
+  const lines = [
+    `peer:      ${s.id}`,
+    `repo:      ${s.repo ?? '(in memory)'}`,
+    `private:   ${s.privateSwarm ? 'yes (swarm key)' : 'no'}`,
+    `peers:     ${s.peers}`,
+    `uptime:    ${Math.round(s.uptimeMs / 1000)} s`
+  ]
+  return lines.join('\n') + '\n'
+}

@@ -1,0 +1,131 @@
+/**
+ * The CLI end to end, in child processes, as an operator would run it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { access, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, it, expect, afterEach } from 'vitest'
+import { useCleanup, waitFor } from '../helpers.ts'
+
+const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname
+const children: ChildProcess[] = []
+
+afterEach(async () => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode == null && child.signalCode == null) {
+      child.kill('SIGKILL')
+      await new Promise(resolve => child.once('exit', resolve))
+    }
+  }
+})
+
+interface Result { code: number | null, stdout: string, stderr: string }
+
+function run (args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    children.push(child)
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', d => { stdout += String(d) })
+    child.stderr.on('data', d => { stderr += String(d) })
+    child.once('error', reject)
+    child.once('exit', code => { resolve({ code, stdout, stderr }) })
+  })
+}
+
+interface Daemon { child: ChildProcess, output: () => string, exited: Promise<number | null> }
+
+async function startDaemon (repo: string, extra: string[] = []): Promise<Daemon> {
+  const child = spawn(process.execPath, [MAIN, 'daemon', '--repo', repo, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
+  children.push(child)
+  let out = ''
+  child.stdout?.on('data', d => { out += String(d) })
+  child.stderr?.on('data', d => { out += String(d) })
+  const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))
+  const ready = await waitFor(() => out.includes('daemon is ready') || child.exitCode != null, 20_000)
+  if (!ready || !out.includes('daemon is ready')) throw new Error(`daemon did not start: ${out}`)
+  return { child, output: () => out, exited }
+}
+
+function oneLineError (r: Result): void {
+  expect(r.code).not.toBe(0)
+  const lines = r.stderr.trim().split('\n')
+  expect(lines).toHaveLength(1)
+  expect(lines[0]).toMatch(/^edgeswarm: /)
+  expect(r.stderr).not.toMatch(/\n\s+at /) // no stack trace
+}
+
+describe('edgeswarm CLI', () => {
+  const t = useCleanup()
+
+  it('init, daemon, id/peers --json between two daemons, a locked repo, clean SIGTERM', async () => {
+    const dir = await t.tempDir()
+    const repoA = join(dir, 'a')
+    const repoB = join(dir, 'b')
+    expect((await run(['init', '--repo', repoA])).code).toBe(0)
+    oneLineError(await run(['init', '--repo', repoA]))
+    // the repo may also come from $EDGESWARM_REPO
+    expect((await run(['init'], { EDGESWARM_REPO: repoB })).code).toBe(0)
+
+    const a = await startDaemon(repoA)
+    const idA = JSON.parse((await run(['id', '--repo', repoA, '--json'])).stdout) as { id: string, addresses: string[] }
+    expect(idA.id).toMatch(/^12D3KooW/)
+    expect(idA.addresses[0]).toMatch(new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${idA.id}$`))
+
+    const b = await startDaemon(repoB, ['--bootstrap', idA.addresses[0]])
+    const idB = JSON.parse((await run(['id', '--json'], { EDGESWARM_REPO: repoB })).stdout) as { id: string }
+    let peersA: Array<{ id: string, addresses: string[] }> = []
+    expect(await waitFor(async () => {
+      peersA = JSON.parse((await run(['peers', '--repo', repoA, '--json'])).stdout)
+      return peersA.some(p => p.id === idB.id)
+    }, 15_000, 300)).toBe(true)
+    expect(peersA.find(p => p.id === idB.id)?.addresses.length).toBeGreaterThan(0)
+
+    // a second daemon on the same repo is refused with one line
+    const second = await run(['daemon', '--repo', repoA, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns'])
+    oneLineError(second)
+    expect(second.stderr).toMatch(/in use/)
+
+    // SIGTERM: clean exit, no api file left
+    a.child.kill('SIGTERM')
+    expect(await a.exited).toBe(0)
+    await expect(access(join(repoA, 'api'))).rejects.toThrow()
+    oneLineError(await run(['id', '--repo', repoA]))
+    b.child.kill('SIGINT')
+    expect(await b.exited).toBe(0)
+  })
+
+  it('keeps its identity across a daemon restart', async () => {
+    const repo = join(await t.tempDir(), 'r')
+    const init = JSON.parse((await run(['init', '--repo', repo, '--json'])).stdout) as { id: string }
+    for (let i = 0; i < 2; i++) {
+      const d = await startDaemon(repo)
+      const id = JSON.parse((await run(['id', '--repo', repo, '--json'])).stdout) as { id: string }
+      expect(id.id).toBe(init.id)
+      d.child.kill('SIGTERM')
+      expect(await d.exited).toBe(0)
+    }
+  })
+
+  it('gives one clear line for user mistakes', async () => {
+    const dir = await t.tempDir()
+    const repo = join(dir, 'r')
+    oneLineError(await run(['id', '--repo', join(dir, 'nothing-here')]))        // no daemon
+    oneLineError(await run(['daemon', '--repo', join(dir, 'nothing-here')]))    // no repo
+    oneLineError(await run(['daemon', '--repo', repo, '--bootstrap', '/ip4/1.2.3.4/tcp/x']))  // bad multiaddr
+    oneLineError(await run(['daemon', '--repo', repo, '--bootstrap', '/ip4/127.0.0.1/tcp/4001']))  // no /p2p/
+    oneLineError(await run(['peers', '--no-such-flag']))                        // unknown flag
+    oneLineError(await run(['init', '--repo', repo, '--swarm-key', join(dir, 'missing.key')]))  // unreadable key
+    await writeFile(join(dir, 'bad.key'), 'not a key\n')
+    const bad = await run(['init', '--repo', repo, '--swarm-key', join(dir, 'bad.key')])
+    oneLineError(bad)
+    expect(bad.stderr).toMatch(/swarm key/)
+    // key gen writes a valid key that init accepts
+    expect((await run(['key', 'gen', '-o', join(dir, 'swarm.key')])).code).toBe(0)
+    oneLineError(await run(['key', 'gen', '-o', join(dir, 'swarm.key')]))      // refuses to overwrite
+    const ok = await run(['init', '--repo', repo, '--swarm-key', join(dir, 'swarm.key')])
+    expect(ok.code).toBe(0)
+    expect(ok.stdout).toMatch(/private swarm: yes/)
+  })
+})
