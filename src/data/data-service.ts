@@ -1,0 +1,689 @@
+/**
+ * data/data-service: the data layer of a peer — put (shard, store, place on
+ * the closest peers), get (local, cache, then holders; verified, streamed),
+ * stat, ls, the shard protocol's serving side, the repair loop and the
+ * provider re-announcements.
+ *
+ * Owns the policy: who holds what, when to copy, whom to distrust. Never
+ * trusts a byte from the network before `blocks.verifyBlock`, never stores
+ * more for others than `storageMax`, never blocks a put on a DHT
+ * announcement, and never lets a lookup run unbounded.
+ */
+import { setMaxListeners } from 'node:events'
+import type { Logger, PeerId, Startable } from '@libp2p/interface'
+import { MemoryDatastore } from 'datastore-core'
+import type { Blockstore } from 'interface-blockstore'
+import type { Datastore } from 'interface-datastore'
+import type { CID } from 'multiformats/cid'
+import PQueue from 'p-queue'
+import type { EdgePeer } from '../node/index.ts'
+import { blockMatches, cidOf, decodeManifest, encodeManifest, parseCid, DAG_CBOR_CODE, RAW_CODE, type Manifest, type ShardRef } from './blocks.ts'
+import { BlockCache } from './cache.ts'
+import { checkChunkSize, chunk, type ByteSource } from './chunker.ts'
+import {
+  DEFAULT_CACHE_MAX_BYTES, DEFAULT_CHUNK_SIZE, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICAS,
+  DEFAULT_REPROVIDE_INTERVAL_MS, DEFAULT_STORAGE_MAX, FIND_TIMEOUT_MS, GET_PREFETCH, INBOUND_TIMEOUT_MS,
+  LOOKUP_TIMEOUT_MS, MAX_BLOCK_SIZE, MAX_PROVIDERS, MAX_REPLICAS, MAX_STREAMS_PER_CONNECTION,
+  PROVIDE_CONCURRENCY, PROVIDE_QUEUE_MAX, PROVIDE_TIMEOUT_MS, PUT_CONCURRENCY, REPAIR_CONCURRENCY,
+  REQUEST_TIMEOUT_MS, SHARD_PROTOCOL, STAT_CONCURRENCY, SWARM_VIEW_TTL_MS, PROVIDE_QUIET_MS, PROVIDE_MAX_DELAY_MS
+} from './constants.ts'
+import { InvalidCidError, InvalidManifestError, InvalidRangeError, NotFoundError, ReplicasError, StorageFullError } from './errors.ts'
+import { forEachLimit, mapOrdered } from './parallel.ts'
+import { blockKadId, sortByDistance } from './placement.ts'
+import { requestShard, serveShardStream, type ShardReply, type ShardRequest, type ShardResponse, type ShardServer } from './protocol.ts'
+import { ShardStore } from './shard-store.ts'
+
+export interface DataServiceInit {
+  /** Where this peer's blocks live (blockstore-level under `<repo>/blocks` for a daemon). */
+  blockstore: Blockstore
+  /** Bytes accepted for other peers' pushes; a full peer refuses with `storage-full`. @default DEFAULT_STORAGE_MAX */
+  storageMax?: number
+  /** Peers that hold each shard and root. @default DEFAULT_REPLICAS */
+  replicas?: number
+  /** Shard size in bytes, MIN_CHUNK_SIZE..MAX_CHUNK_SIZE. @default DEFAULT_CHUNK_SIZE */
+  chunkSize?: number
+  /** Period of the repair loop (ms). @default DEFAULT_REPAIR_INTERVAL_MS */
+  repairIntervalMs?: number
+  /** Period of the provider re-announcements (ms). @default DEFAULT_REPROVIDE_INTERVAL_MS */
+  reprovideIntervalMs?: number
+  /** Bound of the in-memory cache of fetched blocks. @default DEFAULT_CACHE_MAX_BYTES */
+  cacheMaxBytes?: number
+  /** Index of held blocks and of the roots this peer put; in memory when absent. */
+  datastore?: Datastore
+  /** TEST-ONLY: serve blocks with a flipped byte, to exercise verification. */
+  corruptOnServe?: boolean
+}
+
+export type PutProgressEvent =
+  | { type: 'shard', index: number, cid: string, size: number, holders: number, shardsDone: number, bytesDone: number }
+  | { type: 'done', cid: string, size: number, shards: number, replicas: number, minHolders: number, underReplicated: boolean }
+
+export interface PutOptions {
+  /** @default the service's `replicas` */
+  replicas?: number
+  /** @default the service's `chunkSize` */
+  chunkSize?: number
+  signal?: AbortSignal
+  onProgress?: (ev: PutProgressEvent) => void
+}
+
+export interface GetOptions {
+  signal?: AbortSignal
+  /** First byte to return. @default 0 */
+  offset?: number
+  /** Bytes to return from `offset`. @default to the end */
+  length?: number
+}
+
+export interface StatOptions {
+  signal?: AbortSignal
+  /** Replica target to judge against; @default the one recorded when this peer holds the root, else the service's */
+  replicas?: number
+}
+
+export interface ShardStat {
+  cid: string
+  size: number
+  /** Peers that answered `has` with yes just now (this peer included). */
+  holders: string[]
+}
+
+export interface FileStat {
+  cid: string
+  size: number
+  chunkSize: number
+  shards: ShardStat[]
+  /** Live holders of the root block. */
+  rootHolders: string[]
+  replicas: number
+  underReplicated: boolean
+}
+
+export interface RootListing {
+  cid: string
+  size: number
+  shards: number
+  createdAt: number
+}
+
+export interface RepairReport {
+  /** Blocks checked. */
+  checked: number
+  /** Copies made: block and the peer that received it. */
+  copies: Array<{ cid: string, peer: string }>
+  /** Blocks still below their replica count after the pass. */
+  underReplicated: string[]
+  durationMs: number
+}
+
+export interface DataMetrics {
+  /** Block bytes sent (pushes and served gets). */
+  bytesSent: number
+  /** Block bytes received (fetched and accepted pushes). */
+  bytesReceived: number
+  /** Peers that served bytes not matching the CID; avoided afterwards. */
+  badPeers: Set<string>
+  /** Provider announcements completed. */
+  provides: number
+}
+
+interface ReplicateResult { holders: PeerId[], copied: PeerId[] }
+
+function checkReplicas (n: number): number {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_REPLICAS) {
+    throw new ReplicasError(`replicas must be an integer from 1 to ${MAX_REPLICAS}, got ${n}`)
+  }
+  return n
+}
+
+function anySignal (...signals: Array<AbortSignal | undefined>): AbortSignal {
+  const s = AbortSignal.any(signals.filter((x): x is AbortSignal => x != null))
+  setMaxListeners(Infinity, s)
+  return s
+}
+
+export class DataService implements Startable {
+  readonly metrics: DataMetrics = { bytesSent: 0, bytesReceived: 0, badPeers: new Set(), provides: 0 }
+  readonly #node: EdgePeer
+  readonly #store: ShardStore
+  readonly #cache: BlockCache
+  readonly #replicas: number
+  readonly #chunkSize: number
+  readonly #repairIntervalMs: number
+  readonly #reprovideIntervalMs: number
+  readonly #corruptOnServe: boolean
+  readonly #log: Logger
+  readonly #provideQueue = new PQueue({ concurrency: PROVIDE_CONCURRENCY })
+  readonly #providing = new Set<string>()
+  readonly #provided = new Set<string>()
+  readonly #inflight = new Map<string, Promise<Uint8Array>>()
+  #shutdown = new AbortController()
+  #repairTimer?: ReturnType<typeof setTimeout>
+  #reprovideTimer?: ReturnType<typeof setTimeout>
+  #repairing?: Promise<RepairReport>
+  #started = false
+  #swarmView?: { peers: PeerId[], at: number }
+  #provideTimer?: ReturnType<typeof setTimeout>
+  #provideHeldSince?: number
+
+  constructor (node: EdgePeer, init: DataServiceInit) {
+    this.#node = node
+    this.#replicas = checkReplicas(init.replicas ?? DEFAULT_REPLICAS)
+    this.#chunkSize = checkChunkSize(init.chunkSize ?? DEFAULT_CHUNK_SIZE)
+    this.#repairIntervalMs = init.repairIntervalMs ?? DEFAULT_REPAIR_INTERVAL_MS
+    this.#reprovideIntervalMs = init.reprovideIntervalMs ?? DEFAULT_REPROVIDE_INTERVAL_MS
+    this.#corruptOnServe = init.corruptOnServe === true
+    this.#cache = new BlockCache(init.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES)
+    this.#store = new ShardStore(init.blockstore, init.datastore ?? new MemoryDatastore(), init.storageMax ?? DEFAULT_STORAGE_MAX)
+    this.#log = node.logger.forComponent('edgeswarm:data')
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async start (): Promise<void> {
+    if (this.#started) return
+    this.#shutdown = new AbortController()
+    setMaxListeners(Infinity, this.#shutdown.signal)
+    await this.#store.open()
+    await this.#node.handle(SHARD_PROTOCOL, (stream, connection) => {
+      serveShardStream(stream, connection.remotePeer.toString(), this.#server, INBOUND_TIMEOUT_MS)
+        .catch(err => { this.#log.error('shard stream failed - %e', err) })
+    }, {
+      maxInboundStreams: MAX_STREAMS_PER_CONNECTION,
+      maxOutboundStreams: MAX_STREAMS_PER_CONNECTION
+    })
+    this.#started = true
+    this.#scheduleRepair()
+    this.#scheduleReprovide()
+    // announce what survived a restart
+    for (const entry of this.#store.entries()) this.#enqueueProvide(entry.cid)
+  }
+
+  async stop (): Promise<void> {
+    if (!this.#started) return
+    this.#started = false
+    clearTimeout(this.#repairTimer)
+    clearTimeout(this.#reprovideTimer)
+    clearTimeout(this.#provideTimer)
+    this.#shutdown.abort(new Error('data service stopped'))
+    this.#provideQueue.clear()
+    this.#providing.clear()
+    try {
+      await this.#node.unhandle(SHARD_PROTOCOL)
+    } catch {
+      // the node may already be stopping
+    }
+    await this.#repairing?.catch(() => {})
+    this.#cache.clear()
+  }
+
+  /** Resolves when the background provider announcements have drained. */
+  async whenProvided (): Promise<void> {
+    while (this.#provideQueue.isPaused && this.#provideQueue.size > 0) await new Promise(resolve => setTimeout(resolve, 50))
+    await this.#provideQueue.onIdle()
+  }
+
+  // ---------------------------------------------------------------- put
+
+  async put (content: ByteSource, options: PutOptions = {}): Promise<CID> {
+    const replicas = checkReplicas(options.replicas ?? this.#replicas)
+    const chunkSize = checkChunkSize(options.chunkSize ?? this.#chunkSize)
+    const signal = anySignal(options.signal, this.#shutdown.signal)
+    const shards: ShardRef[] = []
+    let bytesDone = 0
+    let minHolders = Infinity
+    const placed = mapOrdered(chunk(content, chunkSize), PUT_CONCURRENCY, async (bytes, stop) => {
+      const cid = cidOf(bytes)
+      await this.#store.put(cid, bytes, { forOthers: false, replicas })
+      this.#enqueueProvide(cid)
+      const { holders } = await this.#replicate(cid, replicas, async () => bytes, false, anySignal(signal, stop))
+      return { cid, size: bytes.byteLength, holders: holders.length }
+    })
+    for await (const shard of placed) {
+      shards.push({ cid: shard.cid, size: shard.size })
+      bytesDone += shard.size
+      minHolders = Math.min(minHolders, shard.holders)
+      options.onProgress?.({ type: 'shard', index: shards.length - 1, cid: shard.cid.toString(), size: shard.size, holders: shard.holders, shardsDone: shards.length, bytesDone })
+    }
+    const root = encodeManifest({ size: bytesDone, chunkSize, shards })
+    if (root.bytes.byteLength > MAX_BLOCK_SIZE) {
+      throw new InvalidManifestError(`root object of ${root.bytes.byteLength} bytes exceeds ${MAX_BLOCK_SIZE}; use a larger chunk size`)
+    }
+    await this.#store.put(root.cid, root.bytes, { forOthers: false, replicas })
+    this.#enqueueProvide(root.cid)
+    const { holders } = await this.#replicate(root.cid, replicas, async () => root.bytes, false, signal)
+    minHolders = Math.min(minHolders, holders.length)
+    await this.#store.addRoot(root.cid, { size: bytesDone, shards: shards.length, createdAt: Date.now() })
+    options.onProgress?.({
+      type: 'done',
+      cid: root.cid.toString(),
+      size: bytesDone,
+      shards: shards.length,
+      replicas,
+      minHolders,
+      underReplicated: minHolders < replicas
+    })
+    return root.cid
+  }
+
+  // ---------------------------------------------------------------- get
+
+  async * get (cidOrString: CID | string, options: GetOptions = {}): AsyncGenerator<Uint8Array> {
+    const cid = parseCid(cidOrString)
+    const signal = options.signal
+    if (cid.code === RAW_CODE) {
+      const bytes = await this.getShard(cid, { signal })
+      yield * this.#slices([{ bytes, start: 0 }], bytes.byteLength, options)
+      return
+    }
+    const m = await this.manifest(cid, { signal })
+    const start = options.offset ?? 0
+    const length = options.length ?? m.size - start
+    if (!Number.isInteger(start) || start < 0 || start > m.size) throw new InvalidRangeError(`offset ${start} is outside 0..${m.size}`)
+    if (!Number.isInteger(length) || length < 0) throw new InvalidRangeError(`length must be a non-negative integer, got ${length}`)
+    const end = Math.min(m.size, start + length)
+    if (end <= start) return
+    const first = Math.floor(start / m.chunkSize)
+    const last = Math.ceil(end / m.chunkSize)
+    const wanted = m.shards.slice(first, last).map((s, i) => ({ ...s, offset: (first + i) * m.chunkSize }))
+    const fetched = mapOrdered(wanted, GET_PREFETCH, async (s, stop) => {
+      const bytes = await this.getShard(s.cid, { signal: anySignal(signal, stop) })
+      if (bytes.byteLength !== s.size) throw new InvalidManifestError(`shard ${s.cid.toString()} has ${bytes.byteLength} bytes, manifest says ${s.size}`)
+      return { bytes, start: s.offset }
+    })
+    for await (const piece of fetched) {
+      const from = Math.max(0, start - piece.start)
+      const to = Math.min(piece.bytes.byteLength, end - piece.start)
+      yield from === 0 && to === piece.bytes.byteLength ? piece.bytes : piece.bytes.subarray(from, to)
+    }
+  }
+
+  async * #slices (pieces: Array<{ bytes: Uint8Array, start: number }>, size: number, options: GetOptions): AsyncGenerator<Uint8Array> {
+    const start = options.offset ?? 0
+    const end = Math.min(size, start + (options.length ?? size))
+    if (start < 0 || start > size) throw new InvalidRangeError(`offset ${start} is outside 0..${size}`)
+    for (const p of pieces) {
+      const from = Math.max(0, start - p.start)
+      const to = Math.min(p.bytes.byteLength, end - p.start)
+      if (to > from) yield p.bytes.subarray(from, to)
+    }
+  }
+
+  async manifest (cidOrString: CID | string, options: { signal?: AbortSignal } = {}): Promise<Manifest> {
+    const cid = parseCid(cidOrString)
+    if (cid.code !== DAG_CBOR_CODE) throw new InvalidCidError(`${cid.toString()} is a raw shard, not a file root (dag-cbor)`)
+    return decodeManifest(await this.#getBlock(cid, options.signal))
+  }
+
+  /** One verified block: from the blockstore, the cache, or fetched from a holder. */
+  async getShard (cidOrString: CID | string, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    return this.#getBlock(parseCid(cidOrString), options.signal)
+  }
+
+  async #getBlock (cid: CID, signal?: AbortSignal): Promise<Uint8Array> {
+    signal?.throwIfAborted()
+    const local = await this.#store.get(cid)
+    if (local != null) return local
+    const key = cid.toString()
+    const cached = this.#cache.get(key)
+    if (cached != null) return cached
+    let inflight = this.#inflight.get(key)
+    if (inflight == null) {
+      // one fetch per block however many readers; it ends on its own deadline
+      inflight = this.#fetch(cid, this.#shutdown.signal)
+        .then(bytes => { this.#cache.set(key, bytes); return bytes })
+        .finally(() => this.#inflight.delete(key))
+      this.#inflight.set(key, inflight)
+    }
+    if (signal == null) return inflight
+    return raceAbort(inflight, signal)
+  }
+
+  async #fetch (cid: CID, outer: AbortSignal): Promise<Uint8Array> {
+    const deadline = AbortSignal.timeout(FIND_TIMEOUT_MS)
+    const signal = anySignal(outer, deadline)
+    const self = this.#node.peerId.toString()
+    const tried = new Set<string>([self])
+    const tryPeer = async (peer: PeerId): Promise<Uint8Array | undefined> => {
+      const id = peer.toString()
+      if (tried.has(id) || this.metrics.badPeers.has(id)) return undefined
+      tried.add(id)
+      try {
+        const reply = await this.#request(peer, { op: 'get', cid }, undefined, signal)
+        if (!reply.response.ok || reply.bytes == null) return undefined
+        if (!blockMatches(cid, reply.bytes)) {
+          this.#log('peer %p served wrong bytes for %s - marking it bad', peer, cid)
+          this.metrics.badPeers.add(id)
+          return undefined
+        }
+        return reply.bytes
+      } catch (err) {
+        if (outer.aborted) throw err
+        return undefined
+      }
+    }
+    try {
+      // 1. connected peers closest to the key: in a well-connected swarm these are the holders
+      for (const peer of sortByDistance(blockKadId(cid), this.#node.getPeers()).slice(0, this.#replicas)) {
+        const bytes = await tryPeer(peer)
+        if (bytes != null) return bytes
+      }
+      // 2. announced providers, then 3. the closest peers of a full DHT lookup
+      if (this.#routingTableSize() > 0) {
+        let providers = 0
+        for await (const ev of this.#node.services.dht.findProviders(cid, { signal })) {
+          if (ev.name !== 'PROVIDER') continue
+          for (const info of ev.providers) {
+            if (++providers > MAX_PROVIDERS) break
+            if (info.multiaddrs.length > 0) {
+              await this.#node.peerStore.merge(info.id, { multiaddrs: info.multiaddrs }).catch(() => {})
+            }
+            const bytes = await tryPeer(info.id)
+            if (bytes != null) return bytes
+          }
+          if (providers > MAX_PROVIDERS) break
+        }
+      }
+      for (const peer of await this.#closest(cid, signal)) {
+        const bytes = await tryPeer(peer)
+        if (bytes != null) return bytes
+      }
+    } catch (err) {
+      if (outer.aborted) throw err
+      if (!deadline.aborted) throw err
+    }
+    throw new NotFoundError(deadline.aborted
+      ? `${cid.toString()} not found: no peer served it within ${FIND_TIMEOUT_MS / 1000} s`
+      : `${cid.toString()} not found: none of ${tried.size - 1} peers asked holds it`)
+  }
+
+  // ---------------------------------------------------------------- stat / ls
+
+  async stat (cidOrString: CID | string, options: StatOptions = {}): Promise<FileStat> {
+    const cid = parseCid(cidOrString)
+    const m = await this.manifest(cid, options)
+    const replicas = options.replicas ?? this.#store.entry(cid)?.replicas ?? this.#replicas
+    const signal = anySignal(options.signal, this.#shutdown.signal)
+    const shards: ShardStat[] = []
+    for await (const s of mapOrdered(m.shards, STAT_CONCURRENCY, async (s) => ({
+      cid: s.cid.toString(), size: s.size, holders: await this.#liveHolders(s.cid, signal)
+    }))) shards.push(s)
+    const rootHolders = await this.#liveHolders(cid, signal)
+    const minHolders = Math.min(rootHolders.length, ...shards.map(s => s.holders.length))
+    return { cid: cid.toString(), size: m.size, chunkSize: m.chunkSize, shards, rootHolders, replicas, underReplicated: minHolders < replicas }
+  }
+
+  async ls (): Promise<RootListing[]> {
+    return (await this.#store.roots()).map(r => ({ cid: r.cid, size: r.size, shards: r.shards, createdAt: r.createdAt }))
+  }
+
+  async hasLocal (cid: CID | string): Promise<boolean> {
+    return this.#store.has(parseCid(cid))
+  }
+
+  async localStats (): Promise<{ shards: number, bytes: number, bytesForOthers: number }> {
+    return this.#store.stats()
+  }
+
+  async #liveHolders (cid: CID, signal: AbortSignal): Promise<string[]> {
+    const candidates = new Map<string, PeerId>()
+    for (const p of await this.#closest(cid, signal)) candidates.set(p.toString(), p)
+    if (this.#routingTableSize() > 0) {
+      try {
+        const s = anySignal(signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS))
+        for await (const ev of this.#node.services.dht.findProviders(cid, { signal: s })) {
+          if (ev.name === 'PROVIDER') for (const info of ev.providers) candidates.set(info.id.toString(), info.id)
+        }
+      } catch (err) {
+        if (signal.aborted) throw err
+      }
+    }
+    const holders: string[] = []
+    await Promise.all([...candidates.values()].map(async peer => {
+      if (peer.equals(this.#node.peerId)) {
+        if (this.#store.has(cid)) holders.push(peer.toString())
+        return
+      }
+      try {
+        const reply = await this.#request(peer, { op: 'has', cid }, undefined, signal)
+        if (reply.response.ok && reply.response.has === true) holders.push(peer.toString())
+      } catch {
+        // unreachable: not a live holder
+      }
+    }))
+    return sortByDistance(blockKadId(cid), [...candidates.values()].filter(p => holders.includes(p.toString()))).map(p => p.toString())
+  }
+
+  // ---------------------------------------------------------------- placement and repair
+
+  /**
+   * Makes the `replicas` closest live peers hold `cid`: walks the candidates
+   * closest first, skipping unreachable, full and distrusted peers. With
+   * `checkFirst`, asks `has` before sending bytes (repair); a put pushes
+   * directly (the receiver ignores duplicates).
+   */
+  async #replicate (cid: CID, replicas: number, load: () => Promise<Uint8Array | undefined>, checkFirst: boolean, signal: AbortSignal): Promise<ReplicateResult> {
+    const candidates = await this.#closest(cid, signal)
+    const holders: PeerId[] = []
+    const copied: PeerId[] = []
+    let bytes: Promise<Uint8Array | undefined> | undefined
+    const replicasOf = replicas
+    let next = 0
+    while (holders.length < replicas && next < candidates.length) {
+      const batch = candidates.slice(next, next + replicas - holders.length)
+      next += batch.length
+      await Promise.all(batch.map(async peer => {
+        if (peer.equals(this.#node.peerId)) {
+          if (this.#store.has(cid)) holders.push(peer)
+          return
+        }
+        if (this.metrics.badPeers.has(peer.toString())) return
+        try {
+          if (checkFirst) {
+            const reply = await this.#request(peer, { op: 'has', cid }, undefined, signal)
+            if (reply.response.ok && reply.response.has === true) { holders.push(peer); return }
+          }
+          bytes ??= load()
+          const body = await bytes
+          if (body == null) return
+          const reply = await this.#request(peer, { op: 'put', cid, size: body.byteLength, replicas: replicasOf }, body, signal)
+          if (reply.response.ok) {
+            holders.push(peer)
+            copied.push(peer)
+          } else {
+            this.#log('peer %p refused %s: %s', peer, cid, reply.response.error)
+          }
+        } catch (err) {
+          if (signal.aborted) throw err
+          this.#log('could not reach %p for %s - %e', peer, cid, err)
+        }
+      }))
+    }
+    return { holders, copied }
+  }
+
+  /** One repair pass over every block held here. */
+  async repairOnce (): Promise<RepairReport> {
+    if (this.#repairing != null) return this.#repairing
+    this.#repairing = this.#repair().finally(() => { this.#repairing = undefined })
+    return this.#repairing
+  }
+
+  async #repair (): Promise<RepairReport> {
+    const started = Date.now()
+    const report: RepairReport = { checked: 0, copies: [], underReplicated: [], durationMs: 0 }
+    const signal = this.#shutdown.signal
+    await forEachLimit(this.#store.entries(), REPAIR_CONCURRENCY, async entry => {
+      if (signal.aborted) return
+      try {
+        const { holders, copied } = await this.#replicate(entry.cid, entry.replicas, async () => this.#store.get(entry.cid), true, signal)
+        report.checked++
+        for (const peer of copied) report.copies.push({ cid: entry.cid.toString(), peer: peer.toString() })
+        if (holders.length < entry.replicas) report.underReplicated.push(entry.cid.toString())
+        if (!this.#provided.has(entry.cid.toString())) this.#enqueueProvide(entry.cid)
+      } catch (err) {
+        if (!signal.aborted) this.#log.error('repair of %s failed - %e', entry.cid, err)
+      }
+    })
+    report.durationMs = Date.now() - started
+    if (report.copies.length > 0) this.#log('repair copied %d blocks in %d ms', report.copies.length, report.durationMs)
+    return report
+  }
+
+  #scheduleRepair (): void {
+    if (!this.#started || this.#repairIntervalMs <= 0 || !Number.isFinite(this.#repairIntervalMs)) return
+    this.#repairTimer = setTimeout(() => {
+      this.repairOnce()
+        .catch(err => { this.#log.error('repair pass failed - %e', err) })
+        .finally(() => { this.#scheduleRepair() })
+    }, this.#repairIntervalMs)
+    this.#repairTimer.unref?.()
+  }
+
+  #scheduleReprovide (): void {
+    if (!this.#started || this.#reprovideIntervalMs <= 0 || !Number.isFinite(this.#reprovideIntervalMs)) return
+    this.#reprovideTimer = setTimeout(() => {
+      for (const entry of this.#store.entries()) this.#enqueueProvide(entry.cid, true)
+      this.#scheduleReprovide()
+    }, this.#reprovideIntervalMs)
+    this.#reprovideTimer.unref?.()
+  }
+
+  /** Announces this peer as a provider of `cid` in the background (deduplicated, bounded). */
+  #enqueueProvide (cid: CID, again = false): void {
+    const key = cid.toString()
+    if (!this.#started || this.#providing.has(key) || (!again && this.#provided.has(key))) return
+    if (this.#provideQueue.size >= PROVIDE_QUEUE_MAX) return
+    this.#providing.add(key)
+    this.#deferProvides()
+    this.#provideQueue.add(async () => {
+      try {
+        if (this.#routingTableSize() === 0) return // retried by the next repair pass
+        const signal = anySignal(this.#shutdown.signal, AbortSignal.timeout(PROVIDE_TIMEOUT_MS))
+        for await (const ev of this.#node.services.dht.provide(cid, { signal })) { void ev }
+        this.#provided.add(key)
+        this.metrics.provides++
+      } catch (err) {
+        if (!this.#shutdown.signal.aborted) this.#log('provide %s failed - %e', key, err)
+      } finally {
+        this.#providing.delete(key)
+      }
+    }).catch(() => {})
+  }
+
+  /**
+   * Holds announcements back while blocks keep arriving (a put in progress):
+   * each DHT provide is a lookup plus k ADD_PROVIDER messages, and running
+   * them alongside the transfer slows it several-fold. The queue starts after
+   * PROVIDE_QUIET_MS without new blocks, and never waits more than
+   * PROVIDE_MAX_DELAY_MS in all.
+   */
+  #deferProvides (): void {
+    const now = Date.now()
+    this.#provideHeldSince ??= now
+    clearTimeout(this.#provideTimer)
+    if (now - this.#provideHeldSince >= PROVIDE_MAX_DELAY_MS) {
+      this.#provideHeldSince = undefined
+      this.#provideQueue.start()
+      return
+    }
+    this.#provideQueue.pause()
+    this.#provideTimer = setTimeout(() => {
+      this.#provideHeldSince = undefined
+      this.#provideQueue.start()
+    }, PROVIDE_QUIET_MS)
+    this.#provideTimer.unref?.()
+  }
+
+  // ---------------------------------------------------------------- network helpers
+
+  #routingTableSize (): number {
+    const dht = this.#node.services.dht as unknown as { routingTable?: { size?: number } }
+    return dht.routingTable?.size ?? this.#node.getPeers().length
+  }
+
+  /**
+   * Self, connected peers and the DHT's closest peers to `cid`, closest first.
+   *
+   * A lookup that returns fewer than k peers has enumerated every peer it
+   * could reach: the swarm is small and fully known. That set is then reused
+   * for SWARM_VIEW_TTL_MS instead of one lookup per block, which is what
+   * makes a put of thousands of shards cost a handful of lookups.
+   */
+  async #closest (cid: CID, signal: AbortSignal): Promise<PeerId[]> {
+    const peers: PeerId[] = [this.#node.peerId, ...this.#node.getPeers()]
+    const view = this.#swarmView
+    if (view != null && Date.now() - view.at < SWARM_VIEW_TTL_MS) {
+      return sortByDistance(blockKadId(cid), [...peers, ...view.peers])
+    }
+    if (this.#routingTableSize() > 0) {
+      const s = anySignal(signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS))
+      const found: PeerId[] = []
+      try {
+        for await (const ev of this.#node.services.dht.getClosestPeers(cid.multihash.bytes, { signal: s })) {
+          if (ev.name === 'FINAL_PEER') found.push(ev.peer.id)
+        }
+        if (found.length < this.#node.services.dht.k) this.#swarmView = { peers: found, at: Date.now() }
+      } catch (err) {
+        if (signal.aborted) throw err
+        // lookup timed out: use what was found
+      }
+      peers.push(...found)
+    }
+    return sortByDistance(blockKadId(cid), peers)
+  }
+
+  async #request (peer: PeerId, req: ShardRequest, body: Uint8Array | undefined, signal: AbortSignal): Promise<ShardReply> {
+    const s = anySignal(signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS))
+    const stream = await this.#node.dialProtocol(peer, SHARD_PROTOCOL, { signal: s })
+    const reply = await requestShard(stream, req, body, s)
+    if (body != null && reply.response.ok) this.metrics.bytesSent += body.byteLength
+    if (reply.bytes != null) this.metrics.bytesReceived += reply.bytes.byteLength
+    return reply
+  }
+
+  readonly #server: ShardServer = {
+    has: async (cid) => this.#store.has(cid),
+    read: async (cid) => {
+      const bytes = await this.#store.get(cid)
+      if (bytes == null) return undefined
+      this.metrics.bytesSent += bytes.byteLength
+      if (!this.#corruptOnServe || bytes.byteLength === 0) return bytes
+      const bad = bytes.slice()
+      bad[0] ^= 0xff
+      return bad
+    },
+    admit: async (req) => {
+      if (this.#store.has(req.cid)) return { release: () => {} }
+      try {
+        return { release: this.#store.reserve(req.size) }
+      } catch (err) {
+        if (err instanceof StorageFullError) return { ok: false, code: 'storage-full', error: err.message } satisfies ShardResponse
+        throw err
+      }
+    },
+    accept: async (req, bytes) => {
+      if (!blockMatches(req.cid, bytes)) {
+        return { ok: false, code: 'integrity', error: `bytes do not hash to ${req.cid.toString()}` }
+      }
+      this.metrics.bytesReceived += bytes.byteLength
+      // own the bytes: the frame may be a view into a larger receive buffer
+      await this.#store.put(req.cid, bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength ? bytes : bytes.slice(), {
+        forOthers: true,
+        replicas: req.replicas ?? this.#replicas
+      })
+      this.#enqueueProvide(req.cid)
+      return { ok: true }
+    },
+    onError: (err, peer) => { this.#log('rejected shard message from %s - %s', peer, err.message) }
+  }
+}
+
+async function raceAbort<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted()
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => { reject(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(resolve, reject).finally(() => { signal.removeEventListener('abort', onAbort) })
+  })
+}

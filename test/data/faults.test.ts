@@ -1,0 +1,118 @@
+/**
+ * A holder serving corrupted bytes is detected; under-replication is reported
+ * and topped up when a peer joins; a single peer with blockstore-level keeps
+ * its data across a restart and serves it offline.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { LevelBlockstore } from 'blockstore-level'
+import { LevelDatastore } from 'datastore-level'
+import { afterEach, describe, expect, it } from 'vitest'
+import { equals } from 'uint8arrays/equals'
+import { createPeer } from '../../src/node/index.ts'
+import { DataService, NotFoundError, closestPeers } from '../../src/data/index.ts'
+import { addrOf, collect, connectAll, random, sleep, startPeer, startSwarm, stopAll, type TestPeer } from './helpers.ts'
+
+describe('data faults', () => {
+  const peers: TestPeer[] = []
+  const dirs: string[] = []
+  afterEach(async () => {
+    await stopAll(peers)
+    await Promise.all(dirs.splice(0).map(async d => rm(d, { recursive: true, force: true })))
+  })
+
+  it('detects a holder that serves corrupted bytes and still returns the file', async () => {
+    // peer 3 corrupts everything it serves
+    await startSwarm(5, i => ({ repairIntervalMs: 0, corruptOnServe: i === 3 }), peers)
+    const content = random(2 * 1024 * 1024)
+    const cid = await peers[0].data.put(content, { replicas: 3, chunkSize: 64 * 1024 })
+    const corrupt = peers[3].node.peerId
+    const manifest = await peers[0].data.manifest(cid)
+    const all = peers.map(p => p.node.peerId)
+    // a reader that lacks some shard for which the corrupt peer is the first peer it asks (the closest other peer)
+    const reader = peers.find((p, i) => i !== 0 && i !== 3 && manifest.shards.some(s =>
+      !closestPeers(s.cid, all, 3).some(q => q.equals(p.node.peerId)) &&
+      closestPeers(s.cid, all.filter(q => !q.equals(p.node.peerId)), 1)[0].equals(corrupt)))
+    expect(reader).toBeDefined()
+    if (reader == null) return
+    const got = await collect(reader.data.get(cid))
+    expect(equals(got, content)).toBe(true)
+    expect([...reader.data.metrics.badPeers]).toEqual([corrupt.toString()])
+    // and a second read does not ask it again
+    const before = peers[3].data.metrics.bytesSent
+    expect(equals(await collect(reader.data.get(cid)), content)).toBe(true)
+    expect(peers[3].data.metrics.bytesSent).toBe(before)
+  })
+
+  it('reports under-replication with 2 peers and tops up when a third joins', async () => {
+    await startSwarm(2, () => ({ repairIntervalMs: 500 }), peers)
+    const content = random(600 * 1024)
+    let done: { underReplicated: boolean, minHolders: number } | undefined
+    const cid = await peers[0].data.put(content, { replicas: 3, onProgress: ev => { if (ev.type === 'done') done = ev } })
+    expect(done).toMatchObject({ underReplicated: true, minHolders: 2 })
+    const stat = await peers[0].data.stat(cid)
+    expect(stat.underReplicated).toBe(true)
+    expect(stat.shards).toHaveLength(3)
+    for (const s of stat.shards) expect(s.holders).toHaveLength(2)
+
+    const third = await startPeer({ repairIntervalMs: 500 }, [addrOf(peers[0])])
+    peers.push(third)
+    await connectAll(peers)
+    const blocks = [cid, ...(await peers[0].data.manifest(cid)).shards.map(s => s.cid)]
+    const deadline = Date.now() + 5000
+    let held = 0
+    while (Date.now() < deadline) {
+      held = 0
+      for (const b of blocks) if (await third.data.hasLocal(b)) held++
+      if (held === blocks.length) break
+      await sleep(100)
+    }
+    expect(held).toBe(blocks.length)
+    const after = await peers[1].data.stat(cid)
+    expect(after.underReplicated).toBe(false)
+    for (const s of after.shards) expect(s.holders).toHaveLength(3)
+    const stats = await third.data.localStats()
+    expect(stats.shards).toBe(blocks.length)
+    expect(stats.bytesForOthers).toBe(stats.bytes)
+    expect(stats.bytes).toBeGreaterThan(content.byteLength)
+  })
+
+  it('keeps data across a restart with blockstore-level and serves it offline', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'edgeswarm-data-'))
+    dirs.push(dir)
+    const content = random(700 * 1024 + 123)
+    const open = async (): Promise<TestPeer> => {
+      const blockstore = new LevelBlockstore(join(dir, 'blocks'))
+      await blockstore.open()
+      const datastore = new LevelDatastore(join(dir, 'datastore'))
+      await datastore.open()
+      const node = await createPeer({ listen: ['/ip4/127.0.0.1/tcp/0'] })
+      const data = new DataService(node, { blockstore, datastore, chunkSize: 64 * 1024 })
+      await data.start()
+      const peer = { node, data }
+      const stop = node.stop.bind(node)
+      node.stop = async () => { await stop(); await blockstore.close(); await datastore.close() }
+      return peer
+    }
+    const first = await open()
+    peers.push(first)
+    const cid = await first.data.put(content)
+    expect((await first.data.ls()).map(r => r.cid)).toEqual([cid.toString()])
+    await stopAll(peers)
+
+    const second = await open()
+    peers.push(second)
+    expect(equals(await collect(second.data.get(cid)), content)).toBe(true)
+    expect(await second.data.ls()).toMatchObject([{ cid: cid.toString(), size: content.byteLength, shards: 11 }])
+    expect(await second.data.localStats()).toMatchObject({ shards: 12, bytesForOthers: 0 })
+  })
+
+  it('ends an unknown CID with NotFoundError, not a hang', async () => {
+    await startSwarm(2, () => ({ repairIntervalMs: 0 }), peers)
+    const cid = (await import('../../src/data/index.ts')).cidOf(random(100))
+    const started = Date.now()
+    await expect(peers[0].data.getShard(cid)).rejects.toBeInstanceOf(NotFoundError)
+    expect(Date.now() - started).toBeLessThan(15_000)
+  })
+})
