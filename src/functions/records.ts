@@ -1,0 +1,99 @@
+/**
+ * functions/records: aligns byte ranges of a file to whole '\n'-terminated records, so a
+ * task's result never depends on where the file was cut. Pure byte logic; it must never do
+ * I/O itself (the caller supplies the following ranges through `next`).
+ *
+ * Ownership rule (the Hadoop LineRecordReader rule): the task for byte range [s, e) owns
+ * every line whose first byte p satisfies s < p <= e (task 0: 0 <= p <= e). Applied to every
+ * range of a file, each line is owned by exactly one task, so concatenating the aligned
+ * outputs of all ranges in order gives back the file.
+ */
+
+import { MAX_HEADER_BYTES, MAX_RECORD_BYTES } from './constants.ts'
+import { RecordTooLargeError } from './errors.ts'
+
+const NEWLINE = 0x0a
+
+/** Yields the bytes of the ranges after the current one, in order; null at end of file. */
+export type NextRange = () => Promise<Uint8Array | null>
+
+/**
+ * Returns the whole records the task for `chunk` owns.
+ *
+ * Unless `isFirst`, drops the bytes through the first '\n' (they belong to the previous task);
+ * a chunk with no '\n' at all then owns nothing. Then appends the bytes of the following
+ * ranges up to and including their first '\n' (the line starting right at the end of the
+ * range, or the rest of the line cut by the range end), or up to end of file.
+ *
+ * @throws RecordTooLargeError if the extension exceeds `maxRecordBytes`
+ */
+export async function alignRecords (chunk: Uint8Array, isFirst: boolean, next: NextRange, maxRecordBytes: number = MAX_RECORD_BYTES): Promise<Uint8Array> {
+  let start = 0
+  if (!isFirst) {
+    const nl = chunk.indexOf(NEWLINE)
+    if (nl === -1) return new Uint8Array(0)
+    start = nl + 1
+  }
+  const tail = await readThroughNewline(next, maxRecordBytes)
+  return concat([chunk.subarray(start), ...tail])
+}
+
+/**
+ * Returns the first line of a file (without its '\n'; a trailing '\r' is kept) decoded as
+ * UTF-8, or null for an empty file. `chunk` is the file's first range, `next` the ranges after it.
+ *
+ * @throws RecordTooLargeError if the line is longer than `maxBytes`
+ */
+export async function firstLine (chunk: Uint8Array, next: NextRange, maxBytes: number = MAX_HEADER_BYTES): Promise<string | null> {
+  const nl = chunk.indexOf(NEWLINE)
+  let bytes: Uint8Array
+  if (nl !== -1) {
+    bytes = chunk.subarray(0, nl)
+  } else {
+    const tail = await readThroughNewline(next, maxBytes)
+    bytes = concat([chunk, ...tail])
+    if (bytes.length === 0) return null
+    if (bytes[bytes.length - 1] === NEWLINE) bytes = bytes.subarray(0, bytes.length - 1)
+  }
+  if (bytes.length > maxBytes) throw new RecordTooLargeError(`header line is longer than ${maxBytes} bytes`)
+  return new TextDecoder().decode(bytes)
+}
+
+/**
+ * Decodes record-aligned task input into its lines (without '\n'). A final empty line after
+ * a trailing '\n' is not a record and is not returned.
+ */
+export function decodeLines (input: Uint8Array): string[] {
+  if (input.length === 0) return []
+  const lines = new TextDecoder().decode(input).split('\n')
+  if (lines[lines.length - 1] === '') lines.pop()
+  return lines
+}
+
+async function readThroughNewline (next: NextRange, maxBytes: number): Promise<Uint8Array[]> {
+  const parts: Uint8Array[] = []
+  let total = 0
+  for (;;) {
+    const bytes = await next()
+    if (bytes === null) return parts
+    const nl = bytes.indexOf(NEWLINE)
+    const part = nl === -1 ? bytes : bytes.subarray(0, nl + 1)
+    total += part.length
+    if (total > maxBytes) throw new RecordTooLargeError(`a record is longer than ${maxBytes} bytes (no '\\n' found)`)
+    parts.push(part)
+    if (nl !== -1) return parts
+  }
+}
+
+function concat (parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]
+  let length = 0
+  for (const p of parts) length += p.length
+  const out = new Uint8Array(length)
+  let offset = 0
+  for (const p of parts) {
+    out.set(p, offset)
+    offset += p.length
+  }
+  return out
+}

@@ -1,0 +1,49 @@
+/**
+ * functions/square: the `square` built-in (seed 003: squares of 100 numbers). One number per
+ * line in, its square per line out. Pure; never touches the network or the filesystem.
+ */
+
+import { InvalidTaskInputError, InvalidTaskResultError } from './errors.ts'
+import { decodeLines } from './records.ts'
+import type { TaskFunction } from './types.ts'
+
+/** Longest line quoted back in an error message. */
+const MAX_QUOTED_LINE = 80
+
+export const square: TaskFunction = {
+  name: 'square',
+  description: 'Squares numbers: each non-empty line is a number (JavaScript Number syntax, surrounding whitespace ignored); outputs one line per number with its square, in input order.',
+  lineOriented: true,
+  needsHeader: false,
+
+  async run (input, _params, ctx) {
+    const out: string[] = []
+    for (const line of decodeLines(input)) {
+      ctx.signal?.throwIfAborted()
+      const text = line.trim()
+      if (text === '') continue
+      const x = Number(text)
+      if (Number.isNaN(x)) {
+        const quoted = text.length > MAX_QUOTED_LINE ? `${text.slice(0, MAX_QUOTED_LINE)}…` : text
+        throw new InvalidTaskInputError(`square: line is not a number: ${JSON.stringify(quoted)}`)
+      }
+      out.push(`${String(x * x)}\n`)
+    }
+    return new TextEncoder().encode(out.join(''))
+  },
+
+  async reduce (results) {
+    let length = 0
+    for (const r of results) {
+      if (r.length > 0 && r[r.length - 1] !== 0x0a) throw new InvalidTaskResultError('square: task result does not end in a newline')
+      length += r.length
+    }
+    const out = new Uint8Array(length)
+    let offset = 0
+    for (const r of results) {
+      out.set(r, offset)
+      offset += r.length
+    }
+    return out
+  }
+}
