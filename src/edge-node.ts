@@ -6,12 +6,20 @@
  * disk and an in-memory node. Never speaks a wire protocol itself.
  */
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { PeerId } from '@libp2p/interface'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { LevelBlockstore } from 'blockstore-level'
+import type { Blockstore } from 'interface-blockstore'
 import {
   createPeer, PeerWalker, Repo, parseSwarmKey,
   DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DEFAULT_TARGET_PEERS,
   type EdgePeer
 } from './node/index.ts'
+import { DataService, createMemoryBlockstore, type DataServiceInit } from './data/index.ts'
+import { FunctionRegistry, builtinFunctions, type FunctionInfo, type SimpleFunctionOptions, type SimpleReduce, type SimpleRun, type TaskFunction } from './functions/index.ts'
+import type { WasmLimits } from './sandbox/index.ts'
+import { JobService, type Job, type JobSpec, type JobView } from './jobs/index.ts'
+import { Scheduler, TaskExecutor, detectCapabilities, type LocalCapabilities, type SchedulerMetrics } from './scheduler/index.ts'
 
 /** Where an in-memory node listens unless told otherwise: loopback, any port. */
 export const IN_MEMORY_DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
@@ -31,6 +39,63 @@ export interface EdgeNodeOptions {
   targetPeers?: number
   maxConnections?: number
   inboundConnectionThreshold?: number
+  /** Data layer settings (replicas, chunk size, repair interval, storage limit). */
+  data?: Omit<DataServiceInit, 'blockstore' | 'datastore'>
+  /** Scheduler settings; capabilities default to what the OS reports (slots = CPUs). */
+  scheduler?: Partial<LocalCapabilities> & {
+    wasmLimits?: Partial<WasmLimits>
+    /** TEST-ONLY: this peer returns wrong results (to exercise voting). */
+    rigResults?: boolean
+  }
+  /** Anti-entropy interval of job facts, in ms. */
+  jobSyncIntervalMs?: number
+}
+
+/** The functions this peer can run: built-ins plus trusted JS registered by its operator. */
+export class Functions {
+  readonly registry: FunctionRegistry
+  constructor (registry: FunctionRegistry) {
+    this.registry = registry
+  }
+
+  /**
+   * Registers a trusted JS function on this peer only. `reduce` merges task
+   * results (in task order); by default results are concatenated.
+   */
+  register (name: string, run: SimpleRun, reduce?: SimpleReduce, options?: SimpleFunctionOptions): void {
+    this.registry.registerSimple(name, run, reduce ?? ((results) => Buffer.concat(results)), options)
+  }
+
+  /** Registers a full function definition. */
+  registerFunction (fn: TaskFunction): void {
+    this.registry.register(fn)
+  }
+
+  list (): FunctionInfo[] {
+    return this.registry.list()
+  }
+}
+
+/** The job API of a node. */
+export class Jobs {
+  readonly service: JobService
+  constructor (service: JobService) {
+    this.service = service
+  }
+
+  /** Submits a job; resolves when it is stored and announced. */
+  async submit (spec: JobSpec, options: { signal?: AbortSignal } = {}): Promise<Job> {
+    return await this.service.submit(spec, options)
+  }
+
+  /** A job known to this peer, asking connected peers first if needed. */
+  async get (id: string, options: { signal?: AbortSignal } = {}): Promise<Job> {
+    return await this.service.find(id, options)
+  }
+
+  list (): Array<JobView & { fn: string, createdAt: number, submitter: string }> {
+    return this.service.list()
+  }
 }
 
 export interface PeerSummary {
@@ -45,19 +110,49 @@ export interface NodeStatus {
   uptimeMs: number
   repo: string | null
   privateSwarm: boolean
+  shards: number
+  bytesStored: number
+  bytesForOthers: number
+  tasksRunning: number
+  jobs: { total: number, queued: number, running: number, done: number, failed: number }
+  scheduler: SchedulerMetrics & { slots: number }
+}
+
+interface Parts {
+  libp2p: EdgePeer
+  repo: Repo | undefined
+  walker: PeerWalker
+  blockstore: Blockstore & { close?: () => Promise<void> }
+  data: DataService
+  functions: Functions
+  jobService: JobService
+  scheduler: Scheduler
 }
 
 export class EdgeNode {
   readonly libp2p: EdgePeer
   readonly repo: Repo | undefined
+  /** Files in the swarm: put, get, stat, ls. */
+  readonly data: DataService
+  /** Functions this peer runs. */
+  readonly functions: Functions
+  /** Jobs: submit, get, list. */
+  readonly jobs: Jobs
+  readonly scheduler: Scheduler
   private readonly walker: PeerWalker
+  private readonly blockstore: Parts['blockstore']
   private readonly startedAt = Date.now()
   private stopping?: Promise<void>
 
-  constructor (libp2p: EdgePeer, repo: Repo | undefined, walker: PeerWalker) {
-    this.libp2p = libp2p
-    this.repo = repo
-    this.walker = walker
+  constructor (parts: Parts) {
+    this.libp2p = parts.libp2p
+    this.repo = parts.repo
+    this.walker = parts.walker
+    this.blockstore = parts.blockstore
+    this.data = parts.data
+    this.functions = parts.functions
+    this.jobs = new Jobs(parts.jobService)
+    this.scheduler = parts.scheduler
   }
 
   get peerId (): PeerId {
@@ -77,23 +172,36 @@ export class EdgeNode {
   }
 
   async status (): Promise<NodeStatus> {
+    const local = await this.data.localStats()
+    const jobs = { total: 0, queued: 0, running: 0, done: 0, failed: 0 }
+    for (const j of this.jobs.list()) { jobs.total++; jobs[j.status]++ }
     return {
       id: this.peerId.toString(),
       addresses: this.multiaddrs.map(ma => ma.toString()),
       peers: this.libp2p.getPeers().length,
       uptimeMs: Date.now() - this.startedAt,
       repo: this.repo?.paths.root ?? null,
-      privateSwarm: this.repo?.swarmKey != null
+      privateSwarm: this.repo?.swarmKey != null,
+      shards: local.shards,
+      bytesStored: local.bytes,
+      bytesForOthers: local.bytesForOthers,
+      tasksRunning: this.scheduler.metrics.running,
+      jobs,
+      scheduler: { ...this.scheduler.metrics, slots: this.scheduler.capabilities.slots }
     }
   }
 
   /** Stops everything in reverse start order; safe to call twice. */
   async stop (): Promise<void> {
     this.stopping ??= (async () => {
+      this.scheduler.stop()
       this.walker.stop()
       try {
+        await this.jobs.service.stop()
+        await this.data.stop()
         await this.libp2p.stop()
       } finally {
+        await this.blockstore.close?.()
         await this.repo?.close()
       }
     })()
@@ -111,8 +219,9 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
   const repo = options.repo != null ? await Repo.open(options.repo) : undefined
   try {
     const config = repo?.config
+    const privateKey = repo?.privateKey ?? await generateKeyPair('Ed25519')
     const libp2p = await createPeer({
-      privateKey: repo?.privateKey,
+      privateKey,
       datastore: repo?.datastore,
       listen: options.listen ?? config?.addresses.listen ?? IN_MEMORY_DEFAULT_LISTEN,
       bootstrap: options.bootstrap ?? config?.bootstrap ?? [],
@@ -122,10 +231,58 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       inboundConnectionThreshold: options.inboundConnectionThreshold ?? config?.limits.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD
     })
     const walker = new PeerWalker(libp2p, options.targetPeers ?? config?.discovery.targetPeers ?? DEFAULT_TARGET_PEERS)
-    walker.start()
-    return new EdgeNode(libp2p, repo, walker)
+    let blockstore: Parts['blockstore']
+    if (repo != null) {
+      const level = new LevelBlockstore(repo.paths.blocks)
+      await level.open()
+      blockstore = level
+    } else {
+      blockstore = createMemoryBlockstore()
+    }
+    const data = new DataService(libp2p, {
+      ...definedOnly({
+        replicas: config?.data.replicas,
+        chunkSize: config?.data.chunkSize,
+        repairIntervalMs: config?.data.repairIntervalMs,
+        storageMax: config?.limits.storageMax
+      }),
+      ...options.data,
+      blockstore,
+      datastore: repo?.datastore
+    })
+    const functions = new Functions(new FunctionRegistry(builtinFunctions))
+    const jobService = new JobService({
+      node: libp2p,
+      privateKey,
+      data,
+      functions: functions.registry,
+      datastore: repo?.datastore,
+      syncIntervalMs: options.jobSyncIntervalMs
+    })
+    const { wasmLimits, rigResults, ...capsOverrides } = options.scheduler ?? {}
+    const capabilities = detectCapabilities({
+      ...definedOnly({ slots: config?.scheduler.slots, labels: config?.scheduler.labels, gpu: config?.scheduler.gpu }),
+      ...capsOverrides
+    })
+    const executor = new TaskExecutor({ data, functions: functions.registry, wasmLimits, rigResults })
+    const scheduler = new Scheduler({ jobs: jobService, executor, data, peerId: libp2p.peerId.toString(), capabilities })
+    const node = new EdgeNode({ libp2p, repo, walker, blockstore, data, functions, jobService, scheduler })
+    try {
+      walker.start()
+      await data.start()
+      await jobService.start()
+      scheduler.start()
+    } catch (err) {
+      await node.stop()
+      throw err
+    }
+    return node
   } catch (err) {
     await repo?.close()
     throw err
   }
+}
+
+function definedOnly<T extends Record<string, unknown>> (obj: T): Partial<T> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>
 }

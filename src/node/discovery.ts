@@ -14,17 +14,22 @@ import type { KadDHT } from '@libp2p/kad-dht'
 export const RANDOM_WALK_INTERVAL_MS = 10_000
 /** Time limit for one random walk. */
 export const RANDOM_WALK_TIMEOUT_MS = 5_000
+/** Dials the walker has in flight at most: discovery bursts must not become connection storms. */
+export const MAX_WALKER_DIALS = 3
+/** Time limit of one walker dial. */
+export const WALKER_DIAL_TIMEOUT_MS = 5_000
+/** A peer whose dial failed is not tried again by the walker for this long. */
+export const WALKER_RETRY_BACKOFF_MS = 30_000
 
 export class PeerWalker implements Startable {
   private readonly node: Libp2p<{ dht: KadDHT }>
   private readonly targetPeers: number
   private timer?: ReturnType<typeof setInterval>
   private walking = false
+  private readonly dialing = new Set<string>()
+  private readonly failedAt = new Map<string, number>()
   private readonly onDiscovery = (evt: CustomEvent<PeerInfo>): void => {
-    const peer = evt.detail
-    if (peer.id.equals(this.node.peerId) || !this.belowTarget()) return
-    if (this.node.getConnections(peer.id).length > 0) return
-    this.node.dial(peer.id).catch(() => {})
+    this.maybeDial(evt.detail.id)
   }
 
   constructor (node: Libp2p<{ dht: KadDHT }>, targetPeers: number) {
@@ -33,7 +38,22 @@ export class PeerWalker implements Startable {
   }
 
   private belowTarget (): boolean {
-    return this.node.getPeers().length < this.targetPeers
+    return this.node.getPeers().length + this.dialing.size < this.targetPeers
+  }
+
+  /** Dials `peer` if below target, not connected, not already dialing, and not recently failed. */
+  private maybeDial (peer: PeerInfo['id']): void {
+    const key = peer.toString()
+    if (peer.equals(this.node.peerId) || !this.belowTarget() || this.dialing.size >= MAX_WALKER_DIALS) return
+    if (this.dialing.has(key) || this.node.getConnections(peer).length > 0) return
+    if (Date.now() - (this.failedAt.get(key) ?? 0) < WALKER_RETRY_BACKOFF_MS) return
+    this.dialing.add(key)
+    this.node.dial(peer, { signal: AbortSignal.timeout(WALKER_DIAL_TIMEOUT_MS) })
+      .then(() => { this.failedAt.delete(key) }, () => {
+        if (this.failedAt.size > 10_000) this.failedAt.clear()
+        this.failedAt.set(key, Date.now())
+      })
+      .finally(() => { this.dialing.delete(key) })
   }
 
   start (): void {
@@ -52,9 +72,7 @@ export class PeerWalker implements Startable {
         if (ev.name === 'PEER_RESPONSE') {
           for (const peer of ev.closer) {
             if (!this.belowTarget()) return
-            if (!peer.id.equals(this.node.peerId) && this.node.getConnections(peer.id).length === 0) {
-              this.node.dial(peer.id, { signal }).catch(() => {})
-            }
+            this.maybeDial(peer.id)
           }
         }
       }

@@ -1,0 +1,43 @@
+/**
+ * Limits and timings of jobs, one place, each with its reason.
+ */
+
+/** The gossip topic every job fact travels on. */
+export const JOBS_TOPIC = 'edgeswarm/jobs/1'
+/** The anti-entropy protocol: a peer catches up on job facts from another. */
+export const JOB_SYNC_PROTOCOL = '/edgeswarm/job-sync/1.0.0'
+
+/** Largest encoded fact (gossip message or sync frame); every peer uses the same limit. */
+export const MAX_FACT_BYTES = 512 * 1024
+/** Largest job document: the task list of a 1 GiB input at 256 KiB chunks fits easily. */
+export const MAX_JOB_DOCUMENT_BYTES = 448 * 1024
+/** Most tasks one job may have. */
+export const MAX_TASKS_PER_JOB = 10_000
+/** Most input files one job may have. */
+export const MAX_INPUTS_PER_JOB = 5_000
+/** Most peers that run the same task (redundancy). */
+export const MAX_REDUNDANCY = 7
+/** Default times a task may fail before its job fails. */
+export const DEFAULT_MAX_ATTEMPTS = 3
+/** Default claim lease: a task whose holder stops renewing is open again after this. */
+export const DEFAULT_LEASE_MS = 3_000
+/** A fact stamped this far in the future (clock skew) is rejected. */
+export const MAX_CLOCK_SKEW_MS = 30_000
+/** Task results up to this size travel inline in the result fact (and in a batch stored in the swarm). */
+export const INLINE_RESULT_MAX_BYTES = 16 * 1024
+/** Most task ids in one claim or renewal fact. */
+export const MAX_TASKS_PER_FACT = 2_000
+/** Most results in one result fact. */
+export const MAX_RESULTS_PER_FACT = 500
+/** How often a peer runs anti-entropy with one random connected peer. */
+export const SYNC_INTERVAL_MS = 3_000
+/** Most facts one sync response carries. */
+export const MAX_SYNC_FACTS = 50_000
+/** Time limit of one sync exchange. */
+export const SYNC_TIMEOUT_MS = 10_000
+/** How long non-designated peers wait for a job's designated reducer before reducing themselves. */
+export const REDUCE_GRACE_MS = 2_000
+/** Largest reason string in a failure fact. */
+export const MAX_REASON_CHARS = 500
+/** Longest `submit` waits for another peer to show it knows a new job. */
+export const SUBMIT_WITNESS_TIMEOUT_MS = 5_000

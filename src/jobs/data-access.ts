@@ -1,0 +1,24 @@
+/**
+ * What the job layer needs of the data layer, as an interface: the data
+ * service satisfies it, and tests may pass another store.
+ */
+import type { CID } from 'multiformats/cid'
+
+export interface JobDataAccess {
+  put: (content: Uint8Array, options?: { signal?: AbortSignal, replicas?: number }) => Promise<CID>
+  get: (cid: CID | string, options?: { signal?: AbortSignal }) => AsyncIterable<Uint8Array>
+  manifest: (cid: CID | string, options?: { signal?: AbortSignal }) => Promise<{ size: number, shards: Array<{ cid: CID, size: number }> }>
+  getShard: (cid: CID | string, options?: { signal?: AbortSignal }) => Promise<Uint8Array>
+  hasLocal: (cid: CID | string) => Promise<boolean>
+}
+
+/** Reads a whole stream into one buffer. */
+export async function readAll (source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of source) { chunks.push(chunk); size += chunk.length }
+  const out = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) { out.set(chunk, offset); offset += chunk.length }
+  return out
+}

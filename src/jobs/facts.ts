@@ -1,0 +1,121 @@
+/**
+ * Job facts: the immutable, signed statements peers make about jobs (a job
+ * exists, a peer claims or renews tasks, a result, a failure, a job is done,
+ * a peer's capabilities). A job's state is a pure function of the set of its
+ * facts, so facts may arrive in any order, twice, by gossip or by sync.
+ *
+ * Owns the wire encoding (dag-cbor envelope `{from, body, sig}`), its size
+ * limit, schema validation and the signature check. A fact is signed by its
+ * author's peer key, so a peer that relays facts (sync) cannot forge them.
+ */
+import { z } from 'zod'
+import * as dagCbor from '@ipld/dag-cbor'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { toString } from 'uint8arrays'
+import type { PrivateKey, PublicKey } from '@libp2p/interface'
+import {
+  MAX_CLOCK_SKEW_MS, MAX_FACT_BYTES, MAX_REASON_CHARS, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT
+} from './constants.ts'
+import { InvalidFactError } from './errors.ts'
+
+const bytes = z.custom<Uint8Array>(v => v instanceof Uint8Array, { message: 'expected bytes' })
+const jobId = z.string().min(1).max(200)
+const taskIdx = z.number().int().min(0)
+const time = z.number().int().min(0)
+
+export const CapabilitiesSchema = z.object({
+  cpus: z.number().int().min(0),
+  freeMemoryMB: z.number().min(0),
+  gpu: z.boolean(),
+  labels: z.array(z.string().max(64)).max(64),
+  functions: z.array(z.string().max(64)).max(256),
+  slots: z.number().int().min(0),
+  running: z.number().int().min(0)
+})
+export type Capabilities = z.infer<typeof CapabilitiesSchema>
+
+export const ResultEntrySchema = z.object({
+  task: taskIdx,
+  /** CIDv1 raw sha2-256 of the result bytes: what redundant runs vote on. */
+  hash: z.string().max(200),
+  size: z.number().int().min(0),
+  /** The bytes, when small. */
+  data: bytes.optional(),
+  /** Root CID of the result stored in the swarm, when large. */
+  ref: z.string().max(200).optional()
+})
+export type ResultEntry = z.infer<typeof ResultEntrySchema>
+
+export const FactSchema = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('job'), job: jobId, doc: bytes }),
+  z.object({ t: z.literal('claim'), job: jobId, tasks: z.array(taskIdx).min(1).max(MAX_TASKS_PER_FACT), at: time, lease: z.number().int().min(1) }),
+  z.object({ t: z.literal('renew'), job: jobId, tasks: z.array(taskIdx).min(1).max(MAX_TASKS_PER_FACT), at: time, lease: z.number().int().min(1) }),
+  z.object({ t: z.literal('result'), job: jobId, at: time, results: z.array(ResultEntrySchema).min(1).max(MAX_RESULTS_PER_FACT), batch: z.string().max(200).optional() }),
+  z.object({ t: z.literal('fail'), job: jobId, task: taskIdx, at: time, reason: z.string().max(MAX_REASON_CHARS) }),
+  z.object({ t: z.literal('done'), job: jobId, at: time, result: z.string().max(200), hash: z.string().max(200), size: z.number().int().min(0) }),
+  z.object({ t: z.literal('caps'), at: time, caps: CapabilitiesSchema })
+])
+export type Fact = z.infer<typeof FactSchema>
+export type FactOf<T extends Fact['t']> = Extract<Fact, { t: T }>
+
+/** A verified fact with its author. */
+export interface SignedFact {
+  /** Stable id: hash of author and body; duplicates share it. */
+  id: string
+  from: string
+  fact: Fact
+  /** The encoded envelope, to relay as is. */
+  envelope: Uint8Array
+}
+
+const EnvelopeSchema = z.object({ from: z.string().min(1).max(100), body: bytes, sig: bytes.refine(b => b.length <= 256) })
+
+async function factId (from: string, body: Uint8Array): Promise<string> {
+  const digest = await sha256.digest(dagCbor.encode([from, body]))
+  return toString(digest.digest, 'base64url')
+}
+
+/** Signs a fact with this peer's key. */
+export async function signFact (key: PrivateKey, from: string, fact: Fact): Promise<SignedFact> {
+  const body = dagCbor.encode(fact)
+  const sig = await key.sign(body)
+  const envelope = dagCbor.encode({ from, body, sig })
+  if (envelope.length > MAX_FACT_BYTES) throw new InvalidFactError(`fact of ${envelope.length} bytes exceeds ${MAX_FACT_BYTES}`)
+  return { id: await factId(from, body), from, fact, envelope }
+}
+
+const publicKeys = new Map<string, PublicKey>()
+function publicKeyOf (from: string): PublicKey {
+  let key = publicKeys.get(from)
+  if (key == null) {
+    const peer = peerIdFromString(from)
+    if (peer.publicKey == null) throw new InvalidFactError('author peer id carries no public key')
+    key = peer.publicKey
+    if (publicKeys.size > 10_000) publicKeys.clear()
+    publicKeys.set(from, key)
+  }
+  return key
+}
+
+/**
+ * Decodes, validates and verifies an envelope from the network. Throws
+ * InvalidFactError for anything oversized, malformed, badly signed or stamped
+ * too far in the future.
+ */
+export async function openFact (envelope: Uint8Array, now = Date.now()): Promise<SignedFact> {
+  if (envelope.length > MAX_FACT_BYTES) throw new InvalidFactError(`fact of ${envelope.length} bytes exceeds ${MAX_FACT_BYTES}`)
+  let outer: z.infer<typeof EnvelopeSchema>
+  let fact: Fact
+  try {
+    outer = EnvelopeSchema.parse(dagCbor.decode(envelope))
+    fact = FactSchema.parse(dagCbor.decode(outer.body))
+  } catch (err) {
+    throw new InvalidFactError(`malformed fact: ${(err as Error).message.slice(0, 200)}`)
+  }
+  let key: PublicKey
+  try { key = publicKeyOf(outer.from) } catch { throw new InvalidFactError('malformed fact: bad author') }
+  if (!await key.verify(outer.body, outer.sig)) throw new InvalidFactError('fact signature does not verify')
+  if ('at' in fact && fact.at > now + MAX_CLOCK_SKEW_MS) throw new InvalidFactError('fact is stamped in the future')
+  return { id: await factId(outer.from, outer.body), from: outer.from, fact, envelope }
+}

@@ -1,0 +1,485 @@
+/**
+ * The job service: every peer's copy of every job's facts, kept in step over
+ * gossipsub (fast path) and a pull sync protocol (anti-entropy, so a late
+ * joiner or a peer that missed a message still converges), persisted in the
+ * repo's datastore; submission; aggregation; and the `Job` handles users hold.
+ *
+ * Owns JOBS_TOPIC and JOB_SYNC_PROTOCOL. Never runs tasks (the scheduler
+ * does) and never trusts a fact it has not verified.
+ */
+import { setMaxListeners } from 'node:events'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import { lpStream } from '@libp2p/utils'
+import { Key, type Datastore } from 'interface-datastore'
+import * as dagCbor from '@ipld/dag-cbor'
+import { z } from 'zod'
+import type { Startable, PeerId, PrivateKey, Stream } from '@libp2p/interface'
+import type { EdgePeer } from '../node/index.ts'
+import type { FunctionRegistry } from '../functions/index.ts'
+import { validateWasm } from '../sandbox/index.ts'
+import {
+  JOBS_TOPIC, JOB_SYNC_PROTOCOL, MAX_FACT_BYTES, MAX_SYNC_FACTS, REDUCE_GRACE_MS,
+  SUBMIT_WITNESS_TIMEOUT_MS, SYNC_INTERVAL_MS, SYNC_TIMEOUT_MS
+} from './constants.ts'
+import { InvalidFactError, InvalidJobError, JobFailedError, JobNotFoundError, UnknownFunctionError } from './errors.ts'
+import { openFact, signFact, type Capabilities, type Fact, type SignedFact } from './facts.ts'
+import { buildDocument, decodeDocument, documentId, encodeDocument, validateSpec, type JobDocument, type JobSpec } from './spec.ts'
+import { JobState, type JobView } from './state.ts'
+import { readAll, type JobDataAccess } from './data-access.ts'
+import { resultHash } from './result-hash.ts'
+import { rendezvousScore } from './rendezvous.ts'
+
+export interface JobServiceInit {
+  node: EdgePeer
+  /** This peer's key: facts are signed with it. */
+  privateKey: PrivateKey
+  data: JobDataAccess
+  functions: FunctionRegistry
+  /** Persist facts here (the repo's datastore) so jobs survive restarts. */
+  datastore?: Datastore
+  /** Anti-entropy interval. @default SYNC_INTERVAL_MS */
+  syncIntervalMs?: number
+}
+
+const FACT_PREFIX = '/edgeswarm/job-facts'
+const SyncRequestSchema = z.object({ have: z.record(z.string().max(200), z.number().int().min(0)) })
+
+/** Concatenation in task order: the reducer of WebAssembly jobs (their tasks are maps). */
+async function concatReduce (results: Uint8Array[]): Promise<Uint8Array> {
+  const out = new Uint8Array(results.reduce((n, r) => n + r.length, 0))
+  let offset = 0
+  for (const r of results) { out.set(r, offset); offset += r.length }
+  return out
+}
+
+/** A handle on one job, on any peer. */
+export class Job extends EventTarget {
+  readonly id: string
+  private readonly service: JobService
+
+  constructor (id: string, service: JobService) {
+    super()
+    this.id = id
+    this.service = service
+    const onChange = (evt: Event): void => {
+      if ((evt as CustomEvent<string>).detail !== id) return
+      const view = this.status()
+      this.dispatchEvent(new CustomEvent<JobView>('progress', { detail: view }))
+      if (view.status === 'done' || view.status === 'failed') service.removeEventListener('change', onChange)
+    }
+    service.addEventListener('change', onChange)
+  }
+
+  status (): JobView {
+    return this.service.view(this.id)
+  }
+
+  /** Progress views until the job is done or failed (the last one is terminal). */
+  async * events (options: { signal?: AbortSignal } = {}): AsyncGenerator<JobView> {
+    let last = ''
+    while (true) {
+      const view = this.status()
+      const key = JSON.stringify(view)
+      if (key !== last) { last = key; yield view }
+      if (view.status === 'done' || view.status === 'failed') return
+      await this.service.nextChange(this.id, 1000, options.signal)
+    }
+  }
+
+  /** The job's final result bytes, verified; JobFailedError if it failed. */
+  async result (options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    return await this.service.result(this.id, options)
+  }
+}
+
+export class JobService extends EventTarget implements Startable {
+  private readonly node: EdgePeer
+  private readonly privateKey: PrivateKey
+  private readonly data: JobDataAccess
+  private readonly functions: FunctionRegistry
+  private readonly datastore?: Datastore
+  private readonly syncIntervalMs: number
+  private readonly states = new Map<string, JobState>()
+  /** Peers outvoted in any job: their claims are not granted in later jobs. */
+  readonly untrusted = new Set<string>()
+  readonly capabilities = new Map<string, Capabilities & { at: number }>()
+  private syncTimer?: ReturnType<typeof setInterval>
+  private readonly syncing = new Map<string, Promise<void>>()
+  private readonly syncAgain = new Set<string>()
+  private readonly reducing = new Set<string>()
+  /** Jobs another peer has shown (by sync) that it knows. */
+  private readonly witnesses = new Map<string, number>()
+  private readonly reduceTimers = new Map<string, ReturnType<typeof setTimeout>>()
+  private running = false
+  readonly stats = { factsReceived: 0, factsRejected: 0, syncs: 0 }
+  private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
+    const peer = evt.detail
+    setTimeout(() => { void this.syncWith(peer) }, 200).unref()
+  }
+
+  constructor (init: JobServiceInit) {
+    super()
+    // one listener per Job handle and per waiting call
+    setMaxListeners(Infinity, this)
+    this.node = init.node
+    this.privateKey = init.privateKey
+    this.data = init.data
+    this.functions = init.functions
+    this.datastore = init.datastore
+    this.syncIntervalMs = init.syncIntervalMs ?? SYNC_INTERVAL_MS
+  }
+
+  get peerId (): string {
+    return this.node.peerId.toString()
+  }
+
+  async start (): Promise<void> {
+    this.running = true
+    await this.loadPersisted()
+    const pubsub = this.node.services.pubsub
+    pubsub.topicValidators.set(JOBS_TOPIC, async (_peer, msg) => {
+      try {
+        await this.accept(await openFact(msg.data), true)
+        return TopicValidatorResult.Accept
+      } catch {
+        this.stats.factsRejected++
+        return TopicValidatorResult.Reject
+      }
+    })
+    pubsub.subscribe(JOBS_TOPIC)
+    await this.node.handle(JOB_SYNC_PROTOCOL, (stream, connection) => { void this.serveSync(stream, connection.remotePeer) }, { maxInboundStreams: 32 })
+    this.node.addEventListener('peer:connect', this.onConnect)
+    this.syncTimer = setInterval(() => {
+      const peers = this.node.getPeers()
+      if (peers.length > 0) void this.syncWith(peers[Math.floor(Math.random() * peers.length)])
+    }, this.syncIntervalMs)
+    this.syncTimer.unref()
+  }
+
+  async stop (): Promise<void> {
+    this.running = false
+    clearInterval(this.syncTimer)
+    for (const t of this.reduceTimers.values()) clearTimeout(t)
+    this.node.removeEventListener('peer:connect', this.onConnect)
+    this.node.services.pubsub.topicValidators.delete(JOBS_TOPIC)
+    try { this.node.services.pubsub.unsubscribe(JOBS_TOPIC) } catch {}
+    await this.node.unhandle(JOB_SYNC_PROTOCOL).catch(() => {})
+  }
+
+  // ---------------------------------------------------------------- facts
+
+  private stateOf (id: string): JobState {
+    let state = this.states.get(id)
+    if (state == null) {
+      // a snapshot: peers that were untrusted when the job arrived, the same on every peer with the same history
+      state = new JobState(id, new Set(this.untrusted))
+      this.states.set(id, state)
+    }
+    return state
+  }
+
+  /** Applies a verified fact; returns true when it was new. */
+  private async accept (sf: SignedFact, persist: boolean): Promise<boolean> {
+    const f = sf.fact
+    if (f.t === 'caps') {
+      const prev = this.capabilities.get(sf.from)
+      if (prev == null || prev.at < f.at) this.capabilities.set(sf.from, { ...f.caps, at: f.at })
+      return false
+    }
+    const state = this.stateOf(f.job)
+    if (state.has(sf.id)) return false
+    if (f.t === 'job') {
+      const id = (await documentId(f.doc)).toString()
+      if (id !== f.job) throw new InvalidFactError('job document does not hash to the job id')
+      state.setDoc(decodeDocument(f.doc))
+    }
+    state.add(sf)
+    this.stats.factsReceived++
+    if (persist && this.datastore != null) {
+      Promise.resolve(this.datastore.put(new Key(`${FACT_PREFIX}/${f.job}/${sf.id}`), sf.envelope)).catch(() => {})
+    }
+    this.changed(f.job)
+    return true
+  }
+
+  private changed (job: string): void {
+    const state = this.states.get(job)
+    if (state != null) {
+      for (const peer of state.untrusted) this.untrusted.add(peer)
+      this.maybeReduce(state)
+    }
+    this.dispatchEvent(new CustomEvent<string>('change', { detail: job }))
+  }
+
+  /** Signs, applies and gossips one of this peer's facts. */
+  async publish (fact: Fact): Promise<SignedFact> {
+    const sf = await signFact(this.privateKey, this.peerId, fact)
+    await this.accept(sf, true)
+    try {
+      await this.node.services.pubsub.publish(JOBS_TOPIC, sf.envelope)
+    } catch {
+      // no subscribed peer right now: sync will carry it
+    }
+    return sf
+  }
+
+  private async loadPersisted (): Promise<void> {
+    if (this.datastore == null) return
+    for await (const { value } of this.datastore.query({ prefix: FACT_PREFIX })) {
+      try { await this.accept(await openFact(value, Infinity), false) } catch { /* a corrupt record is skipped */ }
+    }
+  }
+
+  // ---------------------------------------------------------------- sync
+
+  /**
+   * Pulls from `peer` every fact of jobs where our count differs from theirs.
+   * One exchange per peer at a time; a call during one queues one more after it.
+   */
+  async syncWith (peer: PeerId): Promise<void> {
+    const key = peer.toString()
+    if (!this.running) return
+    const inflight = this.syncing.get(key)
+    if (inflight != null) {
+      if (this.syncAgain.has(key)) return await inflight
+      this.syncAgain.add(key)
+      await inflight
+      this.syncAgain.delete(key)
+      return await this.syncWith(peer)
+    }
+    const run = this.syncOnce(peer).finally(() => { this.syncing.delete(key) })
+    this.syncing.set(key, run)
+    await run
+  }
+
+  private async syncOnce (peer: PeerId): Promise<void> {
+    const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
+    let stream: Stream | undefined
+    try {
+      stream = await this.node.dialProtocol(peer, JOB_SYNC_PROTOCOL, { signal })
+      const lp = lpStream(stream, { maxDataLength: MAX_FACT_BYTES })
+      const have: Record<string, number> = {}
+      for (const [id, state] of this.states) have[id] = state.factCount
+      await lp.write(dagCbor.encode({ have }), { signal })
+      // the answer opens with what the peer holds: a peer that knows a job witnesses it
+      const theirs = SyncRequestSchema.parse(dagCbor.decode((await lp.read({ signal })).subarray()))
+      for (const [id, count] of Object.entries(theirs.have)) {
+        if (count > 0 && this.states.has(id)) this.witnesses.set(id, (this.witnesses.get(id) ?? 0) + 1)
+      }
+      let n = 0
+      while (n++ < MAX_SYNC_FACTS) {
+        const frame = await lp.read({ signal })
+        const bytes = frame.subarray()
+        if (bytes.length === 0) break
+        try { await this.accept(await openFact(bytes), true) } catch { this.stats.factsRejected++ }
+      }
+      this.stats.syncs++
+      await stream.close().catch(() => {})
+    } catch {
+      stream?.abort(new Error('sync failed'))
+    }
+  }
+
+  private async serveSync (stream: Stream, remote: PeerId): Promise<void> {
+    const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
+    try {
+      const lp = lpStream(stream, { maxDataLength: MAX_FACT_BYTES })
+      const req = SyncRequestSchema.parse(dagCbor.decode((await lp.read({ signal })).subarray()))
+      const mine: Record<string, number> = {}
+      for (const [id, state] of this.states) mine[id] = state.factCount
+      await lp.write(dagCbor.encode({ have: mine }), { signal })
+      let sent = 0
+      const delivered: string[] = []
+      for (const [id, state] of this.states) {
+        if (req.have[id] != null) this.witnesses.set(id, (this.witnesses.get(id) ?? 0) + 1)
+        if (req.have[id] === state.factCount) continue
+        for (const sf of state.allFacts()) {
+          if (sent++ >= MAX_SYNC_FACTS) break
+          await lp.write(sf.envelope, { signal })
+        }
+        delivered.push(id)
+      }
+      await lp.write(new Uint8Array(0), { signal })
+      await stream.close({ signal })
+      // the requester read everything and closed: it has these jobs now
+      for (const id of delivered) this.witnesses.set(id, (this.witnesses.get(id) ?? 0) + 1)
+      // the requester knows facts we lack: pull them back (anti-entropy both ways)
+      if (Object.entries(req.have).some(([id, n]) => (this.states.get(id)?.factCount ?? 0) < n)) {
+        setImmediate(() => { void this.syncWith(remote) })
+      }
+    } catch (err) {
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+
+  // ---------------------------------------------------------------- jobs
+
+  /** Submits a job; resolves once the job document is stored and announced. */
+  async submit (spec: JobSpec, options: { signal?: AbortSignal } = {}): Promise<Job> {
+    const valid = validateSpec(spec)
+    if (valid.wasm != null) {
+      const module = await readAll(this.data.get(valid.wasm, options))
+      await validateWasm(module)
+    } else {
+      const fn = this.functions.get(valid.fn)
+      if (fn == null) throw new UnknownFunctionError(`unknown function "${valid.fn}" (see \`edgeswarm fn ls\`)`)
+      fn.validateParams?.(valid.params)
+    }
+    const layouts = []
+    for (const input of valid.inputs) {
+      layouts.push(await this.data.manifest(input, options))
+    }
+    const doc = buildDocument(valid, layouts, this.peerId)
+    const bytes = encodeDocument(doc)
+    const id = (await documentId(bytes)).toString()
+    // the document lives in the swarm too, so it outlives this peer
+    await this.data.put(bytes, options)
+    await this.publish({ t: 'job', job: id, doc: bytes })
+    // nudge a few peers: they see we know a job they lack and pull it
+    for (const peer of this.node.getPeers().slice(0, 3)) void this.syncWith(peer)
+    await this.awaitWitness(id, options.signal)
+    return new Job(id, this)
+  }
+
+  /**
+   * Waits (bounded) until another peer shows it knows the job (any fact of
+   * its about the job, or a sync that pulled it), so a submitter may leave
+   * as soon as `submit` resolves. Alone in the swarm, returns at once.
+   */
+  private async awaitWitness (id: string, signal?: AbortSignal): Promise<void> {
+    const deadline = Date.now() + SUBMIT_WITNESS_TIMEOUT_MS
+    const me = this.peerId
+    const witnessed = (): boolean => (this.states.get(id)?.allFacts() ?? []).some(f => f.from !== me) || (this.witnesses.get(id) ?? 0) > 0
+    while (!witnessed() && this.node.getPeers().length > 0 && Date.now() < deadline) {
+      await this.nextChange(id, 250, signal)
+    }
+  }
+
+  /** A handle on a job this peer knows; JobNotFoundError otherwise. */
+  get (id: string): Job {
+    if (this.states.get(id)?.doc == null) throw new JobNotFoundError(`unknown job ${id}`)
+    return new Job(id, this)
+  }
+
+  /** Like `get`, but first asks connected peers for jobs we do not know yet. */
+  async find (id: string, options: { signal?: AbortSignal } = {}): Promise<Job> {
+    if (this.states.get(id)?.doc == null) {
+      await Promise.all(this.node.getPeers().slice(0, 8).map(async p => { await this.syncWith(p) }))
+      options.signal?.throwIfAborted()
+    }
+    return this.get(id)
+  }
+
+  view (id: string): JobView {
+    const state = this.states.get(id)
+    if (state?.doc == null) throw new JobNotFoundError(`unknown job ${id}`)
+    return state.view()
+  }
+
+  list (): Array<JobView & { fn: string, createdAt: number, submitter: string }> {
+    return [...this.states.values()]
+      .filter(s => s.doc != null)
+      .map(s => ({ ...s.view(), fn: (s.doc as JobDocument).fn, createdAt: (s.doc as JobDocument).createdAt, submitter: (s.doc as JobDocument).submitter }))
+      .sort((a, b) => a.createdAt - b.createdAt)
+  }
+
+  /** The states the scheduler pulls from. */
+  jobs (): JobState[] {
+    return [...this.states.values()].filter(s => s.doc != null)
+  }
+
+  state (id: string): JobState | undefined {
+    return this.states.get(id)
+  }
+
+  /** Resolves on the next change of `id`, or after `timeoutMs`. */
+  async nextChange (id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted()
+    await new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        this.removeEventListener('change', onChange)
+        signal?.removeEventListener('abort', onAbort)
+      }
+      const onChange = (evt: Event): void => { if ((evt as CustomEvent<string>).detail === id) { done(); resolve() } }
+      const onAbort = (): void => { done(); reject(signal?.reason) }
+      const timer = setTimeout(() => { done(); resolve() }, timeoutMs)
+      this.addEventListener('change', onChange)
+      signal?.addEventListener('abort', onAbort)
+    })
+  }
+
+  async result (id: string, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    while (true) {
+      const view = this.view(id)
+      if (view.status === 'failed') throw new JobFailedError(`job ${id} failed: ${view.reason ?? 'unknown reason'}`)
+      if (view.status === 'done' && view.result != null) {
+        const bytes = await readAll(this.data.get(view.result.cid, options))
+        if (resultHash(bytes) !== view.result.hash) throw new JobFailedError(`result of job ${id} does not match its hash`)
+        return bytes
+      }
+      await this.nextChange(id, 1000, options.signal)
+    }
+  }
+
+  // ---------------------------------------------------------------- aggregation
+
+  /** Bytes of a task result: inline from its fact, or fetched from the swarm; checked against its hash. */
+  async taskResultBytes (state: JobState, hash: string, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    const inline = state.inlineResults.get(hash)
+    if (inline != null && resultHash(inline) === hash) return inline
+    const ref = state.resultRefs.get(hash)
+    if (ref == null) throw new InvalidJobError(`no copy of task result ${hash}`)
+    const bytes = await readAll(this.data.get(ref, options))
+    if (resultHash(bytes) !== hash) throw new InvalidJobError(`task result ${hash} from the swarm does not match its hash`)
+    return bytes
+  }
+
+  /**
+   * When every task of a job is accepted, one peer reduces: the contributor
+   * that ranks first by rendezvous hash among those still connected (or this
+   * peer). The others wait REDUCE_GRACE_MS and reduce themselves if no `done`
+   * fact came, so a reducer that died costs a few seconds, not the job.
+   */
+  private maybeReduce (state: JobState): void {
+    const doc = state.doc
+    if (doc == null || this.reducing.has(state.id) || this.reduceTimers.has(state.id)) return
+    if (state.doneResult() != null) return
+    if (state.acceptedResults() == null) return
+    if (doc.wasm == null && !this.functions.has(doc.fn)) return
+    const me = this.peerId
+    const live = new Set([me, ...this.node.getPeers().map(p => p.toString())])
+    const candidates = state.contributors().filter(p => live.has(p))
+    if (!candidates.includes(me)) candidates.push(me)
+    candidates.sort((a, b) => rendezvousScore(state.id, b) - rendezvousScore(state.id, a))
+    const delay = candidates[0] === me ? 0 : REDUCE_GRACE_MS
+    const timer = setTimeout(() => {
+      this.reduceTimers.delete(state.id)
+      if (state.doneResult() != null || !this.running) return
+      void this.reduce(state)
+    }, delay)
+    timer.unref()
+    this.reduceTimers.set(state.id, timer)
+  }
+
+  private async reduce (state: JobState): Promise<void> {
+    const doc = state.doc as JobDocument
+    const accepted = state.acceptedResults()
+    if (accepted == null) return
+    this.reducing.add(state.id)
+    try {
+      const results: Uint8Array[] = []
+      for (const entry of accepted) results.push(await this.taskResultBytes(state, entry.hash))
+      const reducer = doc.wasm != null ? concatReduce : (this.functions.get(doc.fn) as NonNullable<ReturnType<FunctionRegistry['get']>>).reduce.bind(this.functions.get(doc.fn))
+      const final = await reducer(results, doc.params)
+      const cid = await this.data.put(final)
+      if (state.doneResult() == null) {
+        await this.publish({ t: 'done', job: state.id, at: Date.now(), result: cid.toString(), hash: resultHash(final), size: final.length })
+      }
+    } catch {
+      // another peer may succeed; retry on the next change
+    } finally {
+      this.reducing.delete(state.id)
+    }
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * The job model: what a user submits (`JobSpec`), the content-addressed job
+ * document every peer works from (`JobDocument`, its CID is the job id), and
+ * partitioning (one task per input shard).
+ *
+ * Owns validation of job specs and documents; pure, no network.
+ */
+import { z } from 'zod'
+import * as dagCbor from '@ipld/dag-cbor'
+import { CID } from 'multiformats/cid'
+import { sha256 } from 'multiformats/hashes/sha2'
+import {
+  DEFAULT_LEASE_MS, DEFAULT_MAX_ATTEMPTS, MAX_INPUTS_PER_JOB, MAX_JOB_DOCUMENT_BYTES,
+  MAX_REDUNDANCY, MAX_TASKS_PER_JOB
+} from './constants.ts'
+import { InvalidJobError } from './errors.ts'
+
+export type Priority = 'realtime' | 'batch'
+
+export interface Requirements {
+  /** Free memory a peer needs, in MB. */
+  minMemoryMB?: number
+  /** Only peers with a GPU. */
+  gpu?: boolean
+  /** Only peers with all these labels. */
+  labels?: string[]
+}
+
+/** What a user submits. */
+export interface JobSpec {
+  /** A built-in or registered function name; with `wasm`, the program name passed as argv[0]. */
+  fn: string
+  /** CID of a WebAssembly module in the swarm: run it (sandboxed) instead of a named function. */
+  wasm?: string
+  /** Root CIDs of the input files. */
+  inputs: string[]
+  params?: Record<string, string>
+  /** Distinct peers that run each task; a result is accepted by majority. @default 1 */
+  redundancy?: number
+  requirements?: Requirements
+  /** `realtime` jobs are pulled before `batch` jobs. @default 'batch' */
+  priority?: Priority
+  /** Failures a task may have before the job fails. @default DEFAULT_MAX_ATTEMPTS */
+  maxAttempts?: number
+  /** Claim lease in ms. @default DEFAULT_LEASE_MS */
+  leaseMs?: number
+}
+
+/** One task: shard `s` of input `i`, whose bytes hash to `cid`. */
+export interface TaskRef {
+  i: number
+  s: number
+  cid: string
+}
+
+/** The content-addressed document every peer schedules from. */
+export interface JobDocument {
+  type: 'edgeswarm/job'
+  version: 1
+  fn: string
+  wasm: string | null
+  inputs: string[]
+  /** Shards per input, for record alignment across shard boundaries. */
+  inputShards: number[]
+  params: Record<string, string>
+  redundancy: number
+  requirements: { minMemoryMB: number, gpu: boolean, labels: string[] }
+  priority: Priority
+  maxAttempts: number
+  leaseMs: number
+  submitter: string
+  createdAt: number
+  tasks: TaskRef[]
+}
+
+const cidString = z.string().min(1).max(200).refine(s => {
+  try { CID.parse(s); return true } catch { return false }
+}, { message: 'not a valid CID' })
+
+const nameRe = /^[a-z0-9][a-z0-9._-]{0,63}$/
+
+export const JobSpecSchema = z.object({
+  fn: z.string().regex(nameRe, 'function names are 1-64 of a-z 0-9 . _ - '),
+  wasm: cidString.optional(),
+  inputs: z.array(cidString).min(1, 'a job needs at least one input CID').max(MAX_INPUTS_PER_JOB),
+  params: z.record(z.string().max(256), z.string().max(4096)).default({}),
+  redundancy: z.number().int().min(1).max(MAX_REDUNDANCY).default(1),
+  requirements: z.object({
+    minMemoryMB: z.number().min(0).max(1e7).default(0),
+    gpu: z.boolean().default(false),
+    labels: z.array(z.string().max(64)).max(32).default([])
+  }).prefault({}),
+  priority: z.enum(['realtime', 'batch']).default('batch'),
+  maxAttempts: z.number().int().min(1).max(20).default(DEFAULT_MAX_ATTEMPTS),
+  leaseMs: z.number().int().min(200).max(600_000).default(DEFAULT_LEASE_MS)
+}).strict()
+
+export type ValidSpec = z.infer<typeof JobSpecSchema>
+
+const JobDocumentSchema = z.object({
+  type: z.literal('edgeswarm/job'),
+  version: z.literal(1),
+  fn: z.string().regex(nameRe),
+  wasm: cidString.nullable(),
+  inputs: z.array(cidString).min(1).max(MAX_INPUTS_PER_JOB),
+  inputShards: z.array(z.number().int().min(0)),
+  params: z.record(z.string(), z.string()),
+  redundancy: z.number().int().min(1).max(MAX_REDUNDANCY),
+  requirements: z.object({ minMemoryMB: z.number().min(0), gpu: z.boolean(), labels: z.array(z.string()) }),
+  priority: z.enum(['realtime', 'batch']),
+  maxAttempts: z.number().int().min(1).max(20),
+  leaseMs: z.number().int().min(200).max(600_000),
+  submitter: z.string().max(100),
+  createdAt: z.number(),
+  tasks: z.array(z.object({ i: z.number().int().min(0), s: z.number().int().min(0), cid: cidString })).max(MAX_TASKS_PER_JOB)
+}).strict()
+
+function firstIssue (error: z.ZodError): string {
+  const issue = error.issues[0]
+  return `${issue.path.join('.') || 'job'}: ${issue.message}`
+}
+
+/** Validates a user's spec, filling defaults; throws InvalidJobError naming the bad field. */
+export function validateSpec (spec: unknown): ValidSpec {
+  const r = JobSpecSchema.safeParse(spec)
+  if (!r.success) throw new InvalidJobError(`invalid job: ${firstIssue(r.error)}`)
+  return r.data
+}
+
+/** What partitioning needs to know of each input: its shards in order. */
+export interface InputLayout {
+  shards: Array<{ cid: { toString: () => string } }>
+}
+
+/** One task per shard of each input, in input order then shard order. */
+export function partition (layouts: InputLayout[]): TaskRef[] {
+  const tasks: TaskRef[] = []
+  layouts.forEach((layout, i) => {
+    layout.shards.forEach((shard, s) => { tasks.push({ i, s, cid: shard.cid.toString() }) })
+  })
+  if (tasks.length > MAX_TASKS_PER_JOB) {
+    throw new InvalidJobError(`job would have ${tasks.length} tasks; at most ${MAX_TASKS_PER_JOB} (use a larger chunk size for the inputs)`)
+  }
+  return tasks
+}
+
+export function buildDocument (spec: ValidSpec, layouts: InputLayout[], submitter: string, createdAt = Date.now()): JobDocument {
+  return {
+    type: 'edgeswarm/job',
+    version: 1,
+    fn: spec.fn,
+    wasm: spec.wasm ?? null,
+    inputs: spec.inputs,
+    inputShards: layouts.map(l => l.shards.length),
+    params: spec.params,
+    redundancy: spec.redundancy,
+    requirements: spec.requirements,
+    priority: spec.priority,
+    maxAttempts: spec.maxAttempts,
+    leaseMs: spec.leaseMs,
+    submitter,
+    createdAt,
+    tasks: partition(layouts)
+  }
+}
+
+export function encodeDocument (doc: JobDocument): Uint8Array {
+  const bytes = dagCbor.encode(doc)
+  if (bytes.length > MAX_JOB_DOCUMENT_BYTES) {
+    throw new InvalidJobError(`job document is ${bytes.length} bytes; at most ${MAX_JOB_DOCUMENT_BYTES}`)
+  }
+  return bytes
+}
+
+/** The job id: the CIDv1 (dag-cbor, sha2-256) of the encoded document. */
+export async function documentId (bytes: Uint8Array): Promise<CID> {
+  return CID.createV1(dagCbor.code, await sha256.digest(bytes))
+}
+
+/** Decodes and validates a document received from the network. */
+export function decodeDocument (bytes: Uint8Array): JobDocument {
+  if (bytes.length > MAX_JOB_DOCUMENT_BYTES) throw new InvalidJobError('job document too large')
+  let raw: unknown
+  try { raw = dagCbor.decode(bytes) } catch (err) { throw new InvalidJobError(`job document is not dag-cbor: ${(err as Error).message}`) }
+  const r = JobDocumentSchema.safeParse(raw)
+  if (!r.success) throw new InvalidJobError(`invalid job document: ${firstIssue(r.error)}`)
+  const doc = r.data as JobDocument
+  const total = doc.inputShards.reduce((a, b) => a + b, 0)
+  if (doc.inputShards.length !== doc.inputs.length || total !== doc.tasks.length ||
+      doc.tasks.some(t => t.i >= doc.inputs.length || t.s >= doc.inputShards[t.i])) {
+    throw new InvalidJobError('invalid job document: tasks do not match inputs')
+  }
+  return doc
+}

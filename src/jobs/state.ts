@@ -1,0 +1,336 @@
+/**
+ * The state of one job as a pure, deterministic fold of its facts.
+ *
+ * Every peer that holds the same set of facts computes the same claims,
+ * winners, accepted results, untrusted peers and retries, whatever order the
+ * facts arrived in: that is how the swarm agrees without a coordinator. Only
+ * "is this lease still alive" looks at the local clock, and a lease that
+ * expired stays expired everywhere.
+ *
+ * Rules, per task, over its facts sorted by (time, kind, author):
+ * - a claim is granted while fewer holders than open slots exist (slots =
+ *   redundancy minus results so far; one more while results disagree without
+ *   a majority); a holder whose lease (claim or last renewal + lease) ended
+ *   before a later fact's time is dropped, which counts as a retry when the
+ *   task is granted again;
+ * - a result counts from a peer that was granted the task, once per peer;
+ * - a result is accepted when a majority of `redundancy` agree on its hash;
+ *   peers whose result differs from the accepted one are untrusted;
+ * - a failure frees the holder's slot; `maxAttempts` failures fail the job.
+ * Owns no I/O.
+ */
+import type { JobDocument } from './spec.ts'
+import type { FactOf, ResultEntry, SignedFact } from './facts.ts'
+
+export type TaskStatus = 'open' | 'running' | 'done' | 'failed'
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed'
+
+interface TaskFold {
+  /** Holders still in the fold's last state, with their lease expiry. */
+  holders: Map<string, number>
+  granted: Set<string>
+  results: Map<string, ResultEntry>
+  accepted: { hash: string, entry: ResultEntry, voters: string[] } | undefined
+  untrusted: string[]
+  failures: number
+  lastFailure: string | undefined
+  retried: number
+  /** Claims that did not get a slot: duplicate work that lost a race. */
+  lostClaims: number
+}
+
+export interface TaskView {
+  status: TaskStatus
+  /** Holders whose lease is alive now. */
+  running: string[]
+  /** Slots free now. */
+  openSlots: number
+  results: number
+  accepted: ResultEntry | undefined
+  retried: number
+}
+
+export interface JobView {
+  id: string
+  status: JobStatus
+  total: number
+  done: number
+  running: number
+  open: number
+  retried: number
+  failedTasks: number
+  /** Why the job failed, when it did. */
+  reason?: string
+  /** The final result, when done. */
+  result?: { cid: string, hash: string, size: number }
+}
+
+const KIND_ORDER: Record<string, number> = { result: 0, fail: 1, renew: 2, claim: 3 }
+
+interface TaskEvent { at: number, kind: 'claim' | 'renew' | 'result' | 'fail', from: string, lease: number, entry?: ResultEntry, reason?: string }
+
+export function majority (redundancy: number): number {
+  return Math.floor(redundancy / 2) + 1
+}
+
+function foldTask (events: TaskEvent[], redundancy: number, untrustedPeers: ReadonlySet<string>): TaskFold {
+  events.sort((a, b) => a.at - b.at || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || (a.from < b.from ? -1 : a.from > b.from ? 1 : 0))
+  const f: TaskFold = { holders: new Map(), granted: new Set(), results: new Map(), accepted: undefined, untrusted: [], failures: 0, lastFailure: undefined, retried: 0, lostClaims: 0 }
+  let freedSlots = 0
+  const need = majority(redundancy)
+  const acceptedNow = (): boolean => f.accepted != null
+  const recomputeAccepted = (): void => {
+    const votes = new Map<string, string[]>()
+    for (const [peer, entry] of f.results) votes.set(entry.hash, [...(votes.get(entry.hash) ?? []), peer])
+    let best: [string, string[]] | undefined
+    for (const [hash, voters] of votes) {
+      if (voters.length >= need && (best == null || voters.length > best[1].length || (voters.length === best[1].length && hash < best[0]))) best = [hash, voters]
+    }
+    if (best != null) {
+      const voters = best[1].sort()
+      f.accepted = { hash: best[0], entry: f.results.get(voters[0]) as ResultEntry, voters }
+    }
+  }
+  const slots = (): number => {
+    if (acceptedNow()) return 0
+    return f.results.size < redundancy ? redundancy - f.results.size : 1
+  }
+  for (const e of events) {
+    for (const [peer, expiry] of f.holders) {
+      if (expiry < e.at) { f.holders.delete(peer); freedSlots++ }
+    }
+    switch (e.kind) {
+      case 'claim':
+        if (untrustedPeers.has(e.from) || f.holders.has(e.from) || f.results.has(e.from) || acceptedNow()) break
+        if (f.holders.size < slots()) {
+          f.holders.set(e.from, e.at + e.lease)
+          f.granted.add(e.from)
+          if (freedSlots > 0) { f.retried++; freedSlots-- }
+        } else {
+          f.lostClaims++
+        }
+        break
+      case 'renew': {
+        const expiry = f.holders.get(e.from)
+        if (expiry != null) f.holders.set(e.from, Math.max(expiry, e.at + e.lease))
+        break
+      }
+      case 'result':
+        if (f.granted.has(e.from) && !f.results.has(e.from) && e.entry != null) {
+          f.results.set(e.from, e.entry)
+          f.holders.delete(e.from)
+          if (!acceptedNow()) recomputeAccepted()
+        }
+        break
+      case 'fail':
+        if (f.holders.has(e.from)) {
+          f.holders.delete(e.from)
+          f.failures++
+          f.lastFailure = e.reason
+          freedSlots++
+        }
+        break
+    }
+  }
+  if (f.accepted != null) {
+    const hash = f.accepted.hash
+    f.untrusted = [...f.results].filter(([, entry]) => entry.hash !== hash).map(([peer]) => peer).sort()
+  }
+  return f
+}
+
+/** One job's facts and the views derived from them. */
+export class JobState {
+  readonly id: string
+  doc: JobDocument | undefined
+  private readonly facts = new Map<string, SignedFact>()
+  private readonly taskEvents = new Map<number, TaskEvent[]>()
+  private readonly folds = new Map<number, TaskFold>()
+  private readonly dirty = new Set<number>()
+  private readonly doneFacts = new Map<string, Array<SignedFact & { fact: FactOf<'done'> }>>()
+  /** Peers whose results were outvoted in this job. */
+  readonly untrusted = new Set<string>()
+  private claimed = false
+  /** Data of inline results by hash, so any peer can reduce without fetching. */
+  readonly inlineResults = new Map<string, Uint8Array>()
+  /** Where larger results live: hash → root CID in the swarm. */
+  readonly resultRefs = new Map<string, string>()
+
+  private readonly avoid: ReadonlySet<string>
+
+  /** `avoid`: peers untrusted from earlier jobs, whose claims are not granted. */
+  constructor (id: string, avoid: ReadonlySet<string> = new Set()) {
+    this.id = id
+    this.avoid = avoid
+  }
+
+  get factCount (): number {
+    return this.facts.size
+  }
+
+  allFacts (): SignedFact[] {
+    return [...this.facts.values()]
+  }
+
+  has (factId: string): boolean {
+    return this.facts.has(factId)
+  }
+
+  /** Adds a verified fact; returns false if it was known already. */
+  add (sf: SignedFact): boolean {
+    if (this.facts.has(sf.id)) return false
+    this.facts.set(sf.id, sf)
+    const f = sf.fact
+    const push = (task: number, ev: TaskEvent): void => {
+      if (this.doc != null && task >= this.doc.tasks.length) return
+      let list = this.taskEvents.get(task)
+      if (list == null) { list = []; this.taskEvents.set(task, list) }
+      list.push(ev)
+      this.dirty.add(task)
+    }
+    switch (f.t) {
+      case 'claim':
+      case 'renew':
+        if (f.t === 'claim') this.claimed = true
+        for (const task of f.tasks) push(task, { at: f.at, kind: f.t, from: sf.from, lease: f.lease })
+        break
+      case 'result':
+        for (const entry of f.results) {
+          push(entry.task, { at: f.at, kind: 'result', from: sf.from, lease: 0, entry })
+          if (entry.data != null) this.inlineResults.set(entry.hash, entry.data)
+          if (entry.ref != null) this.resultRefs.set(entry.hash, entry.ref)
+        }
+        break
+      case 'fail':
+        push(f.task, { at: f.at, kind: 'fail', from: sf.from, lease: 0, reason: f.reason })
+        break
+      case 'done': {
+        const list = this.doneFacts.get(f.hash) ?? []
+        list.push(sf as SignedFact & { fact: FactOf<'done'> })
+        this.doneFacts.set(f.hash, list)
+        break
+      }
+      default:
+        break
+    }
+    return true
+  }
+
+  private fold (task: number): TaskFold {
+    let f = this.folds.get(task)
+    if (f == null || this.dirty.has(task)) {
+      f = foldTask([...(this.taskEvents.get(task) ?? [])], this.doc?.redundancy ?? 1, this.avoid)
+      this.folds.set(task, f)
+      this.dirty.delete(task)
+      for (const peer of f.untrusted) this.untrusted.add(peer)
+    }
+    return f
+  }
+
+  task (index: number, now = Date.now()): TaskView {
+    const f = this.fold(index)
+    const running = [...f.holders].filter(([, expiry]) => expiry >= now).map(([peer]) => peer)
+    const maxAttempts = this.doc?.maxAttempts ?? Infinity
+    const redundancy = this.doc?.redundancy ?? 1
+    let status: TaskStatus
+    let openSlots = 0
+    if (f.accepted != null) status = 'done'
+    else if (f.failures >= maxAttempts) status = 'failed'
+    else {
+      status = running.length > 0 ? 'running' : 'open'
+      const slots = f.results.size < redundancy ? redundancy - f.results.size : 1
+      openSlots = Math.max(0, slots - running.length)
+    }
+    return { status, running, openSlots, results: f.results.size, accepted: f.accepted?.entry, retried: f.retried }
+  }
+
+  /** Has `peer` a live claim on, or a result for, this task? */
+  involves (index: number, peer: string, now = Date.now()): boolean {
+    const f = this.fold(index)
+    const expiry = f.holders.get(peer)
+    return f.results.has(peer) || (expiry != null && expiry >= now)
+  }
+
+  /** Is `peer` a holder of the task in the fold (granted, no result yet, lease alive)? */
+  holds (index: number, peer: string, now = Date.now()): boolean {
+    const expiry = this.fold(index).holders.get(peer)
+    return expiry != null && expiry >= now
+  }
+
+  /** Claims that lost a race, over all tasks. */
+  lostClaims (): number {
+    if (this.doc == null) return 0
+    let n = 0
+    for (let i = 0; i < this.doc.tasks.length; i++) n += this.fold(i).lostClaims
+    return n
+  }
+
+  /** Accepted results of every task in task order, or undefined while any is missing. */
+  acceptedResults (): ResultEntry[] | undefined {
+    if (this.doc == null) return undefined
+    const out: ResultEntry[] = []
+    for (let i = 0; i < this.doc.tasks.length; i++) {
+      const accepted = this.fold(i).accepted
+      if (accepted == null) return undefined
+      out.push(accepted.entry)
+    }
+    return out
+  }
+
+  /** Peers that contributed accepted results. */
+  contributors (): string[] {
+    const peers = new Set<string>()
+    if (this.doc == null) return []
+    for (let i = 0; i < this.doc.tasks.length; i++) for (const p of this.fold(i).accepted?.voters ?? []) peers.add(p)
+    return [...peers].sort()
+  }
+
+  /** The agreed final result: the hash with most distinct `done` authors, then the earliest. */
+  doneResult (): FactOf<'done'> | undefined {
+    let best: Array<SignedFact & { fact: FactOf<'done'> }> | undefined
+    for (const list of this.doneFacts.values()) {
+      const authors = new Set(list.map(f => f.from)).size
+      const bestAuthors = best == null ? 0 : new Set(best.map(f => f.from)).size
+      if (best == null || authors > bestAuthors || (authors === bestAuthors && Math.min(...list.map(f => f.fact.at)) < Math.min(...best.map(f => f.fact.at)))) best = list
+    }
+    return best?.sort((a, b) => a.fact.at - b.fact.at)[0].fact
+  }
+
+  view (now = Date.now()): JobView {
+    const total = this.doc?.tasks.length ?? 0
+    const view: JobView = { id: this.id, status: 'queued', total, done: 0, running: 0, open: 0, retried: 0, failedTasks: 0 }
+    let reason: string | undefined
+    for (let i = 0; i < total; i++) {
+      const t = this.task(i, now)
+      view.retried += t.retried
+      if (t.status === 'done') view.done++
+      else if (t.status === 'running') view.running++
+      else if (t.status === 'open') view.open++
+      else {
+        view.failedTasks++
+        reason ??= `task ${i} failed ${this.doc?.maxAttempts ?? 0} times: ${this.fold(i).lastFailure ?? 'unknown error'}`
+      }
+    }
+    const done = this.doneResult()
+    if (done != null) {
+      view.status = 'done'
+      view.result = { cid: done.result, hash: done.hash, size: done.size }
+    } else if (reason != null) {
+      view.status = 'failed'
+      view.reason = reason
+    } else if (this.claimed || view.done > 0) {
+      view.status = 'running'
+    }
+    return view
+  }
+
+  /** Sets the job document (it may arrive after facts about its tasks): every fold is recomputed. */
+  setDoc (doc: JobDocument): void {
+    if (this.doc != null) return
+    this.doc = doc
+    for (const task of this.taskEvents.keys()) {
+      if (task >= doc.tasks.length) this.taskEvents.delete(task)
+      else this.dirty.add(task)
+    }
+  }
+}

@@ -1,0 +1,311 @@
+/**
+ * The pull scheduler of one peer: while it has free slots it claims open
+ * tasks it can run (function known, requirements met), best first (see
+ * choose.ts); runs them; renews its leases while they run; batches results
+ * into result facts (small results inline, all stored in the swarm); and
+ * reports failures. A task whose claim lost a race, or whose job finished, is
+ * aborted.
+ *
+ * Owns claiming and execution on this peer. Never decides a winner itself:
+ * the job state fold does, identically on every peer.
+ */
+import * as dagCbor from '@ipld/dag-cbor'
+import type { Startable } from '@libp2p/interface'
+import {
+  INLINE_RESULT_MAX_BYTES, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT, MAX_REASON_CHARS, resultHash,
+  type JobDataAccess, type JobService, type JobState, type ResultEntry
+} from '../jobs/index.ts'
+import { fits, type LocalCapabilities } from './capabilities.ts'
+import { chooseTasks, type Candidate } from './choose.ts'
+import type { TaskExecutor } from './executor.ts'
+
+/** How often the scheduler looks for work even without a change. */
+export const TICK_MS = 200
+/**
+ * How often this peer re-announces its capabilities (also once at start).
+ * Every announcement costs every peer a signature check, O(N²) over the
+ * swarm, so it is rare: capabilities are information, never needed for
+ * correctness (each peer checks a job's requirements against its own).
+ */
+export const CAPABILITIES_INTERVAL_MS = 300_000
+/** Claim this many tasks per slot ahead of running them (fewer claim messages for tiny tasks). */
+export const CLAIM_AHEAD_PER_SLOT = 4
+/** Most tasks claimed ahead per slot when tasks are very fast. */
+export const MAX_CLAIM_AHEAD_PER_SLOT = 64
+/** Work one claim batch should hold, in ms of measured task time. */
+export const CLAIM_BATCH_TARGET_MS = 250
+
+export interface SchedulerInit {
+  jobs: JobService
+  executor: TaskExecutor
+  data: JobDataAccess
+  peerId: string
+  capabilities: LocalCapabilities
+}
+
+export interface SchedulerMetrics {
+  claimed: number
+  executed: number
+  failed: number
+  /** Executions that were not needed: lost a claim race, or the task was accepted meanwhile. */
+  duplicates: number
+  running: number
+}
+
+interface Pending { job: string, task: number }
+
+export class Scheduler implements Startable {
+  private readonly jobs: JobService
+  private readonly executor: TaskExecutor
+  private readonly data: JobDataAccess
+  private readonly me: string
+  readonly capabilities: LocalCapabilities
+  readonly metrics: SchedulerMetrics = { claimed: 0, executed: 0, failed: 0, duplicates: 0, running: 0 }
+  private readonly queue: Pending[] = []
+  private readonly active = new Map<string, { job: string, task: number, controller: AbortController }>()
+  private readonly results = new Map<string, Array<{ task: number, bytes: Uint8Array }>>()
+  private readonly flushing = new Set<string>()
+  private readonly locality = new Map<string, Set<number> | 'pending'>()
+  private readonly lastRenew = new Map<string, number>()
+  private avgTaskMs = 50
+  private timer?: ReturnType<typeof setInterval>
+  private capsTimer?: ReturnType<typeof setInterval>
+  private ticking = false
+  private running = false
+  private readonly onChange = (): void => { this.kick() }
+  private kickPending = false
+
+  constructor (init: SchedulerInit) {
+    this.jobs = init.jobs
+    this.executor = init.executor
+    this.data = init.data
+    this.me = init.peerId
+    this.capabilities = init.capabilities
+  }
+
+  start (): void {
+    this.running = true
+    this.jobs.addEventListener('change', this.onChange)
+    this.timer = setInterval(() => { void this.tick() }, TICK_MS)
+    this.timer.unref()
+    this.capsTimer = setInterval(() => { void this.announce() }, CAPABILITIES_INTERVAL_MS)
+    this.capsTimer.unref()
+    void this.announce()
+  }
+
+  stop (): void {
+    this.running = false
+    clearInterval(this.timer)
+    clearInterval(this.capsTimer)
+    this.jobs.removeEventListener('change', this.onChange)
+    for (const a of this.active.values()) a.controller.abort(new Error('peer stopping'))
+    this.queue.length = 0
+  }
+
+  private kick (): void {
+    if (this.kickPending || !this.running) return
+    this.kickPending = true
+    setImmediate(() => { this.kickPending = false; void this.tick() })
+  }
+
+  private async announce (): Promise<void> {
+    if (!this.running) return
+    const c = this.capabilities
+    await this.jobs.publish({
+      t: 'caps',
+      at: Date.now(),
+      caps: { cpus: c.cpus, freeMemoryMB: c.freeMemoryMB, gpu: c.gpu, labels: c.labels, functions: [], slots: c.slots, running: this.active.size }
+    }).catch(() => {})
+  }
+
+  private claimAhead (): number {
+    const perSlot = Math.round(CLAIM_BATCH_TARGET_MS / Math.max(1, this.avgTaskMs))
+    return this.capabilities.slots * Math.min(MAX_CLAIM_AHEAD_PER_SLOT, Math.max(CLAIM_AHEAD_PER_SLOT, perSlot))
+  }
+
+  private isQueued (job: string, task: number): boolean {
+    return this.active.has(`${job}/${task}`) || this.queue.some(q => q.job === job && q.task === task)
+  }
+
+  private computeLocality (state: JobState): void {
+    const doc = state.doc
+    if (doc == null) return
+    this.locality.set(state.id, 'pending')
+    void (async () => {
+      const local = new Set<number>()
+      for (let i = 0; i < doc.tasks.length; i++) {
+        if (await this.data.hasLocal(doc.tasks[i].cid).catch(() => false)) local.add(i)
+      }
+      this.locality.set(state.id, local)
+      this.kick()
+    })()
+  }
+
+  /** One round: drop finished work, renew leases, claim, run. */
+  async tick (): Promise<void> {
+    if (!this.running || this.ticking) return
+    this.ticking = true
+    try {
+      const now = Date.now()
+      const candidates: Candidate[] = []
+      const queuedCount = this.queue.length + this.active.size
+      const capacity = this.capabilities.slots === 0 ? 0 : this.claimAhead() - queuedCount
+      for (const state of this.jobs.jobs()) {
+        const doc = state.doc
+        if (doc == null) continue
+        const view = state.view(now)
+        if (view.status === 'done' || view.status === 'failed' || view.open + view.running === 0) {
+          this.abortJob(state.id)
+          continue
+        }
+        this.abortLost(state, now)
+        this.renew(state, now)
+        if (capacity <= 0 || view.open === 0) continue
+        if (!this.executor.canRun(doc) || !fits(doc.requirements, this.capabilities)) continue
+        const loc = this.locality.get(state.id)
+        if (loc == null) { this.computeLocality(state); continue }
+        if (loc === 'pending') continue
+        for (let i = 0; i < doc.tasks.length; i++) {
+          const t = state.task(i, now)
+          if (t.openSlots > 0 && !state.involves(i, this.me, now) && !this.isQueued(state.id, i)) {
+            candidates.push({ job: state.id, task: i, realtime: doc.priority === 'realtime', createdAt: doc.createdAt, local: loc.has(i) })
+          }
+        }
+      }
+      const chosen = chooseTasks(candidates, this.me, capacity)
+      const byJob = new Map<string, number[]>()
+      for (const c of chosen) byJob.set(c.job, [...(byJob.get(c.job) ?? []), c.task])
+      for (const [job, tasks] of byJob) {
+        const doc = this.jobs.state(job)?.doc
+        if (doc == null) continue
+        for (let i = 0; i < tasks.length; i += MAX_TASKS_PER_FACT) {
+          const slice = tasks.slice(i, i + MAX_TASKS_PER_FACT)
+          await this.jobs.publish({ t: 'claim', job, tasks: slice, at: Date.now(), lease: doc.leaseMs })
+          this.metrics.claimed += slice.length
+          for (const task of slice) this.queue.push({ job, task })
+        }
+        this.lastRenew.set(job, Date.now())
+      }
+      this.pump()
+    } finally {
+      this.ticking = false
+    }
+  }
+
+  /** Starts queued tasks while slots are free; drops those whose claim lost. */
+  private pump (): void {
+    while (this.running && this.active.size < this.capabilities.slots && this.queue.length > 0) {
+      const next = this.queue.shift() as Pending
+      const state = this.jobs.state(next.job)
+      if (state == null || !state.holds(next.task, this.me)) continue
+      void this.execute(state, next.task)
+    }
+    this.metrics.running = this.active.size
+  }
+
+  private abortJob (job: string): void {
+    for (const [key, a] of this.active) {
+      if (a.job === job) { a.controller.abort(new Error('job finished')); this.active.delete(key); this.metrics.duplicates++ }
+    }
+    for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i].job === job) this.queue.splice(i, 1)
+  }
+
+  /** Aborts running tasks this peer no longer holds (lost a race, or accepted already). */
+  private abortLost (state: JobState, now: number): void {
+    for (const [key, a] of this.active) {
+      if (a.job !== state.id) continue
+      const t = state.task(a.task, now)
+      if (t.status === 'done' || !state.holds(a.task, this.me, now + 1)) {
+        // a lease that merely lapsed while we were busy is still ours if nobody took over
+        if (t.status !== 'done' && !t.running.some(p => p !== this.me)) continue
+        a.controller.abort(new Error('task lost'))
+        this.active.delete(key)
+        this.metrics.duplicates++
+      }
+    }
+  }
+
+  private renew (state: JobState, now: number): void {
+    const doc = state.doc
+    if (doc == null) return
+    const last = this.lastRenew.get(state.id) ?? 0
+    if (now - last < doc.leaseMs / 3) return
+    const tasks = [...this.active.values()].filter(a => a.job === state.id).map(a => a.task)
+      .concat(this.queue.filter(q => q.job === state.id).map(q => q.task))
+    if (tasks.length === 0) return
+    this.lastRenew.set(state.id, now)
+    for (let i = 0; i < tasks.length; i += MAX_TASKS_PER_FACT) {
+      void this.jobs.publish({ t: 'renew', job: state.id, tasks: tasks.slice(i, i + MAX_TASKS_PER_FACT), at: now, lease: doc.leaseMs }).catch(() => {})
+    }
+  }
+
+  private async execute (state: JobState, task: number): Promise<void> {
+    const key = `${state.id}/${task}`
+    const controller = new AbortController()
+    this.active.set(key, { job: state.id, task, controller })
+    this.metrics.running = this.active.size
+    const started = Date.now()
+    try {
+      const bytes = await this.executor.run(state.doc as JobDocumentOf<typeof state>, task, controller.signal)
+      if (controller.signal.aborted) return
+      this.metrics.executed++
+      this.avgTaskMs = this.avgTaskMs * 0.8 + (Date.now() - started) * 0.2
+      if (state.task(task).status === 'done') this.metrics.duplicates++
+      const list = this.results.get(state.id) ?? []
+      list.push({ task, bytes })
+      this.results.set(state.id, list)
+      void this.flush(state.id)
+    } catch (err) {
+      if (controller.signal.aborted || !this.running) return
+      this.metrics.failed++
+      const reason = (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, MAX_REASON_CHARS)
+      await this.jobs.publish({ t: 'fail', job: state.id, task, at: Date.now(), reason }).catch(() => {})
+    } finally {
+      if (this.active.get(key)?.controller === controller) this.active.delete(key)
+      this.pump()
+      this.kick()
+    }
+  }
+
+  /**
+   * Publishes this peer's finished results of a job as one fact. Small
+   * results travel inline and, as one batch document, are stored in the
+   * swarm; large ones are stored on their own and referenced. One flush per
+   * job at a time, so results batch up under load.
+   */
+  private async flush (job: string): Promise<void> {
+    if (this.flushing.has(job)) return
+    this.flushing.add(job)
+    try {
+      while (this.running) {
+        const pending = this.results.get(job) ?? []
+        if (pending.length === 0) break
+        const batch = pending.splice(0, MAX_RESULTS_PER_FACT)
+        const entries: ResultEntry[] = []
+        const inline: Array<{ task: number, data: Uint8Array }> = []
+        for (const r of batch) {
+          const entry: ResultEntry = { task: r.task, hash: resultHash(r.bytes), size: r.bytes.length }
+          if (r.bytes.length <= INLINE_RESULT_MAX_BYTES) {
+            entry.data = r.bytes
+            inline.push({ task: r.task, data: r.bytes })
+          } else {
+            entry.ref = (await this.data.put(r.bytes)).toString()
+          }
+          entries.push(entry)
+        }
+        let batchCid: string | undefined
+        if (inline.length > 0) {
+          batchCid = (await this.data.put(dagCbor.encode({ job, results: inline }))).toString()
+        }
+        await this.jobs.publish({ t: 'result', job, at: Date.now(), results: entries, ...(batchCid != null ? { batch: batchCid } : {}) })
+      }
+    } catch (err) {
+      // the results stay local; a later flush retries, and leases let others redo them otherwise
+      void err
+    } finally {
+      this.flushing.delete(job)
+    }
+  }
+}
+
+type JobDocumentOf<S extends JobState> = NonNullable<S['doc']>
