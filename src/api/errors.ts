@@ -30,5 +30,10 @@ export const CLIENT_ERROR_STATUS: Record<string, number> = {
   UnknownFunctionError: 400,
   NotFoundError: 404,
   JobNotFoundError: 404,
+  TooManyShardsError: 400,
+  ReplicasError: 400,
+  InvalidRangeError: 400,
+  FunctionRegistrationError: 400,
+  JobFailedError: 422,
   StorageFullError: 507
 }

@@ -3,8 +3,10 @@
  * the EdgeNode API. Owns argument validation for the RPC surface; never holds
  * state of its own.
  */
+import type { ServerResponse } from 'node:http'
+import { z } from 'zod'
 import type { EdgeNode } from '../edge-node.ts'
-import { ApiServer } from './server.ts'
+import { ApiServer, InvalidArgumentError, readJsonBody, type ApiRequest } from './server.ts'
 
 /** The `id --json` shape: addresses carry the /p2p/ suffix, ready to bootstrap from. */
 export interface IdResponse {
@@ -23,11 +25,98 @@ export function idOf (node: EdgeNode): IdResponse {
   }
 }
 
+function arg (req: ApiRequest, name = 'arg'): string {
+  const v = req.args.get(name)
+  if (v == null || v === '') throw new InvalidArgumentError(`missing argument "${name}"`)
+  return v
+}
+
+function optionalInt (req: ApiRequest, name: string): number | undefined {
+  const v = req.args.get(name)
+  if (v == null || v === '') return undefined
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`"${name}" must be a whole number, got "${v}"`)
+  return Number(v)
+}
+
+/** Starts a newline-delimited JSON event stream. */
+function ndjson (res: ServerResponse): (ev: unknown) => void {
+  res.writeHead(200, { 'content-type': 'application/x-ndjson' })
+  return (ev) => { res.write(JSON.stringify(ev) + '\n') }
+}
+
+/** Streams bytes; errors before the first chunk still become a JSON error answer. */
+async function sendBytes (res: ServerResponse, source: AsyncIterable<Uint8Array>): Promise<void> {
+  const it = source[Symbol.asyncIterator]()
+  const first = await it.next()
+  res.writeHead(200, { 'content-type': 'application/octet-stream' })
+  if (first.done !== true) {
+    res.write(first.value)
+    for (let r = await it.next(); r.done !== true; r = await it.next()) {
+      if (!res.write(r.value)) await new Promise(resolve => res.once('drain', resolve))
+    }
+  }
+  res.end()
+}
+
+const SubmitBody = z.object({
+  fn: z.string(),
+  wasm: z.string().optional(),
+  inputs: z.array(z.string()),
+  params: z.record(z.string(), z.string()).optional(),
+  redundancy: z.number().optional(),
+  requirements: z.object({ minMemoryMB: z.number().optional(), gpu: z.boolean().optional(), labels: z.array(z.string()).optional() }).optional(),
+  priority: z.enum(['realtime', 'batch']).optional(),
+  maxAttempts: z.number().optional(),
+  leaseMs: z.number().optional()
+})
+
 /** An API server with every command of `node` routed. */
 export function createApiServer (node: EdgeNode): ApiServer {
   const api = new ApiServer()
   api.route('id', async () => idOf(node))
   api.route('peers', async () => node.peers())
   api.route('status', async () => await node.status())
+
+  // data
+  api.route('put', async (req, res) => {
+    const replicas = optionalInt(req, 'replicas')
+    const chunkSize = optionalInt(req, 'chunk-size')
+    const send = ndjson(res)
+    const cid = await node.data.put(req.raw as AsyncIterable<Uint8Array>, {
+      replicas,
+      chunkSize,
+      signal: req.signal,
+      onProgress: (ev) => { send(ev.type === 'done' ? { ...ev, type: 'placed' } : { type: 'progress', shardsDone: ev.shardsDone, bytesDone: ev.bytesDone }) }
+    })
+    send({ type: 'done', cid: cid.toString() })
+    res.end()
+  })
+  api.route('get', async (req, res) => {
+    await sendBytes(res, node.data.get(arg(req), { signal: req.signal }))
+  })
+  api.route('stat', async (req) => await node.data.stat(arg(req), { signal: req.signal }))
+  api.route('ls', async () => await node.data.ls())
+
+  // functions and jobs
+  api.route('fn/ls', async () => node.functions.list())
+  api.route('submit', async (req) => {
+    const parsed = SubmitBody.safeParse(await readJsonBody(req.raw))
+    if (!parsed.success) throw new InvalidArgumentError(`bad job: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`)
+    const job = await node.jobs.submit(parsed.data, { signal: req.signal })
+    return { id: job.id, state: job.status().status }
+  })
+  api.route('job/status', async (req) => (await node.jobs.get(arg(req), { signal: req.signal })).status())
+  api.route('job/watch', async (req, res) => {
+    const job = await node.jobs.get(arg(req), { signal: req.signal })
+    const send = ndjson(res)
+    for await (const view of job.events({ signal: req.signal })) send({ type: 'progress', ...view })
+    res.end()
+  })
+  api.route('job/result', async (req, res) => {
+    const job = await node.jobs.get(arg(req), { signal: req.signal })
+    const bytes = await job.result({ signal: req.signal })
+    await sendBytes(res, (async function * () { yield bytes })())
+  })
+  api.route('job/ls', async () => node.jobs.list())
   return api
 }

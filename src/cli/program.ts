@@ -14,6 +14,8 @@ import type { IdResponse } from '../api/routes.ts'
 import type { NodeStatus, PeerSummary } from '../edge-node.ts'
 import { collect, parseBootstrap, parseHostPort, parseMultiaddr } from './args.ts'
 import { UsageError, printJson } from './output.ts'
+import { addDataCommands } from './data-commands.ts'
+import { addJobCommands } from './job-commands.ts'
 
 interface RepoOpts { repo?: string }
 interface JsonOpts extends RepoOpts { json?: boolean }
@@ -141,7 +143,7 @@ export function buildProgram (): Command {
     .addOption(repoOption())
     .option('--json', 'print the status object')
     .action(async (opts: JsonOpts) => {
-      const s = await (await client(opts)).call<NodeStatus & Record<string, unknown>>('status')
+      const s = await (await client(opts)).call<NodeStatus>('status')
       if (opts.json === true) { printJson(s); return }
       process.stdout.write(formatStatus(s))
     })
@@ -162,16 +164,21 @@ export function buildProgram (): Command {
       process.stderr.write(`wrote swarm key to ${opts.output}\n`)
     })
 
+  addDataCommands(program, repoOption)
+  addJobCommands(program, repoOption)
   return program
 }
 
-function formatStatus (s: NodeStatus & Record<string, unknown>): string {
+function formatStatus (s: NodeStatus): string {
   const lines = [
     `peer:      ${s.id}`,
     `repo:      ${s.repo ?? '(in memory)'}`,
     `private:   ${s.privateSwarm ? 'yes (swarm key)' : 'no'}`,
     `peers:     ${s.peers}`,
-    `uptime:    ${Math.round(s.uptimeMs / 1000)} s`
+    `uptime:    ${Math.round(s.uptimeMs / 1000)} s`,
+    `shards:    ${s.shards} held (${(s.bytesStored / (1024 * 1024)).toFixed(1)} MiB, ${(s.bytesForOthers / (1024 * 1024)).toFixed(1)} MiB for other peers)`,
+    `tasks:     ${s.tasksRunning} running on ${s.scheduler.slots} slots (${s.scheduler.executed} run here, ${s.scheduler.failed} failed)`,
+    `jobs:      ${s.jobs.total} known (${s.jobs.running} running, ${s.jobs.queued} queued, ${s.jobs.done} done, ${s.jobs.failed} failed)`
   ]
   return lines.join('\n') + '\n'
 }

@@ -67,6 +67,13 @@ export const REPAIR_CONCURRENCY = 4
 
 /** Provider announcements running at once in the background. */
 export const PROVIDE_CONCURRENCY = 4
+/**
+ * Provider announcements a peer starts per second at most. Each is a DHT
+ * lookup plus messages to the closest peers: background work that must not
+ * starve transfers and tasks (putting 2,000 small shards makes ~8,000 of them
+ * across the swarm).
+ */
+export const DEFAULT_PROVIDE_RATE_PER_S = 20
 
 /** Provider announcements waiting in the background queue before new ones are dropped (the reprovide loop catches up). */
 export const PROVIDE_QUEUE_MAX = 65_536

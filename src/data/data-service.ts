@@ -22,7 +22,7 @@ import { BlockCache } from './cache.ts'
 import { checkChunkSize, chunk, type ByteSource } from './chunker.ts'
 import {
   DEFAULT_CACHE_MAX_BYTES, DEFAULT_CHUNK_SIZE, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICAS,
-  DEFAULT_REPROVIDE_INTERVAL_MS, DEFAULT_STORAGE_MAX, FIND_TIMEOUT_MS, GET_PREFETCH, INBOUND_TIMEOUT_MS,
+  DEFAULT_PROVIDE_RATE_PER_S, DEFAULT_REPROVIDE_INTERVAL_MS, DEFAULT_STORAGE_MAX, FIND_TIMEOUT_MS, GET_PREFETCH, INBOUND_TIMEOUT_MS,
   LOOKUP_TIMEOUT_MS, MAX_BLOCK_SIZE, MAX_PROVIDERS, MAX_REPLICAS, MAX_STREAMS_PER_CONNECTION,
   PROVIDE_CONCURRENCY, PROVIDE_QUEUE_MAX, PROVIDE_TIMEOUT_MS, PUT_CONCURRENCY, REPAIR_CONCURRENCY,
   REQUEST_TIMEOUT_MS, SHARD_PROTOCOL, STAT_CONCURRENCY, SWARM_VIEW_TTL_MS, PROVIDE_QUIET_MS, PROVIDE_MAX_DELAY_MS
@@ -44,6 +44,8 @@ export interface DataServiceInit {
   chunkSize?: number
   /** Period of the repair loop (ms). @default DEFAULT_REPAIR_INTERVAL_MS */
   repairIntervalMs?: number
+  /** Provider announcements started per second at most. @default DEFAULT_PROVIDE_RATE_PER_S */
+  provideRatePerSecond?: number
   /** Period of the provider re-announcements (ms). @default DEFAULT_REPROVIDE_INTERVAL_MS */
   reprovideIntervalMs?: number
   /** Bound of the in-memory cache of fetched blocks. @default DEFAULT_CACHE_MAX_BYTES */
@@ -153,7 +155,7 @@ export class DataService implements Startable {
   readonly #reprovideIntervalMs: number
   readonly #corruptOnServe: boolean
   readonly #log: Logger
-  readonly #provideQueue = new PQueue({ concurrency: PROVIDE_CONCURRENCY })
+  readonly #provideQueue: PQueue
   readonly #providing = new Set<string>()
   readonly #provided = new Set<string>()
   readonly #inflight = new Map<string, Promise<Uint8Array>>()
@@ -172,6 +174,7 @@ export class DataService implements Startable {
     this.#chunkSize = checkChunkSize(init.chunkSize ?? DEFAULT_CHUNK_SIZE)
     this.#repairIntervalMs = init.repairIntervalMs ?? DEFAULT_REPAIR_INTERVAL_MS
     this.#reprovideIntervalMs = init.reprovideIntervalMs ?? DEFAULT_REPROVIDE_INTERVAL_MS
+    this.#provideQueue = new PQueue({ concurrency: PROVIDE_CONCURRENCY, intervalCap: init.provideRatePerSecond ?? DEFAULT_PROVIDE_RATE_PER_S, interval: 1000 })
     this.#corruptOnServe = init.corruptOnServe === true
     this.#cache = new BlockCache(init.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES)
     this.#store = new ShardStore(init.blockstore, init.datastore ?? new MemoryDatastore(), init.storageMax ?? DEFAULT_STORAGE_MAX)

@@ -41,3 +41,5 @@ export const REDUCE_GRACE_MS = 2_000
 export const MAX_REASON_CHARS = 500
 /** Longest `submit` waits for another peer to show it knows a new job. */
 export const SUBMIT_WITNESS_TIMEOUT_MS = 5_000
+/** Progress events of a job are coalesced to at most one per this interval. */
+export const PROGRESS_INTERVAL_MS = 50

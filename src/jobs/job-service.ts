@@ -19,10 +19,10 @@ import type { FunctionRegistry } from '../functions/index.ts'
 import { validateWasm } from '../sandbox/index.ts'
 import {
   JOBS_TOPIC, JOB_SYNC_PROTOCOL, MAX_FACT_BYTES, MAX_SYNC_FACTS, REDUCE_GRACE_MS,
-  SUBMIT_WITNESS_TIMEOUT_MS, SYNC_INTERVAL_MS, SYNC_TIMEOUT_MS
+  PROGRESS_INTERVAL_MS, SUBMIT_WITNESS_TIMEOUT_MS, SYNC_INTERVAL_MS, SYNC_TIMEOUT_MS
 } from './constants.ts'
 import { InvalidFactError, InvalidJobError, JobFailedError, JobNotFoundError, UnknownFunctionError } from './errors.ts'
-import { openFact, signFact, type Capabilities, type Fact, type SignedFact } from './facts.ts'
+import { openFact, peekFactId, signFact, type Capabilities, type Fact, type SignedFact } from './facts.ts'
 import { buildDocument, decodeDocument, documentId, encodeDocument, validateSpec, type JobDocument, type JobSpec } from './spec.ts'
 import { JobState, type JobView } from './state.ts'
 import { readAll, type JobDataAccess } from './data-access.ts'
@@ -42,7 +42,9 @@ export interface JobServiceInit {
 }
 
 const FACT_PREFIX = '/edgeswarm/job-facts'
-const SyncRequestSchema = z.object({ have: z.record(z.string().max(200), z.number().int().min(0)) })
+/** Sync summary: per job, per author, how many facts the sender holds. */
+const SyncRequestSchema = z.object({ have: z.record(z.string().max(200), z.record(z.string().max(100), z.number().int().min(0))) })
+type SyncSummary = z.infer<typeof SyncRequestSchema>['have']
 
 /** Concatenation in task order: the reducer of WebAssembly jobs (their tasks are maps). */
 async function concatReduce (results: Uint8Array[]): Promise<Uint8Array> {
@@ -61,11 +63,17 @@ export class Job extends EventTarget {
     super()
     this.id = id
     this.service = service
-    const onChange = (evt: Event): void => {
-      if ((evt as CustomEvent<string>).detail !== id) return
+    // progress is coalesced: a burst of facts makes one event, not one each
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const emit = (): void => {
+      timer = undefined
       const view = this.status()
       this.dispatchEvent(new CustomEvent<JobView>('progress', { detail: view }))
       if (view.status === 'done' || view.status === 'failed') service.removeEventListener('change', onChange)
+    }
+    const onChange = (evt: Event): void => {
+      if ((evt as CustomEvent<string>).detail !== id || timer != null) return
+      timer = setTimeout(emit, PROGRESS_INTERVAL_MS)
     }
     service.addEventListener('change', onChange)
   }
@@ -83,6 +91,8 @@ export class Job extends EventTarget {
       if (key !== last) { last = key; yield view }
       if (view.status === 'done' || view.status === 'failed') return
       await this.service.nextChange(this.id, 1000, options.signal)
+      // coalesce bursts of facts into one view
+      await new Promise(resolve => setTimeout(resolve, PROGRESS_INTERVAL_MS))
     }
   }
 
@@ -106,6 +116,8 @@ export class JobService extends EventTarget implements Startable {
   private syncTimer?: ReturnType<typeof setInterval>
   private readonly syncing = new Map<string, Promise<void>>()
   private readonly syncAgain = new Set<string>()
+  /** Ids of every fact held, across jobs: a sync drops known facts before verifying. */
+  private readonly knownFactIds = new Set<string>()
   private readonly reducing = new Set<string>()
   /** Jobs another peer has shown (by sync) that it knows. */
   private readonly witnesses = new Map<string, number>()
@@ -139,7 +151,10 @@ export class JobService extends EventTarget implements Startable {
     const pubsub = this.node.services.pubsub
     pubsub.topicValidators.set(JOBS_TOPIC, async (_peer, msg) => {
       try {
-        await this.accept(await openFact(msg.data), true)
+        // gossipsub (StrictSign) has verified the sender's signature over the whole
+        // envelope; when the sender is the fact's author, that authenticates the fact
+        const sender = msg.type === 'signed' ? msg.from.toString() : undefined
+        await this.accept(await openFact(msg.data, Date.now(), sender), true)
         return TopicValidatorResult.Accept
       } catch {
         this.stats.factsRejected++
@@ -194,6 +209,7 @@ export class JobService extends EventTarget implements Startable {
       state.setDoc(decodeDocument(f.doc))
     }
     state.add(sf)
+    this.knownFactIds.add(sf.id)
     this.stats.factsReceived++
     if (persist && this.datastore != null) {
       Promise.resolve(this.datastore.put(new Key(`${FACT_PREFIX}/${f.job}/${sf.id}`), sf.envelope)).catch(() => {})
@@ -232,6 +248,12 @@ export class JobService extends EventTarget implements Startable {
 
   // ---------------------------------------------------------------- sync
 
+  private summary (): SyncSummary {
+    const have: SyncSummary = {}
+    for (const [id, state] of this.states) have[id] = Object.fromEntries(state.authorCounts)
+    return have
+  }
+
   /**
    * Pulls from `peer` every fact of jobs where our count differs from theirs.
    * One exchange per peer at a time; a call during one queues one more after it.
@@ -258,19 +280,20 @@ export class JobService extends EventTarget implements Startable {
     try {
       stream = await this.node.dialProtocol(peer, JOB_SYNC_PROTOCOL, { signal })
       const lp = lpStream(stream, { maxDataLength: MAX_FACT_BYTES })
-      const have: Record<string, number> = {}
-      for (const [id, state] of this.states) have[id] = state.factCount
-      await lp.write(dagCbor.encode({ have }), { signal })
+      await lp.write(dagCbor.encode({ have: this.summary() }), { signal })
       // the answer opens with what the peer holds: a peer that knows a job witnesses it
       const theirs = SyncRequestSchema.parse(dagCbor.decode((await lp.read({ signal })).subarray()))
-      for (const [id, count] of Object.entries(theirs.have)) {
-        if (count > 0 && this.states.has(id)) this.witnesses.set(id, (this.witnesses.get(id) ?? 0) + 1)
+      for (const id of Object.keys(theirs.have)) {
+        if (this.states.has(id)) this.witnesses.set(id, (this.witnesses.get(id) ?? 0) + 1)
       }
       let n = 0
       while (n++ < MAX_SYNC_FACTS) {
         const frame = await lp.read({ signal })
         const bytes = frame.subarray()
         if (bytes.length === 0) break
+        const id = await peekFactId(bytes)
+        if (id == null) { this.stats.factsRejected++; continue }
+        if (this.knownFactIds.has(id)) continue
         try { await this.accept(await openFact(bytes), true) } catch { this.stats.factsRejected++ }
       }
       this.stats.syncs++
@@ -285,15 +308,18 @@ export class JobService extends EventTarget implements Startable {
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_FACT_BYTES })
       const req = SyncRequestSchema.parse(dagCbor.decode((await lp.read({ signal })).subarray()))
-      const mine: Record<string, number> = {}
-      for (const [id, state] of this.states) mine[id] = state.factCount
-      await lp.write(dagCbor.encode({ have: mine }), { signal })
+      await lp.write(dagCbor.encode({ have: this.summary() }), { signal })
       let sent = 0
       const delivered: string[] = []
       for (const [id, state] of this.states) {
-        if (req.have[id] != null) this.witnesses.set(id, (this.witnesses.get(id) ?? 0) + 1)
-        if (req.have[id] === state.factCount) continue
+        const theirs = req.have[id]
+        if (theirs != null) this.witnesses.set(id, (this.witnesses.get(id) ?? 0) + 1)
+        // only authors of whom we hold more facts than they do
+        const authors = [...state.authorCounts].filter(([author, count]) => (theirs?.[author] ?? 0) < count).map(([author]) => author)
+        if (authors.length === 0) continue
+        const wanted = new Set(authors)
         for (const sf of state.allFacts()) {
+          if (!wanted.has(sf.from)) continue
           if (sent++ >= MAX_SYNC_FACTS) break
           await lp.write(sf.envelope, { signal })
         }
@@ -304,7 +330,7 @@ export class JobService extends EventTarget implements Startable {
       // the requester read everything and closed: it has these jobs now
       for (const id of delivered) this.witnesses.set(id, (this.witnesses.get(id) ?? 0) + 1)
       // the requester knows facts we lack: pull them back (anti-entropy both ways)
-      if (Object.entries(req.have).some(([id, n]) => (this.states.get(id)?.factCount ?? 0) < n)) {
+      if (Object.entries(req.have).some(([id, authors]) => Object.entries(authors).some(([author, n]) => (this.states.get(id)?.authorCounts.get(author) ?? 0) < n))) {
         setImmediate(() => { void this.syncWith(remote) })
       }
     } catch (err) {
@@ -392,6 +418,11 @@ export class JobService extends EventTarget implements Startable {
     return this.states.get(id)
   }
 
+  /** Peers this peer is connected to (for fair shares of open work). */
+  livePeers (): number {
+    return this.node.getPeers().length
+  }
+
   /** Resolves on the next change of `id`, or after `timeoutMs`. */
   async nextChange (id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted()
@@ -410,14 +441,17 @@ export class JobService extends EventTarget implements Startable {
   }
 
   async result (id: string, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    const state = this.states.get(id)
+    if (state?.doc == null) throw new JobNotFoundError(`unknown job ${id}`)
     while (true) {
-      const view = this.view(id)
-      if (view.status === 'failed') throw new JobFailedError(`job ${id} failed: ${view.reason ?? 'unknown reason'}`)
-      if (view.status === 'done' && view.result != null) {
-        const bytes = await readAll(this.data.get(view.result.cid, options))
-        if (resultHash(bytes) !== view.result.hash) throw new JobFailedError(`result of job ${id} does not match its hash`)
+      // cheap checks on every change; the full view only to explain a failure
+      const done = state.doneResult()
+      if (done != null) {
+        const bytes = await readAll(this.data.get(done.result, options))
+        if (resultHash(bytes) !== done.hash) throw new JobFailedError(`result of job ${id} does not match its hash`)
         return bytes
       }
+      if (state.failed) throw new JobFailedError(`job ${id} failed: ${state.view().reason ?? 'unknown reason'}`)
       await this.nextChange(id, 1000, options.signal)
     }
   }
@@ -444,8 +478,7 @@ export class JobService extends EventTarget implements Startable {
   private maybeReduce (state: JobState): void {
     const doc = state.doc
     if (doc == null || this.reducing.has(state.id) || this.reduceTimers.has(state.id)) return
-    if (state.doneResult() != null) return
-    if (state.acceptedResults() == null) return
+    if (!state.complete || state.doneResult() != null) return
     if (doc.wasm == null && !this.functions.has(doc.fn)) return
     const me = this.peerId
     const live = new Set([me, ...this.node.getPeers().map(p => p.toString())])

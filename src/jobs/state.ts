@@ -151,6 +151,10 @@ export class JobState {
   /** Peers whose results were outvoted in this job. */
   readonly untrusted = new Set<string>()
   private claimed = false
+  /** Tasks neither accepted nor failed: all the scheduler needs to look at. */
+  private readonly pending = new Set<number>()
+  private readonly acceptedTasks = new Set<number>()
+  private readonly failedTasks = new Set<number>()
   /** Data of inline results by hash, so any peer can reduce without fetching. */
   readonly inlineResults = new Map<string, Uint8Array>()
   /** Where larger results live: hash → root CID in the swarm. */
@@ -172,6 +176,14 @@ export class JobState {
     return [...this.facts.values()]
   }
 
+  /** Facts per author: the sync summary (authors whose count differs get re-sent). */
+  readonly authorCounts = new Map<string, number>()
+
+  /** This job's facts by `author`. */
+  factsBy (author: string): SignedFact[] {
+    return [...this.facts.values()].filter(f => f.from === author)
+  }
+
   has (factId: string): boolean {
     return this.facts.has(factId)
   }
@@ -180,6 +192,7 @@ export class JobState {
   add (sf: SignedFact): boolean {
     if (this.facts.has(sf.id)) return false
     this.facts.set(sf.id, sf)
+    this.authorCounts.set(sf.from, (this.authorCounts.get(sf.from) ?? 0) + 1)
     const f = sf.fact
     const push = (task: number, ev: TaskEvent): void => {
       if (this.doc != null && task >= this.doc.tasks.length) return
@@ -213,7 +226,39 @@ export class JobState {
       default:
         break
     }
+    this.refresh()
     return true
+  }
+
+  /** Refolds changed tasks and keeps the pending/accepted/failed sets current. */
+  private refresh (): void {
+    const doc = this.doc
+    if (doc == null) return
+    for (const task of [...this.dirty]) {
+      const f = this.fold(task)
+      if (f.accepted != null) {
+        this.acceptedTasks.add(task)
+        this.pending.delete(task)
+      } else if (f.failures >= doc.maxAttempts) {
+        this.failedTasks.add(task)
+        this.pending.delete(task)
+      }
+    }
+  }
+
+  /** Task indices still needing work (neither accepted nor failed). */
+  pendingTasks (): IterableIterator<number> {
+    return this.pending.values()
+  }
+
+  /** Every task has an accepted result. */
+  get complete (): boolean {
+    return this.doc != null && this.acceptedTasks.size === this.doc.tasks.length
+  }
+
+  /** Some task failed too often: the job has failed. */
+  get failed (): boolean {
+    return this.failedTasks.size > 0
   }
 
   private fold (task: number): TaskFold {
@@ -267,7 +312,7 @@ export class JobState {
 
   /** Accepted results of every task in task order, or undefined while any is missing. */
   acceptedResults (): ResultEntry[] | undefined {
-    if (this.doc == null) return undefined
+    if (this.doc == null || !this.complete) return undefined
     const out: ResultEntry[] = []
     for (let i = 0; i < this.doc.tasks.length; i++) {
       const accepted = this.fold(i).accepted
@@ -298,18 +343,17 @@ export class JobState {
 
   view (now = Date.now()): JobView {
     const total = this.doc?.tasks.length ?? 0
-    const view: JobView = { id: this.id, status: 'queued', total, done: 0, running: 0, open: 0, retried: 0, failedTasks: 0 }
-    let reason: string | undefined
-    for (let i = 0; i < total; i++) {
+    const view: JobView = { id: this.id, status: 'queued', total, done: this.acceptedTasks.size, running: 0, open: 0, retried: 0, failedTasks: this.failedTasks.size }
+    for (const i of this.pending) {
       const t = this.task(i, now)
-      view.retried += t.retried
-      if (t.status === 'done') view.done++
-      else if (t.status === 'running') view.running++
-      else if (t.status === 'open') view.open++
-      else {
-        view.failedTasks++
-        reason ??= `task ${i} failed ${this.doc?.maxAttempts ?? 0} times: ${this.fold(i).lastFailure ?? 'unknown error'}`
-      }
+      if (t.status === 'running') view.running++
+      else view.open++
+    }
+    for (const f of this.folds.values()) view.retried += f.retried
+    let reason: string | undefined
+    if (this.failedTasks.size > 0) {
+      const i = Math.min(...this.failedTasks)
+      reason = `task ${i} failed ${this.doc?.maxAttempts ?? 0} times: ${this.fold(i).lastFailure ?? 'unknown error'}`
     }
     const done = this.doneResult()
     if (done != null) {
@@ -328,9 +372,11 @@ export class JobState {
   setDoc (doc: JobDocument): void {
     if (this.doc != null) return
     this.doc = doc
+    for (let i = 0; i < doc.tasks.length; i++) this.pending.add(i)
     for (const task of this.taskEvents.keys()) {
       if (task >= doc.tasks.length) this.taskEvents.delete(task)
       else this.dirty.add(task)
     }
+    this.refresh()
   }
 }

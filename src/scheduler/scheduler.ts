@@ -34,6 +34,10 @@ export const CLAIM_AHEAD_PER_SLOT = 4
 export const MAX_CLAIM_AHEAD_PER_SLOT = 64
 /** Work one claim batch should hold, in ms of measured task time. */
 export const CLAIM_BATCH_TARGET_MS = 250
+/** Finished results wait this long to be published together in one fact. */
+export const RESULT_BATCH_MS = 15
+/** Least time between two scheduling rounds: a burst of facts costs one round, not one each. */
+export const MIN_TICK_GAP_MS = 25
 
 export interface SchedulerInit {
   jobs: JobService
@@ -62,6 +66,11 @@ export class Scheduler implements Startable {
   readonly capabilities: LocalCapabilities
   readonly metrics: SchedulerMetrics = { claimed: 0, executed: 0, failed: 0, duplicates: 0, running: 0 }
   private readonly queue: Pending[] = []
+  /** `job/task` keys that are queued, running, or finished but not yet published: all still ours to renew. */
+  private readonly mine = new Set<string>()
+  /** Jobs seen done or failed: never scanned again. */
+  private readonly finished = new Set<string>()
+  private lastTick = 0
   private readonly active = new Map<string, { job: string, task: number, controller: AbortController }>()
   private readonly results = new Map<string, Array<{ task: number, bytes: Uint8Array }>>()
   private readonly flushing = new Set<string>()
@@ -102,10 +111,12 @@ export class Scheduler implements Startable {
     this.queue.length = 0
   }
 
+  /** Schedules a tick soon, at most one per MIN_TICK_GAP_MS however many facts arrive. */
   private kick (): void {
     if (this.kickPending || !this.running) return
     this.kickPending = true
-    setImmediate(() => { this.kickPending = false; void this.tick() })
+    const wait = Math.max(0, MIN_TICK_GAP_MS - (Date.now() - this.lastTick))
+    setTimeout(() => { this.kickPending = false; void this.tick() }, wait).unref()
   }
 
   private async announce (): Promise<void> {
@@ -124,7 +135,7 @@ export class Scheduler implements Startable {
   }
 
   private isQueued (job: string, task: number): boolean {
-    return this.active.has(`${job}/${task}`) || this.queue.some(q => q.job === job && q.task === task)
+    return this.mine.has(`${job}/${task}`)
   }
 
   private computeLocality (state: JobState): void {
@@ -145,6 +156,7 @@ export class Scheduler implements Startable {
   async tick (): Promise<void> {
     if (!this.running || this.ticking) return
     this.ticking = true
+    this.lastTick = Date.now()
     try {
       const now = Date.now()
       const candidates: Candidate[] = []
@@ -152,27 +164,30 @@ export class Scheduler implements Startable {
       const capacity = this.capabilities.slots === 0 ? 0 : this.claimAhead() - queuedCount
       for (const state of this.jobs.jobs()) {
         const doc = state.doc
-        if (doc == null) continue
-        const view = state.view(now)
-        if (view.status === 'done' || view.status === 'failed' || view.open + view.running === 0) {
+        if (doc == null || this.finished.has(state.id)) continue
+        if (state.failed || state.doneResult() != null) this.finished.add(state.id)
+        if (state.failed || state.complete) {
           this.abortJob(state.id)
+          this.renew(state, now)
           continue
         }
         this.abortLost(state, now)
         this.renew(state, now)
-        if (capacity <= 0 || view.open === 0) continue
+        if (capacity <= 0) continue
         if (!this.executor.canRun(doc) || !fits(doc.requirements, this.capabilities)) continue
         const loc = this.locality.get(state.id)
         if (loc == null) { this.computeLocality(state); continue }
         if (loc === 'pending') continue
-        for (let i = 0; i < doc.tasks.length; i++) {
+        for (const i of state.pendingTasks()) {
           const t = state.task(i, now)
           if (t.openSlots > 0 && !state.involves(i, this.me, now) && !this.isQueued(state.id, i)) {
             candidates.push({ job: state.id, task: i, realtime: doc.priority === 'realtime', createdAt: doc.createdAt, local: loc.has(i) })
           }
         }
       }
-      const chosen = chooseTasks(candidates, this.me, capacity)
+      // a fair share: never more than this peer's part of the open work, so peers spread out
+      const share = Math.ceil(candidates.length / (this.jobs.livePeers() + 1))
+      const chosen = chooseTasks(candidates, this.me, Math.min(capacity, Math.max(this.capabilities.slots, share)))
       const byJob = new Map<string, number[]>()
       for (const c of chosen) byJob.set(c.job, [...(byJob.get(c.job) ?? []), c.task])
       for (const [job, tasks] of byJob) {
@@ -182,7 +197,7 @@ export class Scheduler implements Startable {
           const slice = tasks.slice(i, i + MAX_TASKS_PER_FACT)
           await this.jobs.publish({ t: 'claim', job, tasks: slice, at: Date.now(), lease: doc.leaseMs })
           this.metrics.claimed += slice.length
-          for (const task of slice) this.queue.push({ job, task })
+          for (const task of slice) { this.queue.push({ job, task }); this.mine.add(`${job}/${task}`) }
         }
         this.lastRenew.set(job, Date.now())
       }
@@ -197,7 +212,7 @@ export class Scheduler implements Startable {
     while (this.running && this.active.size < this.capabilities.slots && this.queue.length > 0) {
       const next = this.queue.shift() as Pending
       const state = this.jobs.state(next.job)
-      if (state == null || !state.holds(next.task, this.me)) continue
+      if (state == null || !state.holds(next.task, this.me)) { this.mine.delete(`${next.job}/${next.task}`); continue }
       void this.execute(state, next.task)
     }
     this.metrics.running = this.active.size
@@ -205,9 +220,11 @@ export class Scheduler implements Startable {
 
   private abortJob (job: string): void {
     for (const [key, a] of this.active) {
-      if (a.job === job) { a.controller.abort(new Error('job finished')); this.active.delete(key); this.metrics.duplicates++ }
+      if (a.job === job) { a.controller.abort(new Error('job finished')); this.active.delete(key); this.mine.delete(key); this.metrics.duplicates++ }
     }
-    for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i].job === job) this.queue.splice(i, 1)
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      if (this.queue[i].job === job) { this.mine.delete(`${job}/${this.queue[i].task}`); this.queue.splice(i, 1) }
+    }
   }
 
   /** Aborts running tasks this peer no longer holds (lost a race, or accepted already). */
@@ -220,6 +237,7 @@ export class Scheduler implements Startable {
         if (t.status !== 'done' && !t.running.some(p => p !== this.me)) continue
         a.controller.abort(new Error('task lost'))
         this.active.delete(key)
+        this.mine.delete(key)
         this.metrics.duplicates++
       }
     }
@@ -230,8 +248,8 @@ export class Scheduler implements Startable {
     if (doc == null) return
     const last = this.lastRenew.get(state.id) ?? 0
     if (now - last < doc.leaseMs / 3) return
-    const tasks = [...this.active.values()].filter(a => a.job === state.id).map(a => a.task)
-      .concat(this.queue.filter(q => q.job === state.id).map(q => q.task))
+    const prefix = `${state.id}/`
+    const tasks = [...this.mine].filter(k => k.startsWith(prefix)).map(k => Number(k.slice(prefix.length)))
     if (tasks.length === 0) return
     this.lastRenew.set(state.id, now)
     for (let i = 0; i < tasks.length; i += MAX_TASKS_PER_FACT) {
@@ -247,7 +265,7 @@ export class Scheduler implements Startable {
     const started = Date.now()
     try {
       const bytes = await this.executor.run(state.doc as JobDocumentOf<typeof state>, task, controller.signal)
-      if (controller.signal.aborted) return
+      if (controller.signal.aborted) { this.mine.delete(key); return }
       this.metrics.executed++
       this.avgTaskMs = this.avgTaskMs * 0.8 + (Date.now() - started) * 0.2
       if (state.task(task).status === 'done') this.metrics.duplicates++
@@ -256,6 +274,7 @@ export class Scheduler implements Startable {
       this.results.set(state.id, list)
       void this.flush(state.id)
     } catch (err) {
+      this.mine.delete(key)
       if (controller.signal.aborted || !this.running) return
       this.metrics.failed++
       const reason = (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, MAX_REASON_CHARS)
@@ -269,39 +288,43 @@ export class Scheduler implements Startable {
 
   /**
    * Publishes this peer's finished results of a job as one fact. Small
-   * results travel inline and, as one batch document, are stored in the
-   * swarm; large ones are stored on their own and referenced. One flush per
-   * job at a time, so results batch up under load.
+   * results travel inline (every peer keeps the facts, persisted) and are
+   * also stored in the swarm as one batch document, in the background so the
+   * announcement is not held up; large ones are stored first and referenced.
+   * One flush per job at a time, so results batch up under load. Tasks stay
+   * ours (renewed) until their result is published.
    */
   private async flush (job: string): Promise<void> {
     if (this.flushing.has(job)) return
     this.flushing.add(job)
     try {
+      await new Promise(resolve => setTimeout(resolve, RESULT_BATCH_MS))
       while (this.running) {
         const pending = this.results.get(job) ?? []
         if (pending.length === 0) break
         const batch = pending.splice(0, MAX_RESULTS_PER_FACT)
-        const entries: ResultEntry[] = []
-        const inline: Array<{ task: number, data: Uint8Array }> = []
-        for (const r of batch) {
-          const entry: ResultEntry = { task: r.task, hash: resultHash(r.bytes), size: r.bytes.length }
-          if (r.bytes.length <= INLINE_RESULT_MAX_BYTES) {
-            entry.data = r.bytes
-            inline.push({ task: r.task, data: r.bytes })
-          } else {
-            entry.ref = (await this.data.put(r.bytes)).toString()
+        try {
+          const entries: ResultEntry[] = []
+          const inline: Array<{ task: number, data: Uint8Array }> = []
+          for (const r of batch) {
+            const entry: ResultEntry = { task: r.task, hash: resultHash(r.bytes), size: r.bytes.length }
+            if (r.bytes.length <= INLINE_RESULT_MAX_BYTES) {
+              entry.data = r.bytes
+              inline.push({ task: r.task, data: r.bytes })
+            } else {
+              entry.ref = (await this.data.put(r.bytes)).toString()
+            }
+            entries.push(entry)
           }
-          entries.push(entry)
+          await this.jobs.publish({ t: 'result', job, at: Date.now(), results: entries })
+          for (const r of batch) this.mine.delete(`${job}/${r.task}`)
+          if (inline.length > 0) void this.data.put(dagCbor.encode({ job, results: inline })).catch(() => {})
+        } catch {
+          // keep them: the next flush retries (their leases are still renewed)
+          pending.unshift(...batch)
+          await new Promise(resolve => setTimeout(resolve, 500))
         }
-        let batchCid: string | undefined
-        if (inline.length > 0) {
-          batchCid = (await this.data.put(dagCbor.encode({ job, results: inline }))).toString()
-        }
-        await this.jobs.publish({ t: 'result', job, at: Date.now(), results: entries, ...(batchCid != null ? { batch: batchCid } : {}) })
       }
-    } catch (err) {
-      // the results stay local; a later flush retries, and leases let others redo them otherwise
-      void err
     } finally {
       this.flushing.delete(job)
     }

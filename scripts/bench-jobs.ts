@@ -1,0 +1,359 @@
+/**
+ * bench-jobs: the issue-4 benchmark of the job layer. Real edge nodes in one process on
+ * 127.0.0.1 (TCP + Noise + yamux, gossipsub, job sync), a fresh swarm per phase:
+ *  (a) tiny tasks: `square` over TINY_TASKS one-line shards (lines padded to exactly
+ *      LINE_BYTES, chunkSize LINE_BYTES): tasks/s from submit to verified result;
+ *  (b) CPU-bound tasks: `burn.wasm` (wasm/burn.ts) over CPU_TASKS one-line shards of
+ *      ~CPU_TASK_MS each, against the same runs through runWasm on a local pool of
+ *      LOCAL_WORKERS concurrent workers in this process: efficiency = local time / swarm time;
+ *  (c) re-run after death: a job of ~DEATH_TASK_MS burn tasks with a short lease; once a
+ *      peer other than the submitter runs tasks it is stopped, and the time until every task
+ *      it held runs on another peer (or is done), as seen by every surviving peer, is measured.
+ * Medians over `--runs`; human lines on stderr; with `--json` the last stdout line is
+ * {"tinyTasksPerSecond","cpuEfficiency","rerunAfterDeathMs","runs"}.
+ *
+ * Usage: npx node scripts/bench-jobs.ts [--json] [--runs 3] [--peers 8] [--slots N]
+ *        [--only a,b,c] [--tiny 2000] [--cpu-tasks 200] [--task-ms 50]
+ * Never listens on anything but 127.0.0.1; every node is stopped at the end and on error.
+ */
+import { readFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { parseArgs } from 'node:util'
+import { createEdgeNode, type EdgeNode } from '../src/index.ts'
+import { JOBS_TOPIC, type JobState } from '../src/jobs/index.ts'
+import { runWasm } from '../src/sandbox/index.ts'
+import { buildWasm } from '../wasm/build.mts'
+
+/** Every shard is one line of exactly this many bytes (the smallest chunk size the data layer allows). */
+const LINE_BYTES = 1024
+/** Tasks of phase (a). */
+const DEFAULT_TINY_TASKS = 2_000
+/** Tasks of phase (b). */
+const DEFAULT_CPU_TASKS = 200
+/** Target CPU time of one phase-(b) task. */
+const DEFAULT_CPU_TASK_MS = 50
+/** Concurrent runWasm calls of the local baseline of phase (b): the cores of the reference machine. */
+const LOCAL_WORKERS = 2
+/** Target CPU time of one phase-(c) task. */
+const DEATH_TASK_MS = 1_000
+/** Tasks of phase (c). */
+const DEATH_TASKS = 16
+/** Claim lease of phase (c): a dead peer's tasks are open again this long after its last renewal. */
+const DEATH_LEASE_MS = 1_000
+/** burn rounds used to measure the speed of burn.wasm on this machine. */
+const CALIBRATION_ROUNDS = 10_000_000
+/** Timed calibration runs (the median is used). */
+const CALIBRATION_RUNS = 7
+/** Longest one phase may take before the bench gives up. */
+const PHASE_TIMEOUT_MS = 180_000
+/** How long to wait for the swarm to connect and form its gossip mesh. */
+const SWARM_READY_TIMEOUT_MS = 20_000
+/** Poll interval while waiting on state. */
+const POLL_MS = 10
+const LOOPBACK = ['/ip4/127.0.0.1/tcp/0']
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    runs: { type: 'string', default: '3' },
+    peers: { type: 'string', default: '8' },
+    slots: { type: 'string', default: String(availableParallelism()) },
+    only: { type: 'string', default: 'a,b,c' },
+    tiny: { type: 'string', default: String(DEFAULT_TINY_TASKS) },
+    'cpu-tasks': { type: 'string', default: String(DEFAULT_CPU_TASKS) },
+    'task-ms': { type: 'string', default: String(DEFAULT_CPU_TASK_MS) }
+  }
+})
+const runs = positiveInt(values.runs, '--runs')
+const peerCount = positiveInt(values.peers, '--peers')
+const slots = positiveInt(values.slots, '--slots')
+const tinyTasks = positiveInt(values.tiny, '--tiny')
+const cpuTasks = positiveInt(values['cpu-tasks'], '--cpu-tasks')
+const cpuTaskMs = positiveInt(values['task-ms'], '--task-ms')
+const phases = new Set(values.only.split(',').map(s => s.trim()))
+for (const p of phases) if (!['a', 'b', 'c'].includes(p)) throw new Error(`--only takes a,b,c; got ${p}`)
+
+const log = (msg: string): void => { process.stderr.write(msg + '\n') }
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
+const dec = (b: Uint8Array): string => new TextDecoder().decode(b)
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+function positiveInt (text: string, flag: string): number {
+  const n = Number(text)
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got ${text}`)
+  return n
+}
+
+function median (xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  if (s.length === 0) return NaN
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+
+/** One line of exactly LINE_BYTES: `text` right-aligned with spaces, then '\n' (the functions trim lines). */
+function paddedLine (text: string): string {
+  if (text.length > LINE_BYTES - 1) throw new Error(`line too long: ${text.length}`)
+  return ' '.repeat(LINE_BYTES - 1 - text.length) + text + '\n'
+}
+
+// ------------------------------------------------------------------ swarm
+
+/** `n` in-memory peers, fully connected, with the jobs topic meshed; stops what it started on failure. */
+async function startSwarm (n: number): Promise<EdgeNode[]> {
+  const nodes: EdgeNode[] = []
+  try {
+    const options = { listen: LOOPBACK, mdns: false, scheduler: { slots } }
+    nodes.push(await createEdgeNode(options))
+    const first = nodes[0].multiaddrs[0].toString()
+    for (let i = 1; i < n; i++) nodes.push(await createEdgeNode({ ...options, bootstrap: [first] }))
+    await Promise.all(nodes.flatMap((a, i) => nodes.slice(i + 1).map(async b => { await a.libp2p.dial(b.multiaddrs[0]) })))
+    const ready = (): boolean => nodes.every(x => x.libp2p.services.pubsub.getSubscribers(JOBS_TOPIC).length >= n - 1)
+    const deadline = Date.now() + SWARM_READY_TIMEOUT_MS
+    while (!ready()) {
+      if (Date.now() > deadline) throw new Error(`swarm of ${n} did not connect within ${SWARM_READY_TIMEOUT_MS} ms`)
+      await sleep(50)
+    }
+    return nodes
+  } catch (err) {
+    await stopAll(nodes)
+    throw err
+  }
+}
+
+async function stopAll (nodes: EdgeNode[]): Promise<void> {
+  await Promise.allSettled(nodes.map(async n => { await n.stop() }))
+}
+
+async function withSwarm<T> (fn: (nodes: EdgeNode[]) => Promise<T>): Promise<T> {
+  const nodes = await startSwarm(peerCount)
+  try {
+    return await fn(nodes)
+  } finally {
+    await stopAll(nodes)
+  }
+}
+
+/** Executions per peer, duplicates and failures, summed from the scheduler metrics. */
+function schedulerSummary (nodes: EdgeNode[]): { executedPerPeer: number[], duplicates: number, failed: number } {
+  return {
+    executedPerPeer: nodes.map(n => n.scheduler.metrics.executed),
+    duplicates: nodes.reduce((s, n) => s + n.scheduler.metrics.duplicates, 0),
+    failed: nodes.reduce((s, n) => s + n.scheduler.metrics.failed, 0)
+  }
+}
+
+/** Event-loop delay of the process over a phase (p50 and max, ms): in one process it is what limits the swarm. */
+function loopDelay (): { stop: () => { p50Ms: number, p99Ms: number, maxMs: number } } {
+  const h = monitorEventLoopDelay({ resolution: 10 })
+  h.enable()
+  return {
+    stop: () => {
+      h.disable()
+      return { p50Ms: round(h.percentile(50) / 1e6), p99Ms: round(h.percentile(99) / 1e6), maxMs: round(h.max / 1e6) }
+    }
+  }
+}
+
+const round = (x: number, digits = 1): number => Number(x.toFixed(digits))
+
+// ------------------------------------------------------------------ (a) tiny tasks
+
+interface TinyRun { tasks: number, ms: number, tasksPerSecond: number, putMs: number, retried: number, duplicates: number, executedPerPeer: number[], loop: ReturnType<ReturnType<typeof loopDelay>['stop']> }
+
+async function tinyPhase (): Promise<TinyRun> {
+  return await withSwarm(async (nodes) => {
+    const submitter = nodes[0]
+    const text = Array.from({ length: tinyTasks }, (_, i) => paddedLine(String(i))).join('')
+    const expected = Array.from({ length: tinyTasks }, (_, i) => `${i * i}\n`).join('')
+    const t0 = performance.now()
+    const input = await submitter.data.put(enc(text), { chunkSize: LINE_BYTES })
+    const putMs = performance.now() - t0
+    const loop = loopDelay()
+    const t1 = performance.now()
+    const job = await submitter.jobs.submit({ fn: 'square', inputs: [input.toString()] })
+    const result = dec(await job.result({ signal: AbortSignal.timeout(PHASE_TIMEOUT_MS) }))
+    const ms = performance.now() - t1
+    const delay = loop.stop()
+    if (result !== expected) throw new Error('(a) the swarm result differs from the squares of 0..n-1')
+    const view = job.status()
+    if (view.total !== tinyTasks) throw new Error(`(a) expected ${tinyTasks} tasks, the job has ${view.total}`)
+    const s = schedulerSummary(nodes)
+    return { tasks: view.total, ms: round(ms), tasksPerSecond: round(view.total / (ms / 1000)), putMs: round(putMs), retried: view.retried, duplicates: s.duplicates, executedPerPeer: s.executedPerPeer, loop: delay }
+  })
+}
+
+// ------------------------------------------------------------------ (b) CPU-bound tasks
+
+interface Calibration { rounds: number, nsPerRound: number, taskMs: number }
+
+/** burn rounds that take `targetMs` through runWasm on this machine (measured, not assumed). */
+async function calibrate (burn: Uint8Array, targetMs: number): Promise<Calibration> {
+  await runWasm(burn, enc(`${CALIBRATION_ROUNDS}\n`), ['burn'])
+  const times: number[] = []
+  for (let i = 0; i < CALIBRATION_RUNS; i++) {
+    const t = performance.now()
+    await runWasm(burn, enc(`${CALIBRATION_ROUNDS + i}\n`), ['burn'])
+    times.push(performance.now() - t)
+  }
+  const nsPerRound = median(times) * 1e6 / CALIBRATION_ROUNDS
+  const rounds = Math.round(targetMs * 1e6 / nsPerRound)
+  // check: one task of `rounds`
+  const check: number[] = []
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now()
+    await runWasm(burn, enc(`${rounds + i}\n`), ['burn'])
+    check.push(performance.now() - t)
+  }
+  return { rounds, nsPerRound: round(nsPerRound, 3), taskMs: round(median(check)) }
+}
+
+/** Runs every line through runWasm, `concurrency` at a time; the outputs in line order. */
+async function runLocally (burn: Uint8Array, lines: string[], concurrency: number): Promise<string[]> {
+  const out: string[] = new Array(lines.length)
+  let next = 0
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < lines.length) {
+      const i = next++
+      out[i] = dec(await runWasm(burn, enc(lines[i]), ['burn']))
+    }
+  }))
+  return out
+}
+
+interface CpuRun { tasks: number, rounds: number, localMs: number, swarmMs: number, efficiency: number, duplicates: number, retried: number, executedPerPeer: number[], loop: ReturnType<ReturnType<typeof loopDelay>['stop']> }
+
+async function cpuPhase (burn: Uint8Array, rounds: number): Promise<CpuRun> {
+  const lines = Array.from({ length: cpuTasks }, (_, i) => paddedLine(String(rounds + i)))
+  // the baseline first, with no swarm running: the same runs on LOCAL_WORKERS concurrent workers
+  const t0 = performance.now()
+  const local = await runLocally(burn, lines, LOCAL_WORKERS)
+  const localMs = performance.now() - t0
+  return await withSwarm(async (nodes) => {
+    const submitter = nodes[0]
+    const moduleCid = await submitter.data.put(burn)
+    const input = await submitter.data.put(enc(lines.join('')), { chunkSize: LINE_BYTES })
+    const loop = loopDelay()
+    const t1 = performance.now()
+    const job = await submitter.jobs.submit({ fn: 'burn', wasm: moduleCid.toString(), inputs: [input.toString()] })
+    const result = dec(await job.result({ signal: AbortSignal.timeout(PHASE_TIMEOUT_MS) }))
+    const swarmMs = performance.now() - t1
+    const delay = loop.stop()
+    if (result !== local.join('')) throw new Error('(b) the swarm result differs from the local runs')
+    const view = job.status()
+    const s = schedulerSummary(nodes)
+    return { tasks: view.total, rounds, localMs: round(localMs), swarmMs: round(swarmMs), efficiency: round(localMs / swarmMs, 3), duplicates: s.duplicates, retried: view.retried, executedPerPeer: s.executedPerPeer, loop: delay }
+  })
+}
+
+// ------------------------------------------------------------------ (c) re-run after death
+
+interface DeathRun { ms: number, perTaskMs: number[], victimTasks: number, tasks: number, completed: boolean, completeMs: number }
+
+/** Tasks `peer` holds (live lease, no result yet) in a job state. */
+function heldBy (state: JobState, peer: string): number[] {
+  const total = state.doc?.tasks.length ?? 0
+  const held: number[] = []
+  for (let i = 0; i < total; i++) if (state.holds(i, peer)) held.push(i)
+  return held
+}
+
+async function deathPhase (burn: Uint8Array, rounds: number): Promise<DeathRun> {
+  return await withSwarm(async (nodes) => {
+    const submitter = nodes[0]
+    const lines = Array.from({ length: DEATH_TASKS }, (_, i) => paddedLine(String(rounds + i)))
+    const moduleCid = await submitter.data.put(burn)
+    const input = await submitter.data.put(enc(lines.join('')), { chunkSize: LINE_BYTES })
+    const job = await submitter.jobs.submit({ fn: 'burn', wasm: moduleCid.toString(), inputs: [input.toString()], leaseMs: DEATH_LEASE_MS })
+    const deadline = Date.now() + PHASE_TIMEOUT_MS
+
+    // a victim: a peer other than the submitter executing tasks of the job that, as every other
+    // peer sees it, only it runs (a task another peer already runs would count as moved at once)
+    const soleHolder = (task: number, peer: string): boolean => nodes.every(n => {
+      const t = n.jobs.service.state(job.id)?.task(task)
+      return t !== undefined && t.status === 'running' && t.running.length === 1 && t.running[0] === peer
+    })
+    let victim: EdgeNode | undefined
+    let held: number[] = []
+    while (victim === undefined) {
+      if (Date.now() > deadline) throw new Error('(c) no peer started running tasks')
+      for (const node of nodes.slice(1)) {
+        const state = node.jobs.service.state(job.id)
+        if (state === undefined || node.scheduler.metrics.running === 0) continue
+        const id = node.peerId.toString()
+        const mine = heldBy(state, id).filter(task => soleHolder(task, id))
+        if (mine.length > 0) { victim = node; held = mine; break }
+      }
+      if (victim === undefined) await sleep(POLL_MS)
+    }
+    const victimId = (victim as EdgeNode).peerId.toString()
+    const survivors = nodes.filter(n => n !== victim)
+
+    const died = performance.now()
+    const stopping = victim.stop()
+    const movedAt = new Map<number, number>()
+    const movedEverywhere = (task: number): boolean => survivors.every(n => {
+      const t = n.jobs.service.state(job.id)?.task(task)
+      return t !== undefined && (t.status === 'done' || t.running.some(p => p !== victimId))
+    })
+    while (movedAt.size < held.length) {
+      if (Date.now() > deadline) throw new Error(`(c) tasks of the dead peer did not move: ${held.filter(t => !movedAt.has(t)).join(', ')}`)
+      for (const task of held) if (!movedAt.has(task) && movedEverywhere(task)) movedAt.set(task, performance.now() - died)
+      if (movedAt.size < held.length) await sleep(POLL_MS)
+    }
+    await stopping
+    const ms = Math.max(...movedAt.values())
+    // the job still completes, with every line burnt once
+    const result = dec(await job.result({ signal: AbortSignal.timeout(PHASE_TIMEOUT_MS) }))
+    const completeMs = performance.now() - died
+    const completed = result.split('\n').filter(l => l !== '').length === DEATH_TASKS
+    if (!completed) throw new Error(`(c) the job result has ${result.split('\n').length - 1} lines, not one per task (${DEATH_TASKS}): ${JSON.stringify(result.slice(0, 300))}`)
+    return { ms: round(ms), perTaskMs: [...movedAt.values()].map(x => round(x)), victimTasks: held.length, tasks: DEATH_TASKS, completed, completeMs: round(completeMs) }
+  })
+}
+
+// ------------------------------------------------------------------ main
+
+async function main (): Promise<void> {
+  log(`bench-jobs: ${peerCount} peers in one process, ${slots} slot(s) per peer, ${availableParallelism()} CPU(s), ${runs} run(s), phases ${[...phases].join(',')}`)
+  const needsBurn = phases.has('b') || phases.has('c')
+  const burn = needsBurn ? await readFile((await buildWasm(['burn']))[0]) : new Uint8Array(0)
+  const cal = needsBurn ? await calibrate(burn, cpuTaskMs) : undefined
+  const deathRounds = cal !== undefined ? Math.round(cal.rounds * DEATH_TASK_MS / cpuTaskMs) : 0
+  if (cal !== undefined) log(`burn.wasm: ${cal.nsPerRound} ns/round; ${cal.rounds} rounds ≈ ${cal.taskMs} ms through runWasm`)
+
+  const results: Array<{ a?: TinyRun, b?: CpuRun, c?: DeathRun }> = []
+  for (let run = 1; run <= runs; run++) {
+    const r: { a?: TinyRun, b?: CpuRun, c?: DeathRun } = {}
+    if (phases.has('a')) {
+      r.a = await tinyPhase()
+      log(`run ${run} (a): ${r.a.tasks} tiny tasks in ${r.a.ms} ms = ${r.a.tasksPerSecond} tasks/s ` +
+        `(put ${r.a.putMs} ms, retried ${r.a.retried}, duplicates ${r.a.duplicates}, per peer ${r.a.executedPerPeer.join('/')}, loop delay p50 ${r.a.loop.p50Ms} ms, max ${r.a.loop.maxMs} ms)`)
+    }
+    if (phases.has('b') && cal !== undefined) {
+      r.b = await cpuPhase(burn, cal.rounds)
+      log(`run ${run} (b): ${r.b.tasks} cpu tasks: local ${LOCAL_WORKERS} workers ${r.b.localMs} ms, swarm ${r.b.swarmMs} ms, efficiency ${r.b.efficiency} ` +
+        `(duplicates ${r.b.duplicates}, per peer ${r.b.executedPerPeer.join('/')}, loop delay p50 ${r.b.loop.p50Ms} ms, max ${r.b.loop.maxMs} ms)`)
+    }
+    if (phases.has('c') && cal !== undefined) {
+      r.c = await deathPhase(burn, deathRounds)
+      log(`run ${run} (c): ${r.c.victimTasks} task(s) of the dead peer ran elsewhere after ${r.c.ms} ms (per task ${r.c.perTaskMs.join(', ')}); job done ${r.c.completeMs} ms after the death`)
+    }
+    results.push(r)
+  }
+
+  const pick = <T>(f: (r: { a?: TinyRun, b?: CpuRun, c?: DeathRun }) => T | undefined): T[] => results.map(f).filter((x): x is T => x !== undefined)
+  const out = {
+    tinyTasksPerSecond: phases.has('a') ? round(median(pick(r => r.a?.tasksPerSecond))) : null,
+    cpuEfficiency: phases.has('b') ? round(median(pick(r => r.b?.efficiency)), 3) : null,
+    rerunAfterDeathMs: phases.has('c') ? Math.round(median(pick(r => r.c?.ms))) : null,
+    runs: results.map(r => ({ ...r, peers: peerCount, slotsPerPeer: slots, cpus: availableParallelism(), burnRoundsPerTask: cal?.rounds, burnTaskMs: cal?.taskMs }))
+  }
+  log(`median: (a) ${out.tinyTasksPerSecond} tasks/s, (b) efficiency ${out.cpuEfficiency}, (c) re-run after death ${out.rerunAfterDeathMs} ms`)
+  if (values.json === true) process.stdout.write(JSON.stringify(out) + '\n')
+}
+
+main().then(() => process.exit(0), (err: unknown) => {
+  log(`bench-jobs failed: ${(err as Error).stack ?? String(err)}`)
+  process.exit(1)
+})

@@ -1,0 +1,185 @@
+/**
+ * `submit`, `job status|watch|result|ls`, `fn ls`: jobs through the daemon's API.
+ */
+import { createReadStream } from 'node:fs'
+import { stat as fsStat, rename, rm, writeFile } from 'node:fs/promises'
+import { InvalidArgumentError, type Command, type Option } from 'commander'
+import { resolveRepoPath } from '../node/index.ts'
+import { ApiClient } from '../api/client.ts'
+import type { JobView } from '../jobs/index.ts'
+import type { FunctionInfo } from '../functions/index.ts'
+import { collect, parsePositiveInt } from './args.ts'
+import { UsageError, printJson } from './output.ts'
+import { progressBar } from './progress.ts'
+
+interface Opts { repo?: string, json?: boolean }
+
+async function client (opts: Opts): Promise<ApiClient> {
+  return await ApiClient.forRepo(resolveRepoPath(opts.repo))
+}
+
+function parseParam (value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const eq = value.indexOf('=')
+  if (eq <= 0) throw new InvalidArgumentError(`bad param "${value}": expected key=value`)
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) }
+}
+
+function describe (v: JobView): string {
+  const parts = [`${v.status}`, `${v.done}/${v.total} tasks done`]
+  if (v.running > 0) parts.push(`${v.running} running`)
+  if (v.retried > 0) parts.push(`${v.retried} retried`)
+  if (v.reason != null) parts.push(v.reason)
+  return parts.join(', ')
+}
+
+/** Follows a job until it is done or failed, with a bar on a TTY; returns the last view. */
+async function follow (api: ApiClient, id: string, quiet: boolean): Promise<JobView> {
+  let last: JobView | undefined
+  const bar = quiet ? undefined : progressBar('job', 1)
+  try {
+    for await (const ev of api.events<JobView & { type: string }>('job/watch', { arg: id })) {
+      last = ev
+      bar?.update(ev.done, ev.total)
+    }
+  } finally {
+    bar?.stop()
+  }
+  if (last == null) throw new Error(`no progress received for job ${id}`)
+  return last
+}
+
+async function fetchResult (api: ApiClient, id: string): Promise<Uint8Array> {
+  const res = await api.request('job/result', { arg: id })
+  return new Uint8Array(await res.arrayBuffer())
+}
+
+export function addJobCommands (program: Command, repoOption: () => Option): void {
+  program.command('submit')
+    .description('submit a job; prints its id (with --wait: a progress bar, then the result)')
+    .argument('<fn>', 'function name (see `edgeswarm fn ls`); with --wasm, the program name')
+    .addOption(repoOption())
+    .option('--input <cid>', 'input file root CID (repeatable)', collect)
+    .option('--param <key=value>', 'parameter (repeatable)', parseParam)
+    .option('--redundancy <k>', 'distinct peers per task; majority wins (default 1)', parsePositiveInt)
+    .option('--wasm <file>', 'run this WebAssembly (WASI) module, sandboxed, instead of a named function')
+    .option('--priority <p>', 'realtime or batch (default batch)')
+    .option('--label <label>', 'only peers with this label (repeatable)', collect)
+    .option('--min-memory <mb>', 'only peers with this much free memory (MB)', parsePositiveInt)
+    .option('--gpu', 'only peers with a GPU')
+    .option('--max-attempts <n>', 'failures per task before the job fails (default 3)', parsePositiveInt)
+    .option('--wait', 'wait for the result and print it')
+    .option('--json', 'print {"id","state"} (with --wait also "result")')
+    .action(async (fn: string, opts: Opts & {
+      input?: string[], param?: Record<string, string>, redundancy?: number, wasm?: string, priority?: string,
+      label?: string[], minMemory?: number, gpu?: boolean, maxAttempts?: number, wait?: boolean
+    }) => {
+      if (opts.priority != null && opts.priority !== 'realtime' && opts.priority !== 'batch') {
+        throw new UsageError(`bad --priority "${opts.priority}": realtime or batch`)
+      }
+      if ((opts.input ?? []).length === 0) throw new UsageError('a job needs at least one --input CID')
+      const api = await client(opts)
+      let wasm: string | undefined
+      if (opts.wasm != null) {
+        try {
+          if (!(await fsStat(opts.wasm)).isFile()) throw new Error('not a file')
+        } catch (err) {
+          throw new UsageError(`cannot read ${opts.wasm}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+        }
+        for await (const ev of api.events<{ type: string, cid?: string }>('put', {}, createReadStream(opts.wasm))) {
+          if (ev.type === 'done') wasm = ev.cid
+        }
+      }
+      const spec = {
+        fn,
+        inputs: opts.input ?? [],
+        params: opts.param,
+        redundancy: opts.redundancy,
+        wasm,
+        priority: opts.priority as 'realtime' | 'batch' | undefined,
+        maxAttempts: opts.maxAttempts,
+        requirements: { labels: opts.label, minMemoryMB: opts.minMemory, gpu: opts.gpu }
+      }
+      const submitted = await api.call<{ id: string, state: string }>('submit', {}, JSON.stringify(spec))
+      if (opts.wait !== true) {
+        if (opts.json === true) printJson(submitted)
+        else process.stdout.write(`${submitted.id}\n`)
+        return
+      }
+      process.stderr.write(`job ${submitted.id}\n`)
+      const last = await follow(api, submitted.id, opts.json === true)
+      if (last.status === 'failed') throw new Error(`job ${submitted.id} failed: ${last.reason ?? 'unknown reason'}`)
+      const result = await fetchResult(api, submitted.id)
+      if (opts.json === true) {
+        const text = new TextDecoder().decode(result)
+        let value: unknown = text
+        try { value = JSON.parse(text) } catch {}
+        printJson({ id: submitted.id, state: last.status, result: value })
+      } else {
+        process.stdout.write(result)
+      }
+    })
+
+  const job = program.command('job').description('follow and fetch jobs')
+  job.command('status')
+    .description('a job\'s state and progress')
+    .argument('<id>', 'job id')
+    .addOption(repoOption())
+    .option('--json', 'print the job view')
+    .action(async (id: string, opts: Opts) => {
+      const v = await (await client(opts)).call<JobView>('job/status', { arg: id })
+      if (opts.json === true) printJson(v)
+      else process.stdout.write(`${id}: ${describe(v)}\n`)
+    })
+  job.command('watch')
+    .description('follow a job until it is done or failed')
+    .argument('<id>', 'job id')
+    .addOption(repoOption())
+    .action(async (id: string, opts: Opts) => {
+      const api = await client(opts)
+      let lastLine = ''
+      for await (const ev of api.events<JobView>('job/watch', { arg: id })) {
+        const line = `${id}: ${describe(ev)}`
+        if (line !== lastLine) process.stdout.write(line + '\n')
+        lastLine = line
+        if (ev.status === 'failed') process.exitCode = 1
+      }
+    })
+  job.command('result')
+    .description('the job\'s result (waits until it is done); to stdout unless -o')
+    .argument('<id>', 'job id')
+    .addOption(repoOption())
+    .option('-o, --output <file>', 'write to FILE')
+    .action(async (id: string, opts: Opts & { output?: string }) => {
+      const result = await fetchResult(await client(opts), id)
+      if (opts.output == null) { process.stdout.write(result); return }
+      const tmp = `${opts.output}.partial-${process.pid}`
+      try {
+        await writeFile(tmp, result)
+        await rename(tmp, opts.output)
+      } catch (err) {
+        await rm(tmp, { force: true })
+        throw new UsageError(`cannot write ${opts.output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+      }
+    })
+  job.command('ls')
+    .description('jobs this peer knows')
+    .addOption(repoOption())
+    .option('--json', 'print an array of job views')
+    .action(async (opts: Opts) => {
+      const list = await (await client(opts)).call<Array<JobView & { fn: string, createdAt: number }>>('job/ls')
+      if (opts.json === true) { printJson(list); return }
+      process.stdout.write(list.map(j => `${j.id}  ${j.fn.padEnd(12)} ${describe(j)}\n`).join('') || '(no jobs)\n')
+    })
+
+  const fnCmd = program.command('fn').description('task functions')
+  fnCmd.command('ls')
+    .description('the task functions this peer can run')
+    .addOption(repoOption())
+    .option('--json', 'print an array of {"name","description","builtin"}')
+    .action(async (opts: Opts) => {
+      const list = await (await client(opts)).call<FunctionInfo[]>('fn/ls')
+      if (opts.json === true) { printJson(list); return }
+      process.stdout.write(list.map(f => `${f.name.padEnd(12)} ${f.builtin ? 'built-in' : 'registered'}  ${f.description}\n`).join(''))
+    })
+}
+

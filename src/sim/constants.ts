@@ -1,0 +1,112 @@
+/**
+ * sim/constants: every default, limit and timing of the simulation, one
+ * place, each with its reason. Plain values only.
+ */
+
+/** Peers of a default run: a small edge site. */
+export const DEFAULT_PEERS = 12
+/** Peers killed during the job by default. */
+export const DEFAULT_KILL = 2
+/** Killed peers restarted from their repo by default. */
+export const DEFAULT_RESTART = 1
+/** Churn (leave/join events per minute) by default: none. */
+export const DEFAULT_CHURN_PER_MIN = 0
+/** Copies of every shard (the data layer's default). */
+export const DEFAULT_REPLICAS = 3
+/** Peers that run each task. */
+export const DEFAULT_REDUNDANCY = 1
+/** Default seed: a fixed one, so two plain runs see the same data and faults. */
+export const DEFAULT_SEED = '1'
+/** Up to this many peers, a single process hosts them all by default. */
+export const SINGLE_PROCESS_MAX_PEERS = 16
+/** Processes used above SINGLE_PROCESS_MAX_PEERS by default: one per core of the reference machine. */
+export const DEFAULT_MULTI_PROCESSES = 2
+
+/** The smallest swarm worth simulating. */
+export const MIN_PEERS = 2
+/** The largest swarm the simulation accepts (memory: ~20 MB per peer). */
+export const MAX_PEERS = 1_000
+/** Most peer-hosting child processes. */
+export const MAX_PROCESSES = 32
+/** Most churn events per minute. */
+export const MAX_CHURN_PER_MIN = 600
+
+/** Readings each device generates by default (rows of its CSV, or lines). */
+export const DEFAULT_ROWS_PER_DEVICE = 1_000
+/**
+ * Shard size of the sensor files: small, so each device file is several
+ * shards and the job has several tasks per device (tasks = shards).
+ */
+export const DEFAULT_CHUNK_SIZE = 32 * 1024
+/** Claim lease of the sim's jobs: a killed peer's tasks reopen this long after its last renewal. */
+export const DEFAULT_LEASE_MS = 2_000
+/** Task slots per simulated device: each is a small single-core edge box sharing this machine. */
+export const SLOTS_PER_PEER = 1
+
+/** DHT provide/find samples per run. */
+export const DEFAULT_DHT_SAMPLES = 24
+/** DHT samples measured at once. */
+export const DHT_SAMPLE_CONCURRENCY = 4
+/** One DHT provide or find is abandoned (and counted as failed) after this. */
+export const DHT_SAMPLE_TIMEOUT_MS = 30_000
+/** Gossip messages published per run. */
+export const DEFAULT_GOSSIP_SAMPLES = 10
+/** Pause between gossip samples, so they do not queue behind each other. */
+export const GOSSIP_SAMPLE_GAP_MS = 100
+/** A gossip message not received by a live peer within this is counted as lost. */
+export const GOSSIP_RECEIPT_TIMEOUT_MS = 10_000
+/** The topic the sim publishes its latency probes on (every peer subscribes). */
+export const SIM_GOSSIP_TOPIC = 'edgeswarm/sim/probe/1'
+
+/** Peers a host starts at once: bursts of inbound dials from one IP are throttled by libp2p. */
+export const START_WAVE_SIZE = 10
+/** Peers each new peer bootstraps to (the first peer and random earlier ones). */
+export const BOOTSTRAP_FANOUT = 3
+/** Above this many peers the swarm runs with bounded connections (LIBP2P-NOTES: the DHT tends to all-to-all). */
+export const LARGE_SWARM_PEERS = 30
+/** Connections a peer keeps at most in a large swarm. */
+export const LARGE_SWARM_MAX_CONNECTIONS = 40
+/** Connections a peer aims for in a large swarm (random walks stop here). */
+export const LARGE_SWARM_TARGET_PEERS = 8
+/** Job anti-entropy interval in a large swarm: every sync costs both sides a state walk. */
+export const LARGE_SWARM_JOB_SYNC_MS = 6_000
+/** Inbound connections per second accepted from one host: every sim peer shares 127.0.0.1. */
+export const SIM_INBOUND_CONNECTION_THRESHOLD = 10_000
+/** Connections every peer must have before the scenario starts. */
+export const MIN_READY_CONNECTIONS = 2
+/** How long the swarm may take to connect and mesh, per peer, on top of SWARM_READY_BASE_MS. */
+export const SWARM_READY_PER_PEER_MS = 400
+export const SWARM_READY_BASE_MS = 20_000
+/** Gossip meshes need a few heartbeats (1 s each) after subscriptions are known. */
+export const MESH_SETTLE_MS = 2_000
+
+/** Default limit of the whole job phase (submit → verified result). */
+export const DEFAULT_JOB_TIMEOUT_MS = 300_000
+/** How often the coordinator polls job progress (it triggers the faults). */
+export const PROGRESS_POLL_MS = 50
+/** Faults are triggered when this fraction of tasks is done, spread over [min, max). */
+export const KILL_FRACTION_MIN = 0
+export const KILL_FRACTION_MAX = 0.5
+/** A killed peer is restarted from its repo after this long (seeded in [min, max)). */
+export const RESTART_DELAY_MIN_MS = 500
+export const RESTART_DELAY_MAX_MS = 2_000
+/** A churned peer stays away this long before it comes back from its repo (seeded in [min, max)). */
+export const CHURN_AWAY_MIN_MS = 1_000
+export const CHURN_AWAY_MAX_MS = 4_000
+/** How long a restarted peer may take to fetch the job result. */
+export const REFETCH_TIMEOUT_MS = 60_000
+/** Characters of the job result shown in the report. */
+export const RESULT_PREVIEW_CHARS = 160
+/** How often hosts sample their RSS. */
+export const RSS_SAMPLE_MS = 1_000
+
+/** A request to a child host that gets no answer within this fails. */
+export const HOST_REQUEST_TIMEOUT_MS = 600_000
+/** A child host must say it is ready within this after the fork. */
+export const HOST_READY_TIMEOUT_MS = 60_000
+/** A child host that does not exit this long after `shutdown` is killed. */
+export const HOST_EXIT_TIMEOUT_MS = 20_000
+/** Old-space limit of child hosts (MB): a hundred peers are ~2 GB of heap. */
+export const HOST_MAX_OLD_SPACE_MB = 8_192
+/** Bytes of a child host's stderr kept for error messages. */
+export const HOST_STDERR_TAIL_BYTES = 4_096

@@ -1,0 +1,188 @@
+/**
+ * sim/host-protocol: the small typed messages between the coordinator and
+ * the processes hosting peers (over Node's IPC channel, or direct calls when
+ * the peers live in the coordinator's own process), and their validation.
+ *
+ * Owns the command set and its schemas: every message crossing the process
+ * boundary is parsed here, once, on the side that receives it. Never does
+ * anything itself.
+ */
+import { z } from 'zod'
+import { InvalidHostMessageError } from './errors.ts'
+import { WORKLOADS } from './options.ts'
+
+const index = z.number().int().min(0)
+const count = z.number().int().min(0)
+const ms = z.number().min(0)
+const cid = z.string().min(1).max(200)
+const multiaddrText = z.string().min(1).max(1000)
+const bytes = z.custom<Uint8Array>(v => v instanceof Uint8Array, { message: 'expected bytes' })
+
+/** Per-peer libp2p and job-layer tuning, the same on every host of a run. */
+export const TuningSchema = z.object({
+  targetPeers: count,
+  maxConnections: z.number().int().min(1),
+  inboundConnectionThreshold: z.number().int().min(1),
+  jobSyncIntervalMs: z.number().int().min(100),
+  slots: count,
+  replicas: z.number().int().min(1),
+  gossipTopic: z.string().min(1).max(200)
+})
+export type Tuning = z.infer<typeof TuningSchema>
+
+export const PeerStartSchema = z.object({
+  index,
+  repo: z.string().min(1).max(4096),
+  /** Create the repo first (a new device); otherwise restart from it. */
+  init: z.boolean(),
+  bootstrap: z.array(multiaddrText).max(64)
+})
+export type PeerStart = z.infer<typeof PeerStartSchema>
+
+export const PeerInfoSchema = z.object({ index, peerId: z.string().min(1).max(200), addrs: z.array(multiaddrText) })
+export type PeerInfo = z.infer<typeof PeerInfoSchema>
+
+export const JobSpecWireSchema = z.object({
+  fn: z.string().min(1).max(64),
+  wasm: cid.optional(),
+  inputs: z.array(cid).min(1).max(10_000),
+  params: z.record(z.string().max(256), z.string().max(4096)),
+  redundancy: z.number().int().min(1),
+  leaseMs: z.number().int().min(1)
+})
+
+export const JobProgressSchema = z.object({
+  status: z.enum(['queued', 'running', 'done', 'failed']),
+  total: count,
+  done: count,
+  running: count,
+  open: count,
+  retried: count,
+  failedTasks: count,
+  reason: z.string().optional()
+})
+export type JobProgress = z.infer<typeof JobProgressSchema>
+
+export const PeerMetricsSchema = z.object({
+  index,
+  live: z.boolean(),
+  /** Incarnations of this device in this host (restarts and returns add one). */
+  starts: count,
+  connections: count,
+  routingTable: count,
+  bytesSent: count,
+  bytesReceived: count,
+  bytesStored: count,
+  shards: count,
+  claimed: count,
+  executed: count,
+  failed: count,
+  duplicates: count
+})
+export type PeerMetrics = z.infer<typeof PeerMetricsSchema>
+
+/** Every command: its arguments and its result. */
+export const HostCommandSchemas = {
+  configure: { args: z.object({ tuning: TuningSchema }), result: z.object({}) },
+  startPeers: { args: z.object({ peers: z.array(PeerStartSchema).min(1).max(1000) }), result: z.object({ peers: z.array(PeerInfoSchema) }) },
+  stopPeer: { args: z.object({ index }), result: z.object({}) },
+  readiness: {
+    args: z.object({ topics: z.array(z.string().max(200)).max(8) }),
+    result: z.object({ peers: z.array(z.object({ index, connections: count, subscribers: count })) })
+  },
+  loadData: {
+    args: z.object({ index, workload: z.enum(WORKLOADS), seed: z.string().max(200), rows: count, chunkSize: z.number().int().min(1), replicas: z.number().int().min(1) }),
+    result: z.object({ cid, bytes: count })
+  },
+  putBytes: { args: z.object({ index, bytes, replicas: z.number().int().min(1) }), result: z.object({ cid }) },
+  submitJob: { args: z.object({ index, spec: JobSpecWireSchema }), result: z.object({ jobId: cid }) },
+  jobStatus: { args: z.object({ index, jobId: cid }), result: z.object({ progress: JobProgressSchema.nullable() }) },
+  jobResult: {
+    args: z.object({ index, jobId: cid, timeoutMs: ms }),
+    result: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), size: count, preview: z.string() })
+  },
+  dhtProvide: { args: z.object({ index, cid, timeoutMs: ms }), result: z.object({ ms }) },
+  dhtFind: { args: z.object({ index, cid, timeoutMs: ms }), result: z.object({ ms: ms.nullable(), local: z.boolean() }) },
+  gossipPublish: { args: z.object({ index, probe: count }), result: z.object({ at: ms }) },
+  gossipReceipts: { args: z.object({ probes: z.array(count).max(10_000) }), result: z.object({ receipts: z.array(z.tuple([count, index, ms])) }) },
+  snapshot: {
+    args: z.object({}),
+    result: z.object({
+      pid: z.number().int(),
+      rssBytes: count,
+      peakRssBytes: count,
+      baselineRssBytes: count,
+      peakLivePeers: count,
+      eventLoopDelayP50Ms: ms,
+      eventLoopDelayP99Ms: ms,
+      peers: z.array(PeerMetricsSchema)
+    })
+  },
+  shutdown: { args: z.object({}), result: z.object({}) }
+} as const
+
+type Schemas = typeof HostCommandSchemas
+export type HostOp = keyof Schemas
+export type HostArgs<K extends HostOp> = z.infer<Schemas[K]['args']>
+export type HostResult<K extends HostOp> = z.infer<Schemas[K]['result']>
+export type HostSnapshot = HostResult<'snapshot'>
+
+/** Where peers live, seen from the coordinator: in this process or in a child. */
+export interface PeerHost {
+  /** Which host this is (0-based), for messages. */
+  readonly id: number
+  call<K extends HostOp>(op: K, args: HostArgs<K>): Promise<HostResult<K>>
+  /** Stops every peer it hosts and, for a child, ends the process. Safe to call twice. */
+  close(): Promise<void>
+}
+
+// ------------------------------------------------------------------ envelopes
+
+export interface HostRequest { kind: 'request', id: number, op: HostOp, args: unknown }
+export type HostResponse =
+  | { kind: 'response', id: number, ok: true, result: unknown }
+  | { kind: 'response', id: number, ok: false, error: { name: string, message: string } }
+/** Sent by a child once it listens for requests. */
+export interface HostReady { kind: 'ready', pid: number }
+export type HostToCoordinator = HostResponse | HostReady
+
+const RequestSchema = z.object({
+  kind: z.literal('request'),
+  id: count,
+  op: z.enum(Object.keys(HostCommandSchemas) as [HostOp, ...HostOp[]]),
+  args: z.unknown()
+})
+
+const FromHostSchema = z.union([
+  z.object({ kind: z.literal('ready'), pid: z.number().int() }),
+  z.object({ kind: z.literal('response'), id: z.number().int(), ok: z.literal(true), result: z.unknown() }),
+  z.object({ kind: z.literal('response'), id: z.number().int(), ok: z.literal(false), error: z.object({ name: z.string().max(200), message: z.string().max(100_000) }) })
+])
+
+function describe (error: z.ZodError): string {
+  const issue = error.issues[0]
+  return `${issue.path.join('.') || 'message'}: ${issue.message}`
+}
+
+/** Parses a request arriving at a host: envelope, then the command's arguments. */
+export function parseRequest (raw: unknown): { id: number, op: HostOp, args: unknown } {
+  const envelope = RequestSchema.safeParse(raw)
+  if (!envelope.success) throw new InvalidHostMessageError(`bad request: ${describe(envelope.error)}`)
+  const args = HostCommandSchemas[envelope.data.op].args.safeParse(envelope.data.args)
+  if (!args.success) throw new InvalidHostMessageError(`bad ${envelope.data.op} arguments: ${describe(args.error)}`)
+  return { id: envelope.data.id, op: envelope.data.op, args: args.data }
+}
+
+/** Parses a message arriving at the coordinator from a child host. */
+export function parseFromHost (raw: unknown): HostToCoordinator {
+  const r = FromHostSchema.safeParse(raw)
+  if (!r.success) throw new InvalidHostMessageError(`bad message from host: ${describe(r.error)}`)
+  return r.data
+}
+
+/** Validates a command's result (from a child) against its schema. */
+export function parseResult<K extends HostOp> (op: K, raw: unknown): HostResult<K> {
+  const r = HostCommandSchemas[op].result.safeParse(raw)
+  if (!r.success) throw new InvalidHostMessageError(`bad ${op} result: ${describe(r.error)}`)
+  return r.data as HostResult<K>
+}

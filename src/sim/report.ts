@@ -1,0 +1,135 @@
+/**
+ * sim/report: what a simulation run found (`SimReport`, also its JSON shape)
+ * and its human-readable rendering. Pure.
+ */
+import type { Percentiles } from './percentiles.ts'
+import type { Workload } from './options.ts'
+
+export type FaultKind = 'kill' | 'restart' | 'leave' | 'return' | 'join' | 'skip-leave'
+
+/** One fault as it happened. */
+export interface FaultRecord {
+  /** Time after the first job was submitted. */
+  atMs: number
+  kind: FaultKind
+  /** Device index. */
+  peer: number
+  /** Fraction of all tasks done when it happened. */
+  doneFraction: number
+}
+
+export interface JobReport {
+  name: string
+  id: string
+  fn: string
+  params: Record<string, string>
+  tasks: number
+  status: string
+  retried: number
+  /** sha-256 of the swarm's result and of the single-machine result. */
+  resultSha256: string | null
+  expectedSha256: string
+  resultBytes: number
+  preview: string
+  correct: boolean
+  reason?: string
+}
+
+export interface SimReport {
+  seed: string
+  workload: Workload
+  peers: number
+  processes: number
+  replicas: number
+  redundancy: number
+  /** Tasks of all jobs. */
+  tasks: number
+  /** From the first submit until every job was seen done. */
+  durationMs: number
+  tasksPerSecond: number
+  /** Start-up: peers started, connected and meshed. */
+  setupMs: number
+  /** Every device putting its readings into the swarm. */
+  dataLoadMs: number
+  /** The whole run, set-up to teardown. */
+  wallMs: number
+  /** `dht.provide(cid)` from one peer, whole operation. */
+  dhtPutMs: Percentiles
+  /** `dht.findProviders(cid)` from another peer, until the first provider. */
+  dhtGetMs: Percentiles
+  dht: { samples: number, putFailures: number, getFailures: number, getLocalHits: number }
+  /** Publish → receipt, over every (probe, live peer) pair. */
+  gossipMs: Percentiles
+  /** Publish → receipt at the last live peer, per probe. */
+  gossipToAllMs: Percentiles
+  gossip: { probes: number, expected: number, received: number }
+  tasksRetried: number
+  duplicateExecutions: number
+  tasksExecuted: number
+  /** The devices' readings, as generated. */
+  bytesInput: number
+  /** Bytes held by live peers at the end (all replicas, job documents, results). */
+  bytesStored: number
+  /** Block bytes sent between peers (puts, replication, fetches, repair). */
+  bytesMoved: number
+  killed: number
+  restarted: number
+  churn: { left: number, returned: number, joined: number, skipped: number }
+  submitterKilled: boolean
+  /** Restarted or returned peers that fetched the result themselves, and how many got the right bytes. */
+  refetch: { peers: number, ok: number }
+  faults: FaultRecord[]
+  /** Resident memory of the peer-hosting processes, at peak, per peer (process baseline included). */
+  rssPerPeerMB: number
+  /** Same, without each process's memory before its first peer started. */
+  rssMarginalPerPeerMB: number
+  rssTotalMB: number
+  eventLoopDelayMs: { p50: number, p99: number }
+  connectionsPerPeer: { min: number, mean: number, max: number }
+  jobs: JobReport[]
+  /** Faults that could not be carried out (a restart that failed, ...). */
+  errors: string[]
+  correct: boolean
+}
+
+function ms (x: number | null): string {
+  if (x == null) return 'n/a'
+  return x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(1)} ms`
+}
+
+function pct (p: Percentiles): string {
+  return `p50 ${ms(p.p50)}  p95 ${ms(p.p95)}  p99 ${ms(p.p99)}`
+}
+
+function bytes (n: number): string {
+  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1)} MiB`
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`
+  return `${n} B`
+}
+
+/** The report as text, one fact per line. */
+export function formatReport (r: SimReport): string {
+  const lines: string[] = []
+  const row = (label: string, value: string): void => { lines.push(`  ${label.padEnd(22)} ${value}`) }
+  lines.push(`edgeswarm simulation: ${r.peers} peers in ${r.processes} process${r.processes === 1 ? '' : 'es'}, workload ${r.workload}, seed ${r.seed}`)
+  row('result', r.correct ? 'CORRECT (equal to the single-machine computation)' : 'WRONG (differs from the single-machine computation)')
+  for (const j of r.jobs) {
+    row(`  job ${j.name}`, `${j.correct ? 'ok' : 'WRONG'}  ${j.tasks} tasks, ${j.status}${j.reason != null ? ` (${j.reason})` : ''}, ${bytes(j.resultBytes)}: ${j.preview.replace(/\s+/g, ' ').slice(0, 90)}${j.preview.length > 90 ? '…' : ''}`)
+  }
+  row('job time', `${ms(r.durationMs)} for ${r.tasks} tasks (${r.tasksPerSecond.toFixed(1)} tasks/s)`)
+  row('set-up / data load', `${ms(r.setupMs)} / ${ms(r.dataLoadMs)}   (whole run ${ms(r.wallMs)})`)
+  row('DHT put (provide)', `${pct(r.dhtPutMs)}   (${r.dht.samples} samples, ${r.dht.putFailures} failed)`)
+  row('DHT get (find)', `${pct(r.dhtGetMs)}   (${r.dht.getFailures} failed, ${r.dht.getLocalHits} answered from the finder's own store)`)
+  row('gossip to a peer', pct(r.gossipMs))
+  row('gossip to all peers', `${pct(r.gossipToAllMs)}   (${r.gossip.received}/${r.gossip.expected} receipts of ${r.gossip.probes} probes)`)
+  row('faults', `killed ${r.killed}, restarted ${r.restarted}${r.submitterKilled ? ' (the submitter was killed)' : ''}; churn: left ${r.churn.left}, returned ${r.churn.returned}, joined ${r.churn.joined}, skipped ${r.churn.skipped}`)
+  for (const f of r.faults) row('', `${ms(f.atMs).padStart(9)}  ${f.kind.padEnd(10)} peer ${f.peer}  (${(f.doneFraction * 100).toFixed(0)}% of tasks done)`)
+  row('refetch after return', `${r.refetch.ok}/${r.refetch.peers} returned peers fetched the right result`)
+  row('tasks', `executed ${r.tasksExecuted}, retried ${r.tasksRetried}, duplicate executions ${r.duplicateExecutions}`)
+  row('bytes', `input ${bytes(r.bytesInput)}, stored ${bytes(r.bytesStored)} (replicas ${r.replicas}), moved ${bytes(r.bytesMoved)}`)
+  row('memory', `${r.rssPerPeerMB.toFixed(1)} MB RSS per peer (${r.rssMarginalPerPeerMB.toFixed(1)} MB without process baseline; ${r.rssTotalMB.toFixed(0)} MB total)`)
+  row('event loop delay', `p50 ${r.eventLoopDelayMs.p50.toFixed(0)} ms, p99 ${r.eventLoopDelayMs.p99.toFixed(0)} ms (worst host)`)
+  row('connections per peer', `min ${r.connectionsPerPeer.min}, mean ${r.connectionsPerPeer.mean.toFixed(1)}, max ${r.connectionsPerPeer.max}`)
+  for (const e of r.errors) row('error', e)
+  return lines.join('\n') + '\n'
+}
