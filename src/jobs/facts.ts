@@ -115,11 +115,9 @@ function publicKeyOf (from: string): PublicKey {
 /**
  * Decodes, validates and verifies an envelope from the network. Throws
  * InvalidFactError for anything oversized, malformed, badly signed or stamped
- * too far in the future. `verifiedSender`: a peer that already signed this
- * very envelope in a verified transport message (a gossipsub StrictSign
- * message); its own facts need no second check.
+ * too far in the future.
  */
-export async function openFact (envelope: Uint8Array, now = Date.now(), verifiedSender?: string): Promise<SignedFact> {
+export async function openFact (envelope: Uint8Array, now = Date.now()): Promise<SignedFact> {
   if (envelope.length > MAX_FACT_BYTES) throw new InvalidFactError(`fact of ${envelope.length} bytes exceeds ${MAX_FACT_BYTES}`)
   let outer: z.infer<typeof EnvelopeSchema>
   let fact: Fact
@@ -129,11 +127,9 @@ export async function openFact (envelope: Uint8Array, now = Date.now(), verified
   } catch (err) {
     throw new InvalidFactError(`malformed fact: ${(err as Error).message.slice(0, 200)}`)
   }
-  if (outer.from !== verifiedSender) {
-    let key: PublicKey
-    try { key = publicKeyOf(outer.from) } catch { throw new InvalidFactError('malformed fact: bad author') }
-    if (!await key.verify(outer.body, outer.sig)) throw new InvalidFactError('fact signature does not verify')
-  }
+  let key: PublicKey
+  try { key = publicKeyOf(outer.from) } catch { throw new InvalidFactError('malformed fact: bad author') }
+  if (!await key.verify(outer.body, outer.sig)) throw new InvalidFactError('fact signature does not verify')
   if ('at' in fact && fact.at > now + MAX_CLOCK_SKEW_MS) throw new InvalidFactError('fact is stamped in the future')
   return { id: await factId(outer.from, outer.body), from: outer.from, fact, envelope }
 }

@@ -1,0 +1,91 @@
+/**
+ * No work lost, no central server: executors and the submitter die mid-job
+ * and the swarm still finishes it, correctly.
+ */
+import { join } from 'node:path'
+import { describe, it, expect } from 'vitest'
+import { initRepo, createEdgeNode, type EdgeNode } from '../../src/index.ts'
+import { useCleanup, addrOf, waitFor } from '../helpers.ts'
+import { swarm, enc, dec, computeLocally } from './swarm.ts'
+
+/** A trusted JS function that squares slowly, so a job is still running when peers die. */
+function registerSlowSquare (node: EdgeNode, ms = 250): void {
+  node.functions.register('slow-square', async (input) => {
+    await new Promise(resolve => setTimeout(resolve, ms))
+    const out = new TextDecoder().decode(input).split('\n').filter(l => l.trim() !== '').map(l => `${Number(l) ** 2}\n`).join('')
+    return enc(out)
+  })
+}
+
+const numbers = (n: number): string => Array.from({ length: n }, (_, i) => String(i + 1)).join('\n') + '\n'
+
+describe('jobs: faults', () => {
+  const t = useCleanup()
+
+  it('6 peers, 60+ tasks: 2 executors killed mid-job, their tasks re-run elsewhere, result correct', async () => {
+    const nodes = await swarm(t.node, 6)
+    nodes.forEach(n => { registerSlowSquare(n) })
+    const [submitter] = nodes
+    const text = numbers(12_000)
+    const cid = await nodes[1].data.put(enc(text), { chunkSize: 1024 })
+    const job = await submitter.jobs.submit({ fn: 'slow-square', inputs: [cid.toString()], leaseMs: 1000 })
+    expect(job.status().total).toBeGreaterThanOrEqual(60)
+    const state = submitter.jobs.service.state(job.id)
+    if (state == null) throw new Error('no state')
+
+    // wait until two non-submitter peers are running tasks, then kill both
+    let victims: EdgeNode[] = []
+    await waitFor(() => {
+      victims = nodes.slice(1).filter(n => n.scheduler.metrics.running > 0).slice(0, 2)
+      return victims.length === 2
+    }, 20_000, 20)
+    expect(victims).toHaveLength(2)
+    const victimIds = victims.map(v => v.peerId.toString())
+    const orphaned: number[] = []
+    for (let i = 0; i < job.status().total; i++) {
+      if (victimIds.some(v => state.holds(i, v)) && state.task(i).status !== 'done') orphaned.push(i)
+    }
+    expect(orphaned.length).toBeGreaterThan(0)
+    await Promise.all(victims.map(async v => { await v.stop() }))
+
+    const out = dec(await job.result({ signal: AbortSignal.timeout(60_000) }))
+    expect(out).toBe(Array.from({ length: 12_000 }, (_, i) => `${(i + 1) ** 2}\n`).join(''))
+    // the killed peers' tasks were run again by live peers
+    for (const i of orphaned) {
+      const accepted = state.task(i).accepted
+      expect(accepted).toBeDefined()
+      expect(state.task(i).retried).toBeGreaterThan(0)
+    }
+    expect(job.status().retried).toBeGreaterThanOrEqual(orphaned.length)
+  }, 120_000)
+
+  it('the submitter dies right after submitting; the swarm finishes; it comes back and fetches the result', async () => {
+    const repo = join(await t.tempDir(), 'submitter')
+    await initRepo(repo, { listen: ['/ip4/127.0.0.1/tcp/0'] })
+    const others = await swarm(t.node, 3)
+    others.forEach(n => { registerSlowSquare(n, 100) })
+    let submitter = await createEdgeNode({ repo, mdns: false, bootstrap: [addrOf(others[0])] })
+    t.defer(async () => { await submitter.stop() })
+    registerSlowSquare(submitter, 100)
+    await waitFor(() => submitter.libp2p.services.pubsub.getSubscribers('edgeswarm/jobs/1').length >= 2, 10_000)
+
+    const text = numbers(3000)
+    const cid = await others[1].data.put(enc(text), { chunkSize: 1024 })
+    const job = await submitter.jobs.submit({ fn: 'slow-square', inputs: [cid.toString()], leaseMs: 1000 })
+    const id = job.id
+    await submitter.stop()   // gone, right after submitting
+
+    // the rest of the swarm finishes the job without it
+    const onOther = await others[2].jobs.get(id)
+    const result = dec(await onOther.result({ signal: AbortSignal.timeout(60_000) }))
+    expect(result).toBe(Array.from({ length: 3000 }, (_, i) => `${(i + 1) ** 2}\n`).join(''))
+
+    // the submitter restarts from its repo and fetches the result
+    submitter = await createEdgeNode({ repo, mdns: false, bootstrap: [addrOf(others[0])] })
+    registerSlowSquare(submitter, 100)
+    const again = await submitter.jobs.get(id, { signal: AbortSignal.timeout(20_000) })
+    expect(dec(await again.result({ signal: AbortSignal.timeout(30_000) }))).toBe(result)
+    expect(again.status().status).toBe('done')
+    expect(await computeLocally('square', text)).toBe(result)
+  }, 120_000)
+})
