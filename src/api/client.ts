@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { ApiError, DaemonNotRunningError } from './errors.ts'
 import { API_PREFIX } from './server.ts'
-import { repoPaths } from '../node/index.ts'
+import { repoPaths } from '../node/repo.ts'
 
 export type ApiArgs = Record<string, string | number | boolean | string[] | undefined>
 

@@ -4,7 +4,7 @@
 import { createReadStream } from 'node:fs'
 import { stat as fsStat, rename, rm, writeFile } from 'node:fs/promises'
 import { InvalidArgumentError, type Command, type Option } from 'commander'
-import { resolveRepoPath } from '../node/index.ts'
+import { resolveRepoPath } from '../node/repo.ts'
 import { ApiClient } from '../api/client.ts'
 import type { JobView } from '../jobs/index.ts'
 import type { FunctionInfo } from '../functions/index.ts'

@@ -7,9 +7,9 @@
  */
 import { readFile, writeFile } from 'node:fs/promises'
 import { Command, Option } from 'commander'
-import { initRepo, resolveRepoPath, generateSwarmKey, parseSwarmKey, InvalidSwarmKeyError } from '../node/index.ts'
+import { initRepo, resolveRepoPath } from '../node/repo.ts'
+import { generateSwarmKey, parseSwarmKey, InvalidSwarmKeyError } from '../node/swarm-key.ts'
 import { ApiClient } from '../api/client.ts'
-import { startDaemon } from '../api/daemon.ts'
 import type { IdResponse } from '../api/routes.ts'
 import type { NodeStatus, PeerSummary } from '../edge-node.ts'
 import { collect, parseBootstrap, parseHostPort, parseMultiaddr } from './args.ts'
@@ -85,6 +85,8 @@ export function buildProgram (): Command {
     .option('--no-mdns', 'turn off mDNS discovery on the LAN')
     .action(async (opts: RepoOpts & { listen?: string[], bootstrap?: string[], api?: string, mdns: boolean }) => {
       const repo = resolveRepoPath(opts.repo)
+      // loaded here: the short client commands never pay for the peer stack
+      const { startDaemon } = await import('../api/daemon.ts')
       const daemon = await startDaemon({
         repo,
         listen: opts.listen,

@@ -133,7 +133,9 @@ export async function runWasm (module: Uint8Array, input: Uint8Array, args: stri
 
   // a view into a larger buffer would be cloned whole into the worker: copy just the view, and hand the copy over
   const whole = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength
-  const ownInput = whole ? input : input.slice()
+  // an explicit copy: Buffer#slice is a view, and transferring a view's buffer would
+  // detach memory still in use (a pooled Buffer slab, a cached shard) in this thread
+  const ownInput = whole ? input : new Uint8Array(input)
   const job: WorkerJob = { module: compiled, input: ownInput, args, maxOutputBytes, maxStderrTailBytes: MAX_STDERR_TAIL_BYTES }
   const outcome: WorkerOutcome = await sandboxWorkerPool().run({
     job,

@@ -2,7 +2,7 @@
  * The CLI end to end, in child processes, as an operator would run it.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { access, writeFile } from 'node:fs/promises'
+import { access, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it, expect, afterEach } from 'vitest'
 import { useCleanup, waitFor } from '../helpers.ts'
@@ -21,14 +21,15 @@ afterEach(async () => {
 
 interface Result { code: number | null, stdout: string, stderr: string }
 
-function run (args: string[], env: Record<string, string> = {}): Promise<Result> {
+function run (args: string[], env: Record<string, string> = {}, stdin?: string): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, stdio: [stdin != null ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
+    if (stdin != null) child.stdin?.end(stdin)
     children.push(child)
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', d => { stdout += String(d) })
-    child.stderr.on('data', d => { stderr += String(d) })
+    child.stdout?.on('data', d => { stdout += String(d) })
+    child.stderr?.on('data', d => { stderr += String(d) })
     child.once('error', reject)
     child.once('exit', code => { resolve({ code, stdout, stderr }) })
   })
@@ -58,6 +59,73 @@ function oneLineError (r: Result): void {
 
 describe('edgeswarm CLI', () => {
   const t = useCleanup()
+
+  it('put, get, stat, ls, submit --wait, job status/ls, fn ls through two daemons', async () => {
+    const dir = await t.tempDir()
+    const repoA = join(dir, 'a')
+    const repoB = join(dir, 'b')
+    await run(['init', '--repo', repoA])
+    await run(['init', '--repo', repoB])
+    await startDaemon(repoA)
+    const idA = JSON.parse((await run(['id', '--repo', repoA, '--json'])).stdout) as { addresses: string[] }
+    await startDaemon(repoB, ['--bootstrap', idA.addresses[0]])
+
+    // put a file from A: CID last on stdout; 2 peers < 3 replicas: under-replicated on stderr
+    const file = join(dir, 'numbers.txt')
+    const text = Array.from({ length: 3000 }, (_, i) => String(i + 1)).join('\n') + '\n'
+    await writeFile(file, text)
+    const put = await run(['put', file, '--repo', repoA, '--chunk-size', '4096'])
+    expect(put.code).toBe(0)
+    const cid = put.stdout.trim().split('\n').at(-1) ?? ''
+    expect(cid).toMatch(/^bafy/)
+    expect(put.stderr).toMatch(/under-replicated/)
+    // stdin works too
+    const fromStdin = await run(['put', '-', '--repo', repoB], {}, 'hello from stdin\n')
+    expect(fromStdin.stdout.trim()).toMatch(/^bafy/)
+
+    // get from B, to a file and to stdout, byte-identical
+    const out = join(dir, 'back.txt')
+    expect((await run(['get', cid, '-o', out, '--repo', repoB])).code).toBe(0)
+    expect(await readFile(out, 'utf8')).toBe(text)
+    expect((await run(['get', fromStdin.stdout.trim(), '--repo', repoA])).stdout).toBe('hello from stdin\n')
+
+    const stat = JSON.parse((await run(['stat', cid, '--json', '--repo', repoB])).stdout) as { size: number, shards: Array<{ holders: string[] }>, underReplicated: boolean }
+    expect(stat.size).toBe(text.length)
+    expect(stat.shards.length).toBe(Math.ceil(text.length / 4096))
+    expect(stat.shards.every(s => s.holders.length === 2)).toBe(true)
+    expect(stat.underReplicated).toBe(true)
+    const ls = JSON.parse((await run(['ls', '--json', '--repo', repoA])).stdout) as Array<{ cid: string }>
+    expect(ls.map(r => r.cid)).toContain(cid)
+
+    // a job from B over A's file, waited for, as JSON
+    const submitted = await run(['submit', 'square', '--input', cid, '--wait', '--json', '--repo', repoB])
+    expect(submitted.code).toBe(0)
+    const sub = JSON.parse(submitted.stdout) as { id: string, state: string, result: string }
+    expect(sub.state).toBe('done')
+    expect(sub.result).toBe(Array.from({ length: 3000 }, (_, i) => `${(i + 1) ** 2}\n`).join(''))
+    const status = JSON.parse((await run(['job', 'status', sub.id, '--json', '--repo', repoA])).stdout) as { status: string, total: number, done: number }
+    expect(status).toMatchObject({ status: 'done', total: stat.shards.length, done: stat.shards.length })
+    const jobs = JSON.parse((await run(['job', 'ls', '--json', '--repo', repoA])).stdout) as Array<{ id: string }>
+    expect(jobs.map(j => j.id)).toContain(sub.id)
+    const result = await run(['job', 'result', sub.id, '--repo', repoA])
+    expect(result.stdout).toBe(sub.result)
+    // csv-stats with params, plain text result
+    const csvPut = await run(['put', '-', '--repo', repoA], {}, 'device,temp\npi,20\npi,22\ngw,30\n')
+    const stats = await run(['submit', 'csv-stats', '--input', csvPut.stdout.trim(), '--param', 'by=device', '--param', 'column=temp', '--wait', '--repo', repoA])
+    expect(JSON.parse(stats.stdout)).toEqual({ gw: { count: 1, sum: 30, mean: 30, min: 30, max: 30 }, pi: { count: 2, sum: 42, mean: 21, min: 20, max: 22 } })
+
+    const fns = JSON.parse((await run(['fn', 'ls', '--json', '--repo', repoA])).stdout) as Array<{ name: string }>
+    expect(fns.map(f => f.name).sort()).toEqual(['csv-stats', 'square', 'word-count'])
+
+    // mistakes: one clear line each
+    oneLineError(await run(['submit', 'no-such-fn', '--input', cid, '--repo', repoA]))
+    oneLineError(await run(['submit', 'square', '--repo', repoA]))
+    oneLineError(await run(['submit', 'square', '--input', cid, '--param', 'novalue', '--repo', repoA]))
+    oneLineError(await run(['get', 'not-a-cid', '--repo', repoA]))
+    oneLineError(await run(['put', join(dir, 'missing.txt'), '--repo', repoA]))
+    oneLineError(await run(['put', file, '--chunk-size', '12', '--repo', repoA]))
+    oneLineError(await run(['job', 'status', cid, '--repo', repoA]))
+  }, 120_000)
 
   it('init, daemon, id/peers --json between two daemons, a locked repo, clean SIGTERM', async () => {
     const dir = await t.tempDir()

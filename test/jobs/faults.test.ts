@@ -33,18 +33,23 @@ describe('jobs: faults', () => {
     const state = submitter.jobs.service.state(job.id)
     if (state == null) throw new Error('no state')
 
-    // wait until two non-submitter peers are running tasks, then kill both
+    // wait until the submitter sees two other peers holding unfinished tasks, then kill both
     let victims: EdgeNode[] = []
-    await waitFor(() => {
-      victims = nodes.slice(1).filter(n => n.scheduler.metrics.running > 0).slice(0, 2)
-      return victims.length === 2
-    }, 20_000, 20)
-    expect(victims).toHaveLength(2)
-    const victimIds = victims.map(v => v.peerId.toString())
-    const orphaned: number[] = []
-    for (let i = 0; i < job.status().total; i++) {
-      if (victimIds.some(v => state.holds(i, v)) && state.task(i).status !== 'done') orphaned.push(i)
+    const holdersNow = (): Map<string, number[]> => {
+      const held = new Map<string, number[]>()
+      for (const i of state.pendingTasks()) {
+        for (const peer of state.task(i).running) held.set(peer, [...(held.get(peer) ?? []), i])
+      }
+      return held
     }
+    await waitFor(() => {
+      const held = holdersNow()
+      victims = nodes.slice(1).filter(n => (held.get(n.peerId.toString())?.length ?? 0) > 0).slice(0, 2)
+      return victims.length === 2
+    }, 30_000, 20)
+    expect(victims).toHaveLength(2)
+    const held = holdersNow()
+    const orphaned = victims.flatMap(v => held.get(v.peerId.toString()) ?? [])
     expect(orphaned.length).toBeGreaterThan(0)
     await Promise.all(victims.map(async v => { await v.stop() }))
 

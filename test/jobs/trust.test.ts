@@ -58,7 +58,7 @@ describe('jobs: trust and limits', () => {
   }, 60_000)
 
   it('runs network-supplied WebAssembly sandboxed: same result as the built-in; runaway modules are killed; bad modules refused', async () => {
-    const nodes = await swarm(t.node, 2, { scheduler: { wasmLimits: { timeoutMs: 400, memoryMB: 32 } } })
+    const nodes = await swarm(t.node, 2, { scheduler: { wasmLimits: { timeoutMs: 2000, memoryMB: 32 } } })
     const [a, b] = nodes
     const [squarePath] = await buildWasm(['square'])
     const squareWasm = await a.data.put(await readFile(squarePath))

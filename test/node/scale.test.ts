@@ -36,7 +36,8 @@ describe('50 peers on one IP', () => {
     }
     // let meshes form over a few heartbeats
     expect(await waitFor(() => nodes.every(n => n.libp2p.services.pubsub.getSubscribers(TOPIC).length > 0), 20_000, 200)).toBe(true)
-    await new Promise(resolve => setTimeout(resolve, 3000))
+    // and every peer is in a mesh for the topic (meshes form at heartbeats)
+    expect(await waitFor(() => nodes.every(n => (n.libp2p.services.pubsub as unknown as { getMeshPeers: (topic: string) => string[] }).getMeshPeers(TOPIC).length > 0), 30_000, 200)).toBe(true)
     const publisher = nodes[PEERS - 1]
     const start = Date.now()
     await publisher.libp2p.services.pubsub.publish(TOPIC, new TextEncoder().encode('hello swarm'))
