@@ -11,7 +11,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { LevelBlockstore } from 'blockstore-level'
 import type { Blockstore } from 'interface-blockstore'
 import {
-  createPeer, PeerWalker, Repo, parseSwarmKey,
+  createPeer, PeerWalker, GossipStreamWatchdog, Repo, parseSwarmKey,
   DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DEFAULT_TARGET_PEERS,
   type EdgePeer
 } from './node/index.ts'
@@ -122,6 +122,7 @@ interface Parts {
   libp2p: EdgePeer
   repo: Repo | undefined
   walker: PeerWalker
+  watchdog: GossipStreamWatchdog
   blockstore: Blockstore & { close?: () => Promise<void> }
   data: DataService
   functions: Functions
@@ -140,6 +141,7 @@ export class EdgeNode {
   readonly jobs: Jobs
   readonly scheduler: Scheduler
   private readonly walker: PeerWalker
+  private readonly watchdog: GossipStreamWatchdog
   private readonly blockstore: Parts['blockstore']
   private readonly startedAt = Date.now()
   private stopping?: Promise<void>
@@ -148,6 +150,7 @@ export class EdgeNode {
     this.libp2p = parts.libp2p
     this.repo = parts.repo
     this.walker = parts.walker
+    this.watchdog = parts.watchdog
     this.blockstore = parts.blockstore
     this.data = parts.data
     this.functions = parts.functions
@@ -196,6 +199,7 @@ export class EdgeNode {
     this.stopping ??= (async () => {
       this.scheduler.stop()
       this.walker.stop()
+      this.watchdog.stop()
       try {
         await this.jobs.service.stop()
         await this.data.stop()
@@ -266,9 +270,11 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
     })
     const executor = new TaskExecutor({ data, functions: functions.registry, wasmLimits, rigResults })
     const scheduler = new Scheduler({ jobs: jobService, executor, data, peerId: libp2p.peerId.toString(), capabilities })
-    const node = new EdgeNode({ libp2p, repo, walker, blockstore, data, functions, jobService, scheduler })
+    const watchdog = new GossipStreamWatchdog(libp2p)
+    const node = new EdgeNode({ libp2p, repo, walker, watchdog, blockstore, data, functions, jobService, scheduler })
     try {
       walker.start()
+      watchdog.start()
       await data.start()
       await jobService.start()
       scheduler.start()

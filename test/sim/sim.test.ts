@@ -1,0 +1,80 @@
+/**
+ * The simulation as a library: a small scenario end to end (6 real peers in
+ * this process, one killed during the job and restarted from its repo, a
+ * small dataset), and the pure parts it stands on (seeded data and fault
+ * plans, option checks, percentiles). runSimulation cleans up after itself,
+ * also on failure; the abort signal bounds a hung run.
+ */
+import { describe, it, expect } from 'vitest'
+import {
+  runSimulation, planFaults, deviceData, resolveSimOptions, percentiles, formatReport, InvalidSimOptionsError
+} from '../../src/sim/index.ts'
+
+/** A run must finish well inside the test's own limit. */
+const RUN_LIMIT_MS = 50_000
+
+describe('sim: pure parts', () => {
+  it('same seed, same data and same fault plan; another seed, others', () => {
+    expect(deviceData('csv-stats', 's', 3, 50)).toBe(deviceData('csv-stats', 's', 3, 50))
+    expect(deviceData('csv-stats', 's', 3, 50)).not.toBe(deviceData('csv-stats', 't', 3, 50))
+    expect(deviceData('csv-stats', 's', 3, 50).split('\n')[0]).toBe('device,ts,temperature,humidity')
+    const input = { seed: 's', peers: 12, kill: 2, restart: 1, churnPerMin: 6, horizonMs: 60_000 }
+    expect(planFaults(input)).toEqual(planFaults(input))
+    expect(planFaults(input)).not.toEqual(planFaults({ ...input, seed: 't' }))
+    const plan = planFaults(input)
+    expect(new Set(plan.kills.map(k => k.peer)).size).toBe(2)
+    expect(plan.kills[0].atFraction).toBe(0)
+    expect(plan.restarts.map(r => r.peer)).toEqual([plan.kills[0].peer])
+    expect(plan.churn.length).toBeGreaterThan(0)
+  })
+
+  it('rejects bad options with a message naming them', () => {
+    expect(() => resolveSimOptions({ peers: 1 })).toThrow(InvalidSimOptionsError)
+    expect(() => resolveSimOptions({ peers: 6, kill: 6 })).toThrow(/kill/)
+    expect(() => resolveSimOptions({ kill: 1, restart: 2 })).toThrow(/restart/)
+    expect(() => resolveSimOptions({ workload: 'nope' as 'wasm' })).toThrow(/workload/)
+    expect(() => resolveSimOptions({ workload: 'wasm' })).toThrow(/wasm/)
+    expect(resolveSimOptions({ peers: 200 }).processes).toBe(2)
+    expect(resolveSimOptions({}).processes).toBe(1)
+  })
+
+  it('percentiles by nearest rank', () => {
+    expect(percentiles([])).toEqual({ p50: null, p95: null, p99: null })
+    expect(percentiles(Array.from({ length: 100 }, (_, i) => i + 1))).toEqual({ p50: 50, p95: 95, p99: 99 })
+  })
+})
+
+describe('sim: a small swarm end to end', () => {
+  it('6 peers, 1 killed during the job and restarted: the result equals the single-machine one', async () => {
+    const phases = new Set<string>()
+    const report = await runSimulation({
+      peers: 6, kill: 1, restart: 1, processes: 1, seed: 'test', rowsPerDevice: 200, chunkSize: 2048,
+      dhtSamples: 6, gossipSamples: 3, jobTimeoutMs: 40_000
+    }, { signal: AbortSignal.timeout(RUN_LIMIT_MS), onProgress: p => { phases.add(p.phase) } })
+
+    expect(report.correct, formatReport(report)).toBe(true)
+    expect(report.killed).toBe(1)
+    expect(report.restarted).toBe(1)
+    expect(report.refetch).toEqual({ peers: 1, ok: 1 })
+    expect(report.peers).toBe(6)
+    expect(report.processes).toBe(1)
+    expect(report.tasks).toBeGreaterThan(6)
+    expect(report.jobs.map(j => j.params)).toEqual([{ by: 'device', column: 'temperature' }, { column: 'humidity' }])
+    expect(report.jobs.every(j => j.correct && j.resultSha256 === j.expectedSha256)).toBe(true)
+    expect(report.faults.map(f => f.kind)).toEqual(['kill', 'restart'])
+    for (const key of ['durationMs', 'tasksPerSecond', 'tasksRetried', 'duplicateExecutions', 'bytesStored', 'bytesMoved', 'rssPerPeerMB'] as const) {
+      expect(typeof report[key], key).toBe('number')
+    }
+    expect(report.bytesStored).toBeGreaterThan(report.bytesInput)
+    expect(report.bytesMoved).toBeGreaterThan(0)
+    for (const p of [report.dhtPutMs, report.dhtGetMs, report.gossipMs]) {
+      for (const v of [p.p50, p.p95, p.p99]) {
+        expect(typeof v).toBe('number')
+        expect(v).toBeGreaterThanOrEqual(0)
+      }
+    }
+    expect(report.gossip.received).toBe(report.gossip.expected)
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report)
+    expect([...phases]).toEqual(expect.arrayContaining(['start', 'connect', 'load', 'dht', 'gossip', 'job', 'verify', 'teardown']))
+  }, 60_000)
+})
