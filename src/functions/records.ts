@@ -9,6 +9,7 @@
  * outputs of all ranges in order gives back the file.
  */
 
+import { concat as concatBytes } from 'uint8arrays/concat'
 import { MAX_HEADER_BYTES, MAX_RECORD_BYTES } from './constants.ts'
 import { RecordTooLargeError } from './errors.ts'
 
@@ -86,14 +87,5 @@ async function readThroughNewline (next: NextRange, maxBytes: number): Promise<U
 }
 
 function concat (parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]
-  let length = 0
-  for (const p of parts) length += p.length
-  const out = new Uint8Array(length)
-  let offset = 0
-  for (const p of parts) {
-    out.set(p, offset)
-    offset += p.length
-  }
-  return out
+  return parts.length === 1 ? parts[0] : concatBytes(parts)
 }

@@ -3,6 +3,7 @@
  * service satisfies it, and tests may pass another store.
  */
 import type { CID } from 'multiformats/cid'
+import { concat } from 'uint8arrays/concat'
 
 export interface JobDataAccess {
   put: (content: Uint8Array, options?: { signal?: AbortSignal, replicas?: number }) => Promise<CID>
@@ -15,10 +16,6 @@ export interface JobDataAccess {
 /** Reads a whole stream into one buffer. */
 export async function readAll (source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = []
-  let size = 0
-  for await (const chunk of source) { chunks.push(chunk); size += chunk.length }
-  const out = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) { out.set(chunk, offset); offset += chunk.length }
-  return out
+  for await (const chunk of source) chunks.push(chunk)
+  return concat(chunks)
 }

@@ -8,6 +8,7 @@
  * does) and never trusts a fact it has not verified.
  */
 import { setMaxListeners } from 'node:events'
+import { concat } from 'uint8arrays/concat'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { lpStream } from '@libp2p/utils'
 import { Key, type Datastore } from 'interface-datastore'
@@ -48,10 +49,7 @@ type SyncSummary = z.infer<typeof SyncRequestSchema>['have']
 
 /** Concatenation in task order: the reducer of WebAssembly jobs (their tasks are maps). */
 async function concatReduce (results: Uint8Array[]): Promise<Uint8Array> {
-  const out = new Uint8Array(results.reduce((n, r) => n + r.length, 0))
-  let offset = 0
-  for (const r of results) { out.set(r, offset); offset += r.length }
-  return out
+  return concat(results)
 }
 
 /** A handle on one job, on any peer. */

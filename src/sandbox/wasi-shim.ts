@@ -250,6 +250,11 @@ function isClock (id: number): boolean {
   return id === CLOCK_REALTIME || id === CLOCK_MONOTONIC || id === CLOCK_PROCESS_CPUTIME || id === CLOCK_THREAD_CPUTIME
 }
 
+/**
+ * Joins into a buffer of its own. Not Buffer.concat (or uint8arrays' concat,
+ * which uses it): those may return a view of a shared pool slab, and stdout's
+ * buffer is transferred out of the worker, which would detach the slab.
+ */
 function concat (parts: Uint8Array[], length: number): Uint8Array {
   const out = new Uint8Array(length)
   let offset = 0
