@@ -141,7 +141,8 @@ export class EdgeNode {
   readonly jobs: Jobs
   readonly scheduler: Scheduler
   private readonly walker: PeerWalker
-  private readonly watchdog: GossipStreamWatchdog
+  /** Keeps gossipsub's outbound streams open (see node/gossip-streams.ts). */
+  readonly watchdog: GossipStreamWatchdog
   private readonly blockstore: Parts['blockstore']
   private readonly startedAt = Date.now()
   private stopping?: Promise<void>

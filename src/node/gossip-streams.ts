@@ -47,6 +47,18 @@ export class GossipStreamWatchdog implements Startable {
     clearInterval(this.timer)
   }
 
+  /** Connected gossipsub peers this peer has no outbound stream to (it cannot send them messages). */
+  missing (): number {
+    const g = internals(this.node.services.pubsub)
+    if (g == null) return 0
+    let n = 0
+    for (const connection of this.node.getConnections()) {
+      const id = connection.remotePeer.toString()
+      if (connection.status === 'open' && g.peers.has(id) && !g.streamsOutbound.has(id)) n++
+    }
+    return n
+  }
+
   /** Re-opens the outbound stream of every gossipsub peer that has none. */
   async check (): Promise<void> {
     const g = internals(this.node.services.pubsub)

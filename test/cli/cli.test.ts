@@ -67,15 +67,16 @@ describe('edgeswarm CLI', () => {
     await run(['init', '--repo', repoA])
     await run(['init', '--repo', repoB])
     await startDaemon(repoA)
-    const idA = JSON.parse((await run(['id', '--repo', repoA, '--json'])).stdout) as { addresses: string[] }
+    const idA = JSON.parse((await run(['id', '--repo', repoA, '--json'])).stdout) as { id: string, addresses: string[] }
     await startDaemon(repoB, ['--bootstrap', idA.addresses[0]])
+    expect(await waitFor(async () => (JSON.parse((await run(['peers', '--repo', repoB, '--json'])).stdout) as Array<{ id: string }>).some(p => p.id === idA.id), 20_000, 300)).toBe(true)
 
     // put a file from A: CID last on stdout; 2 peers < 3 replicas: under-replicated on stderr
     const file = join(dir, 'numbers.txt')
     const text = Array.from({ length: 3000 }, (_, i) => String(i + 1)).join('\n') + '\n'
     await writeFile(file, text)
     const put = await run(['put', file, '--repo', repoA, '--chunk-size', '4096'])
-    expect(put.code).toBe(0)
+    expect(put.code, put.stderr).toBe(0)
     const cid = put.stdout.trim().split('\n').at(-1) ?? ''
     expect(cid).toMatch(/^bafy/)
     expect(put.stderr).toMatch(/under-replicated/)
@@ -85,7 +86,8 @@ describe('edgeswarm CLI', () => {
 
     // get from B, to a file and to stdout, byte-identical
     const out = join(dir, 'back.txt')
-    expect((await run(['get', cid, '-o', out, '--repo', repoB])).code).toBe(0)
+    const got = await run(['get', cid, '-o', out, '--repo', repoB])
+    expect(got.code, got.stderr).toBe(0)
     expect(await readFile(out, 'utf8')).toBe(text)
     expect((await run(['get', fromStdin.stdout.trim(), '--repo', repoA])).stdout).toBe('hello from stdin\n')
 

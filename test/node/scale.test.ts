@@ -36,6 +36,8 @@ describe('50 peers on one IP', () => {
     }
     // let meshes form over a few heartbeats
     expect(await waitFor(() => nodes.every(n => n.libp2p.services.pubsub.getSubscribers(TOPIC).length > 0), 20_000, 200)).toBe(true)
+    // every peer can send to all its gossip peers (failed stream opens repaired by the watchdog)
+    expect(await waitFor(() => nodes.every(n => n.watchdog.missing() === 0), 30_000, 200)).toBe(true)
     // and every peer is in a mesh for the topic (meshes form at heartbeats)
     expect(await waitFor(() => nodes.every(n => (n.libp2p.services.pubsub as unknown as { getMeshPeers: (topic: string) => string[] }).getMeshPeers(TOPIC).length > 0), 30_000, 200)).toBe(true)
     const publisher = nodes[PEERS - 1]
