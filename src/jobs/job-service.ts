@@ -415,6 +415,11 @@ export class JobService extends EventTarget implements Startable {
     return this.states.get(id)
   }
 
+  /** Ids of the peers this peer is connected to. */
+  livePeerIds (): string[] {
+    return this.node.getPeers().map(p => p.toString())
+  }
+
   /** Peers this peer is connected to (for fair shares of open work). */
   livePeers (): number {
     return this.node.getPeers().length

@@ -16,7 +16,7 @@ import {
   type JobDataAccess, type JobService, type JobState, type ResultEntry
 } from '../jobs/index.ts'
 import { fits, type LocalCapabilities } from './capabilities.ts'
-import { chooseTasks, type Candidate } from './choose.ts'
+import { chooseTasks, rendezvousRank, type Candidate } from './choose.ts'
 import type { TaskExecutor } from './executor.ts'
 
 /** How often the scheduler looks for work even without a change. */
@@ -36,6 +36,8 @@ export const MAX_CLAIM_AHEAD_PER_SLOT = 64
 export const CLAIM_BATCH_TARGET_MS = 250
 /** Finished results wait this long to be published together in one fact. */
 export const RESULT_BATCH_MS = 15
+/** How often leases due for renewal are looked for (on their own timer, never held up by a round). */
+export const RENEW_CHECK_MS = 200
 /** Least time between two scheduling rounds: a burst of facts costs one round, not one each. */
 export const MIN_TICK_GAP_MS = 25
 
@@ -75,10 +77,13 @@ export class Scheduler implements Startable {
   private readonly results = new Map<string, Array<{ task: number, bytes: Uint8Array }>>()
   private readonly flushing = new Set<string>()
   private readonly locality = new Map<string, Set<number> | 'pending'>()
+  /** Per job: this peer's rendezvous rank of each task among the live peers, for one membership. */
+  private readonly ranks = new Map<string, { members: string, ranks: Uint16Array }>()
   private readonly lastRenew = new Map<string, number>()
   private avgTaskMs = 50
   private timer?: ReturnType<typeof setInterval>
   private capsTimer?: ReturnType<typeof setInterval>
+  private renewTimer?: ReturnType<typeof setInterval>
   private ticking = false
   private running = false
   private readonly onChange = (): void => { this.kick() }
@@ -99,6 +104,8 @@ export class Scheduler implements Startable {
     this.timer.unref()
     this.capsTimer = setInterval(() => { void this.announce() }, CAPABILITIES_INTERVAL_MS)
     this.capsTimer.unref()
+    this.renewTimer = setInterval(() => { this.renewAll() }, RENEW_CHECK_MS)
+    this.renewTimer.unref()
     void this.announce()
   }
 
@@ -106,6 +113,7 @@ export class Scheduler implements Startable {
     this.running = false
     clearInterval(this.timer)
     clearInterval(this.capsTimer)
+    clearInterval(this.renewTimer)
     this.jobs.removeEventListener('change', this.onChange)
     for (const a of this.active.values()) a.controller.abort(new Error('peer stopping'))
     this.queue.length = 0
@@ -168,20 +176,19 @@ export class Scheduler implements Startable {
         if (state.failed || state.doneResult() != null) this.finished.add(state.id)
         if (state.failed || state.complete) {
           this.abortJob(state.id)
-          this.renew(state, now)
           continue
         }
         this.abortLost(state, now)
-        this.renew(state, now)
         if (capacity <= 0) continue
         if (!this.executor.canRun(doc) || !fits(doc.requirements, this.capabilities)) continue
         const loc = this.locality.get(state.id)
         if (loc == null) { this.computeLocality(state); continue }
         if (loc === 'pending') continue
+        const ranks = this.ranksOf(state)
         for (const i of state.pendingTasks()) {
           const t = state.task(i, now)
           if (t.openSlots > 0 && !state.involves(i, this.me, now) && !this.isQueued(state.id, i)) {
-            candidates.push({ job: state.id, task: i, realtime: doc.priority === 'realtime', createdAt: doc.createdAt, local: loc.has(i) })
+            candidates.push({ job: state.id, task: i, realtime: doc.priority === 'realtime', createdAt: doc.createdAt, local: loc.has(i), rank: ranks[i] })
           }
         }
       }
@@ -205,6 +212,20 @@ export class Scheduler implements Startable {
     } finally {
       this.ticking = false
     }
+  }
+
+  /** This peer's rank for every task of a job among the live peers; recomputed when membership changes. */
+  private ranksOf (state: JobState): Uint16Array {
+    const doc = state.doc
+    if (doc == null) return new Uint16Array(0)
+    const peers = [this.me, ...this.jobs.livePeerIds()].sort()
+    const members = peers.join(',')
+    const cached = this.ranks.get(state.id)
+    if (cached != null && cached.members === members) return cached.ranks
+    const ranks = new Uint16Array(doc.tasks.length)
+    for (let i = 0; i < doc.tasks.length; i++) ranks[i] = Math.min(65_535, rendezvousRank(`${state.id}/${i}`, this.me, peers))
+    this.ranks.set(state.id, { members, ranks })
+    return ranks
   }
 
   /** Starts queued tasks while slots are free; drops those whose claim lost. */
@@ -240,6 +261,18 @@ export class Scheduler implements Startable {
         this.mine.delete(key)
         this.metrics.duplicates++
       }
+    }
+  }
+
+  /** Renews the leases of every job this peer holds tasks of, when due. */
+  private renewAll (): void {
+    if (!this.running || this.mine.size === 0) return
+    const jobs = new Set<string>()
+    for (const key of this.mine) jobs.add(key.slice(0, key.indexOf('/')))
+    const now = Date.now()
+    for (const job of jobs) {
+      const state = this.jobs.state(job)
+      if (state != null) this.renew(state, now)
     }
   }
 

@@ -1,0 +1,111 @@
+/**
+ * The job state fold, without a network: whatever order facts arrive in,
+ * every peer computes the same winners, results, retries and untrusted peers.
+ */
+import { describe, it, expect } from 'vitest'
+import fc from 'fast-check'
+import { JobState, type Fact, type JobDocument, type SignedFact } from '../../src/jobs/index.ts'
+
+const PEERS = ['peer-a', 'peer-b', 'peer-c', 'peer-d']
+
+function doc (tasks: number, redundancy: number): JobDocument {
+  return {
+    type: 'edgeswarm/job', version: 1, fn: 'square', wasm: null, inputs: ['x'], inputShards: [tasks], params: {},
+    redundancy, requirements: { minMemoryMB: 0, gpu: false, labels: [] }, priority: 'batch', maxAttempts: 3,
+    leaseMs: 1000, submitter: 'peer-a', createdAt: 0, tasks: Array.from({ length: tasks }, (_, s) => ({ i: 0, s, cid: `c${s}` }))
+  }
+}
+
+let seq = 0
+function signed (from: string, fact: Fact): SignedFact {
+  return { id: `${from}-${seq++}`, from, fact, envelope: new Uint8Array() }
+}
+
+/** Everything a peer derives from a job's facts, at a fixed time. */
+function summary (state: JobState, tasks: number, now: number): unknown {
+  return {
+    view: state.view(now),
+    tasks: Array.from({ length: tasks }, (_, i) => state.task(i, now)),
+    untrusted: [...state.untrusted].sort()
+  }
+}
+
+const factArb = (tasks: number): fc.Arbitrary<SignedFact> => fc.oneof(
+  fc.record({ from: fc.constantFrom(...PEERS), task: fc.nat(tasks - 1), at: fc.nat(5000) })
+    .map(({ from, task, at }) => signed(from, { t: 'claim', job: 'j', tasks: [task], at, lease: 1000 })),
+  fc.record({ from: fc.constantFrom(...PEERS), task: fc.nat(tasks - 1), at: fc.nat(5000) })
+    .map(({ from, task, at }) => signed(from, { t: 'renew', job: 'j', tasks: [task], at, lease: 1000 })),
+  fc.record({ from: fc.constantFrom(...PEERS), task: fc.nat(tasks - 1), at: fc.nat(5000), wrong: fc.boolean() })
+    .map(({ from, task, at, wrong }) => signed(from, { t: 'result', job: 'j', at, results: [{ task, hash: wrong ? `bad-${from}` : `good-${task}`, size: 1 }] })),
+  fc.record({ from: fc.constantFrom(...PEERS), task: fc.nat(tasks - 1), at: fc.nat(5000) })
+    .map(({ from, task, at }) => signed(from, { t: 'fail', job: 'j', task, at, reason: 'boom' }))
+)
+
+describe('job state fold', () => {
+  it('is the same whatever order the facts arrive in, and whether the document comes first or last', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 }),
+      fc.array(factArb(4), { maxLength: 40 }), fc.infiniteStream(fc.nat()),
+      (tasks, redundancy, facts, randoms) => {
+        const usable = facts.filter(f => !('task' in f.fact) || (f.fact as { task: number }).task < tasks)
+          .filter(f => !('tasks' in f.fact) || (f.fact as { tasks: number[] }).tasks.every(t => t < tasks))
+          .filter(f => f.fact.t !== 'result' || f.fact.results.every(r => r.task < tasks))
+        const a = new JobState('j')
+        a.setDoc(doc(tasks, redundancy))
+        usable.forEach(f => a.add(f))
+        // another peer: shuffled order, document last
+        const shuffled = [...usable]
+        const it = randoms[Symbol.iterator]()
+        for (let i = shuffled.length - 1; i > 0; i--) {
+          const j = (it.next().value as number) % (i + 1);
+          [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]]
+        }
+        const b = new JobState('j')
+        shuffled.forEach(f => b.add(f))
+        b.setDoc(doc(tasks, redundancy))
+        for (const now of [0, 2500, 10_000]) expect(summary(b, tasks, now)).toEqual(summary(a, tasks, now))
+      }), { numRuns: 300 })
+  })
+
+  it('gives a task to the earliest claim, reopens it when the lease runs out, and counts the retry', () => {
+    const s = new JobState('j')
+    s.setDoc(doc(1, 1))
+    s.add(signed('peer-b', { t: 'claim', job: 'j', tasks: [0], at: 100, lease: 1000 }))
+    s.add(signed('peer-a', { t: 'claim', job: 'j', tasks: [0], at: 150, lease: 1000 }))
+    expect(s.task(0, 200).running).toEqual(['peer-b'])
+    expect(s.task(0, 1200).status).toBe('open')            // b stopped renewing
+    s.add(signed('peer-c', { t: 'claim', job: 'j', tasks: [0], at: 1300, lease: 1000 }))
+    expect(s.task(0, 1400)).toMatchObject({ status: 'running', running: ['peer-c'], retried: 1 })
+    s.add(signed('peer-a', { t: 'result', job: 'j', at: 1350, results: [{ task: 0, hash: 'h', size: 1 }] }))
+    expect(s.task(0, 1400).accepted).toBeUndefined()         // a lost its claim: its result does not count
+    s.add(signed('peer-c', { t: 'result', job: 'j', at: 1500, results: [{ task: 0, hash: 'h', size: 1 }] }))
+    expect(s.task(0, 1600).status).toBe('done')
+    expect(s.complete).toBe(true)
+  })
+
+  it('accepts the majority result with redundancy 3 and distrusts the dissenter', () => {
+    const s = new JobState('j')
+    s.setDoc(doc(1, 3))
+    for (const [i, p] of ['peer-a', 'peer-b', 'peer-c'].entries()) s.add(signed(p, { t: 'claim', job: 'j', tasks: [0], at: 10 + i, lease: 1000 }))
+    s.add(signed('peer-d', { t: 'claim', job: 'j', tasks: [0], at: 20, lease: 1000 }))   // no slot left
+    s.add(signed('peer-a', { t: 'result', job: 'j', at: 50, results: [{ task: 0, hash: 'wrong', size: 1 }] }))
+    s.add(signed('peer-b', { t: 'result', job: 'j', at: 60, results: [{ task: 0, hash: 'right', size: 1 }] }))
+    expect(s.task(0, 70).status).toBe('running')
+    s.add(signed('peer-c', { t: 'result', job: 'j', at: 70, results: [{ task: 0, hash: 'right', size: 1 }] }))
+    expect(s.task(0, 80).accepted?.hash).toBe('right')
+    expect([...s.untrusted]).toEqual(['peer-a'])
+    expect(s.lostClaims()).toBe(1)
+  })
+
+  it('fails the job after maxAttempts failures, with the reason', () => {
+    const s = new JobState('j')
+    s.setDoc(doc(2, 1))
+    for (let k = 0; k < 3; k++) {
+      s.add(signed(PEERS[k], { t: 'claim', job: 'j', tasks: [1], at: 100 * k, lease: 1000 }))
+      s.add(signed(PEERS[k], { t: 'fail', job: 'j', task: 1, at: 100 * k + 50, reason: 'WasmTimeoutError: too slow' }))
+    }
+    expect(s.failed).toBe(true)
+    expect(s.view(1000)).toMatchObject({ status: 'failed', failedTasks: 1 })
+    expect(s.view(1000).reason).toMatch(/task 1 failed 3 times: WasmTimeoutError/)
+  })
+})

@@ -1,0 +1,36 @@
+import { describe, it, expect } from 'vitest'
+import fc from 'fast-check'
+import { chooseTasks, rendezvousRank, type Candidate } from '../../src/scheduler/index.ts'
+import { fits } from '../../src/scheduler/capabilities.ts'
+
+describe('task choice', () => {
+  it('gives every task exactly one first-ranked peer', () => {
+    fc.assert(fc.property(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 12 }), fc.string(), (peers, key) => {
+      const ranks = peers.map(p => rendezvousRank(key, p, peers))
+      expect(ranks.filter(r => r === 0)).toHaveLength(1)
+      expect([...ranks].sort((a, b) => a - b)).toEqual(peers.map((_, i) => i))
+    }))
+  })
+
+  it('orders realtime before batch, older jobs first, local shards first, then rank', () => {
+    const c = (over: Partial<Candidate>): Candidate => ({ job: 'j', task: 0, realtime: false, createdAt: 10, local: false, rank: 3, ...over })
+    const picked = chooseTasks([
+      c({ task: 1 }),
+      c({ task: 2, local: true, rank: 5 }),
+      c({ task: 3, local: true, rank: 0 }),
+      c({ task: 4, realtime: true }),
+      c({ task: 5, createdAt: 1 })
+    ], 'me', 5)
+    expect(picked.map(p => p.task)).toEqual([4, 5, 3, 2, 1])
+    expect(chooseTasks([c({})], 'me', 0)).toEqual([])
+  })
+
+  it('matches requirements to capabilities', () => {
+    const caps = { cpus: 2, freeMemoryMB: 1000, gpu: false, labels: ['lab-a'], slots: 2 }
+    expect(fits({ minMemoryMB: 0, gpu: false, labels: [] }, caps)).toBe(true)
+    expect(fits({ minMemoryMB: 0, gpu: false, labels: ['lab-a'] }, caps)).toBe(true)
+    expect(fits({ minMemoryMB: 0, gpu: false, labels: ['lab-b'] }, caps)).toBe(false)
+    expect(fits({ minMemoryMB: 2000, gpu: false, labels: [] }, caps)).toBe(false)
+    expect(fits({ minMemoryMB: 0, gpu: true, labels: [] }, caps)).toBe(false)
+  })
+})
