@@ -114,3 +114,6 @@ export const PROVIDE_QUIET_MS = 1_000
 
 /** Announcements are never held back longer than this in all (ms). */
 export const PROVIDE_MAX_DELAY_MS = 30_000
+
+/** How long a peer found by a lookup stays in the placement view (a dead one is skipped when a push fails). */
+export const KNOWN_PEER_TTL_MS = 60_000

@@ -22,7 +22,7 @@ import { BlockCache } from './cache.ts'
 import { checkChunkSize, chunk, type ByteSource } from './chunker.ts'
 import {
   DEFAULT_CACHE_MAX_BYTES, DEFAULT_CHUNK_SIZE, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICAS,
-  DEFAULT_PROVIDE_RATE_PER_S, DEFAULT_REPROVIDE_INTERVAL_MS, DEFAULT_STORAGE_MAX, FIND_TIMEOUT_MS, GET_PREFETCH, INBOUND_TIMEOUT_MS,
+  DEFAULT_PROVIDE_RATE_PER_S, DEFAULT_REPROVIDE_INTERVAL_MS, DEFAULT_STORAGE_MAX, KNOWN_PEER_TTL_MS, FIND_TIMEOUT_MS, GET_PREFETCH, INBOUND_TIMEOUT_MS,
   LOOKUP_TIMEOUT_MS, MAX_BLOCK_SIZE, MAX_PROVIDERS, MAX_REPLICAS, MAX_STREAMS_PER_CONNECTION,
   PROVIDE_CONCURRENCY, PROVIDE_QUEUE_MAX, PROVIDE_TIMEOUT_MS, PUT_CONCURRENCY, REPAIR_CONCURRENCY,
   REQUEST_TIMEOUT_MS, SHARD_PROTOCOL, STAT_CONCURRENCY, SWARM_VIEW_TTL_MS, PROVIDE_QUIET_MS, PROVIDE_MAX_DELAY_MS
@@ -165,6 +165,8 @@ export class DataService implements Startable {
   #repairing?: Promise<RepairReport>
   #started = false
   #swarmView?: { peers: PeerId[], at: number }
+  /** Peers recent lookups found, by id: the view placement sorts locally once it is large. */
+  readonly #known = new Map<string, { peer: PeerId, at: number }>()
   #provideTimer?: ReturnType<typeof setTimeout>
   #provideHeldSince?: number
 
@@ -613,11 +615,30 @@ export class DataService implements Startable {
    * for SWARM_VIEW_TTL_MS instead of one lookup per block, which is what
    * makes a put of thousands of shards cost a handful of lookups.
    */
+  /**
+   * Peers closest to a block's key, best first. A DHT lookup per block is the
+   * expensive part of placement (dozens of requests), so the peers lookups
+   * found are remembered for KNOWN_PEER_TTL_MS: in a swarm smaller than k the
+   * first lookup already sees everyone; in a larger one, once the remembered
+   * view holds k peers, blocks are placed by sorting it locally. Placement
+   * that misses a closer peer is corrected by the repair loop.
+   */
   async #closest (cid: CID, signal: AbortSignal): Promise<PeerId[]> {
-    const peers: PeerId[] = [this.#node.peerId, ...this.#node.getPeers()]
-    const view = this.#swarmView
-    if (view != null && Date.now() - view.at < SWARM_VIEW_TTL_MS) {
-      return sortByDistance(blockKadId(cid), [...peers, ...view.peers])
+    const now = Date.now()
+    for (const [id, entry] of this.#known) if (now - entry.at > KNOWN_PEER_TTL_MS) this.#known.delete(id)
+    const connected = this.#node.getPeers()
+    const view = (): PeerId[] => {
+      const seen = new Set<string>()
+      const out: PeerId[] = []
+      for (const p of [this.#node.peerId, ...connected, ...[...this.#known.values()].map(e => e.peer)]) {
+        const key = p.toString()
+        if (!seen.has(key)) { seen.add(key); out.push(p) }
+      }
+      return out
+    }
+    const smallSwarm = this.#swarmView != null && now - this.#swarmView.at < SWARM_VIEW_TTL_MS
+    if (smallSwarm || this.#known.size >= this.#node.services.dht.k) {
+      return sortByDistance(blockKadId(cid), view())
     }
     if (this.#routingTableSize() > 0) {
       const s = anySignal(signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS))
@@ -631,9 +652,11 @@ export class DataService implements Startable {
         if (signal.aborted) throw err
         // lookup timed out: use what was found
       }
-      peers.push(...found)
+      for (const peer of found) {
+        if (!peer.equals(this.#node.peerId)) this.#known.set(peer.toString(), { peer, at: Date.now() })
+      }
     }
-    return sortByDistance(blockKadId(cid), peers)
+    return sortByDistance(blockKadId(cid), view())
   }
 
   async #request (peer: PeerId, req: ShardRequest, body: Uint8Array | undefined, signal: AbortSignal): Promise<ShardReply> {
