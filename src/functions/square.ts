@@ -3,6 +3,7 @@
  * line in, its square per line out. Pure; never touches the network or the filesystem.
  */
 
+import { concat } from 'uint8arrays/concat'
 import { InvalidTaskInputError, InvalidTaskResultError } from './errors.ts'
 import { decodeLines } from './records.ts'
 import type { TaskFunction } from './types.ts'
@@ -38,12 +39,6 @@ export const square: TaskFunction = {
       if (r.length > 0 && r[r.length - 1] !== 0x0a) throw new InvalidTaskResultError('square: task result does not end in a newline')
       length += r.length
     }
-    const out = new Uint8Array(length)
-    let offset = 0
-    for (const r of results) {
-      out.set(r, offset)
-      offset += r.length
-    }
-    return out
+    return concat(results, length)
   }
 }
