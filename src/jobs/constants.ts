@@ -43,3 +43,5 @@ export const MAX_REASON_CHARS = 500
 export const SUBMIT_WITNESS_TIMEOUT_MS = 5_000
 /** Progress events of a job are coalesced to at most one per this interval. */
 export const PROGRESS_INTERVAL_MS = 50
+/** Input roots `submit` reads at once. */
+export const SUBMIT_MANIFEST_CONCURRENCY = 8

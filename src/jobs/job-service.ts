@@ -20,13 +20,14 @@ import type { FunctionRegistry } from '../functions/index.ts'
 import { validateWasm } from '../sandbox/index.ts'
 import {
   JOBS_TOPIC, JOB_SYNC_PROTOCOL, MAX_FACT_BYTES, MAX_SYNC_FACTS, REDUCE_GRACE_MS,
-  PROGRESS_INTERVAL_MS, SUBMIT_WITNESS_TIMEOUT_MS, SYNC_INTERVAL_MS, SYNC_TIMEOUT_MS
+  PROGRESS_INTERVAL_MS, SUBMIT_MANIFEST_CONCURRENCY, SUBMIT_WITNESS_TIMEOUT_MS, SYNC_INTERVAL_MS, SYNC_TIMEOUT_MS
 } from './constants.ts'
 import { InvalidFactError, InvalidJobError, JobFailedError, JobNotFoundError, UnknownFunctionError } from './errors.ts'
 import { openFact, peekFactId, signFact, type Capabilities, type Fact, type SignedFact } from './facts.ts'
 import { buildDocument, decodeDocument, documentId, encodeDocument, validateSpec, type JobDocument, type JobSpec } from './spec.ts'
 import { JobState, type JobView } from './state.ts'
 import { readAll, type JobDataAccess } from './data-access.ts'
+import { mapOrdered } from '../data/index.ts'
 import { resultHash } from './result-hash.ts'
 import { rendezvousScore } from './rendezvous.ts'
 
@@ -348,9 +349,10 @@ export class JobService extends EventTarget implements Startable {
       if (fn == null) throw new UnknownFunctionError(`unknown function "${valid.fn}" (see \`edgeswarm fn ls\`)`)
       fn.validateParams?.(valid.params)
     }
+    // the input roots, read a few at a time (a job may have thousands of inputs)
     const layouts = []
-    for (const input of valid.inputs) {
-      layouts.push(await this.data.manifest(input, options))
+    for await (const layout of mapOrdered(valid.inputs, SUBMIT_MANIFEST_CONCURRENCY, async (input) => await this.data.manifest(input, options))) {
+      layouts.push(layout)
     }
     const doc = buildDocument(valid, layouts, this.peerId)
     const bytes = encodeDocument(doc)
