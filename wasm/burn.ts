@@ -7,8 +7,7 @@
  * computation; no imports beyond wasm/lib/wasi and wasm/lib/text.
  */
 
-import { trim } from "./lib/text"
-import { Bytes, fail, readStdin, writeStdout } from "./lib/wasi"
+import { Bytes, fail, forEachLine, readStdin, writeStdout } from "./lib/wasi"
 
 /** Longest line quoted back in an error message. */
 const MAX_QUOTED_LINE = 80
@@ -50,16 +49,11 @@ function parseCount(line: string): u64 {
   return value
 }
 
-const input = readStdin()
-const out = new Bytes()
-let lineStart = 0
-while (lineStart < input.length) {
-  let lineEnd = lineStart
-  while (lineEnd < input.length && input.data[lineEnd] != 10) lineEnd++
-  const line = trim(String.UTF8.decodeUnsafe(input.data.dataStart + <usize>lineStart, <usize>(lineEnd - lineStart)))
-  lineStart = lineEnd + 1
-  if (line.length == 0) continue
+function burnLine(line: string, out: Bytes): void {
   out.pushString(burn(parseCount(line)).toString())
   out.pushByte(10)
 }
+
+const out = new Bytes()
+forEachLine(readStdin(), out, burnLine)
 writeStdout(out)

@@ -7,8 +7,7 @@
  */
 
 import { jsNumberToString, parseUnsignedDecimal } from "./lib/js-number"
-import { trim } from "./lib/text"
-import { Bytes, fail, readStdin, writeStdout } from "./lib/wasi"
+import { Bytes, fail, forEachLine, readStdin, writeStdout } from "./lib/wasi"
 
 /** Longest line quoted back in an error message (matches the built-in). */
 const MAX_QUOTED_LINE = 80
@@ -69,15 +68,7 @@ function jsNumber(s: string): f64 {
   return negative ? -magnitude : magnitude
 }
 
-const input = readStdin()
-const out = new Bytes()
-let lineStart = 0
-while (lineStart < input.length) {
-  let lineEnd = lineStart
-  while (lineEnd < input.length && input.data[lineEnd] != 10) lineEnd++
-  const line = trim(String.UTF8.decodeUnsafe(input.data.dataStart + <usize>lineStart, <usize>(lineEnd - lineStart)))
-  lineStart = lineEnd + 1
-  if (line.length == 0) continue
+function squareLine(line: string, out: Bytes): void {
   const x = jsNumber(line)
   if (isNaN(x)) {
     const quoted = line.length > MAX_QUOTED_LINE ? line.substring(0, MAX_QUOTED_LINE) + "…" : line
@@ -86,4 +77,7 @@ while (lineStart < input.length) {
   out.pushString(jsNumberToString(x * x))
   out.pushByte(10)
 }
+
+const out = new Bytes()
+forEachLine(readStdin(), out, squareLine)
 writeStdout(out)

@@ -1,8 +1,8 @@
 /**
  * `put`, `get`, `stat`, `ls`: files in the swarm, through the daemon's API.
  */
-import { createReadStream, createWriteStream } from 'node:fs'
-import { stat as fsStat, rename, rm } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { stat as fsStat } from 'node:fs/promises'
 import { pipeline } from 'node:stream/promises'
 import { Readable, Transform } from 'node:stream'
 import type { Command } from 'commander'
@@ -10,7 +10,7 @@ import { resolveRepoPath } from '../node/repo.ts'
 import { ApiClient } from '../api/client.ts'
 import type { FileStat, RootListing } from '../data/index.ts'
 import { parsePositiveInt } from './args.ts'
-import { UsageError, printJson } from './output.ts'
+import { UsageError, printJson, writeAtomically } from './output.ts'
 import { progressBar } from './progress.ts'
 
 interface Opts { repo?: string, json?: boolean }
@@ -89,13 +89,8 @@ export function addDataCommands (program: Command, repoOption: () => import('com
       const bar = progressBar('get', total, true)
       let done = 0
       const counter = new Transform({ transform (chunk: Buffer, _enc, cb) { done += chunk.length; bar.update(done); cb(null, chunk) } })
-      const tmp = `${opts.output}.partial-${process.pid}`
       try {
-        await pipeline(body, counter, createWriteStream(tmp))
-        await rename(tmp, opts.output)
-      } catch (err) {
-        await rm(tmp, { force: true })
-        throw err
+        await writeAtomically(opts.output, body, counter)
       } finally {
         bar.stop()
       }

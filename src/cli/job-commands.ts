@@ -2,14 +2,15 @@
  * `submit`, `job status|watch|result|ls`, `fn ls`: jobs through the daemon's API.
  */
 import { createReadStream } from 'node:fs'
-import { stat as fsStat, rename, rm, writeFile } from 'node:fs/promises'
+import { stat as fsStat } from 'node:fs/promises'
+import { Readable } from 'node:stream'
 import { InvalidArgumentError, type Command, type Option } from 'commander'
 import { resolveRepoPath } from '../node/repo.ts'
 import { ApiClient } from '../api/client.ts'
 import type { JobView } from '../jobs/index.ts'
 import type { FunctionInfo } from '../functions/index.ts'
 import { collect, parsePositiveInt } from './args.ts'
-import { UsageError, printJson } from './output.ts'
+import { UsageError, printJson, writeAtomically } from './output.ts'
 import { progressBar } from './progress.ts'
 
 interface Opts { repo?: string, json?: boolean }
@@ -152,14 +153,7 @@ export function addJobCommands (program: Command, repoOption: () => Option): voi
     .action(async (id: string, opts: Opts & { output?: string }) => {
       const result = await fetchResult(await client(opts), id)
       if (opts.output == null) { process.stdout.write(result); return }
-      const tmp = `${opts.output}.partial-${process.pid}`
-      try {
-        await writeFile(tmp, result)
-        await rename(tmp, opts.output)
-      } catch (err) {
-        await rm(tmp, { force: true })
-        throw new UsageError(`cannot write ${opts.output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-      }
+      await writeAtomically(opts.output, Readable.from([result]))
     })
   job.command('ls')
     .description('jobs this peer knows')

@@ -1,7 +1,12 @@
 /**
  * How the CLI speaks: results on stdout, progress and errors on stderr, one
- * line per error, never a stack trace for a user mistake.
+ * line per error, never a stack trace for a user mistake; and how it writes
+ * output files (atomically).
  */
+import { createWriteStream } from 'node:fs'
+import { rename, rm } from 'node:fs/promises'
+import { pipeline } from 'node:stream/promises'
+import type { Readable, Transform } from 'node:stream'
 
 /** Thrown for a user mistake found by the CLI itself (bad flag value, unreadable file). */
 export class UsageError extends Error {
@@ -18,4 +23,23 @@ export function printError (err: unknown): void {
   const message = e.message.split('\n')[0]
   process.stderr.write(`edgeswarm: ${message}\n`)
   if (process.env.EDGESWARM_DEBUG != null && e.stack != null) process.stderr.write(e.stack + '\n')
+}
+
+/**
+ * Writes `source` to `file` through a temporary file renamed into place, so a
+ * failed or partial download never replaces (or leaves) a file. A file-system
+ * error is reported as a user mistake naming the file.
+ */
+export async function writeAtomically (file: string, source: Readable, through?: Transform): Promise<void> {
+  const tmp = `${file}.partial-${process.pid}`
+  try {
+    if (through != null) await pipeline(source, through, createWriteStream(tmp))
+    else await pipeline(source, createWriteStream(tmp))
+    await rename(tmp, file)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    const code = (err as NodeJS.ErrnoException).code
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) throw new UsageError(`cannot write ${file}: ${code}`)
+    throw err
+  }
 }

@@ -10,9 +10,6 @@ export class JobNotFoundError extends Error {
 export class JobFailedError extends Error {
   override name = 'JobFailedError'
 }
-export class UnknownFunctionError extends Error {
-  override name = 'UnknownFunctionError'
-}
 export class InvalidFactError extends Error {
   override name = 'InvalidFactError'
 }

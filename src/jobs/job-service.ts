@@ -22,7 +22,7 @@ import {
   JOBS_TOPIC, JOB_SYNC_PROTOCOL, MAX_FACT_BYTES, MAX_SYNC_FACTS, REDUCE_GRACE_MS,
   PROGRESS_INTERVAL_MS, SUBMIT_MANIFEST_CONCURRENCY, SUBMIT_WITNESS_TIMEOUT_MS, SYNC_INTERVAL_MS, SYNC_TIMEOUT_MS
 } from './constants.ts'
-import { InvalidFactError, InvalidJobError, JobFailedError, JobNotFoundError, UnknownFunctionError } from './errors.ts'
+import { InvalidFactError, InvalidJobError, JobFailedError, JobNotFoundError } from './errors.ts'
 import { openFact, peekFactId, signFact, type Capabilities, type Fact, type SignedFact } from './facts.ts'
 import { buildDocument, decodeDocument, documentId, encodeDocument, validateSpec, type JobDocument, type JobSpec } from './spec.ts'
 import { JobState, type JobView } from './state.ts'
@@ -240,7 +240,8 @@ export class JobService extends EventTarget implements Startable {
   private async loadPersisted (): Promise<void> {
     if (this.datastore == null) return
     for await (const { value } of this.datastore.query({ prefix: FACT_PREFIX })) {
-      try { await this.accept(await openFact(value, Infinity), false) } catch { /* a corrupt record is skipped */ }
+      // verified before they were stored: decode and validate, no second signature check
+      try { await this.accept(await openFact(value, Infinity, { verified: true }), false) } catch { /* a corrupt record is skipped */ }
     }
   }
 
@@ -345,9 +346,8 @@ export class JobService extends EventTarget implements Startable {
       const module = await readAll(this.data.get(valid.wasm, options))
       await validateWasm(module)
     } else {
-      const fn = this.functions.get(valid.fn)
-      if (fn == null) throw new UnknownFunctionError(`unknown function "${valid.fn}" (see \`edgeswarm fn ls\`)`)
-      fn.validateParams?.(valid.params)
+      // throws the registry's UnknownFunctionError, naming the known functions
+      this.functions.get(valid.fn).validateParams?.(valid.params)
     }
     // the input roots, read a few at a time (a job may have thousands of inputs)
     const layouts = []
@@ -507,8 +507,7 @@ export class JobService extends EventTarget implements Startable {
     try {
       const results: Uint8Array[] = []
       for (const entry of accepted) results.push(await this.taskResultBytes(state, entry.hash))
-      const reducer = doc.wasm != null ? concatReduce : (this.functions.get(doc.fn) as NonNullable<ReturnType<FunctionRegistry['get']>>).reduce.bind(this.functions.get(doc.fn))
-      const final = await reducer(results, doc.params)
+      const final = doc.wasm != null ? await concatReduce(results) : await this.functions.get(doc.fn).reduce(results, doc.params)
       const cid = await this.data.put(final)
       if (state.doneResult() == null) {
         await this.publish({ t: 'done', job: state.id, at: Date.now(), result: cid.toString(), hash: resultHash(final), size: final.length })

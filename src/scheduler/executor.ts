@@ -9,7 +9,7 @@
  */
 import { alignRecords, firstLine, type FunctionRegistry, type TaskFunction } from '../functions/index.ts'
 import { runWasm, validateWasm, type WasmLimits } from '../sandbox/index.ts'
-import { readAll, UnknownFunctionError, type JobDataAccess, type JobDocument } from '../jobs/index.ts'
+import { readAll, type JobDataAccess, type JobDocument } from '../jobs/index.ts'
 
 /** Compiled-module cache size (WASM modules by CID). */
 export const MAX_CACHED_MODULES = 16
@@ -85,11 +85,8 @@ export class TaskExecutor {
   async run (doc: JobDocument, index: number, signal?: AbortSignal): Promise<Uint8Array> {
     const task = doc.tasks[index]
     const input = doc.inputs[task.i]
-    let fn: TaskFunction | undefined
-    if (doc.wasm == null) {
-      fn = this.functions.get(doc.fn)
-      if (fn == null) throw new UnknownFunctionError(`this peer has no function "${doc.fn}"`)
-    }
+    // a named function must be registered here (the registry throws UnknownFunctionError otherwise)
+    const fn: TaskFunction | undefined = doc.wasm == null ? this.functions.get(doc.fn) : undefined
     const lineOriented = fn?.lineOriented ?? true
     const chunk = await this.data.getShard(task.cid, { signal })
     let bytes = chunk

@@ -13,7 +13,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import type { Startable } from '@libp2p/interface'
 import {
   INLINE_RESULT_MAX_BYTES, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT, MAX_REASON_CHARS, resultHash,
-  type JobDataAccess, type JobService, type JobState, type ResultEntry
+  type JobDataAccess, type JobDocument, type JobService, type JobState, type ResultEntry
 } from '../jobs/index.ts'
 import { fits, type LocalCapabilities } from './capabilities.ts'
 import { chooseTasks, rendezvousRank, type Candidate } from './choose.ts'
@@ -297,7 +297,7 @@ export class Scheduler implements Startable {
     this.metrics.running = this.active.size
     const started = Date.now()
     try {
-      const bytes = await this.executor.run(state.doc as JobDocumentOf<typeof state>, task, controller.signal)
+      const bytes = await this.executor.run(state.doc as JobDocument, task, controller.signal)
       if (controller.signal.aborted) { this.mine.delete(key); return }
       this.metrics.executed++
       this.avgTaskMs = this.avgTaskMs * 0.8 + (Date.now() - started) * 0.2
@@ -364,4 +364,3 @@ export class Scheduler implements Startable {
   }
 }
 
-type JobDocumentOf<S extends JobState> = NonNullable<S['doc']>

@@ -5,6 +5,8 @@
  * the sandbox links nothing but wasi_snapshot_preview1.
  */
 
+import { trim } from "./text"
+
 // @ts-ignore: decorator
 @external("wasi_snapshot_preview1", "fd_read")
 declare function fd_read(fd: u32, iovs: usize, iovsLength: usize, nread: usize): u16
@@ -105,4 +107,21 @@ export function fail(message: string): void {
 export function abort(message: string | null, fileName: string | null, line: u32, column: u32): void {
   writeStderr("abort: " + (message !== null ? message : "") + " at " + (fileName !== null ? fileName : "?") + ":" + line.toString() + ":" + column.toString() + "\n")
   proc_exit(134)
+}
+
+/**
+ * Calls `each(line, out)` for every non-empty line of `input`, trimmed like
+ * JavaScript's String#trim, in order. `out` is passed along because functions
+ * passed by reference cannot capture locals in AssemblyScript.
+ */
+export function forEachLine(input: Bytes, out: Bytes, each: (line: string, out: Bytes) => void): void {
+  let lineStart = 0
+  while (lineStart < input.length) {
+    let lineEnd = lineStart
+    while (lineEnd < input.length && input.data[lineEnd] != 10) lineEnd++
+    const line = trim(String.UTF8.decodeUnsafe(input.data.dataStart + <usize>lineStart, <usize>(lineEnd - lineStart)))
+    lineStart = lineEnd + 1
+    if (line.length == 0) continue
+    each(line, out)
+  }
 }
