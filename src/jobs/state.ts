@@ -235,14 +235,14 @@ export class JobState {
     const doc = this.doc
     if (doc == null) return
     for (const task of [...this.dirty]) {
+      // mirror the fold both ways: a late fact (an earlier claim that wins a tie)
+      // can take back an acceptance the fold had given
       const f = this.fold(task)
-      if (f.accepted != null) {
-        this.acceptedTasks.add(task)
-        this.pending.delete(task)
-      } else if (f.failures >= doc.maxAttempts) {
-        this.failedTasks.add(task)
-        this.pending.delete(task)
-      }
+      const accepted = f.accepted != null
+      const failed = !accepted && f.failures >= doc.maxAttempts
+      if (accepted) this.acceptedTasks.add(task); else this.acceptedTasks.delete(task)
+      if (failed) this.failedTasks.add(task); else this.failedTasks.delete(task)
+      if (accepted || failed) this.pending.delete(task); else this.pending.add(task)
     }
   }
 

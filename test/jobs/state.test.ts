@@ -109,3 +109,18 @@ describe('job state fold', () => {
     expect(s.view(1000).reason).toMatch(/task 1 failed 3 times: WasmTimeoutError/)
   })
 })
+
+describe('job state fold: a regression found by the property above', () => {
+  it('takes an acceptance back when an earlier claim that wins the tie arrives late', () => {
+    const s = new JobState('j')
+    s.setDoc(doc(1, 1))
+    s.add(signed('peer-d', { t: 'result', job: 'j', at: 1, results: [{ task: 0, hash: 'h', size: 1 }] }))
+    s.add(signed('peer-d', { t: 'claim', job: 'j', tasks: [0], at: 0, lease: 1000 }))
+    expect(s.complete).toBe(true)                      // peer-d alone: its result counts
+    s.add(signed('peer-a', { t: 'claim', job: 'j', tasks: [0], at: 0, lease: 1000 }))
+    // peer-a wins the tie at time 0, so peer-d never held the task and its result does not count
+    expect(s.complete).toBe(false)
+    expect(s.view(500)).toMatchObject({ done: 0, running: 1 })
+    expect([...s.pendingTasks()]).toEqual([0])
+  })
+})
