@@ -123,7 +123,11 @@ export class JobService extends EventTarget implements Startable {
   private readonly reduceTimers = new Map<string, ReturnType<typeof setTimeout>>()
   private running = false
   readonly stats = { factsReceived: 0, factsRejected: 0, syncs: 0 }
+  /** Sorted ids of the connected peers; undefined once a connection opened or closed. */
+  private connected: string[] | undefined
+  private readonly onDisconnect = (): void => { this.connected = undefined }
   private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
+    this.connected = undefined
     const peer = evt.detail
     setTimeout(() => { void this.syncWith(peer) }, 200).unref()
   }
@@ -162,6 +166,7 @@ export class JobService extends EventTarget implements Startable {
     pubsub.subscribe(JOBS_TOPIC)
     await this.node.handle(JOB_SYNC_PROTOCOL, (stream, connection) => { void this.serveSync(stream, connection.remotePeer) }, { maxInboundStreams: 32 })
     this.node.addEventListener('peer:connect', this.onConnect)
+    this.node.addEventListener('peer:disconnect', this.onDisconnect)
     this.syncTimer = setInterval(() => {
       const peers = this.node.getPeers()
       if (peers.length > 0) void this.syncWith(peers[Math.floor(Math.random() * peers.length)])
@@ -174,6 +179,7 @@ export class JobService extends EventTarget implements Startable {
     clearInterval(this.syncTimer)
     for (const t of this.reduceTimers.values()) clearTimeout(t)
     this.node.removeEventListener('peer:connect', this.onConnect)
+    this.node.removeEventListener('peer:disconnect', this.onDisconnect)
     this.node.services.pubsub.topicValidators.delete(JOBS_TOPIC)
     try { this.node.services.pubsub.unsubscribe(JOBS_TOPIC) } catch {}
     await this.node.unhandle(JOB_SYNC_PROTOCOL).catch(() => {})
@@ -417,14 +423,19 @@ export class JobService extends EventTarget implements Startable {
     return this.states.get(id)
   }
 
-  /** Ids of the peers this peer is connected to. */
-  livePeerIds (): string[] {
-    return this.node.getPeers().map(p => p.toString())
+  /**
+   * Ids of the peers this peer is connected to, sorted. The same array until
+   * a peer connects or disconnects (callers may compare it by identity); the
+   * scheduler asks on every round, so it is not rebuilt each time.
+   */
+  livePeerIds (): readonly string[] {
+    this.connected ??= this.node.getPeers().map(p => p.toString()).sort()
+    return this.connected
   }
 
   /** Peers this peer is connected to (for fair shares of open work). */
   livePeers (): number {
-    return this.node.getPeers().length
+    return this.livePeerIds().length
   }
 
   /** Resolves on the next change of `id`, or after `timeoutMs`. */

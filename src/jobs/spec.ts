@@ -177,6 +177,23 @@ export async function documentId (bytes: Uint8Array): Promise<CID> {
   return CID.createV1(dagCbor.code, await sha256.digest(bytes))
 }
 
+/**
+ * Whether the tasks are exactly one per shard of each input, in input and
+ * shard order (what `partition` makes). Executors rely on it: the shards of
+ * input i are the CIDs of its consecutive tasks, so a task finds its
+ * neighbouring shards and its file's first shard without reading the root.
+ */
+function tasksInPartitionOrder (doc: JobDocument): boolean {
+  let k = 0
+  for (let i = 0; i < doc.inputShards.length; i++) {
+    for (let s = 0; s < doc.inputShards[i]; s++, k++) {
+      const t = doc.tasks[k]
+      if (t === undefined || t.i !== i || t.s !== s) return false
+    }
+  }
+  return k === doc.tasks.length
+}
+
 /** Decodes and validates a document received from the network. */
 export function decodeDocument (bytes: Uint8Array): JobDocument {
   if (bytes.length > MAX_JOB_DOCUMENT_BYTES) throw new InvalidJobError('job document too large')
@@ -185,9 +202,7 @@ export function decodeDocument (bytes: Uint8Array): JobDocument {
   const r = JobDocumentSchema.safeParse(raw)
   if (!r.success) throw new InvalidJobError(`invalid job document: ${firstIssue(r.error)}`)
   const doc = r.data as JobDocument
-  const total = doc.inputShards.reduce((a, b) => a + b, 0)
-  if (doc.inputShards.length !== doc.inputs.length || total !== doc.tasks.length ||
-      doc.tasks.some(t => t.i >= doc.inputs.length || t.s >= doc.inputShards[t.i])) {
+  if (doc.inputShards.length !== doc.inputs.length || !tasksInPartitionOrder(doc)) {
     throw new InvalidJobError('invalid job document: tasks do not match inputs')
   }
   return doc

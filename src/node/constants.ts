@@ -25,3 +25,6 @@ export const DEFAULT_TARGET_PEERS = 12
 
 /** Storage offered to other peers by default: 10 GiB. */
 export const DEFAULT_STORAGE_MAX = 10 * 1024 * 1024 * 1024
+
+/** How often libp2p measures each connection's round-trip time (a ping; a failed one no longer closes it). */
+export const CONNECTION_PING_INTERVAL_MS = 30_000

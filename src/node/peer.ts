@@ -24,9 +24,12 @@ import type { Ping } from '@libp2p/ping'
 import type { PeerDiscovery, PrivateKey, ServiceMap } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 import {
-  DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DHT_PROTOCOL
+  CONNECTION_PING_INTERVAL_MS, DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DHT_PROTOCOL
 } from './constants.ts'
 import { swarmPrologue } from './swarm-key.ts'
+import { toString } from 'uint8arrays/to-string'
+import { PeerRecordCache } from './peer-record-cache.ts'
+import { edgeswarmLogger } from './quiet-logger.ts'
 
 /** The services every edgeswarm peer runs. */
 export type BaseServices = {
@@ -59,6 +62,19 @@ export interface PeerInit<S extends ServiceMap = ServiceMap> {
 
 export type EdgePeer<S extends ServiceMap = ServiceMap> = Libp2p<BaseServices & S>
 
+/**
+ * A gossip message's identity before validation: author and sequence number,
+ * what the strict-sign message id is made of. gossipsub checks a message's
+ * signature before its duplicate cache unless given this, so without it every
+ * copy a peer receives (one per mesh neighbour) costs a signature check. Only
+ * ids of messages that passed validation are remembered, so a forged copy
+ * that arrives first cannot shadow the real message.
+ */
+export function gossipFastMsgId (msg: { from?: Uint8Array, seqno?: Uint8Array }): string {
+  if (msg.from == null || msg.seqno == null) return ''
+  return `${toString(msg.from, 'base64')}/${toString(msg.seqno, 'base64')}`
+}
+
 /** Creates and starts an edgeswarm libp2p peer. */
 export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerInit<S>): Promise<EdgePeer<S>> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- libp2p's discovery factories take its internal Components
@@ -84,18 +100,29 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
     pubsub: gossipsub({
       allowPublishToZeroTopicPeers: true,
       // many devices behind one IP (a NAT, one machine) must not be scored down
-      scoreParams: { IPColocationFactorWeight: 0 }
+      scoreParams: { IPColocationFactorWeight: 0 },
+      // drop the copies of a message other mesh peers forward before checking their signature
+      fastMsgIdFn: gossipFastMsgId
     }),
     ...(init.services ?? {})
   }
   const node = await createLibp2p<BaseServices & S>({
     privateKey: init.privateKey,
-    datastore: init.datastore,
+    // peer records cached in memory, written through (peer-record-cache.ts)
+    datastore: init.datastore != null ? new PeerRecordCache(init.datastore) : undefined,
+    logger: edgeswarmLogger(),
     addresses: { listen: init.listen },
     transports: [tcp()],
     connectionEncrypters: [noise(prologueBytes != null ? { prologueBytes } : {})],
     streamMuxers: [yamux()],
     peerDiscovery,
+    // The connection monitor pings every connection every 10 s and, by default, aborts the
+    // connection when a ping fails. On a loaded device pings fail for reasons that say nothing
+    // about the connection (the ping protocol's stream limit while the previous ping still runs,
+    // a slow event loop): on 50 peers sharing two cores it closed hundreds of healthy connections
+    // a minute, until peers were left with none. Dead connections still end: the socket closes,
+    // or the TCP inactivity timeout fires.
+    connectionMonitor: { pingInterval: CONNECTION_PING_INTERVAL_MS, abortConnectionOnPingFailure: false },
     connectionManager: {
       maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
       inboundConnectionThreshold: init.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD

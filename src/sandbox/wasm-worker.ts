@@ -3,12 +3,14 @@
  * receives (a module already compiled and vetted by run-wasm.ts), it instantiates the module
  * afresh with a fresh WASI shim — new instance, new linear memory, new tables; nothing of a
  * previous run is reachable — runs `_start` and posts back a WorkerOutcome. One job at a time.
- * It must never import anything that reaches the filesystem, the network or the host: the
- * module sees only the shim.
+ * It must never give the module anything that reaches the filesystem, the network or the
+ * host: the module sees only the shim. The thread itself runs at background priority
+ * (thread-priority.ts), set once before any module runs.
  */
 
 import { parentPort } from 'node:worker_threads'
 import { WASM_PAGE_BYTES } from './constants.ts'
+import { lowerThisThreadPriority } from './thread-priority.ts'
 import { OutputLimitExceeded, ProcExit, WasiShim } from './wasi-shim.ts'
 import { webAssembly } from './webassembly.ts'
 import type { WasmInstance } from './webassembly.ts'
@@ -55,6 +57,7 @@ async function run (job: WorkerJob): Promise<WorkerOutcome> {
 
 const port = parentPort
 if (port === null) throw new Error('sandbox/wasm-worker must run as a worker thread')
+lowerThisThreadPriority()
 port.on('message', (job: WorkerJob) => {
   void run(job).then((outcome) => {
     const transfer = outcome.kind === 'ok' ? [outcome.stdout.buffer as ArrayBuffer] : []

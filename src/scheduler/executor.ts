@@ -28,7 +28,6 @@ export class TaskExecutor {
   private readonly wasmLimits?: Partial<WasmLimits>
   private readonly rig: boolean
   private readonly modules = new Map<string, Promise<Uint8Array>>()
-  private readonly manifests = new Map<string, Promise<Array<{ cid: { toString: () => string } }>>>()
   private readonly headers = new Map<string, Promise<string | null>>()
 
   constructor (init: ExecutorInit) {
@@ -43,17 +42,6 @@ export class TaskExecutor {
     return doc.wasm != null || this.functions.has(doc.fn)
   }
 
-  private shardsOf (input: string, signal?: AbortSignal): Promise<Array<{ cid: { toString: () => string } }>> {
-    let p = this.manifests.get(input)
-    if (p == null) {
-      p = this.data.manifest(input, { signal }).then(m => m.shards)
-      p.catch(() => { this.manifests.delete(input) })
-      if (this.manifests.size > 256) this.manifests.clear()
-      this.manifests.set(input, p)
-    }
-    return p
-  }
-
   private module (cid: string, signal?: AbortSignal): Promise<Uint8Array> {
     let p = this.modules.get(cid)
     if (p == null) {
@@ -65,14 +53,15 @@ export class TaskExecutor {
     return p
   }
 
-  private header (input: string, shards: Array<{ cid: { toString: () => string } }>, signal?: AbortSignal): Promise<string | null> {
+  /** The first line of input `input`, which has `count` shards, the n-th being `shardCid(n)`. */
+  private header (input: string, count: number, shardCid: (n: number) => string, signal?: AbortSignal): Promise<string | null> {
     let p = this.headers.get(input)
     if (p == null) {
       p = (async () => {
-        if (shards.length === 0) return null
+        if (count === 0) return null
         let next = 1
-        const first = await this.data.getShard(shards[0].cid.toString(), { signal })
-        return await firstLine(first, async () => next < shards.length ? await this.data.getShard(shards[next++].cid.toString(), { signal }) : null)
+        const first = await this.data.getShard(shardCid(0), { signal })
+        return await firstLine(first, async () => next < count ? await this.data.getShard(shardCid(next++), { signal }) : null)
       })()
       p.catch(() => { this.headers.delete(input) })
       if (this.headers.size > 256) this.headers.clear()
@@ -88,16 +77,17 @@ export class TaskExecutor {
     // a named function must be registered here (the registry throws UnknownFunctionError otherwise)
     const fn: TaskFunction | undefined = doc.wasm == null ? this.functions.get(doc.fn) : undefined
     const lineOriented = fn?.lineOriented ?? true
+    // the input's shards are its consecutive tasks (spec.ts checks the order)
+    const count = doc.inputShards[task.i]
+    const firstTask = index - task.s
+    const shardCid = (s: number): string => doc.tasks[firstTask + s].cid
     const chunk = await this.data.getShard(task.cid, { signal })
     let bytes = chunk
-    let shards: Array<{ cid: { toString: () => string } }> | undefined
     if (lineOriented) {
       let next = task.s + 1
-      const count = doc.inputShards[task.i]
       bytes = await alignRecords(chunk, task.s === 0, async () => {
         if (next >= count) return null
-        shards ??= await this.shardsOf(input, signal)
-        return await this.data.getShard(shards[next++].cid.toString(), { signal })
+        return await this.data.getShard(shardCid(next++), { signal })
       })
     }
     let out: Uint8Array
@@ -108,8 +98,7 @@ export class TaskExecutor {
     } else {
       let header: string | null = null
       if (fn.needsHeader) {
-        shards ??= await this.shardsOf(input, signal)
-        header = task.s === 0 ? await firstLine(chunk, async () => null) : await this.header(input, shards, signal)
+        header = await this.header(input, count, shardCid, signal)
       }
       out = await fn.run(bytes, doc.params, { taskIndex: task.s, taskCount: doc.inputShards[task.i], header, signal })
     }

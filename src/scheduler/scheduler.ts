@@ -1,10 +1,13 @@
 /**
- * The pull scheduler of one peer: while it has free slots it claims open
- * tasks it can run (function known, requirements met), best first (see
- * choose.ts); runs them; renews its leases while they run; batches results
- * into result facts (small results inline, all stored in the swarm); and
- * reports failures. A task whose claim lost a race, or whose job finished, is
- * aborted.
+ * The pull scheduler of one peer: when its queue runs low it claims a batch
+ * of open tasks it can run (function known, requirements met), best first
+ * (see choose.ts); runs them; renews its leases while they run; reports its
+ * results in batches when it asks for more work, as volunteer-computing
+ * clients do (small results inline, all stored in the swarm); and reports
+ * failures. A task whose claim lost a race, or whose job finished, is
+ * aborted. Every fact costs each peer of the swarm a receipt and a signature
+ * check, so the facts per task are kept few: one claim, one result and at
+ * most one renewal per batch.
  *
  * Owns claiming and execution on this peer. Never decides a winner itself:
  * the job state fold does, identically on every peer.
@@ -34,8 +37,14 @@ export const CLAIM_AHEAD_PER_SLOT = 4
 export const MAX_CLAIM_AHEAD_PER_SLOT = 64
 /** Work one claim batch should hold, in ms of measured task time. */
 export const CLAIM_BATCH_TARGET_MS = 250
-/** Finished results wait this long to be published together in one fact. */
+/** Finished results wait at least this long, so those finishing together share one fact. */
 export const RESULT_BATCH_MS = 15
+/**
+ * Results are published when this peer's queue of claimed tasks runs empty
+ * (it is about to ask for more work, or has nothing left), and at the latest
+ * this long after the first of them finished.
+ */
+export const RESULT_MAX_DELAY_MS = 1_000
 /** How often leases due for renewal are looked for (on their own timer, never held up by a round). */
 export const RENEW_CHECK_MS = 200
 /** Least time between two scheduling rounds: a burst of facts costs one round, not one each. */
@@ -76,10 +85,13 @@ export class Scheduler implements Startable {
   private readonly active = new Map<string, { job: string, task: number, controller: AbortController }>()
   private readonly results = new Map<string, Array<{ task: number, bytes: Uint8Array }>>()
   private readonly flushing = new Set<string>()
+  /** Jobs whose held results go out now: this peer is claiming more of them. */
+  private readonly reportDue = new Set<string>()
   private readonly locality = new Map<string, Set<number> | 'pending'>()
   /** Per job: this peer's rendezvous rank of each task among the live peers, for one membership. */
-  private readonly ranks = new Map<string, { members: string, ranks: Uint16Array }>()
-  private readonly lastRenew = new Map<string, number>()
+  private readonly ranks = new Map<string, { live: readonly string[], ranks: Uint16Array }>()
+  /** When each of `mine` was last claimed or renewed: every task's lease is renewed on its own clock. */
+  private readonly leasedAt = new Map<string, number>()
   private avgTaskMs = 50
   private timer?: ReturnType<typeof setInterval>
   private capsTimer?: ReturnType<typeof setInterval>
@@ -169,7 +181,8 @@ export class Scheduler implements Startable {
       const now = Date.now()
       const candidates: Candidate[] = []
       const queuedCount = this.queue.length + this.active.size
-      const capacity = this.capabilities.slots === 0 ? 0 : this.claimAhead() - queuedCount
+      // claim in batches: only once nothing is left queued beyond the running slots
+      const capacity = this.capabilities.slots === 0 || queuedCount > this.capabilities.slots ? 0 : this.claimAhead() - queuedCount
       for (const state of this.jobs.jobs()) {
         const doc = state.doc
         if (doc == null || this.finished.has(state.id)) continue
@@ -193,20 +206,21 @@ export class Scheduler implements Startable {
         }
       }
       // a fair share: never more than this peer's part of the open work, so peers spread out
-      const share = Math.ceil(candidates.length / (this.jobs.livePeers() + 1))
+      const share = candidates.length === 0 ? 0 : Math.ceil(candidates.length / (this.jobs.livePeers() + 1))
       const chosen = chooseTasks(candidates, this.me, Math.min(capacity, Math.max(this.capabilities.slots, share)))
       const byJob = new Map<string, number[]>()
       for (const c of chosen) byJob.set(c.job, [...(byJob.get(c.job) ?? []), c.task])
       for (const [job, tasks] of byJob) {
         const doc = this.jobs.state(job)?.doc
         if (doc == null) continue
+        if (this.flushing.has(job)) this.reportDue.add(job)
         for (let i = 0; i < tasks.length; i += MAX_TASKS_PER_FACT) {
           const slice = tasks.slice(i, i + MAX_TASKS_PER_FACT)
           await this.jobs.publish({ t: 'claim', job, tasks: slice, at: Date.now(), lease: doc.leaseMs })
           this.metrics.claimed += slice.length
-          for (const task of slice) { this.queue.push({ job, task }); this.mine.add(`${job}/${task}`) }
+          const at = Date.now()
+          for (const task of slice) { this.queue.push({ job, task }); this.own(`${job}/${task}`, at) }
         }
-        this.lastRenew.set(job, Date.now())
       }
       this.pump()
     } finally {
@@ -218,13 +232,13 @@ export class Scheduler implements Startable {
   private ranksOf (state: JobState): Uint16Array {
     const doc = state.doc
     if (doc == null) return new Uint16Array(0)
-    const peers = [this.me, ...this.jobs.livePeerIds()].sort()
-    const members = peers.join(',')
+    const live = this.jobs.livePeerIds()
     const cached = this.ranks.get(state.id)
-    if (cached != null && cached.members === members) return cached.ranks
+    if (cached != null && cached.live === live) return cached.ranks
+    const peers = [this.me, ...live]
     const ranks = new Uint16Array(doc.tasks.length)
     for (let i = 0; i < doc.tasks.length; i++) ranks[i] = Math.min(65_535, rendezvousRank(`${state.id}/${i}`, this.me, peers))
-    this.ranks.set(state.id, { members, ranks })
+    this.ranks.set(state.id, { live, ranks })
     return ranks
   }
 
@@ -233,7 +247,7 @@ export class Scheduler implements Startable {
     while (this.running && this.active.size < this.capabilities.slots && this.queue.length > 0) {
       const next = this.queue.shift() as Pending
       const state = this.jobs.state(next.job)
-      if (state == null || !state.holds(next.task, this.me)) { this.mine.delete(`${next.job}/${next.task}`); continue }
+      if (state == null || !state.holds(next.task, this.me)) { this.disown(`${next.job}/${next.task}`); continue }
       void this.execute(state, next.task)
     }
     this.metrics.running = this.active.size
@@ -241,10 +255,10 @@ export class Scheduler implements Startable {
 
   private abortJob (job: string): void {
     for (const [key, a] of this.active) {
-      if (a.job === job) { a.controller.abort(new Error('job finished')); this.active.delete(key); this.mine.delete(key); this.metrics.duplicates++ }
+      if (a.job === job) { a.controller.abort(new Error('job finished')); this.active.delete(key); this.disown(key); this.metrics.duplicates++ }
     }
     for (let i = this.queue.length - 1; i >= 0; i--) {
-      if (this.queue[i].job === job) { this.mine.delete(`${job}/${this.queue[i].task}`); this.queue.splice(i, 1) }
+      if (this.queue[i].job === job) { this.disown(`${job}/${this.queue[i].task}`); this.queue.splice(i, 1) }
     }
   }
 
@@ -258,35 +272,49 @@ export class Scheduler implements Startable {
         if (t.status !== 'done' && !t.running.some(p => p !== this.me)) continue
         a.controller.abort(new Error('task lost'))
         this.active.delete(key)
-        this.mine.delete(key)
+        this.disown(key)
         this.metrics.duplicates++
       }
     }
   }
 
-  /** Renews the leases of every job this peer holds tasks of, when due. */
-  private renewAll (): void {
-    if (!this.running || this.mine.size === 0) return
-    const jobs = new Set<string>()
-    for (const key of this.mine) jobs.add(key.slice(0, key.indexOf('/')))
-    const now = Date.now()
-    for (const job of jobs) {
-      const state = this.jobs.state(job)
-      if (state != null) this.renew(state, now)
-    }
+  private own (key: string, at: number): void {
+    this.mine.add(key)
+    this.leasedAt.set(key, at)
   }
 
-  private renew (state: JobState, now: number): void {
-    const doc = state.doc
-    if (doc == null) return
-    const last = this.lastRenew.get(state.id) ?? 0
-    if (now - last < doc.leaseMs / 3) return
-    const prefix = `${state.id}/`
-    const tasks = [...this.mine].filter(k => k.startsWith(prefix)).map(k => Number(k.slice(prefix.length)))
-    if (tasks.length === 0) return
-    this.lastRenew.set(state.id, now)
-    for (let i = 0; i < tasks.length; i += MAX_TASKS_PER_FACT) {
-      void this.jobs.publish({ t: 'renew', job: state.id, tasks: tasks.slice(i, i + MAX_TASKS_PER_FACT), at: now, lease: doc.leaseMs }).catch(() => {})
+  private disown (key: string): void {
+    this.mine.delete(key)
+    this.leasedAt.delete(key)
+  }
+
+  /**
+   * Renews this peer's leases of a job once any of them is a third of the way
+   * to expiring: all of the job's tasks in one fact (per MAX_TASKS_PER_FACT),
+   * so their clocks align and a peer sends at most one renewal per job per
+   * interval. Tasks claimed ahead and still queued are renewed too.
+   */
+  private renewAll (): void {
+    if (!this.running || this.mine.size === 0) return
+    const now = Date.now()
+    const held = new Map<string, { tasks: number[], due: boolean }>()
+    for (const key of this.mine) {
+      const slash = key.indexOf('/')
+      const job = key.slice(0, slash)
+      const lease = this.jobs.state(job)?.doc?.leaseMs
+      if (lease == null) continue
+      let entry = held.get(job)
+      if (entry == null) { entry = { tasks: [], due: false }; held.set(job, entry) }
+      entry.tasks.push(Number(key.slice(slash + 1)))
+      if (now - (this.leasedAt.get(key) ?? 0) >= lease / 3) entry.due = true
+    }
+    for (const [job, { tasks, due }] of held) {
+      if (!due) continue
+      const lease = this.jobs.state(job)?.doc?.leaseMs as number
+      for (const task of tasks) this.leasedAt.set(`${job}/${task}`, now)
+      for (let i = 0; i < tasks.length; i += MAX_TASKS_PER_FACT) {
+        void this.jobs.publish({ t: 'renew', job, tasks: tasks.slice(i, i + MAX_TASKS_PER_FACT), at: now, lease }).catch(() => {})
+      }
     }
   }
 
@@ -298,7 +326,7 @@ export class Scheduler implements Startable {
     const started = Date.now()
     try {
       const bytes = await this.executor.run(state.doc as JobDocument, task, controller.signal)
-      if (controller.signal.aborted) { this.mine.delete(key); return }
+      if (controller.signal.aborted) { this.disown(key); return }
       this.metrics.executed++
       this.avgTaskMs = this.avgTaskMs * 0.8 + (Date.now() - started) * 0.2
       if (state.task(task).status === 'done') this.metrics.duplicates++
@@ -307,7 +335,7 @@ export class Scheduler implements Startable {
       this.results.set(state.id, list)
       void this.flush(state.id)
     } catch (err) {
-      this.mine.delete(key)
+      this.disown(key)
       if (controller.signal.aborted || !this.running) return
       this.metrics.failed++
       const reason = (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, MAX_REASON_CHARS)
@@ -331,7 +359,13 @@ export class Scheduler implements Startable {
     if (this.flushing.has(job)) return
     this.flushing.add(job)
     try {
+      const first = Date.now()
       await new Promise(resolve => setTimeout(resolve, RESULT_BATCH_MS))
+      // hold the results while this peer still has the job's tasks queued: they go out with its next claim
+      while (this.running && !this.reportDue.has(job) && this.queue.some(q => q.job === job) && Date.now() - first < RESULT_MAX_DELAY_MS) {
+        await new Promise(resolve => setTimeout(resolve, RESULT_BATCH_MS))
+      }
+      this.reportDue.delete(job)
       while (this.running) {
         const pending = this.results.get(job) ?? []
         if (pending.length === 0) break
@@ -350,7 +384,7 @@ export class Scheduler implements Startable {
             entries.push(entry)
           }
           await this.jobs.publish({ t: 'result', job, at: Date.now(), results: entries })
-          for (const r of batch) this.mine.delete(`${job}/${r.task}`)
+          for (const r of batch) this.disown(`${job}/${r.task}`)
           if (inline.length > 0) void this.data.put(dagCbor.encode({ job, results: inline })).catch(() => {})
         } catch {
           // keep them: the next flush retries (their leases are still renewed)
