@@ -270,7 +270,7 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       ...capsOverrides
     })
     const executor = new TaskExecutor({ data, functions: functions.registry, wasmLimits, rigResults })
-    const scheduler = new Scheduler({ jobs: jobService, executor, data, peerId: libp2p.peerId.toString(), capabilities })
+    const scheduler = new Scheduler({ jobs: jobService, executor, data, peerId: libp2p.peerId.toString(), capabilities, replicas: data.replicas })
     const watchdog = new GossipStreamWatchdog(libp2p)
     const node = new EdgeNode({ libp2p, repo, walker, watchdog, blockstore, data, functions, jobService, scheduler })
     try {

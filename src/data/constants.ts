@@ -84,8 +84,13 @@ export const REQUEST_TIMEOUT_MS = 10_000
 /** An inbound shard-protocol stream must deliver its request within this (ms). */
 export const INBOUND_TIMEOUT_MS = 10_000
 
-/** Looking a block up in the swarm gives up with NotFoundError after this (ms). */
-export const FIND_TIMEOUT_MS = 12_000
+/**
+ * Looking a block up in the swarm gives up with NotFoundError after this (ms).
+ * A block nobody holds ends sooner, once every lookup came back empty; this
+ * bounds a lookup in a slow swarm (hundreds of peers sharing two cores needed
+ * more than 12 s).
+ */
+export const FIND_TIMEOUT_MS = 30_000
 
 /** A DHT closest-peers lookup is cut off after this (ms); what was found so far is used. */
 export const LOOKUP_TIMEOUT_MS = 5_000

@@ -230,6 +230,11 @@ export class DataService implements Startable {
 
   // ---------------------------------------------------------------- put
 
+  /** Copies of each block this peer places by default. */
+  get replicas (): number {
+    return this.#replicas
+  }
+
   async put (content: ByteSource, options: PutOptions = {}): Promise<CID> {
     const replicas = checkReplicas(options.replicas ?? this.#replicas)
     const chunkSize = checkChunkSize(options.chunkSize ?? this.#chunkSize)
@@ -368,15 +373,27 @@ export class DataService implements Startable {
       }
     }
     try {
-      // 1. connected peers closest to the key: in a well-connected swarm these are the holders
-      for (const peer of sortByDistance(blockKadId(cid), this.#node.getPeers()).slice(0, this.#replicas)) {
+      // 1. the peers closest to the key among those this peer knows (connected, or found by
+      // earlier lookups): where placement put the block, in a swarm this peer has seen enough of
+      const key = blockKadId(cid)
+      for (const peer of sortByDistance(key, this.#knownPeers()).slice(0, this.#replicas)) {
         const bytes = await tryPeer(peer)
         if (bytes != null) return bytes
       }
-      // 2. announced providers, then 3. the closest peers of a full DHT lookup
+      // 2. announced providers, and the peers the provider lookup reaches that are closest to
+      // the key (the holders, before their announcements are out); then 3. a full lookup
       if (this.#routingTableSize() > 0) {
         let providers = 0
+        const responders: PeerId[] = []
         for await (const ev of this.#node.services.dht.findProviders(cid, { signal })) {
+          if (ev.name === 'PEER_RESPONSE') {
+            responders.push(ev.from)
+            for (const peer of sortByDistance(key, responders).slice(0, this.#replicas)) {
+              const bytes = await tryPeer(peer)
+              if (bytes != null) return bytes
+            }
+            continue
+          }
           if (ev.name !== 'PROVIDER') continue
           for (const info of ev.providers) {
             if (++providers > MAX_PROVIDERS) break
@@ -601,6 +618,14 @@ export class DataService implements Startable {
   }
 
   // ---------------------------------------------------------------- network helpers
+
+  /** Connected peers and those remembered from recent lookups. */
+  #knownPeers (): PeerId[] {
+    const out = new Map<string, PeerId>()
+    for (const p of this.#node.getPeers()) out.set(p.toString(), p)
+    for (const [id, entry] of this.#known) if (!out.has(id)) out.set(id, entry.peer)
+    return [...out.values()]
+  }
 
   #routingTableSize (): number {
     const dht = this.#node.services.dht as unknown as { routingTable?: { size?: number } }

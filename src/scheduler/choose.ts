@@ -1,9 +1,10 @@
 /**
  * The pull choice, pure: which open tasks this peer claims next. Realtime
  * jobs before batch jobs, then tasks whose input shard this peer holds, then
- * rendezvous hashing of (task, peer): first the tasks for which this peer
- * ranks first among the live peers (every task has exactly one such peer, so
- * peers do not race for them), then the others, best rank first (stealing).
+ * the tasks it is designated for (first by rendezvous hash among the peers
+ * expected to hold the input: exactly one peer per task, so peers do not race
+ * for them), then by rendezvous hashing of (task, peer) among the live peers,
+ * best rank first (stealing).
  */
 import { rendezvousScore } from '../jobs/index.ts'
 
@@ -13,6 +14,8 @@ export interface Candidate {
   realtime: boolean
   createdAt: number
   local: boolean
+  /** This peer is the task's designated peer (see Scheduler). */
+  designated?: boolean
   /** How many live peers rank above this peer for the task (0: this peer is first). */
   rank?: number
 }
@@ -35,6 +38,7 @@ export function chooseTasks (candidates: Candidate[], peer: string, limit: numbe
     Number(b.c.realtime) - Number(a.c.realtime) ||
     a.c.createdAt - b.c.createdAt ||
     Number(b.c.local) - Number(a.c.local) ||
+    Number(b.c.designated === true) - Number(a.c.designated === true) ||
     (a.c.rank ?? 0) - (b.c.rank ?? 0) ||
     b.score - a.score)
   return scored.slice(0, limit).map(s => s.c)

@@ -20,6 +20,9 @@ import {
 } from '../jobs/index.ts'
 import { fits, type LocalCapabilities } from './capabilities.ts'
 import { chooseTasks, rendezvousRank, type Candidate } from './choose.ts'
+import { blockKadId, compareXor, peerKadId } from '../data/index.ts'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { CID } from 'multiformats/cid'
 import type { TaskExecutor } from './executor.ts'
 
 /** How often the scheduler looks for work even without a change. */
@@ -49,6 +52,13 @@ export const RESULT_MAX_DELAY_MS = 1_000
 export const RENEW_CHECK_MS = 200
 /** Least time between two scheduling rounds: a burst of facts costs one round, not one each. */
 export const MIN_TICK_GAP_MS = 25
+/**
+ * For this long after a peer first sees a job it claims only the tasks it is
+ * designated for (see `designate`); then it may take any open task (steal).
+ * Every task has one designated peer, so at a job's start peers do not race
+ * for the same tasks; a task whose lease ran out is open to all at once.
+ */
+export const STEAL_AFTER_MS = 1_000
 
 export interface SchedulerInit {
   jobs: JobService
@@ -56,6 +66,8 @@ export interface SchedulerInit {
   data: JobDataAccess
   peerId: string
   capabilities: LocalCapabilities
+  /** Copies the data layer places of each block: who is expected to hold a task's input. @default 3 */
+  replicas?: number
 }
 
 export interface SchedulerMetrics {
@@ -74,6 +86,7 @@ export class Scheduler implements Startable {
   private readonly executor: TaskExecutor
   private readonly data: JobDataAccess
   private readonly me: string
+  private readonly replicas: number
   readonly capabilities: LocalCapabilities
   readonly metrics: SchedulerMetrics = { claimed: 0, executed: 0, failed: 0, duplicates: 0, running: 0 }
   private readonly queue: Pending[] = []
@@ -88,8 +101,13 @@ export class Scheduler implements Startable {
   /** Jobs whose held results go out now: this peer is claiming more of them. */
   private readonly reportDue = new Set<string>()
   private readonly locality = new Map<string, Set<number> | 'pending'>()
-  /** Per job: this peer's rendezvous rank of each task among the live peers, for one membership. */
-  private readonly ranks = new Map<string, { live: readonly string[], ranks: Uint16Array }>()
+  /** Per job, for one membership: this peer's rendezvous rank of each task among the live peers, and the tasks it is designated for. */
+  private readonly ranks = new Map<string, { live: readonly string[], ranks: Uint16Array, designated: Uint8Array }>()
+  /** When this peer first saw each job (for STEAL_AFTER_MS). */
+  private readonly firstSeen = new Map<string, number>()
+  private readonly stealTimers = new Set<string>()
+  /** Kademlia ids of peers, by peer id string. */
+  private readonly kadIds = new Map<string, Uint8Array>()
   /** When each of `mine` was last claimed or renewed: every task's lease is renewed on its own clock. */
   private readonly leasedAt = new Map<string, number>()
   private avgTaskMs = 50
@@ -106,6 +124,7 @@ export class Scheduler implements Startable {
     this.executor = init.executor
     this.data = init.data
     this.me = init.peerId
+    this.replicas = init.replicas ?? 3
     this.capabilities = init.capabilities
   }
 
@@ -197,16 +216,26 @@ export class Scheduler implements Startable {
         const loc = this.locality.get(state.id)
         if (loc == null) { this.computeLocality(state); continue }
         if (loc === 'pending') continue
-        const ranks = this.ranksOf(state)
+        const { ranks, designated } = this.ranksOf(state)
+        let seen = this.firstSeen.get(state.id)
+        if (seen == null) { seen = now; this.firstSeen.set(state.id, now) }
+        const stealing = now - seen >= STEAL_AFTER_MS
         for (const i of state.pendingTasks()) {
+          if (!stealing && designated[i] === 0) continue
           const t = state.task(i, now)
           if (t.openSlots > 0 && !state.involves(i, this.me, now) && !this.isQueued(state.id, i)) {
-            candidates.push({ job: state.id, task: i, realtime: doc.priority === 'realtime', createdAt: doc.createdAt, local: loc.has(i), rank: ranks[i] })
+            candidates.push({ job: state.id, task: i, realtime: doc.priority === 'realtime', createdAt: doc.createdAt, local: loc.has(i), designated: designated[i] === 1, rank: ranks[i] })
           }
         }
+        if (!stealing && !this.stealTimers.has(state.id)) {
+          this.stealTimers.add(state.id)
+          setTimeout(() => { this.stealTimers.delete(state.id); this.kick() }, seen + STEAL_AFTER_MS - now).unref()
+        }
       }
-      // a fair share: never more than this peer's part of the open work, so peers spread out
-      const share = candidates.length === 0 ? 0 : Math.ceil(candidates.length / (this.jobs.livePeers() + 1))
+      // all the tasks this peer is designated for, and a fair share of the others, so peers spread out
+      const mineCount = candidates.filter(c => c.designated === true).length
+      const others = candidates.length - mineCount
+      const share = mineCount + (others === 0 ? 0 : Math.ceil(others / (this.jobs.livePeers() + 1)))
       const chosen = chooseTasks(candidates, this.me, Math.min(capacity, Math.max(this.capabilities.slots, share)))
       const byJob = new Map<string, number[]>()
       for (const c of chosen) byJob.set(c.job, [...(byJob.get(c.job) ?? []), c.task])
@@ -228,18 +257,46 @@ export class Scheduler implements Startable {
     }
   }
 
-  /** This peer's rank for every task of a job among the live peers; recomputed when membership changes. */
-  private ranksOf (state: JobState): Uint16Array {
+  /**
+   * For every task of a job, recomputed when membership changes: this peer's
+   * rendezvous rank among the live peers, and whether it is the task's
+   * designated peer. The designated peer is the first by rendezvous hash among
+   * the peers expected to hold the task's input shard (the `replicas` live
+   * peers closest to its key, where the data layer places it), so it is a
+   * holder and every peer with the same view picks the same one.
+   */
+  private ranksOf (state: JobState): { ranks: Uint16Array, designated: Uint8Array } {
     const doc = state.doc
-    if (doc == null) return new Uint16Array(0)
+    if (doc == null) return { ranks: new Uint16Array(0), designated: new Uint8Array(0) }
     const live = this.jobs.livePeerIds()
     const cached = this.ranks.get(state.id)
-    if (cached != null && cached.live === live) return cached.ranks
+    if (cached != null && cached.live === live) return cached
     const peers = [this.me, ...live]
+    const ids = peers.map(p => this.kadIdOf(p))
     const ranks = new Uint16Array(doc.tasks.length)
-    for (let i = 0; i < doc.tasks.length; i++) ranks[i] = Math.min(65_535, rendezvousRank(`${state.id}/${i}`, this.me, peers))
-    this.ranks.set(state.id, { live, ranks })
-    return ranks
+    const designated = new Uint8Array(doc.tasks.length)
+    const order = peers.map((_, k) => k)
+    for (let i = 0; i < doc.tasks.length; i++) {
+      const key = `${state.id}/${i}`
+      ranks[i] = Math.min(65_535, rendezvousRank(key, this.me, peers))
+      const target = blockKadId(CID.parse(doc.tasks[i].cid))
+      order.sort((a, b) => compareXor(target, ids[a], ids[b]))
+      const holders = order.slice(0, Math.max(1, this.replicas)).map(k => peers[k])
+      if (holders.includes(this.me) && rendezvousRank(key, this.me, holders) === 0) designated[i] = 1
+    }
+    const entry = { live, ranks, designated }
+    this.ranks.set(state.id, entry)
+    return entry
+  }
+
+  private kadIdOf (peer: string): Uint8Array {
+    let id = this.kadIds.get(peer)
+    if (id == null) {
+      id = peerKadId(peerIdFromString(peer))
+      if (this.kadIds.size > 10_000) this.kadIds.clear()
+      this.kadIds.set(peer, id)
+    }
+    return id
   }
 
   /** Starts queued tasks while slots are free; drops those whose claim lost. */

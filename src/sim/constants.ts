@@ -70,6 +70,8 @@ export const LARGE_SWARM_MAX_CONNECTIONS = 40
 export const LARGE_SWARM_TARGET_PEERS = 8
 /** Job anti-entropy interval in a large swarm: every sync costs both sides a state walk. */
 export const LARGE_SWARM_JOB_SYNC_MS = 6_000
+/** Claim lease of the jobs in a large swarm (event loops stall longer; see options.ts). */
+export const LARGE_SWARM_LEASE_MS = 6_000
 /** Inbound connections per second accepted from one host: every sim peer shares 127.0.0.1. */
 export const SIM_INBOUND_CONNECTION_THRESHOLD = 10_000
 /** Connections every peer must have before the scenario starts. */

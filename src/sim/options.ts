@@ -6,7 +6,7 @@
 import { InvalidSimOptionsError } from './errors.ts'
 import {
   DEFAULT_CHUNK_SIZE, DEFAULT_CHURN_PER_MIN, DEFAULT_DHT_SAMPLES, DEFAULT_GOSSIP_SAMPLES,
-  DEFAULT_JOB_TIMEOUT_MS, DEFAULT_KILL, DEFAULT_LEASE_MS, DEFAULT_MULTI_PROCESSES, DEFAULT_PEERS,
+  DEFAULT_JOB_TIMEOUT_MS, DEFAULT_KILL, DEFAULT_LEASE_MS, LARGE_SWARM_LEASE_MS, LARGE_SWARM_PEERS, DEFAULT_MULTI_PROCESSES, DEFAULT_PEERS,
   DEFAULT_REDUNDANCY, DEFAULT_REPLICAS, DEFAULT_RESTART, DEFAULT_ROWS_PER_DEVICE, DEFAULT_SEED,
   MAX_CHURN_PER_MIN, MAX_PEERS, MAX_PROCESSES, MIN_PEERS, SINGLE_PROCESS_MAX_PEERS
 } from './constants.ts'
@@ -48,7 +48,7 @@ export interface SimOptions {
   rowsPerDevice?: number
   /** Shard size of the devices' files; tasks = shards. @default 16 KiB */
   chunkSize?: number
-  /** Claim lease of the jobs. @default 2000 */
+  /** Claim lease of the jobs. @default 2000, 6000 above LARGE_SWARM_PEERS peers */
   leaseMs?: number
   /** DHT provide/find pairs measured. @default 24 */
   dhtSamples?: number
@@ -113,7 +113,9 @@ export function resolveSimOptions (options: SimOptions = {}): ResolvedSimOptions
   if (seed.length === 0 || seed.length > 200) throw new InvalidSimOptionsError('seed must be 1 to 200 characters')
   const rowsPerDevice = integer('rowsPerDevice', options.rowsPerDevice, DEFAULT_ROWS_PER_DEVICE, 1, MAX_ROWS_PER_DEVICE)
   const chunkSize = integer('chunkSize', options.chunkSize, DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE)
-  const leaseMs = integer('leaseMs', options.leaseMs, DEFAULT_LEASE_MS, MIN_LEASE_MS, MAX_LEASE_MS)
+  // a large swarm on two cores has event-loop stalls of a second and more (major GCs of big
+  // heaps): a 2 s lease then expires under running tasks, which run again elsewhere
+  const leaseMs = integer('leaseMs', options.leaseMs, peers > LARGE_SWARM_PEERS ? LARGE_SWARM_LEASE_MS : DEFAULT_LEASE_MS, MIN_LEASE_MS, MAX_LEASE_MS)
   const dhtSamples = integer('dhtSamples', options.dhtSamples, DEFAULT_DHT_SAMPLES, 0, MAX_SAMPLES)
   const gossipSamples = integer('gossipSamples', options.gossipSamples, DEFAULT_GOSSIP_SAMPLES, 0, MAX_SAMPLES)
   const jobTimeoutMs = integer('jobTimeoutMs', options.jobTimeoutMs, DEFAULT_JOB_TIMEOUT_MS, 1_000, 24 * 3_600_000)

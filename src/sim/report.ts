@@ -66,6 +66,8 @@ export interface SimReport {
   tasksRetried: number
   duplicateExecutions: number
   tasksExecuted: number
+  /** Runs that ended in a failure fact (an input not found in time, a sandbox limit, an error), over all peers. */
+  failedAttempts: number
   /** The devices' readings, as generated. */
   bytesInput: number
   /** Bytes held by live peers at the end (all replicas, job documents, results). */
@@ -125,7 +127,7 @@ export function formatReport (r: SimReport): string {
   row('faults', `killed ${r.killed}, restarted ${r.restarted}${r.submitterKilled ? ' (the submitter was killed)' : ''}; churn: left ${r.churn.left}, returned ${r.churn.returned}, joined ${r.churn.joined}, skipped ${r.churn.skipped}`)
   for (const f of r.faults) row('', `${ms(f.atMs).padStart(9)}  ${f.kind.padEnd(10)} peer ${f.peer}  (${(f.doneFraction * 100).toFixed(0)}% of tasks done)`)
   row('refetch after return', `${r.refetch.ok}/${r.refetch.peers} returned peers fetched the right result`)
-  row('tasks', `executed ${r.tasksExecuted}, retried ${r.tasksRetried}, duplicate executions ${r.duplicateExecutions}`)
+  row('tasks', `executed ${r.tasksExecuted}, failed attempts ${r.failedAttempts}, retried ${r.tasksRetried}, duplicate executions ${r.duplicateExecutions}`)
   row('bytes', `input ${bytes(r.bytesInput)}, stored ${bytes(r.bytesStored)} (replicas ${r.replicas}), moved ${bytes(r.bytesMoved)}`)
   row('memory', `${r.rssPerPeerMB.toFixed(1)} MB RSS per peer (${r.rssMarginalPerPeerMB.toFixed(1)} MB without process baseline; ${r.rssTotalMB.toFixed(0)} MB total)`)
   row('event loop delay', `p50 ${r.eventLoopDelayMs.p50.toFixed(0)} ms, p99 ${r.eventLoopDelayMs.p99.toFixed(0)} ms (worst host)`)

@@ -654,6 +654,7 @@ class SimulationRun {
       tasksRetried: m.jobs.reduce((a, j) => a + j.retried, 0),
       duplicateExecutions: peers.reduce((a, p) => a + p.duplicates, 0),
       tasksExecuted: peers.reduce((a, p) => a + p.executed, 0),
+      failedAttempts: peers.reduce((a, p) => a + p.failed, 0),
       bytesInput: m.bytesInput,
       bytesStored: live.reduce((a, p) => a + p.bytesStored, 0),
       bytesMoved: peers.reduce((a, p) => a + p.bytesSent, 0),

@@ -12,7 +12,7 @@ describe('task choice', () => {
     }))
   })
 
-  it('orders realtime before batch, older jobs first, local shards first, then rank', () => {
+  it('orders realtime before batch, older jobs first, local shards first, designated tasks, then rank', () => {
     const c = (over: Partial<Candidate>): Candidate => ({ job: 'j', task: 0, realtime: false, createdAt: 10, local: false, rank: 3, ...over })
     const picked = chooseTasks([
       c({ task: 1 }),
@@ -23,6 +23,9 @@ describe('task choice', () => {
     ], 'me', 5)
     expect(picked.map(p => p.task)).toEqual([4, 5, 3, 2, 1])
     expect(chooseTasks([c({})], 'me', 0)).toEqual([])
+    // among local tasks, those this peer is designated for come first, whatever their rank
+    const local = chooseTasks([c({ task: 6, local: true, rank: 0 }), c({ task: 7, local: true, rank: 9, designated: true }), c({ task: 8, designated: true, rank: 0 })], 'me', 3)
+    expect(local.map(p => p.task)).toEqual([7, 6, 8])
   })
 
   it('matches requirements to capabilities', () => {
