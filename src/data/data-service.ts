@@ -633,34 +633,20 @@ export class DataService implements Startable {
   }
 
   /**
-   * Self, connected peers and the DHT's closest peers to `cid`, closest first.
-   *
-   * A lookup that returns fewer than k peers has enumerated every peer it
-   * could reach: the swarm is small and fully known. That set is then reused
-   * for SWARM_VIEW_TTL_MS instead of one lookup per block, which is what
-   * makes a put of thousands of shards cost a handful of lookups.
-   */
-  /**
-   * Peers closest to a block's key, best first. A DHT lookup per block is the
-   * expensive part of placement (dozens of requests), so the peers lookups
-   * found are remembered for KNOWN_PEER_TTL_MS: in a swarm smaller than k the
-   * first lookup already sees everyone; in a larger one, once the remembered
-   * view holds k peers, blocks are placed by sorting it locally. Placement
-   * that misses a closer peer is corrected by the repair loop.
+   * Self, connected peers and the DHT's closest peers to a block's key, best
+   * first. A DHT lookup per block is the expensive part of placement (dozens
+   * of requests), so the peers lookups found are remembered for
+   * KNOWN_PEER_TTL_MS, and a lookup that returns fewer than k peers (a small
+   * swarm, fully seen) is reused for SWARM_VIEW_TTL_MS: in a larger swarm,
+   * once the remembered view holds k peers, blocks are placed by sorting it
+   * locally. Placement that misses a closer peer is corrected by the repair
+   * loop.
    */
   async #closest (cid: CID, signal: AbortSignal): Promise<PeerId[]> {
     const now = Date.now()
     for (const [id, entry] of this.#known) if (now - entry.at > KNOWN_PEER_TTL_MS) this.#known.delete(id)
-    const connected = this.#node.getPeers()
-    const view = (): PeerId[] => {
-      const seen = new Set<string>()
-      const out: PeerId[] = []
-      for (const p of [this.#node.peerId, ...connected, ...[...this.#known.values()].map(e => e.peer)]) {
-        const key = p.toString()
-        if (!seen.has(key)) { seen.add(key); out.push(p) }
-      }
-      return out
-    }
+    // self, connected peers and those remembered from lookups (sortByDistance drops duplicates)
+    const view = (): PeerId[] => [this.#node.peerId, ...this.#knownPeers()]
     const smallSwarm = this.#swarmView != null && now - this.#swarmView.at < SWARM_VIEW_TTL_MS
     if (smallSwarm || this.#known.size >= this.#node.services.dht.k) {
       return sortByDistance(blockKadId(cid), view())

@@ -102,7 +102,7 @@ export class Scheduler implements Startable {
   private readonly reportDue = new Set<string>()
   private readonly locality = new Map<string, Set<number> | 'pending'>()
   /** Per job, for one membership: this peer's rendezvous rank of each task among the live peers, and the tasks it is designated for. */
-  private readonly ranks = new Map<string, { live: readonly string[], ranks: Uint16Array, designated: Uint8Array }>()
+  private readonly ranks = new Map<string, { live: readonly string[], keys: Uint8Array[], ranks: Uint16Array, designated: Uint8Array }>()
   /** When this peer first saw each job (for STEAL_AFTER_MS). */
   private readonly firstSeen = new Map<string, number>()
   private readonly stealTimers = new Set<string>()
@@ -205,7 +205,13 @@ export class Scheduler implements Startable {
       for (const state of this.jobs.jobs()) {
         const doc = state.doc
         if (doc == null || this.finished.has(state.id)) continue
-        if (state.failed || state.doneResult() != null) this.finished.add(state.id)
+        if (state.failed || state.doneResult() != null) {
+          this.finished.add(state.id)
+          // per-job scheduling state is not needed once the job is never scanned again
+          this.ranks.delete(state.id)
+          this.firstSeen.delete(state.id)
+          this.locality.delete(state.id)
+        }
         if (state.failed || state.complete) {
           this.abortJob(state.id)
           continue
@@ -271,20 +277,19 @@ export class Scheduler implements Startable {
     const live = this.jobs.livePeerIds()
     const cached = this.ranks.get(state.id)
     if (cached != null && cached.live === live) return cached
+    // the tasks' shard keys do not change with membership: hashed once per job
+    const keys = cached?.keys ?? doc.tasks.map(t => blockKadId(CID.parse(t.cid)))
     const peers = [this.me, ...live]
     const ids = peers.map(p => this.kadIdOf(p))
     const ranks = new Uint16Array(doc.tasks.length)
     const designated = new Uint8Array(doc.tasks.length)
-    const order = peers.map((_, k) => k)
     for (let i = 0; i < doc.tasks.length; i++) {
       const key = `${state.id}/${i}`
       ranks[i] = Math.min(65_535, rendezvousRank(key, this.me, peers))
-      const target = blockKadId(CID.parse(doc.tasks[i].cid))
-      order.sort((a, b) => compareXor(target, ids[a], ids[b]))
-      const holders = order.slice(0, Math.max(1, this.replicas)).map(k => peers[k])
+      const holders = closestIndexes(keys[i], ids, Math.max(1, this.replicas)).map(k => peers[k])
       if (holders.includes(this.me) && rendezvousRank(key, this.me, holders) === 0) designated[i] = 1
     }
-    const entry = { live, ranks, designated }
+    const entry = { live, keys, ranks, designated }
     this.ranks.set(state.id, entry)
     return entry
   }
@@ -453,5 +458,17 @@ export class Scheduler implements Startable {
       this.flushing.delete(job)
     }
   }
+}
+
+/** Indexes of the `n` ids closest to `target` by XOR, closest first: one pass, no full sort. */
+function closestIndexes (target: Uint8Array, ids: Uint8Array[], n: number): number[] {
+  const best: number[] = []
+  for (let k = 0; k < ids.length; k++) {
+    if (best.length === n && compareXor(target, ids[k], ids[best[n - 1]]) >= 0) continue
+    let at = best.length === n ? n - 1 : best.length
+    while (at > 0 && compareXor(target, ids[k], ids[best[at - 1]]) < 0) { best[at] = best[at - 1]; at-- }
+    best[at] = k
+  }
+  return best
 }
 

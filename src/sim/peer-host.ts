@@ -47,7 +47,16 @@ interface Hosted {
 
 type Handlers = { [K in HostOp]: (args: HostArgs<K>) => Promise<HostResult<K>> }
 
-function countersOf (node: EdgeNode): Omit<Counters, 'starts'> {
+type RunCounters = Omit<Counters, 'starts'>
+
+const noCounters = (): Counters => ({ starts: 0, bytesSent: 0, bytesReceived: 0, claimed: 0, executed: 0, failed: 0, duplicates: 0 })
+
+/** Adds a running incarnation's counters to `into`. */
+function addCounters (into: RunCounters, now: RunCounters): void {
+  for (const key of Object.keys(now) as Array<keyof RunCounters>) into[key] += now[key]
+}
+
+function countersOf (node: EdgeNode): RunCounters {
   const s = node.scheduler.metrics
   return {
     bytesSent: node.data.metrics.bytesSent,
@@ -147,7 +156,7 @@ export class LocalPeerHost implements PeerHost {
     pubsub.addEventListener('message', onMessage)
     pubsub.subscribe(t.gossipTopic)
     this.peers.set(index, { node, onMessage })
-    const past = this.past.get(index) ?? { starts: 0, bytesSent: 0, bytesReceived: 0, claimed: 0, executed: 0, failed: 0, duplicates: 0 }
+    const past = this.past.get(index) ?? noCounters()
     past.starts++
     this.past.set(index, past)
     this.peakLive = Math.max(this.peakLive, this.peers.size)
@@ -160,20 +169,13 @@ export class LocalPeerHost implements PeerHost {
     this.peers.delete(index)
     const past = this.past.get(index)
     const now = countersOf(hosted.node)
-    if (past != null) {
-      past.bytesSent += now.bytesSent
-      past.bytesReceived += now.bytesReceived
-      past.claimed += now.claimed
-      past.executed += now.executed
-      past.failed += now.failed
-      past.duplicates += now.duplicates
-    }
+    if (past != null) addCounters(past, now)
     hosted.node.libp2p.services.pubsub.removeEventListener('message', hosted.onMessage)
     await hosted.node.stop()
   }
 
   private async metrics (index: number): Promise<PeerMetrics> {
-    const past = this.past.get(index) ?? { starts: 0, bytesSent: 0, bytesReceived: 0, claimed: 0, executed: 0, failed: 0, duplicates: 0 }
+    const past = this.past.get(index) ?? noCounters()
     const hosted = this.peers.get(index)
     const m: PeerMetrics = { index, live: hosted != null, starts: past.starts, connections: 0, routingTable: 0, bytesSent: past.bytesSent, bytesReceived: past.bytesReceived, bytesStored: 0, shards: 0, claimed: past.claimed, executed: past.executed, failed: past.failed, duplicates: past.duplicates }
     if (hosted != null) {
@@ -181,12 +183,7 @@ export class LocalPeerHost implements PeerHost {
       const local = await hosted.node.data.localStats()
       m.connections = hosted.node.libp2p.getConnections().length
       m.routingTable = routingTableSize(hosted.node)
-      m.bytesSent += now.bytesSent
-      m.bytesReceived += now.bytesReceived
-      m.claimed += now.claimed
-      m.executed += now.executed
-      m.failed += now.failed
-      m.duplicates += now.duplicates
+      addCounters(m, now)
       m.bytesStored = local.bytes
       m.shards = local.shards
     }
