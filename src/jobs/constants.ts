@@ -45,3 +45,9 @@ export const SUBMIT_WITNESS_TIMEOUT_MS = 5_000
 export const PROGRESS_INTERVAL_MS = 50
 /** Input roots `submit` reads at once. */
 export const SUBMIT_MANIFEST_CONCURRENCY = 8
+
+/** Facts are written to the datastore in batches of up to this many (see JobService persist). */
+export const FACT_PERSIST_BATCH = 512
+
+/** Longest a fact waits before it is written to the datastore. */
+export const FACT_PERSIST_DELAY_MS = 200

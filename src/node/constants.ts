@@ -28,3 +28,15 @@ export const DEFAULT_STORAGE_MAX = 10 * 1024 * 1024 * 1024
 
 /** How often libp2p measures each connection's round-trip time (a ping; a failed one no longer closes it). */
 export const CONNECTION_PING_INTERVAL_MS = 30_000
+
+/**
+ * Concurrent requests of one DHT lookup path. kad-dht's default is 10 with 10
+ * disjoint paths, each converging on its own k closest peers: a lookup then
+ * asks up to 10 x 20 peers, most of a swarm of a few hundred, and lookup
+ * traffic grew faster than the swarm. Kademlia's alpha of 3 on one path asks
+ * about k + 3 log2(n) peers.
+ */
+export const DHT_ALPHA = 3
+
+/** Disjoint paths of one DHT lookup (S/Kademlia): 1, see DHT_ALPHA. */
+export const DHT_DISJOINT_PATHS = 1

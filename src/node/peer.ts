@@ -24,10 +24,10 @@ import type { Ping } from '@libp2p/ping'
 import type { PeerDiscovery, PrivateKey, ServiceMap } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 import {
-  CONNECTION_PING_INTERVAL_MS, DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DHT_PROTOCOL
+  CONNECTION_PING_INTERVAL_MS, DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DHT_ALPHA, DHT_DISJOINT_PATHS, DHT_PROTOCOL
 } from './constants.ts'
 import { swarmPrologue } from './swarm-key.ts'
-import { toString } from 'uint8arrays/to-string'
+import { createHash } from 'node:crypto'
 import { PeerRecordCache } from './peer-record-cache.ts'
 import { edgeswarmLogger } from './quiet-logger.ts'
 
@@ -63,17 +63,24 @@ export interface PeerInit<S extends ServiceMap = ServiceMap> {
 export type EdgePeer<S extends ServiceMap = ServiceMap> = Libp2p<BaseServices & S>
 
 /**
- * A gossip message's identity before validation: author and sequence number,
- * what the strict-sign message id is made of. gossipsub checks a message's
- * signature before its duplicate cache unless given this, so without it every
- * copy a peer receives (one per mesh neighbour) costs a signature check. Only
- * ids of messages that passed validation are remembered, so a forged copy
- * that arrives first cannot shadow the real message.
+ * Gossip messages are unsigned (gossipsub's StrictNoSign): what edgeswarm
+ * gossips is signed already (a job fact carries its author's signature, and
+ * every peer checks it, from gossip and from sync alike), so a second
+ * signature per message only doubled the cost of every receipt, and of every
+ * publish. A message's id is the sha256 of its bytes: copies forwarded by
+ * other mesh peers are dropped by the duplicate cache before validation, and
+ * the same fact reaching a peer twice is one message.
  */
-export function gossipFastMsgId (msg: { from?: Uint8Array, seqno?: Uint8Array }): string {
-  if (msg.from == null || msg.seqno == null) return ''
-  return `${toString(msg.from, 'base64')}/${toString(msg.seqno, 'base64')}`
+export function gossipMsgId (msg: { data?: Uint8Array }): Uint8Array {
+  return createHash('sha256').update(msg.data ?? EMPTY).digest()
 }
+
+/** gossipMsgId as a string, for gossipsub's duplicate check before decoding a message. */
+export function gossipFastMsgId (msg: { data?: Uint8Array }): string {
+  return createHash('sha256').update(msg.data ?? EMPTY).digest('base64')
+}
+
+const EMPTY = new Uint8Array(0)
 
 /** Creates and starts an edgeswarm libp2p peer. */
 export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerInit<S>): Promise<EdgePeer<S>> {
@@ -95,21 +102,27 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
       // machine never see a "public" address, so auto mode would stay client
       clientMode: false,
       // keep loopback and LAN addresses: a swarm on one LAN must work
-      peerInfoMapper: passthroughMapper
+      peerInfoMapper: passthroughMapper,
+      // one path of alpha 3: lookups ask O(k + log n) peers, not most of the swarm
+      alpha: DHT_ALPHA,
+      disjointPaths: DHT_DISJOINT_PATHS
     }),
     pubsub: gossipsub({
       allowPublishToZeroTopicPeers: true,
       // many devices behind one IP (a NAT, one machine) must not be scored down
       scoreParams: { IPColocationFactorWeight: 0 },
-      // drop the copies of a message other mesh peers forward before checking their signature
+      // the facts sign themselves: no second signature per message (see gossipMsgId)
+      globalSignaturePolicy: 'StrictNoSign',
+      msgIdFn: gossipMsgId,
       fastMsgIdFn: gossipFastMsgId
     }),
     ...(init.services ?? {})
   }
+  // peer records cached in memory, written in batches (peer-record-cache.ts)
+  const peerRecords = init.datastore != null ? new PeerRecordCache(init.datastore) : undefined
   const node = await createLibp2p<BaseServices & S>({
     privateKey: init.privateKey,
-    // peer records cached in memory, written through (peer-record-cache.ts)
-    datastore: init.datastore != null ? new PeerRecordCache(init.datastore) : undefined,
+    datastore: peerRecords,
     logger: edgeswarmLogger(),
     addresses: { listen: init.listen },
     transports: [tcp()],
@@ -129,5 +142,10 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
     },
     services: services as ServiceFactoryMap<BaseServices & S>
   })
+  if (peerRecords != null) {
+    // pending peer records reach the datastore before its owner closes it
+    const stop = node.stop.bind(node)
+    node.stop = async () => { await stop(); await peerRecords.flush() }
+  }
   return node
 }

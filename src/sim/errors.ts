@@ -22,3 +22,8 @@ export class SimHostError extends Error {
 export class InvalidHostMessageError extends Error {
   override name = 'InvalidHostMessageError'
 }
+
+/** This machine's limits cannot carry the run as asked (open files); the message says what to change. */
+export class SimLimitError extends Error {
+  override name = 'SimLimitError'
+}

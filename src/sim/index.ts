@@ -31,5 +31,6 @@ export { planFaults, type FaultPlan, type FaultPlanInput, type KillPlan, type Re
 export { deviceData, deviceName, jobPlans, jobSpec, computeLocally, type JobPlan } from './workload.ts'
 export { percentiles, quantile, type Percentiles } from './percentiles.ts'
 export { SeededRandom, hashString } from './random.ts'
-export { InvalidSimOptionsError, SimTimeoutError, SimHostError, InvalidHostMessageError } from './errors.ts'
+export { InvalidSimOptionsError, SimTimeoutError, SimHostError, InvalidHostMessageError, SimLimitError } from './errors.ts'
+export { checkFileLimit, filesNeeded, openFileLimit } from './file-limit.ts'
 export * from './constants.ts'

@@ -35,6 +35,7 @@ import { resolveSimOptions, type ResolvedSimOptions, type SimOptions } from './o
 import { percentiles } from './percentiles.ts'
 import { SeededRandom } from './random.ts'
 import type { FaultKind, FaultRecord, JobReport, SimReport } from './report.ts'
+import { checkFileLimit } from './file-limit.ts'
 import { computeLocally, deviceData, jobPlans, jobSpec, sha256Hex, type JobPlan } from './workload.ts'
 
 /** Devices putting their readings at once, over the whole swarm. */
@@ -124,6 +125,7 @@ export function tuningFor (peers: number, replicas: number): Tuning {
 export async function runSimulation (options: SimOptions = {}, hooks: SimHooks = {}): Promise<SimReport> {
   const opts = resolveSimOptions(options)
   hooks.signal?.throwIfAborted()
+  checkFileLimit(opts.peers, opts.processes, tuningFor(opts.peers, opts.replicas).maxConnections)
   const run = new SimulationRun(opts, hooks)
   try {
     return await run.execute()
