@@ -70,6 +70,16 @@ export const STEAL_AFTER_MS = 1_000
  */
 export const STEAL_RANK_STEP_MS = 100
 
+/**
+ * A peer with no connections takes only tasks whose input it holds, and an
+ * attempt that could not find a block while it had no connections is not a
+ * failure of the task (a peer restarted from its repo knows its jobs before
+ * it has any peer to fetch from; it used to burn every attempt of a task in
+ * a second with "none of 0 peers asked holds it"). Such a task is left alone
+ * by this peer for this long.
+ */
+export const ISOLATED_RETRY_MS = 5_000
+
 export interface SchedulerInit {
   jobs: JobService
   executor: TaskExecutor
@@ -121,6 +131,8 @@ export class Scheduler implements Startable {
   /** When each of `mine` was last claimed or renewed: every task's lease is renewed on its own clock. */
   private readonly leasedAt = new Map<string, number>()
   private avgTaskMs = 50
+  /** `job/task` keys this peer leaves alone until the time given (see ISOLATED_RETRY_MS). */
+  private readonly notBefore = new Map<string, number>()
   private timer?: ReturnType<typeof setInterval>
   private capsTimer?: ReturnType<typeof setInterval>
   private renewTimer?: ReturnType<typeof setInterval>
@@ -210,6 +222,8 @@ export class Scheduler implements Startable {
       const now = Date.now()
       const candidates: Candidate[] = []
       const queuedCount = this.queue.length + this.active.size
+      const alone = this.jobs.livePeers() === 0
+      for (const [key, until] of this.notBefore) if (until <= now) this.notBefore.delete(key)
       // claim in batches: only once nothing is left queued beyond the running slots
       const capacity = this.capabilities.slots === 0 || queuedCount > this.capabilities.slots ? 0 : this.claimAhead() - queuedCount
       for (const state of this.jobs.jobs()) {
@@ -239,6 +253,7 @@ export class Scheduler implements Startable {
         const stealing = stealingFor >= 0
         for (const i of state.pendingTasks()) {
           if (designated[i] === 0 && stealingFor < ranks[i] * STEAL_RANK_STEP_MS) continue
+          if ((alone && !loc.has(i)) || this.notBefore.has(`${state.id}/${i}`)) continue
           const t = state.task(i, now)
           if (t.openSlots > 0 && !state.involves(i, this.me, now) && !this.isQueued(state.id, i)) {
             candidates.push({ job: state.id, task: i, realtime: doc.priority === 'realtime', createdAt: doc.createdAt, local: loc.has(i), designated: designated[i] === 1, rank: ranks[i] })
@@ -410,6 +425,11 @@ export class Scheduler implements Startable {
     } catch (err) {
       this.disown(key)
       if (controller.signal.aborted || !this.running) return
+      if (err instanceof Error && err.name === 'NotFoundError' && this.jobs.livePeers() === 0) {
+        // not the task's fault: this peer has nobody to fetch from (its lease lapses)
+        this.notBefore.set(key, Date.now() + ISOLATED_RETRY_MS)
+        return
+      }
       this.metrics.failed++
       const reason = (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, MAX_REASON_CHARS)
       await this.jobs.publish({ t: 'fail', job: state.id, task, at: Date.now(), reason }).catch(() => {})

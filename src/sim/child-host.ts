@@ -10,7 +10,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import {
-  HOST_EXIT_TIMEOUT_MS, HOST_MAX_OLD_SPACE_MB, HOST_READY_TIMEOUT_MS, HOST_REQUEST_TIMEOUT_MS, HOST_STDERR_TAIL_BYTES
+  HOST_EXIT_TIMEOUT_MS, HOST_MAX_OLD_SPACE_MB, HOST_MAX_SEMI_SPACE_MB, HOST_READY_TIMEOUT_MS, HOST_REQUEST_TIMEOUT_MS, HOST_STDERR_TAIL_BYTES
 } from './constants.ts'
 import { SimHostError } from './errors.ts'
 import { parseFromHost, parseResult, type HostArgs, type HostOp, type HostResult, type PeerHost } from './host-protocol.ts'
@@ -26,7 +26,8 @@ function childExecArgv (): string[] {
   return [
     '--experimental-strip-types',
     '--disable-warning=ExperimentalWarning',
-    `--max-old-space-size=${HOST_MAX_OLD_SPACE_MB}`
+    `--max-old-space-size=${HOST_MAX_OLD_SPACE_MB}`,
+    `--max-semi-space-size=${HOST_MAX_SEMI_SPACE_MB}`
   ]
 }
 

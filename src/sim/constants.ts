@@ -110,5 +110,11 @@ export const HOST_READY_TIMEOUT_MS = 60_000
 export const HOST_EXIT_TIMEOUT_MS = 20_000
 /** Old-space limit of child hosts (MB): a hundred peers are ~2 GB of heap. */
 export const HOST_MAX_OLD_SPACE_MB = 8_192
+/**
+ * Young-generation size of a host process (MB per semi-space; V8's default is
+ * 16). A host of 100 peers allocates fast (frames, buffers, promises) and a
+ * small nursery promotes much of it, which then costs full collections.
+ */
+export const HOST_MAX_SEMI_SPACE_MB = 64
 /** Bytes of a child host's stderr kept for error messages. */
 export const HOST_STDERR_TAIL_BYTES = 4_096

@@ -93,4 +93,40 @@ describe('jobs: faults', () => {
     expect(again.status().status).toBe('done')
     expect(await computeLocally('square', text)).toBe(result)
   }, 120_000)
+
+  it('a peer restarted alone from its repo burns no attempts on tasks it cannot fetch, and runs them once connected', async () => {
+    const repoA = join(await t.tempDir(), 'holder')
+    const repoC = join(await t.tempDir(), 'lonely')
+    await initRepo(repoA, { listen: ['/ip4/127.0.0.1/tcp/0'] })
+    await initRepo(repoC, { listen: ['/ip4/127.0.0.1/tcp/0'] })
+    let a = await createEdgeNode({ repo: repoA, mdns: false })
+    t.defer(async () => { await a.stop() })
+    // alone, A holds every shard
+    const text = numbers(200)
+    const cid = await a.data.put(enc(text), { chunkSize: 1024 })
+    let c = await createEdgeNode({ repo: repoC, mdns: false, bootstrap: [addrOf(a)] })
+    t.defer(async () => { await c.stop() })
+    await waitFor(() => c.libp2p.services.pubsub.getSubscribers('edgeswarm/jobs/1').length >= 1 && a.libp2p.services.pubsub.getSubscribers('edgeswarm/jobs/1').length >= 1, 10_000)
+    // only a peer labelled lab-c may run it, and nobody is yet
+    const job = await a.jobs.submit({ fn: 'square', inputs: [cid.toString()], requirements: { labels: ['lab-c'] } })
+    await waitFor(() => c.jobs.service.state(job.id)?.doc != null, 10_000)
+    await c.stop()
+    await a.stop()
+
+    // C comes back alone, now able to run the job: its shards are out of reach
+    c = await createEdgeNode({ repo: repoC, mdns: false, scheduler: { labels: ['lab-c'] } })
+    await new Promise(resolve => setTimeout(resolve, 2_500))
+    expect(c.peers()).toHaveLength(0)
+    expect(c.scheduler.metrics.failed).toBe(0)
+    expect(c.jobs.service.state(job.id)?.failed).toBe(false)
+    expect(c.jobs.service.state(job.id)?.allFacts().some(f => f.fact.t === 'fail')).toBe(false)
+
+    // the holder returns: C runs every task, the result is right
+    a = await createEdgeNode({ repo: repoA, mdns: false })
+    await c.libp2p.dial(a.multiaddrs[0])
+    const again = await c.jobs.get(job.id)
+    const result = dec(await again.result({ signal: AbortSignal.timeout(30_000) }))
+    expect(result).toBe(await computeLocally('square', text))
+    expect(c.scheduler.metrics.executed).toBeGreaterThan(0)
+  }, 90_000)
 })
