@@ -26,8 +26,6 @@ export const DEFAULT_TARGET_PEERS = 12
 /** Storage offered to other peers by default: 10 GiB. */
 export const DEFAULT_STORAGE_MAX = 10 * 1024 * 1024 * 1024
 
-/** How often libp2p measures each connection's round-trip time (a ping; a failed one no longer closes it). */
-export const CONNECTION_PING_INTERVAL_MS = 30_000
 
 /**
  * Concurrent requests of one DHT lookup path. kad-dht's default is 10 with 10
@@ -40,3 +38,6 @@ export const DHT_ALPHA = 3
 
 /** Disjoint paths of one DHT lookup (S/Kademlia): 1, see DHT_ALPHA. */
 export const DHT_DISJOINT_PATHS = 1
+
+/** A peer the DHT reports again within this long is not re-merged into the peer store (discovery-filter.ts). */
+export const DHT_DISCOVERY_TTL_MS = 60_000

@@ -24,11 +24,12 @@ import type { Ping } from '@libp2p/ping'
 import type { PeerDiscovery, PrivateKey, ServiceMap } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 import {
-  CONNECTION_PING_INTERVAL_MS, DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DHT_ALPHA, DHT_DISJOINT_PATHS, DHT_PROTOCOL
+  DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DHT_ALPHA, DHT_DISCOVERY_TTL_MS, DHT_DISJOINT_PATHS, DHT_PROTOCOL
 } from './constants.ts'
 import { swarmPrologue } from './swarm-key.ts'
 import { createHash } from 'node:crypto'
 import { PeerRecordCache } from './peer-record-cache.ts'
+import { withDiscoveryFilter } from './discovery-filter.ts'
 import { edgeswarmLogger } from './quiet-logger.ts'
 
 /** The services every edgeswarm peer runs. */
@@ -96,7 +97,8 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
   const services = {
     identify: identify(),
     ping: ping(),
-    dht: kadDHT({
+    // the DHT reports every peer of every answer as discovered: passed on once a minute per peer
+    dht: withDiscoveryFilter(kadDHT({
       protocol: DHT_PROTOCOL,
       // every edgeswarm peer serves the DHT: devices on one LAN or one
       // machine never see a "public" address, so auto mode would stay client
@@ -106,7 +108,7 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
       // one path of alpha 3: lookups ask O(k + log n) peers, not most of the swarm
       alpha: DHT_ALPHA,
       disjointPaths: DHT_DISJOINT_PATHS
-    }),
+    }), DHT_DISCOVERY_TTL_MS),
     pubsub: gossipsub({
       allowPublishToZeroTopicPeers: true,
       // many devices behind one IP (a NAT, one machine) must not be scored down
@@ -129,13 +131,13 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
     connectionEncrypters: [noise(prologueBytes != null ? { prologueBytes } : {})],
     streamMuxers: [yamux()],
     peerDiscovery,
-    // The connection monitor pings every connection every 10 s and, by default, aborts the
-    // connection when a ping fails. On a loaded device pings fail for reasons that say nothing
-    // about the connection (the ping protocol's stream limit while the previous ping still runs,
-    // a slow event loop): on 50 peers sharing two cores it closed hundreds of healthy connections
-    // a minute, until peers were left with none. Dead connections still end: the socket closes,
-    // or the TCP inactivity timeout fires.
-    connectionMonitor: { pingInterval: CONNECTION_PING_INTERVAL_MS, abortConnectionOnPingFailure: false },
+    // No connection monitor. It pings every connection on a stream of its own (by default
+    // every 10 s, aborting the connection when a ping fails). On loaded devices pings fail for
+    // reasons that say nothing about the connection (the ping protocol's stream limit, a slow
+    // event loop): on 50 peers sharing two cores it closed hundreds of healthy connections a
+    // minute. Without aborting it only measured round-trip times nobody reads, and its pings
+    // were ~5% of a host of 100 peers. yamux's keep-alive pings still probe every connection.
+    connectionMonitor: { enabled: false },
     connectionManager: {
       maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
       inboundConnectionThreshold: init.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD

@@ -1,0 +1,52 @@
+/**
+ * node/discovery-filter: passes on a peer-discovery service's `peer` events
+ * at most once per peer per `ttlMs`.
+ *
+ * kad-dht reports every peer named in every DHT answer as discovered (up to
+ * k = 20 per answer), and libp2p merges each report into the peer store
+ * under the store's lock. In a swarm of hundreds the same peers are reported
+ * thousands of times a minute; on a host of 100 simulated peers the merges
+ * and their locks were a sixth of the CPU. The DHT's own use of those
+ * answers (its queries, its routing table) is untouched: only libp2p's
+ * discovery wiring (peer store, `peer:discovery`) sees the filtered stream.
+ */
+import { peerDiscoverySymbol, type PeerInfo } from '@libp2p/interface'
+
+/** Most peers remembered (the map is cleared beyond it). */
+const MAX_REMEMBERED = 10_000
+
+/** The filtered stream: an EventTarget with `peer` events, what libp2p subscribes to. */
+export class DiscoveryFilter extends EventTarget {
+  readonly #seen = new Map<string, number>()
+  readonly #ttlMs: number
+
+  constructor (source: EventTarget, ttlMs: number) {
+    super()
+    this.#ttlMs = ttlMs
+    source.addEventListener('peer', (evt) => {
+      const info = (evt as CustomEvent<PeerInfo>).detail
+      if (this.fresh(`${info.id.toString()} ${info.multiaddrs.map(a => a.toString()).join(' ')}`, Date.now())) this.dispatchEvent(new CustomEvent('peer', { detail: info }))
+    })
+  }
+
+  /** True when `key` (a peer and its addresses) was not passed on within the last ttlMs; records that it is now. */
+  fresh (key: string, now: number): boolean {
+    const last = this.#seen.get(key)
+    if (last != null && now - last < this.#ttlMs) return false
+    if (this.#seen.size >= MAX_REMEMBERED) this.#seen.clear()
+    this.#seen.set(key, now)
+    return true
+  }
+}
+
+/** Wraps a libp2p service factory so that its peer-discovery events go through a DiscoveryFilter. */
+export function withDiscoveryFilter<C, T extends object> (factory: (components: C) => T, ttlMs: number): (components: C) => T {
+  return (components) => {
+    const service = factory(components)
+    const source = (service as Record<symbol, unknown>)[peerDiscoverySymbol]
+    if (source instanceof EventTarget) {
+      Object.defineProperty(service, peerDiscoverySymbol, { value: new DiscoveryFilter(source, ttlMs), configurable: true })
+    }
+    return service
+  }
+}
