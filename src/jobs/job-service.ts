@@ -19,7 +19,7 @@ import type { EdgePeer } from '../node/index.ts'
 import type { FunctionRegistry } from '../functions/index.ts'
 import { validateWasm } from '../sandbox/index.ts'
 import {
-  FACT_PERSIST_BATCH, FACT_PERSIST_DELAY_MS, JOBS_TOPIC, JOB_SYNC_PROTOCOL, MAX_FACT_BYTES, MAX_SYNC_FACTS, REDUCE_GRACE_MS,
+  FACT_PERSIST_BATCH, FACT_PERSIST_DELAY_MS, JOBS_TOPIC, SUBMIT_MANIFEST_ATTEMPTS, JOB_SYNC_PROTOCOL, MAX_FACT_BYTES, MAX_SYNC_FACTS, REDUCE_GRACE_MS,
   PROGRESS_INTERVAL_MS, SUBMIT_MANIFEST_CONCURRENCY, SUBMIT_WITNESS_TIMEOUT_MS, SYNC_INTERVAL_MS, SYNC_TIMEOUT_MS
 } from './constants.ts'
 import { InvalidFactError, InvalidJobError, JobFailedError, JobNotFoundError } from './errors.ts'
@@ -383,7 +383,7 @@ export class JobService extends EventTarget implements Startable {
     }
     // the input roots, read a few at a time (a job may have thousands of inputs)
     const layouts = []
-    for await (const layout of mapOrdered(valid.inputs, SUBMIT_MANIFEST_CONCURRENCY, async (input) => await this.data.manifest(input, options))) {
+    for await (const layout of mapOrdered(valid.inputs, SUBMIT_MANIFEST_CONCURRENCY, async (input) => await this.manifestOf(input, options.signal))) {
       layouts.push(layout)
     }
     const doc = buildDocument(valid, layouts, this.peerId)
@@ -396,6 +396,21 @@ export class JobService extends EventTarget implements Startable {
     for (const peer of this.node.getPeers().slice(0, 3)) void this.syncWith(peer)
     await this.awaitWitness(id, options.signal)
     return new Job(id, this)
+  }
+
+  /**
+   * An input's manifest, asked for up to SUBMIT_MANIFEST_ATTEMPTS times: on a
+   * loaded swarm one fetch can run out of time while the root is there, and
+   * one missing root fails the whole submission.
+   */
+  private async manifestOf (input: string, signal?: AbortSignal): Promise<Awaited<ReturnType<JobDataAccess['manifest']>>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.data.manifest(input, signal != null ? { signal } : {})
+      } catch (err) {
+        if (signal?.aborted === true || attempt >= SUBMIT_MANIFEST_ATTEMPTS || !(err instanceof Error && err.name === 'NotFoundError')) throw err
+      }
+    }
   }
 
   /**

@@ -12,6 +12,26 @@ describe('task choice', () => {
     }))
   })
 
+  it('spreads keys evenly: each of 10 peers ranks first for about a tenth of 5,000 keys', () => {
+    const peers = Array.from({ length: 10 }, (_, i) => `12D3KooWpeer${i}`)
+    const firsts = new Map<string, number>()
+    for (let k = 0; k < 5000; k++) {
+      const key = `bafyjob/${k}`
+      const first = peers.find(p => rendezvousRank(key, p, peers) === 0) as string
+      firsts.set(first, (firsts.get(first) ?? 0) + 1)
+    }
+    expect(firsts.size).toBe(10)
+    // expected 500 each; a binomial standard deviation is ~21
+    for (const n of firsts.values()) expect(Math.abs(n - 500)).toBeLessThan(100)
+    // and the runner-up of a key is not tied to its winner: peer 0's keys go second to everyone else
+    const seconds = new Set<string>()
+    for (let k = 0; k < 5000; k++) {
+      const key = `bafyjob/${k}`
+      if (rendezvousRank(key, peers[0], peers) === 0) seconds.add(peers.find(p => rendezvousRank(key, p, peers) === 1) as string)
+    }
+    expect(seconds.size).toBe(9)
+  })
+
   it('orders realtime before batch, older jobs first, local shards first, designated tasks, then rank', () => {
     const c = (over: Partial<Candidate>): Candidate => ({ job: 'j', task: 0, realtime: false, createdAt: 10, local: false, rank: 3, ...over })
     const picked = chooseTasks([
