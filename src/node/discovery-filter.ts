@@ -25,7 +25,7 @@ export class DiscoveryFilter extends EventTarget {
     this.#ttlMs = ttlMs
     source.addEventListener('peer', (evt) => {
       const info = (evt as CustomEvent<PeerInfo>).detail
-      if (this.fresh(`${info.id.toString()} ${info.multiaddrs.map(a => a.toString()).join(' ')}`, Date.now())) this.dispatchEvent(new CustomEvent('peer', { detail: info }))
+      if (this.fresh(reportKey(info), Date.now())) this.dispatchEvent(new CustomEvent('peer', { detail: info }))
     })
   }
 
@@ -39,10 +39,35 @@ export class DiscoveryFilter extends EventTarget {
   }
 }
 
-/** Wraps a libp2p service factory so that its peer-discovery events go through a DiscoveryFilter. */
+/** The key of a report: the peer and its addresses. */
+function reportKey (info: PeerInfo): string {
+  return `${info.id.toString()} ${info.multiaddrs.map(a => a.toString()).join(' ')}`
+}
+
+/** kad-dht's network layer, where answers' peers are announced (`safeDispatchEvent('peer', …)`). */
+interface AnnouncingNetwork {
+  safeDispatchEvent: (type: string, detail?: { detail?: unknown }) => boolean
+}
+
+function isAnnouncingNetwork (x: unknown): x is AnnouncingNetwork {
+  return typeof x === 'object' && x != null && typeof (x as { safeDispatchEvent?: unknown }).safeDispatchEvent === 'function'
+}
+
+/** Wraps the kad-dht factory so that the peers its answers name are announced once per ttlMs (see above). */
 export function withDiscoveryFilter<C, T extends object> (factory: (components: C) => T, ttlMs: number): (components: C) => T {
   return (components) => {
     const service = factory(components)
+    const network = (service as { network?: unknown }).network
+    if (isAnnouncingNetwork(network)) {
+      const gate = new DiscoveryFilter(new EventTarget(), ttlMs)
+      const dispatch = network.safeDispatchEvent.bind(network)
+      network.safeDispatchEvent = (type, detail) => {
+        const info = detail?.detail as PeerInfo | undefined
+        if (type === 'peer' && info?.id != null && !gate.fresh(reportKey(info), Date.now())) return true
+        return dispatch(type, detail)
+      }
+      return service
+    }
     const source = (service as Record<symbol, unknown>)[peerDiscoverySymbol]
     if (source instanceof EventTarget) {
       Object.defineProperty(service, peerDiscoverySymbol, { value: new DiscoveryFilter(source, ttlMs), configurable: true })
