@@ -122,3 +122,9 @@ export const PROVIDE_MAX_DELAY_MS = 30_000
 
 /** How long a peer found by a lookup stays in the placement view (a dead one is skipped when a push fails). */
 export const KNOWN_PEER_TTL_MS = 60_000
+
+/** Attempts of one provider announcement before it waits for the next repair pass. */
+export const PROVIDE_ATTEMPTS = 4
+
+/** Wait before announcing again after a failed attempt, times the attempt number. */
+export const PROVIDE_RETRY_MS = 5_000

@@ -24,7 +24,7 @@ import {
   DEFAULT_CACHE_MAX_BYTES, DEFAULT_CHUNK_SIZE, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICAS,
   DEFAULT_PROVIDE_RATE_PER_S, DEFAULT_REPROVIDE_INTERVAL_MS, DEFAULT_STORAGE_MAX, KNOWN_PEER_TTL_MS, FIND_TIMEOUT_MS, GET_PREFETCH, INBOUND_TIMEOUT_MS,
   LOOKUP_TIMEOUT_MS, MAX_BLOCK_SIZE, MAX_PROVIDERS, MAX_REPLICAS, MAX_STREAMS_PER_CONNECTION,
-  PROVIDE_CONCURRENCY, PROVIDE_QUEUE_MAX, PROVIDE_TIMEOUT_MS, PUT_CONCURRENCY, REPAIR_CONCURRENCY,
+  PROVIDE_ATTEMPTS, PROVIDE_CONCURRENCY, PROVIDE_QUEUE_MAX, PROVIDE_RETRY_MS, PROVIDE_TIMEOUT_MS, PUT_CONCURRENCY, REPAIR_CONCURRENCY,
   REQUEST_TIMEOUT_MS, SHARD_PROTOCOL, STAT_CONCURRENCY, SWARM_VIEW_TTL_MS, PROVIDE_QUIET_MS, PROVIDE_MAX_DELAY_MS
 } from './constants.ts'
 import { InvalidCidError, InvalidManifestError, InvalidRangeError, NotFoundError, ReplicasError, StorageFullError } from './errors.ts'
@@ -44,7 +44,7 @@ export interface DataServiceInit {
   chunkSize?: number
   /** Period of the repair loop (ms). @default DEFAULT_REPAIR_INTERVAL_MS */
   repairIntervalMs?: number
-  /** Provider announcements started per second at most. @default DEFAULT_PROVIDE_RATE_PER_S */
+  /** Provider announcements started per second at most (fractions allowed: 0.25 = one every 4 s). @default DEFAULT_PROVIDE_RATE_PER_S */
   provideRatePerSecond?: number
   /** Period of the provider re-announcements (ms). @default DEFAULT_REPROVIDE_INTERVAL_MS */
   reprovideIntervalMs?: number
@@ -176,7 +176,11 @@ export class DataService implements Startable {
     this.#chunkSize = checkChunkSize(init.chunkSize ?? DEFAULT_CHUNK_SIZE)
     this.#repairIntervalMs = init.repairIntervalMs ?? DEFAULT_REPAIR_INTERVAL_MS
     this.#reprovideIntervalMs = init.reprovideIntervalMs ?? DEFAULT_REPROVIDE_INTERVAL_MS
-    this.#provideQueue = new PQueue({ concurrency: PROVIDE_CONCURRENCY, intervalCap: init.provideRatePerSecond ?? DEFAULT_PROVIDE_RATE_PER_S, interval: 1000 })
+    const provideRate = init.provideRatePerSecond ?? DEFAULT_PROVIDE_RATE_PER_S
+    if (!(provideRate > 0) || !Number.isFinite(provideRate)) throw new RangeError(`provideRatePerSecond must be a positive number, got ${provideRate}`)
+    this.#provideQueue = provideRate >= 1
+      ? new PQueue({ concurrency: PROVIDE_CONCURRENCY, intervalCap: Math.round(provideRate), interval: 1000 })
+      : new PQueue({ concurrency: PROVIDE_CONCURRENCY, intervalCap: 1, interval: Math.round(1000 / provideRate) })
     this.#corruptOnServe = init.corruptOnServe === true
     this.#cache = new BlockCache(init.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES)
     this.#store = new ShardStore(init.blockstore, init.datastore ?? new MemoryDatastore(), init.storageMax ?? DEFAULT_STORAGE_MAX)
@@ -572,13 +576,14 @@ export class DataService implements Startable {
   }
 
   /** Announces this peer as a provider of `cid` in the background (deduplicated, bounded). */
-  #enqueueProvide (cid: CID, again = false): void {
+  #enqueueProvide (cid: CID, again = false, attempt = 1): void {
     const key = cid.toString()
     if (!this.#started || this.#providing.has(key) || (!again && this.#provided.has(key))) return
     if (this.#provideQueue.size >= PROVIDE_QUEUE_MAX) return
     this.#providing.add(key)
     this.#deferProvides()
     this.#provideQueue.add(async () => {
+      let failed = false
       try {
         if (this.#routingTableSize() === 0) return // retried by the next repair pass
         const signal = anySignal(this.#shutdown.signal, AbortSignal.timeout(PROVIDE_TIMEOUT_MS))
@@ -586,9 +591,18 @@ export class DataService implements Startable {
         this.#provided.add(key)
         this.metrics.provides++
       } catch (err) {
-        if (!this.#shutdown.signal.aborted) this.#log('provide %s failed - %e', key, err)
+        if (!this.#shutdown.signal.aborted) {
+          this.#log('provide %s failed (attempt %d) - %e', key, attempt, err)
+          failed = true
+        }
       } finally {
         this.#providing.delete(key)
+      }
+      // a block placed off its closest peers is found only through its announcement:
+      // a failed one (a busy swarm timed it out) is tried again soon, not at the next repair
+      if (failed && attempt < PROVIDE_ATTEMPTS) {
+        const timer = setTimeout(() => { this.#enqueueProvide(cid, again, attempt + 1) }, PROVIDE_RETRY_MS * attempt)
+        timer.unref?.()
       }
     }).catch(() => {})
   }

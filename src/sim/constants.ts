@@ -66,6 +66,23 @@ export const BOOTSTRAP_FANOUT = 3
 export const LARGE_SWARM_PEERS = 30
 /** Connections a peer keeps at most in a large swarm. */
 export const LARGE_SWARM_MAX_CONNECTIONS = 40
+/**
+ * Provider announcements a peer starts per second in a large swarm. Each is a
+ * lookup plus 20 ADD_PROVIDER messages, and every holder announces every
+ * block: at 200 peers on two cores, announcing as fast as blocks arrive (20/s
+ * per peer) kept both hosts saturated and their event loops stalled for
+ * seconds. A device announces on its own CPU; 200 simulated ones share two.
+ */
+export const LARGE_SWARM_PROVIDE_RATE_PER_S = 0.25
+/**
+ * Repair interval in a large swarm: a pass asks the other holders of every
+ * block whether they still have it (3 requests per block and peer). At 200
+ * peers on two cores a pass every minute (or two) halved the speed of the
+ * data load; runs last minutes and lose at most r-1 holders of a block, and
+ * blocks a busy put placed off their closest peers are found through their
+ * announcements (retried when they fail), so one pass in five minutes.
+ */
+export const LARGE_SWARM_REPAIR_INTERVAL_MS = 300_000
 /** Connections a peer aims for in a large swarm (random walks stop here). */
 export const LARGE_SWARM_TARGET_PEERS = 8
 /** Job anti-entropy interval in a large swarm: every sync costs both sides a state walk. */

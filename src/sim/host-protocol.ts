@@ -26,6 +26,8 @@ export const TuningSchema = z.object({
   jobSyncIntervalMs: z.number().int().min(100),
   slots: count,
   replicas: z.number().int().min(1),
+  provideRatePerSecond: z.number().positive().max(1000),
+  repairIntervalMs: z.number().int().min(1000),
   gossipTopic: z.string().min(1).max(200)
 })
 export type Tuning = z.infer<typeof TuningSchema>

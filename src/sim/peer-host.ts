@@ -139,7 +139,7 @@ export class LocalPeerHost implements PeerHost {
       targetPeers: t.targetPeers,
       maxConnections: t.maxConnections,
       inboundConnectionThreshold: t.inboundConnectionThreshold,
-      data: { replicas: t.replicas },
+      data: { replicas: t.replicas, provideRatePerSecond: t.provideRatePerSecond, repairIntervalMs: t.repairIntervalMs },
       scheduler: { slots: t.slots },
       jobSyncIntervalMs: t.jobSyncIntervalMs
     })
