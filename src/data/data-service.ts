@@ -178,9 +178,8 @@ export class DataService implements Startable {
     this.#reprovideIntervalMs = init.reprovideIntervalMs ?? DEFAULT_REPROVIDE_INTERVAL_MS
     const provideRate = init.provideRatePerSecond ?? DEFAULT_PROVIDE_RATE_PER_S
     if (!(provideRate > 0) || !Number.isFinite(provideRate)) throw new RangeError(`provideRatePerSecond must be a positive number, got ${provideRate}`)
-    this.#provideQueue = provideRate >= 1
-      ? new PQueue({ concurrency: PROVIDE_CONCURRENCY, intervalCap: Math.round(provideRate), interval: 1000 })
-      : new PQueue({ concurrency: PROVIDE_CONCURRENCY, intervalCap: 1, interval: Math.round(1000 / provideRate) })
+    // a rate below 1/s is one start per 1/rate seconds
+    this.#provideQueue = new PQueue({ concurrency: PROVIDE_CONCURRENCY, intervalCap: Math.max(1, Math.round(provideRate)), interval: provideRate >= 1 ? 1000 : Math.round(1000 / provideRate) })
     this.#corruptOnServe = init.corruptOnServe === true
     this.#cache = new BlockCache(init.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES)
     this.#store = new ShardStore(init.blockstore, init.datastore ?? new MemoryDatastore(), init.storageMax ?? DEFAULT_STORAGE_MAX)

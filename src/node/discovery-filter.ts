@@ -15,22 +15,18 @@ import { peerDiscoverySymbol, type PeerInfo } from '@libp2p/interface'
 /** Most peers remembered (the map is cleared beyond it). */
 const MAX_REMEMBERED = 10_000
 
-/** The filtered stream: an EventTarget with `peer` events, what libp2p subscribes to. */
-export class DiscoveryFilter extends EventTarget {
+/** Which peer reports passed within the last ttlMs: the gate both wirings below share. */
+class RecentReports {
   readonly #seen = new Map<string, number>()
   readonly #ttlMs: number
 
-  constructor (source: EventTarget, ttlMs: number) {
-    super()
+  constructor (ttlMs: number) {
     this.#ttlMs = ttlMs
-    source.addEventListener('peer', (evt) => {
-      const info = (evt as CustomEvent<PeerInfo>).detail
-      if (this.fresh(reportKey(info), Date.now())) this.dispatchEvent(new CustomEvent('peer', { detail: info }))
-    })
   }
 
-  /** True when `key` (a peer and its addresses) was not passed on within the last ttlMs; records that it is now. */
-  fresh (key: string, now: number): boolean {
+  /** True when this peer with these addresses did not pass within the last ttlMs; records that it passes now. */
+  fresh (info: PeerInfo, now = Date.now()): boolean {
+    const key = `${info.id.toString()} ${info.multiaddrs.map(a => a.toString()).join(' ')}`
     const last = this.#seen.get(key)
     if (last != null && now - last < this.#ttlMs) return false
     if (this.#seen.size >= MAX_REMEMBERED) this.#seen.clear()
@@ -39,9 +35,16 @@ export class DiscoveryFilter extends EventTarget {
   }
 }
 
-/** The key of a report: the peer and its addresses. */
-function reportKey (info: PeerInfo): string {
-  return `${info.id.toString()} ${info.multiaddrs.map(a => a.toString()).join(' ')}`
+/** The filtered stream: an EventTarget with `peer` events, what libp2p subscribes to. */
+export class DiscoveryFilter extends EventTarget {
+  constructor (source: EventTarget, ttlMs: number) {
+    super()
+    const gate = new RecentReports(ttlMs)
+    source.addEventListener('peer', (evt) => {
+      const info = (evt as CustomEvent<PeerInfo>).detail
+      if (gate.fresh(info)) this.dispatchEvent(new CustomEvent('peer', { detail: info }))
+    })
+  }
 }
 
 /** kad-dht's network layer, where answers' peers are announced (`safeDispatchEvent('peer', …)`). */
@@ -59,11 +62,11 @@ export function withDiscoveryFilter<C, T extends object> (factory: (components: 
     const service = factory(components)
     const network = (service as { network?: unknown }).network
     if (isAnnouncingNetwork(network)) {
-      const gate = new DiscoveryFilter(new EventTarget(), ttlMs)
+      const gate = new RecentReports(ttlMs)
       const dispatch = network.safeDispatchEvent.bind(network)
       network.safeDispatchEvent = (type, detail) => {
         const info = detail?.detail as PeerInfo | undefined
-        if (type === 'peer' && info?.id != null && !gate.fresh(reportKey(info), Date.now())) return true
+        if (type === 'peer' && info?.id != null && !gate.fresh(info)) return true
         return dispatch(type, detail)
       }
       return service
