@@ -11,7 +11,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { LevelBlockstore } from 'blockstore-level'
 import type { Blockstore } from 'interface-blockstore'
 import {
-  createPeer, PeerWalker, GossipStreamWatchdog, Repo, parseSwarmKey,
+  createPeer, PeerWalker, ConnectionTrimmer, GossipStreamWatchdog, Repo, parseSwarmKey,
   DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DEFAULT_TARGET_PEERS,
   type EdgePeer
 } from './node/index.ts'
@@ -122,6 +122,7 @@ interface Parts {
   libp2p: EdgePeer
   repo: Repo | undefined
   walker: PeerWalker
+  trimmer: ConnectionTrimmer
   watchdog: GossipStreamWatchdog
   blockstore: Blockstore & { close?: () => Promise<void> }
   data: DataService
@@ -141,6 +142,8 @@ export class EdgeNode {
   readonly jobs: Jobs
   readonly scheduler: Scheduler
   private readonly walker: PeerWalker
+  /** Keeps room for newcomers below the connection limit (see node/connection-trimmer.ts). */
+  readonly trimmer: ConnectionTrimmer
   /** Keeps gossipsub's outbound streams open (see node/gossip-streams.ts). */
   readonly watchdog: GossipStreamWatchdog
   private readonly blockstore: Parts['blockstore']
@@ -151,6 +154,7 @@ export class EdgeNode {
     this.libp2p = parts.libp2p
     this.repo = parts.repo
     this.walker = parts.walker
+    this.trimmer = parts.trimmer
     this.watchdog = parts.watchdog
     this.blockstore = parts.blockstore
     this.data = parts.data
@@ -200,6 +204,7 @@ export class EdgeNode {
     this.stopping ??= (async () => {
       this.scheduler.stop()
       this.walker.stop()
+      this.trimmer.stop()
       this.watchdog.stop()
       try {
         await this.jobs.service.stop()
@@ -225,17 +230,21 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
   try {
     const config = repo?.config
     const privateKey = repo?.privateKey ?? await generateKeyPair('Ed25519')
+    const bootstrap = options.bootstrap ?? config?.bootstrap ?? []
+    const maxConnections = options.maxConnections ?? config?.limits.maxConnections ?? DEFAULT_MAX_CONNECTIONS
+    const targetPeers = options.targetPeers ?? config?.discovery.targetPeers ?? DEFAULT_TARGET_PEERS
     const libp2p = await createPeer({
       privateKey,
       datastore: repo?.datastore,
       listen: options.listen ?? config?.addresses.listen ?? IN_MEMORY_DEFAULT_LISTEN,
-      bootstrap: options.bootstrap ?? config?.bootstrap ?? [],
+      bootstrap,
       mdns: options.mdns ?? config?.discovery.mdns ?? false,
       swarmKey: toSwarmKey(options.swarmKey) ?? repo?.swarmKey,
-      maxConnections: options.maxConnections ?? config?.limits.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      maxConnections,
       inboundConnectionThreshold: options.inboundConnectionThreshold ?? config?.limits.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD
     })
-    const walker = new PeerWalker(libp2p, options.targetPeers ?? config?.discovery.targetPeers ?? DEFAULT_TARGET_PEERS)
+    const walker = new PeerWalker(libp2p, { targetPeers, bootstrap })
+    const trimmer = new ConnectionTrimmer(libp2p, { maxConnections, targetPeers })
     let blockstore: Parts['blockstore']
     if (repo != null) {
       const level = new LevelBlockstore(repo.paths.blocks)
@@ -272,9 +281,10 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
     const executor = new TaskExecutor({ data, functions: functions.registry, wasmLimits, rigResults })
     const scheduler = new Scheduler({ jobs: jobService, executor, data, peerId: libp2p.peerId.toString(), capabilities, replicas: data.replicas })
     const watchdog = new GossipStreamWatchdog(libp2p)
-    const node = new EdgeNode({ libp2p, repo, walker, watchdog, blockstore, data, functions, jobService, scheduler })
+    const node = new EdgeNode({ libp2p, repo, walker, trimmer, watchdog, blockstore, data, functions, jobService, scheduler })
     try {
       walker.start()
+      trimmer.start()
       watchdog.start()
       await data.start()
       await jobService.start()

@@ -1,12 +1,16 @@
 /**
  * Peer discovery beyond bootstrap: dials peers that mDNS or the DHT discover
- * while this peer has fewer connections than its target, and runs DHT random
- * walks (a lookup of a random key) to find more.
+ * while this peer has fewer connections than its target, runs DHT random
+ * walks (a lookup of a random key) to find more, and, while this peer has no
+ * connection at all, dials its bootstrap list and peers it remembers again
+ * (libp2p's bootstrap dials once: a device whose first dials failed, because
+ * its network was down or every bootstrap peer was full, stayed alone).
  *
- * Owns only the decision to dial; never closes connections (the connection
- * manager prunes above its limit).
+ * Owns only the decision to dial; never closes connections (see
+ * connection-trimmer.ts).
  */
 import { randomBytes } from 'node:crypto'
+import { multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p, PeerInfo, Startable } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 
@@ -20,11 +24,30 @@ export const MAX_WALKER_DIALS = 3
 export const WALKER_DIAL_TIMEOUT_MS = 5_000
 /** A peer whose dial failed is not tried again by the walker for this long. */
 export const WALKER_RETRY_BACKOFF_MS = 30_000
+/** How often a peer without any connection dials its bootstrap list and remembered peers again. */
+export const ISOLATED_REDIAL_MS = 5_000
+/** Remembered peers (from the peer store) tried per redial besides the bootstrap list. */
+export const ISOLATED_REDIAL_PEERS = 8
+
+export interface WalkerInit {
+  /** Connections to keep at least. */
+  targetPeers: number
+  /** Multiaddrs (with /p2p/) dialled again while this peer has no connection. */
+  bootstrap?: string[]
+  /** @default ISOLATED_REDIAL_MS */
+  redialMs?: number
+}
 
 export class PeerWalker implements Startable {
   private readonly node: Libp2p<{ dht: KadDHT }>
   private readonly targetPeers: number
+  private readonly bootstrap: string[]
+  private readonly redialMs: number
   private timer?: ReturnType<typeof setInterval>
+  private redialTimer?: ReturnType<typeof setInterval>
+  private redialing = false
+  /** Redials made while alone, for status and tests. */
+  redials = 0
   private walking = false
   private readonly dialing = new Set<string>()
   private readonly failedAt = new Map<string, number>()
@@ -32,9 +55,11 @@ export class PeerWalker implements Startable {
     this.maybeDial(evt.detail.id)
   }
 
-  constructor (node: Libp2p<{ dht: KadDHT }>, targetPeers: number) {
+  constructor (node: Libp2p<{ dht: KadDHT }>, init: WalkerInit) {
     this.node = node
-    this.targetPeers = targetPeers
+    this.targetPeers = init.targetPeers
+    this.bootstrap = init.bootstrap ?? []
+    this.redialMs = init.redialMs ?? ISOLATED_REDIAL_MS
   }
 
   private belowTarget (): boolean {
@@ -60,6 +85,34 @@ export class PeerWalker implements Startable {
     this.node.addEventListener('peer:discovery', this.onDiscovery)
     this.timer = setInterval(() => { void this.walk() }, RANDOM_WALK_INTERVAL_MS)
     this.timer.unref()
+    this.redialTimer = setInterval(() => { void this.redialIfAlone() }, this.redialMs)
+    this.redialTimer.unref()
+  }
+
+  /**
+   * With no connection, dials the bootstrap list and a few remembered peers
+   * (at most MAX_WALKER_DIALS at a time; the walker's backoff does not apply:
+   * a refusal a minute ago says little about now).
+   */
+  async redialIfAlone (): Promise<void> {
+    if (this.redialing || this.node.getPeers().length > 0) return
+    this.redialing = true
+    this.redials++
+    try {
+      const remembered = (await this.node.peerStore.all({ limit: ISOLATED_REDIAL_PEERS * 4 }).catch(() => []))
+        .filter(p => !p.id.equals(this.node.peerId) && p.addresses.length > 0)
+        .sort(() => Math.random() - 0.5)
+        .slice(0, ISOLATED_REDIAL_PEERS)
+        .map(p => p.id)
+      const targets = [...this.bootstrap.map(a => multiaddr(a)), ...remembered]
+      for (let i = 0; i < targets.length && this.node.getPeers().length === 0; i += MAX_WALKER_DIALS) {
+        await Promise.allSettled(targets.slice(i, i + MAX_WALKER_DIALS).map(async t => {
+          await this.node.dial(t, { signal: AbortSignal.timeout(WALKER_DIAL_TIMEOUT_MS) })
+        }))
+      }
+    } finally {
+      this.redialing = false
+    }
   }
 
   /** One random walk: a DHT lookup of a random key; dials what it finds while below target. */
@@ -86,5 +139,6 @@ export class PeerWalker implements Startable {
   stop (): void {
     this.node.removeEventListener('peer:discovery', this.onDiscovery)
     clearInterval(this.timer)
+    clearInterval(this.redialTimer)
   }
 }
