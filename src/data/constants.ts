@@ -78,6 +78,9 @@ export const DEFAULT_PROVIDE_RATE_PER_S = 20
 /** Provider announcements waiting in the background queue before new ones are dropped (the reprovide loop catches up). */
 export const PROVIDE_QUEUE_MAX = 65_536
 
+/** Queue priority of a file root's announcement: before every queued shard (readers ask for the root first). */
+export const ROOT_PROVIDE_PRIORITY = 1
+
 /** A single shard-protocol request (dial, send, answer) must finish within this (ms). */
 export const REQUEST_TIMEOUT_MS = 10_000
 

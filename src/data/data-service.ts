@@ -25,7 +25,8 @@ import {
   DEFAULT_PROVIDE_RATE_PER_S, DEFAULT_REPROVIDE_INTERVAL_MS, DEFAULT_STORAGE_MAX, KNOWN_PEER_TTL_MS, FIND_TIMEOUT_MS, GET_PREFETCH, INBOUND_TIMEOUT_MS,
   LOOKUP_TIMEOUT_MS, MAX_BLOCK_SIZE, MAX_PROVIDERS, MAX_REPLICAS, MAX_STREAMS_PER_CONNECTION,
   PROVIDE_ATTEMPTS, PROVIDE_CONCURRENCY, PROVIDE_QUEUE_MAX, PROVIDE_RETRY_MS, PROVIDE_TIMEOUT_MS, PUT_CONCURRENCY, REPAIR_CONCURRENCY,
-  REQUEST_TIMEOUT_MS, SHARD_PROTOCOL, STAT_CONCURRENCY, SWARM_VIEW_TTL_MS, PROVIDE_QUIET_MS, PROVIDE_MAX_DELAY_MS
+  REQUEST_TIMEOUT_MS, SHARD_PROTOCOL, STAT_CONCURRENCY, SWARM_VIEW_TTL_MS, PROVIDE_QUIET_MS, PROVIDE_MAX_DELAY_MS,
+  ROOT_PROVIDE_PRIORITY
 } from './constants.ts'
 import { InvalidCidError, InvalidManifestError, InvalidRangeError, NotFoundError, ReplicasError, StorageFullError } from './errors.ts'
 import { forEachLimit, mapOrdered } from './parallel.ts'
@@ -263,8 +264,10 @@ export class DataService implements Startable {
       throw new InvalidManifestError(`root object of ${root.bytes.byteLength} bytes exceeds ${MAX_BLOCK_SIZE}; use a larger chunk size`)
     }
     await this.#store.put(root.cid, root.bytes, { forOthers: false, replicas })
-    this.#enqueueProvide(root.cid)
-    const { holders } = await this.#replicate(root.cid, replicas, async () => root.bytes, false, signal)
+    // the root is what every reader asks for first: announced before any queued shard,
+    // and placed on the closest peers a lookup finds, where readers' lookups end
+    this.#enqueueProvide(root.cid, false, 1, ROOT_PROVIDE_PRIORITY)
+    const { holders } = await this.#replicate(root.cid, replicas, async () => root.bytes, false, signal, true)
     minHolders = Math.min(minHolders, holders.length)
     await this.#store.addRoot(root.cid, { size: bytesDone, shards: shards.length, createdAt: Date.now() })
     options.onProgress?.({
@@ -352,74 +355,97 @@ export class DataService implements Startable {
     return raceAbort(inflight, signal)
   }
 
+  /**
+   * Finds a block in the swarm. Three searches run at once and the first peer
+   * that serves bytes matching the CID wins (the other requests and the
+   * lookup are then cancelled):
+   * 1. the peers closest to the key among those this peer knows (connected,
+   *    or found by earlier lookups): where placement put the block, in a
+   *    swarm this peer has seen enough of;
+   * 2. a provider lookup: announced providers, and the peers it reaches that
+   *    are closest to the key (the holders, before their announcements are
+   *    out), each asked as soon as the lookup names it;
+   * 3. when those are exhausted, a full lookup of the closest peers.
+   * Requests run in parallel: asked one after another, a few slow or
+   * unreachable peers (a dial on a loaded device can take seconds) used up
+   * the whole deadline before the lookup was even started.
+   */
   async #fetch (cid: CID, outer: AbortSignal): Promise<Uint8Array> {
     const deadline = AbortSignal.timeout(FIND_TIMEOUT_MS)
-    const signal = anySignal(outer, deadline)
-    const self = this.#node.peerId.toString()
-    const tried = new Set<string>([self])
-    const tryPeer = async (peer: PeerId): Promise<Uint8Array | undefined> => {
+    const won = new AbortController()
+    const signal = anySignal(outer, deadline, won.signal)
+    const tried = new Set<string>([this.#node.peerId.toString()])
+    const asked: Array<Promise<void>> = []
+    let found: ((bytes: Uint8Array) => void) | undefined
+    const first = new Promise<Uint8Array>(resolve => { found = resolve })
+    const ask = (peer: PeerId): void => {
       const id = peer.toString()
-      if (tried.has(id) || this.metrics.badPeers.has(id)) return undefined
+      if (tried.has(id) || this.metrics.badPeers.has(id) || won.signal.aborted) return
       tried.add(id)
-      try {
-        const reply = await this.#request(peer, { op: 'get', cid }, undefined, signal)
-        if (!reply.response.ok || reply.bytes == null) return undefined
-        if (!blockMatches(cid, reply.bytes)) {
-          this.#log('peer %p served wrong bytes for %s - marking it bad', peer, cid)
-          this.metrics.badPeers.add(id)
-          return undefined
-        }
-        return reply.bytes
-      } catch (err) {
-        if (outer.aborted) throw err
-        return undefined
-      }
+      asked.push(this.#askFor(cid, peer, signal).then(bytes => {
+        if (bytes != null && !won.signal.aborted) { won.abort(); found?.(bytes) }
+      }))
     }
-    try {
-      // 1. the peers closest to the key among those this peer knows (connected, or found by
-      // earlier lookups): where placement put the block, in a swarm this peer has seen enough of
-      const key = blockKadId(cid)
-      for (const peer of sortByDistance(key, this.#knownPeers()).slice(0, this.#replicas)) {
-        const bytes = await tryPeer(peer)
-        if (bytes != null) return bytes
-      }
-      // 2. announced providers, and the peers the provider lookup reaches that are closest to
-      // the key (the holders, before their announcements are out); then 3. a full lookup
+    const settled = async (): Promise<void> => {
+      // requests started while waiting are waited for too
+      for (let n = 0; n < asked.length; n = asked.length) await Promise.all(asked.slice(n))
+    }
+    const key = blockKadId(cid)
+    const search = async (): Promise<void> => {
+      for (const peer of sortByDistance(key, this.#knownPeers()).slice(0, this.#replicas)) ask(peer)
       if (this.#routingTableSize() > 0) {
         let providers = 0
         const responders: PeerId[] = []
         for await (const ev of this.#node.services.dht.findProviders(cid, { signal })) {
           if (ev.name === 'PEER_RESPONSE') {
             responders.push(ev.from)
-            for (const peer of sortByDistance(key, responders).slice(0, this.#replicas)) {
-              const bytes = await tryPeer(peer)
-              if (bytes != null) return bytes
+            for (const peer of sortByDistance(key, responders).slice(0, this.#replicas)) ask(peer)
+          } else if (ev.name === 'PROVIDER') {
+            for (const info of ev.providers) {
+              if (++providers > MAX_PROVIDERS) break
+              if (info.multiaddrs.length > 0) {
+                await this.#node.peerStore.merge(info.id, { multiaddrs: info.multiaddrs }).catch(() => {})
+              }
+              ask(info.id)
             }
-            continue
+            if (providers > MAX_PROVIDERS) break
           }
-          if (ev.name !== 'PROVIDER') continue
-          for (const info of ev.providers) {
-            if (++providers > MAX_PROVIDERS) break
-            if (info.multiaddrs.length > 0) {
-              await this.#node.peerStore.merge(info.id, { multiaddrs: info.multiaddrs }).catch(() => {})
-            }
-            const bytes = await tryPeer(info.id)
-            if (bytes != null) return bytes
-          }
-          if (providers > MAX_PROVIDERS) break
         }
       }
-      for (const peer of await this.#closest(cid, signal)) {
-        const bytes = await tryPeer(peer)
-        if (bytes != null) return bytes
-      }
-    } catch (err) {
+      await settled()
+      if (won.signal.aborted) return
+      for (const peer of await this.#closest(cid, signal)) ask(peer)
+      await settled()
+    }
+    const searched = search().then(() => undefined, (err: unknown) => {
+      if (won.signal.aborted) return undefined
       if (outer.aborted) throw err
       if (!deadline.aborted) throw err
-    }
+      return undefined
+    })
+    const bytes = await Promise.race([first, searched])
+    if (bytes != null) return bytes
+    // the search ended without bytes; a request may have won as it ended
+    if (won.signal.aborted) return await first
     throw new NotFoundError(deadline.aborted
       ? `${cid.toString()} not found: no peer served it within ${FIND_TIMEOUT_MS / 1000} s`
       : `${cid.toString()} not found: none of ${tried.size - 1} peers asked holds it`)
+  }
+
+  /** One peer's copy of a block, checked against its CID; undefined when it has none (or fails). */
+  async #askFor (cid: CID, peer: PeerId, signal: AbortSignal): Promise<Uint8Array | undefined> {
+    try {
+      const reply = await this.#request(peer, { op: 'get', cid }, undefined, signal)
+      if (!reply.response.ok || reply.bytes == null) return undefined
+      if (!blockMatches(cid, reply.bytes)) {
+        this.#log('peer %p served wrong bytes for %s - marking it bad', peer, cid)
+        this.metrics.badPeers.add(peer.toString())
+        return undefined
+      }
+      return reply.bytes
+    } catch {
+      return undefined
+    }
   }
 
   // ---------------------------------------------------------------- stat / ls
@@ -487,8 +513,8 @@ export class DataService implements Startable {
    * `checkFirst`, asks `has` before sending bytes (repair); a put pushes
    * directly (the receiver ignores duplicates).
    */
-  async #replicate (cid: CID, replicas: number, load: () => Promise<Uint8Array | undefined>, checkFirst: boolean, signal: AbortSignal): Promise<ReplicateResult> {
-    const candidates = await this.#closest(cid, signal)
+  async #replicate (cid: CID, replicas: number, load: () => Promise<Uint8Array | undefined>, checkFirst: boolean, signal: AbortSignal, lookup = false): Promise<ReplicateResult> {
+    const candidates = await this.#closest(cid, signal, lookup)
     const holders: PeerId[] = []
     const copied: PeerId[] = []
     let bytes: Promise<Uint8Array | undefined> | undefined
@@ -575,7 +601,7 @@ export class DataService implements Startable {
   }
 
   /** Announces this peer as a provider of `cid` in the background (deduplicated, bounded). */
-  #enqueueProvide (cid: CID, again = false, attempt = 1): void {
+  #enqueueProvide (cid: CID, again = false, attempt = 1, priority = 0): void {
     const key = cid.toString()
     if (!this.#started || this.#providing.has(key) || (!again && this.#provided.has(key))) return
     if (this.#provideQueue.size >= PROVIDE_QUEUE_MAX) return
@@ -600,10 +626,10 @@ export class DataService implements Startable {
       // a block placed off its closest peers is found only through its announcement:
       // a failed one (a busy swarm timed it out) is tried again soon, not at the next repair
       if (failed && attempt < PROVIDE_ATTEMPTS) {
-        const timer = setTimeout(() => { this.#enqueueProvide(cid, again, attempt + 1) }, PROVIDE_RETRY_MS * attempt)
+        const timer = setTimeout(() => { this.#enqueueProvide(cid, again, attempt + 1, priority) }, PROVIDE_RETRY_MS * attempt)
         timer.unref?.()
       }
-    }).catch(() => {})
+    }, { priority }).catch(() => {})
   }
 
   /**
@@ -653,15 +679,17 @@ export class DataService implements Startable {
    * swarm, fully seen) is reused for SWARM_VIEW_TTL_MS: in a larger swarm,
    * once the remembered view holds k peers, blocks are placed by sorting it
    * locally. Placement that misses a closer peer is corrected by the repair
-   * loop.
+   * loop. With `lookup` (a file's root: one per put, and what every reader
+   * fetches first) the DHT is asked anyway: a partial view places a block
+   * where readers' lookups do not end, and only its announcement finds it.
    */
-  async #closest (cid: CID, signal: AbortSignal): Promise<PeerId[]> {
+  async #closest (cid: CID, signal: AbortSignal, lookup = false): Promise<PeerId[]> {
     const now = Date.now()
     for (const [id, entry] of this.#known) if (now - entry.at > KNOWN_PEER_TTL_MS) this.#known.delete(id)
     // self, connected peers and those remembered from lookups (sortByDistance drops duplicates)
     const view = (): PeerId[] => [this.#node.peerId, ...this.#knownPeers()]
     const smallSwarm = this.#swarmView != null && now - this.#swarmView.at < SWARM_VIEW_TTL_MS
-    if (smallSwarm || this.#known.size >= this.#node.services.dht.k) {
+    if (smallSwarm || (!lookup && this.#known.size >= this.#node.services.dht.k)) {
       return sortByDistance(blockKadId(cid), view())
     }
     if (this.#routingTableSize() > 0) {
