@@ -376,6 +376,8 @@ export class DataService implements Startable {
     const signal = anySignal(outer, deadline, won.signal)
     const tried = new Set<string>([this.#node.peerId.toString()])
     const asked: Array<Promise<void>> = []
+    // what the search saw, for the error: a NotFoundError says why
+    const seen = { none: 0, failed: 0, providers: 0, lookup: 'not run' as 'not run' | 'running' | 'done' }
     let found: ((bytes: Uint8Array) => void) | undefined
     const first = new Promise<Uint8Array>(resolve => { found = resolve })
     const ask = (peer: PeerId): void => {
@@ -383,7 +385,8 @@ export class DataService implements Startable {
       if (tried.has(id) || this.metrics.badPeers.has(id) || won.signal.aborted) return
       tried.add(id)
       asked.push(this.#askFor(cid, peer, signal).then(bytes => {
-        if (bytes != null && !won.signal.aborted) { won.abort(); found?.(bytes) }
+        if (bytes === 'none' || bytes === 'failed') { seen[bytes]++; return }
+        if (!won.signal.aborted) { won.abort(); found?.(bytes) }
       }))
     }
     const settled = async (): Promise<void> => {
@@ -396,6 +399,7 @@ export class DataService implements Startable {
       if (this.#routingTableSize() > 0) {
         let providers = 0
         const responders: PeerId[] = []
+        seen.lookup = 'running'
         for await (const ev of this.#node.services.dht.findProviders(cid, { signal })) {
           if (ev.name === 'PEER_RESPONSE') {
             responders.push(ev.from)
@@ -408,9 +412,11 @@ export class DataService implements Startable {
               }
               ask(info.id)
             }
+            seen.providers = Math.min(providers, MAX_PROVIDERS)
             if (providers > MAX_PROVIDERS) break
           }
         }
+        seen.lookup = 'done'
       }
       await settled()
       if (won.signal.aborted) return
@@ -427,24 +433,25 @@ export class DataService implements Startable {
     if (bytes != null) return bytes
     // the search ended without bytes; a request may have won as it ended
     if (won.signal.aborted) return await first
+    const what = `${tried.size - 1} peers asked: ${seen.none} have none, ${seen.failed} did not answer; ${seen.providers} providers announced; provider lookup ${seen.lookup}`
     throw new NotFoundError(deadline.aborted
-      ? `${cid.toString()} not found: no peer served it within ${FIND_TIMEOUT_MS / 1000} s`
-      : `${cid.toString()} not found: none of ${tried.size - 1} peers asked holds it`)
+      ? `${cid.toString()} not found: no peer served it within ${FIND_TIMEOUT_MS / 1000} s (${what})`
+      : `${cid.toString()} not found: none of the peers asked holds it (${what})`)
   }
 
-  /** One peer's copy of a block, checked against its CID; undefined when it has none (or fails). */
-  async #askFor (cid: CID, peer: PeerId, signal: AbortSignal): Promise<Uint8Array | undefined> {
+  /** One peer's copy of a block, checked against its CID; 'none' when it has none, 'failed' when it did not answer or lied. */
+  async #askFor (cid: CID, peer: PeerId, signal: AbortSignal): Promise<Uint8Array | 'none' | 'failed'> {
     try {
       const reply = await this.#request(peer, { op: 'get', cid }, undefined, signal)
-      if (!reply.response.ok || reply.bytes == null) return undefined
+      if (!reply.response.ok || reply.bytes == null) return 'none'
       if (!blockMatches(cid, reply.bytes)) {
         this.#log('peer %p served wrong bytes for %s - marking it bad', peer, cid)
         this.metrics.badPeers.add(peer.toString())
-        return undefined
+        return 'failed'
       }
       return reply.bytes
     } catch {
-      return undefined
+      return 'failed'
     }
   }
 
