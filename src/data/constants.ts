@@ -78,6 +78,12 @@ export const DEFAULT_PROVIDE_RATE_PER_S = 20
 /** Provider announcements waiting in the background queue before new ones are dropped (the reprovide loop catches up). */
 export const PROVIDE_QUEUE_MAX = 65_536
 
+/** A block fetch asks the next of the closest known peers when one has not answered in this long (a hedge, not a cancel). */
+export const FETCH_HEDGE_MS = 300
+
+/** A block fetch starts its provider lookup when the closest known peers have not served it in this long. */
+export const LOOKUP_HEDGE_MS = 1_000
+
 /** Queue priority of a file root's announcement: before every queued shard (readers ask for the root first). */
 export const ROOT_PROVIDE_PRIORITY = 1
 

@@ -26,7 +26,7 @@ import {
   LOOKUP_TIMEOUT_MS, MAX_BLOCK_SIZE, MAX_PROVIDERS, MAX_REPLICAS, MAX_STREAMS_PER_CONNECTION,
   PROVIDE_ATTEMPTS, PROVIDE_CONCURRENCY, PROVIDE_QUEUE_MAX, PROVIDE_RETRY_MS, PROVIDE_TIMEOUT_MS, PUT_CONCURRENCY, REPAIR_CONCURRENCY,
   REQUEST_TIMEOUT_MS, SHARD_PROTOCOL, STAT_CONCURRENCY, SWARM_VIEW_TTL_MS, PROVIDE_QUIET_MS, PROVIDE_MAX_DELAY_MS,
-  ROOT_PROVIDE_PRIORITY
+  ROOT_PROVIDE_PRIORITY, FETCH_HEDGE_MS, LOOKUP_HEDGE_MS
 } from './constants.ts'
 import { InvalidCidError, InvalidManifestError, InvalidRangeError, NotFoundError, ReplicasError, StorageFullError } from './errors.ts'
 import { forEachLimit, mapOrdered } from './parallel.ts'
@@ -356,19 +356,23 @@ export class DataService implements Startable {
   }
 
   /**
-   * Finds a block in the swarm. Three searches run at once and the first peer
-   * that serves bytes matching the CID wins (the other requests and the
-   * lookup are then cancelled):
+   * Finds a block in the swarm; the first peer that serves bytes matching the
+   * CID wins (the other requests and the lookup are then cancelled):
    * 1. the peers closest to the key among those this peer knows (connected,
    *    or found by earlier lookups): where placement put the block, in a
-   *    swarm this peer has seen enough of;
-   * 2. a provider lookup: announced providers, and the peers it reaches that
-   *    are closest to the key (the holders, before their announcements are
-   *    out), each asked as soon as the lookup names it;
+   *    swarm this peer has seen enough of. One at a time, hedged: the next
+   *    is asked when one has none, or has not answered in FETCH_HEDGE_MS;
+   * 2. a provider lookup, once those all had none or after LOOKUP_HEDGE_MS:
+   *    announced providers, and the peers it reaches that are closest to the
+   *    key (the holders, before their announcements are out), each asked as
+   *    soon as the lookup names it;
    * 3. when those are exhausted, a full lookup of the closest peers.
-   * Requests run in parallel: asked one after another, a few slow or
-   * unreachable peers (a dial on a loaded device can take seconds) used up
-   * the whole deadline before the lookup was even started.
+   * A slow peer is never waited for before the next search starts: asked
+   * strictly one after another, a few slow or silent peers (a dial on a
+   * loaded device can take seconds) used up the whole deadline before the
+   * lookup began. Nor does every fetch start everything at once: the first
+   * peer asked usually holds the block, and a lookup per fetch costs dozens
+   * of DHT messages.
    */
   async #fetch (cid: CID, outer: AbortSignal): Promise<Uint8Array> {
     const deadline = AbortSignal.timeout(FIND_TIMEOUT_MS)
@@ -380,14 +384,22 @@ export class DataService implements Startable {
     const seen = { none: 0, failed: 0, providers: 0, lookup: 'not run' as 'not run' | 'running' | 'done' }
     let found: ((bytes: Uint8Array) => void) | undefined
     const first = new Promise<Uint8Array>(resolve => { found = resolve })
-    const ask = (peer: PeerId): void => {
+    const ask = (peer: PeerId): Promise<void> => {
       const id = peer.toString()
-      if (tried.has(id) || this.metrics.badPeers.has(id) || won.signal.aborted) return
+      if (tried.has(id) || this.metrics.badPeers.has(id) || won.signal.aborted) return Promise.resolve()
       tried.add(id)
-      asked.push(this.#askFor(cid, peer, signal).then(bytes => {
+      const request = this.#askFor(cid, peer, signal).then(bytes => {
         if (bytes === 'none' || bytes === 'failed') { seen[bytes]++; return }
         if (!won.signal.aborted) { won.abort(); found?.(bytes) }
-      }))
+      })
+      asked.push(request)
+      return request
+    }
+    /** Resolves when `request` ends or after `ms`, whichever is first (a hedge: the next search starts without cancelling it). */
+    const hedge = async (request: Promise<unknown>, ms: number): Promise<void> => {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      await Promise.race([request, new Promise(resolve => { timer = setTimeout(resolve, ms) })])
+      clearTimeout(timer)
     }
     const settled = async (): Promise<void> => {
       // requests started while waiting are waited for too
@@ -395,7 +407,16 @@ export class DataService implements Startable {
     }
     const key = blockKadId(cid)
     const search = async (): Promise<void> => {
-      for (const peer of sortByDistance(key, this.#knownPeers()).slice(0, this.#replicas)) ask(peer)
+      // the closest known peers one at a time, the next as soon as one has none or is slow
+      const closest = (async () => {
+        for (const peer of sortByDistance(key, this.#knownPeers()).slice(0, this.#replicas)) {
+          if (won.signal.aborted) return
+          await hedge(ask(peer), FETCH_HEDGE_MS)
+        }
+      })()
+      // the lookup once they all had none, or once they have been slow for a while
+      await hedge(closest.then(settled), LOOKUP_HEDGE_MS)
+      if (won.signal.aborted) return
       if (this.#routingTableSize() > 0) {
         let providers = 0
         const responders: PeerId[] = []
@@ -403,14 +424,14 @@ export class DataService implements Startable {
         for await (const ev of this.#node.services.dht.findProviders(cid, { signal })) {
           if (ev.name === 'PEER_RESPONSE') {
             responders.push(ev.from)
-            for (const peer of sortByDistance(key, responders).slice(0, this.#replicas)) ask(peer)
+            for (const peer of sortByDistance(key, responders).slice(0, this.#replicas)) void ask(peer)
           } else if (ev.name === 'PROVIDER') {
             for (const info of ev.providers) {
               if (++providers > MAX_PROVIDERS) break
               if (info.multiaddrs.length > 0) {
                 await this.#node.peerStore.merge(info.id, { multiaddrs: info.multiaddrs }).catch(() => {})
               }
-              ask(info.id)
+              void ask(info.id)
             }
             seen.providers = Math.min(providers, MAX_PROVIDERS)
             if (providers > MAX_PROVIDERS) break
@@ -420,7 +441,7 @@ export class DataService implements Startable {
       }
       await settled()
       if (won.signal.aborted) return
-      for (const peer of await this.#closest(cid, signal)) ask(peer)
+      for (const peer of await this.#closest(cid, signal)) void ask(peer)
       await settled()
     }
     const searched = search().then(() => undefined, (err: unknown) => {

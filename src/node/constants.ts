@@ -39,5 +39,19 @@ export const DHT_ALPHA = 3
 /** Disjoint paths of one DHT lookup (S/Kademlia): 1, see DHT_ALPHA. */
 export const DHT_DISJOINT_PATHS = 1
 
+/**
+ * Longest wait for one DHT request. kad-dht adapts each request's timeout to
+ * recent ones, doubling the time of every failure, up to 60 s by default: on a
+ * loaded swarm the timeouts grew until a lookup (alpha 3, one path) waited on
+ * three silent peers for most of a minute, and block fetches of 30 s found no
+ * one (200 peers on two cores: a provider lookup still running after 30 s).
+ * A peer that has not answered in 8 s is passed over; the lookup goes on with
+ * the next closest.
+ */
+export const DHT_REQUEST_TIMEOUT_MAX_MS = 8_000
+
+/** Shortest timeout kad-dht's adaptive timeout may pick for one request (its default). */
+export const DHT_REQUEST_TIMEOUT_MIN_MS = 5_000
+
 /** A peer the DHT reports again within this long is not re-merged into the peer store (discovery-filter.ts). */
 export const DHT_DISCOVERY_TTL_MS = 60_000

@@ -24,7 +24,7 @@ import type { Ping } from '@libp2p/ping'
 import type { PeerDiscovery, PrivateKey, ServiceMap } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 import {
-  DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DHT_ALPHA, DHT_DISCOVERY_TTL_MS, DHT_DISJOINT_PATHS, DHT_PROTOCOL
+  DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DHT_ALPHA, DHT_DISCOVERY_TTL_MS, DHT_DISJOINT_PATHS, DHT_PROTOCOL, DHT_REQUEST_TIMEOUT_MAX_MS, DHT_REQUEST_TIMEOUT_MIN_MS
 } from './constants.ts'
 import { swarmPrologue } from './swarm-key.ts'
 import { createHash } from 'node:crypto'
@@ -107,7 +107,9 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
       peerInfoMapper: passthroughMapper,
       // one path of alpha 3: lookups ask O(k + log n) peers, not most of the swarm
       alpha: DHT_ALPHA,
-      disjointPaths: DHT_DISJOINT_PATHS
+      disjointPaths: DHT_DISJOINT_PATHS,
+      // a silent peer costs a lookup at most this long (see DHT_REQUEST_TIMEOUT_MAX_MS)
+      networkDialTimeout: { minTimeout: DHT_REQUEST_TIMEOUT_MIN_MS, maxTimeout: DHT_REQUEST_TIMEOUT_MAX_MS }
     }), DHT_DISCOVERY_TTL_MS),
     pubsub: gossipsub({
       allowPublishToZeroTopicPeers: true,
