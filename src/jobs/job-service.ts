@@ -27,7 +27,7 @@ import { openFact, peekFactId, signFact, type Capabilities, type Fact, type Sign
 import { buildDocument, decodeDocument, documentId, encodeDocument, validateSpec, type JobDocument, type JobSpec } from './spec.ts'
 import { JobState, type JobView } from './state.ts'
 import { readAll, type JobDataAccess } from './data-access.ts'
-import { mapOrdered } from '../data/index.ts'
+import { NotFoundError, mapOrdered } from '../data/index.ts'
 import { resultHash } from './result-hash.ts'
 import { rendezvousScore } from './rendezvous.ts'
 
@@ -408,7 +408,7 @@ export class JobService extends EventTarget implements Startable {
       try {
         return await this.data.manifest(input, signal != null ? { signal } : {})
       } catch (err) {
-        if (signal?.aborted === true || attempt >= SUBMIT_MANIFEST_ATTEMPTS || !(err instanceof Error && err.name === 'NotFoundError')) throw err
+        if (signal?.aborted === true || attempt >= SUBMIT_MANIFEST_ATTEMPTS || !(err instanceof NotFoundError)) throw err
       }
     }
   }
