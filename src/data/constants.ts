@@ -46,6 +46,9 @@ export const DEFAULT_STORAGE_MAX = 10 * 1024 * 1024 * 1024
 /** How often the repair loop checks every held block (ms). */
 export const DEFAULT_REPAIR_INTERVAL_MS = 60_000
 
+/** Spread of the repair interval: each wait is the interval times a random factor in 1 ± REPAIR_JITTER / 2. */
+export const REPAIR_JITTER = 0.5
+
 /**
  * How often every held block is announced again as a DHT provider (ms).
  * kad-dht's own reprovider only renews records about to expire (24 h); this

@@ -24,7 +24,7 @@ import {
   DEFAULT_CACHE_MAX_BYTES, DEFAULT_CHUNK_SIZE, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICAS,
   DEFAULT_PROVIDE_RATE_PER_S, DEFAULT_REPROVIDE_INTERVAL_MS, DEFAULT_STORAGE_MAX, KNOWN_PEER_TTL_MS, FIND_TIMEOUT_MS, GET_PREFETCH, INBOUND_TIMEOUT_MS,
   LOOKUP_TIMEOUT_MS, MAX_BLOCK_SIZE, MAX_PROVIDERS, MAX_REPLICAS, MAX_STREAMS_PER_CONNECTION,
-  PROVIDE_ATTEMPTS, PROVIDE_CONCURRENCY, PROVIDE_QUEUE_MAX, PROVIDE_RETRY_MS, PROVIDE_TIMEOUT_MS, PUT_CONCURRENCY, REPAIR_CONCURRENCY,
+  PROVIDE_ATTEMPTS, PROVIDE_CONCURRENCY, PROVIDE_QUEUE_MAX, PROVIDE_RETRY_MS, PROVIDE_TIMEOUT_MS, PUT_CONCURRENCY, REPAIR_CONCURRENCY, REPAIR_JITTER,
   REQUEST_TIMEOUT_MS, SHARD_PROTOCOL, STAT_CONCURRENCY, SWARM_VIEW_TTL_MS, PROVIDE_QUIET_MS, PROVIDE_MAX_DELAY_MS,
   ROOT_PROVIDE_PRIORITY, FETCH_HEDGE_MS, LOOKUP_HEDGE_MS
 } from './constants.ts'
@@ -158,6 +158,7 @@ export class DataService implements Startable {
   readonly #log: Logger
   readonly #provideQueue: PQueue
   readonly #providing = new Set<string>()
+  /** Blocks announced by this peer, or by the peer that pushed them here with `announce: false`. */
   readonly #provided = new Set<string>()
   readonly #inflight = new Map<string, Promise<Uint8Array>>()
   #shutdown = new AbortController()
@@ -250,7 +251,7 @@ export class DataService implements Startable {
       const cid = cidOf(bytes)
       await this.#store.put(cid, bytes, { forOthers: false, replicas })
       this.#enqueueProvide(cid)
-      const { holders } = await this.#replicate(cid, replicas, async () => bytes, false, anySignal(signal, stop))
+      const { holders } = await this.#replicate(cid, replicas, async () => bytes, anySignal(signal, stop), { announcedBySender: true })
       return { cid, size: bytes.byteLength, holders: holders.length }
     })
     for await (const shard of placed) {
@@ -267,7 +268,7 @@ export class DataService implements Startable {
     // the root is what every reader asks for first: announced before any queued shard,
     // and placed on the closest peers a lookup finds, where readers' lookups end
     this.#enqueueProvide(root.cid, false, 1, ROOT_PROVIDE_PRIORITY)
-    const { holders } = await this.#replicate(root.cid, replicas, async () => root.bytes, false, signal, true)
+    const { holders } = await this.#replicate(root.cid, replicas, async () => root.bytes, signal, { announcedBySender: true, lookup: true })
     minHolders = Math.min(minHolders, holders.length)
     await this.#store.addRoot(root.cid, { size: bytesDone, shards: shards.length, createdAt: Date.now() })
     options.onProgress?.({
@@ -539,9 +540,14 @@ export class DataService implements Startable {
    * Makes the `replicas` closest live peers hold `cid`: walks the candidates
    * closest first, skipping unreachable, full and distrusted peers. With
    * `checkFirst`, asks `has` before sending bytes (repair); a put pushes
-   * directly (the receiver ignores duplicates).
+   * directly (the receiver ignores duplicates). With `lookup`, the candidates
+   * come from a DHT lookup rather than the peers known here. With
+   * `announcedBySender`, the receivers do not announce the block at once (this
+   * peer does): one announcement per block instead of one per copy.
    */
-  async #replicate (cid: CID, replicas: number, load: () => Promise<Uint8Array | undefined>, checkFirst: boolean, signal: AbortSignal, lookup = false): Promise<ReplicateResult> {
+  async #replicate (cid: CID, replicas: number, load: () => Promise<Uint8Array | undefined>, signal: AbortSignal, options: { checkFirst?: boolean, lookup?: boolean, announcedBySender?: boolean } = {}): Promise<ReplicateResult> {
+    const { checkFirst = false, lookup = false, announcedBySender = false } = options
+    const announce = !announcedBySender
     const candidates = await this.#closest(cid, signal, lookup)
     const holders: PeerId[] = []
     const copied: PeerId[] = []
@@ -565,7 +571,7 @@ export class DataService implements Startable {
           bytes ??= load()
           const body = await bytes
           if (body == null) return
-          const reply = await this.#request(peer, { op: 'put', cid, size: body.byteLength, replicas: replicasOf }, body, signal)
+          const reply = await this.#request(peer, { op: 'put', cid, size: body.byteLength, replicas: replicasOf, ...(announce ? {} : { announce: false }) }, body, signal)
           if (reply.response.ok) {
             holders.push(peer)
             copied.push(peer)
@@ -595,7 +601,7 @@ export class DataService implements Startable {
     await forEachLimit(this.#store.entries(), REPAIR_CONCURRENCY, async entry => {
       if (signal.aborted) return
       try {
-        const { holders, copied } = await this.#replicate(entry.cid, entry.replicas, async () => this.#store.get(entry.cid), true, signal)
+        const { holders, copied } = await this.#replicate(entry.cid, entry.replicas, async () => this.#store.get(entry.cid), signal, { checkFirst: true })
         report.checked++
         for (const peer of copied) report.copies.push({ cid: entry.cid.toString(), peer: peer.toString() })
         if (holders.length < entry.replicas) report.underReplicated.push(entry.cid.toString())
@@ -611,11 +617,13 @@ export class DataService implements Startable {
 
   #scheduleRepair (): void {
     if (!this.#started || this.#repairIntervalMs <= 0 || !Number.isFinite(this.#repairIntervalMs)) return
+    // jittered: peers started together (a site powering up, a simulation) do not all repair at once
+    const delay = this.#repairIntervalMs * (1 - REPAIR_JITTER / 2 + Math.random() * REPAIR_JITTER)
     this.#repairTimer = setTimeout(() => {
       this.repairOnce()
         .catch(err => { this.#log.error('repair pass failed - %e', err) })
         .finally(() => { this.#scheduleRepair() })
-    }, this.#repairIntervalMs)
+    }, delay)
     this.#repairTimer.unref?.()
   }
 
@@ -705,8 +713,8 @@ export class DataService implements Startable {
    * of requests), so the peers lookups found are remembered for
    * KNOWN_PEER_TTL_MS, and a lookup that returns fewer than k peers (a small
    * swarm, fully seen) is reused for SWARM_VIEW_TTL_MS: in a larger swarm,
-   * once the remembered view holds k peers, blocks are placed by sorting it
-   * locally. Placement that misses a closer peer is corrected by the repair
+   * once the view (connected and remembered peers) holds k peers, blocks are
+   * placed by sorting it locally. Placement that misses a closer peer is corrected by the repair
    * loop. With `lookup` (a file's root: one per put, and what every reader
    * fetches first) the DHT is asked anyway: a partial view places a block
    * where readers' lookups do not end, and only its announcement finds it.
@@ -717,7 +725,11 @@ export class DataService implements Startable {
     // self, connected peers and those remembered from lookups (sortByDistance drops duplicates)
     const view = (): PeerId[] => [this.#node.peerId, ...this.#knownPeers()]
     const smallSwarm = this.#swarmView != null && now - this.#swarmView.at < SWARM_VIEW_TTL_MS
-    if (smallSwarm || (!lookup && this.#known.size >= this.#node.services.dht.k)) {
+    // the view counts connected peers too: counting only lookup results, a busy
+    // swarm whose lookups timed out short of k peers looked its view up again
+    // for every block, and each of those lookups made the swarm busier (200
+    // peers: a repair pass of every peer at once, thousands of lookups)
+    if (smallSwarm || (!lookup && this.#knownPeers().length >= this.#node.services.dht.k)) {
       return sortByDistance(blockKadId(cid), view())
     }
     if (this.#routingTableSize() > 0) {
@@ -778,7 +790,11 @@ export class DataService implements Startable {
         forOthers: true,
         replicas: req.replicas ?? this.#replicas
       })
-      this.#enqueueProvide(req.cid)
+      // a put's sender announces the block itself: this copy is announced by the
+      // hourly reprovide (and at once when repair moves a block here), not now
+      // and not by the next repair pass, so a put costs one announcement per block
+      if (req.announce === false) this.#provided.add(req.cid.toString())
+      else this.#enqueueProvide(req.cid)
       return { ok: true }
     },
     onError: (err, peer) => { this.#log('rejected shard message from %s - %s', peer, err.message) }

@@ -1,7 +1,7 @@
 /**
  * data/protocol: the `/edgeswarm/shard/1.0.0` wire format and its two thin
  * ends. One request per stream: a length-prefixed JSON header frame
- * (`{ op: 'put' | 'get' | 'has', cid, size?, replicas? }`, zod-validated) and,
+ * (`{ op: 'put' | 'get' | 'has', cid, size?, replicas?, announce? }`, zod-validated) and,
  * for `put`, one frame with the block; the answer is a header frame
  * (`{ ok: true, has?, size? }` or `{ ok: false, code, error }`) and, for a
  * successful `get`, one frame with the block.
@@ -37,7 +37,9 @@ export const requestSchema = z.discriminatedUnion('op', [
     op: z.literal('put'),
     cid: cidString,
     size: z.number().int().min(0).max(MAX_BLOCK_SIZE),
-    replicas: z.number().int().min(1).max(MAX_REPLICAS).optional()
+    replicas: z.number().int().min(1).max(MAX_REPLICAS).optional(),
+    /** false: the sender announces the block itself, the receiver only at its next repair pass. @default true */
+    announce: z.boolean().optional()
   }).strict(),
   z.object({ op: z.literal('get'), cid: cidString }).strict(),
   z.object({ op: z.literal('has'), cid: cidString }).strict()

@@ -64,8 +64,17 @@ export const START_WAVE_SIZE = 10
 export const BOOTSTRAP_FANOUT = 3
 /** Above this many peers the swarm runs with bounded connections (LIBP2P-NOTES: the DHT tends to all-to-all). */
 export const LARGE_SWARM_PEERS = 30
-/** Connections a peer keeps at most in a large swarm. */
+/** Connections a peer keeps at most in a large swarm: at least this many... */
 export const LARGE_SWARM_MAX_CONNECTIONS = 40
+/**
+ * ...and at least this fraction of the swarm. A DHT lookup asks ~k + 3 log2(n)
+ * peers, mostly far from each other: with 40 connections out of 200 peers most
+ * of its requests dialled first, and every dial is a TCP + Noise handshake,
+ * identify both ways and gossip subscriptions, several ms of CPU on each side,
+ * and then a trimmed connection to make room. A device pays for an idle
+ * connection far less than for a dial.
+ */
+export const LARGE_SWARM_CONNECTION_FRACTION = 0.5
 /**
  * Provider announcements a peer starts per second in a large swarm. Each is a
  * lookup plus 20 ADD_PROVIDER messages, and every holder announces every

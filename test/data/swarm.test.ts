@@ -43,16 +43,24 @@ describe('data swarm (6 peers)', () => {
     for (const p of peers) {
       expect(equals(await collect(p.data.get(cid)), content)).toBe(true)
     }
-    // every holder announced itself as a DHT provider
-    await Promise.all(peers.map(async p => p.data.whenProvided()))
+    // one announcement per block: the putter's; the holders it pushed copies to do not announce them
     const shard = manifest.shards[7].cid
-    const providers = new Set<string>()
-    for await (const ev of peers[5].node.services.dht.findProviders(shard, { signal: AbortSignal.timeout(10_000) })) {
-      if (ev.name === 'PROVIDER') for (const info of ev.providers) providers.add(info.id.toString())
+    const providersOf = async (): Promise<Set<string>> => {
+      await Promise.all(peers.map(async p => p.data.whenProvided()))
+      const found = new Set<string>()
+      for await (const ev of peers[5].node.services.dht.findProviders(shard, { signal: AbortSignal.timeout(10_000) })) {
+        if (ev.name === 'PROVIDER') for (const info of ev.providers) found.add(info.id.toString())
+      }
+      return found
     }
-    for (const h of await holdersOf(shard, peers)) {
-      if (h !== peers[5].node.peerId.toString()) expect(providers).toContain(h)
-    }
+    const holders = (await holdersOf(shard, peers)).filter(h => h !== peers[5].node.peerId.toString())
+    const putterId = putter.node.peerId.toString()
+    expect(holders).toContain(putterId)
+    const providers = await providersOf()
+    expect([...providers].filter(p => holders.includes(p))).toEqual([putterId])
+    // and a repair pass does not announce them again (the hourly reprovide does)
+    await Promise.all(peers.map(async p => p.data.repairOnce()))
+    expect([...await providersOf()].filter(p => holders.includes(p))).toEqual([putterId])
     // a byte range across a shard boundary
     const part = await collect(peers[4].data.get(cid, { offset: 256 * 1024 - 10, length: 300_000 }))
     expect(equals(part, content.subarray(256 * 1024 - 10, 256 * 1024 - 10 + 300_000))).toBe(true)
@@ -72,6 +80,7 @@ describe('data swarm (6 peers)', () => {
       return n
     }))
     const victim = peers[1 + counts.indexOf(Math.max(...counts))]
+    const heldBefore = await Promise.all(blocks.map(async b => await holdersOf(b, peers)))
     const killed = [putter, victim]
     const alive = peers.filter(p => !killed.includes(p))
     await Promise.all(killed.map(async p => { await p.data.stop(); await p.node.stop() }))
@@ -101,6 +110,20 @@ describe('data swarm (6 peers)', () => {
       for (const p of alive) if (await p.data.hasLocal(b)) holders.push(p.node.peerId.toString())
       for (const c of closest) expect(holders).toContain(c)
     }
+    // the putter is gone: the peers repair copied blocks to announce them (the put's holders did not)
+    await Promise.all(alive.map(async p => p.data.whenProvided()))
+    let announcedCopies = 0
+    for (const [i, b] of blocks.entries()) {
+      const copies = (await holdersOf(b, alive)).filter(h => !heldBefore[i].includes(h) && h !== alive[0].node.peerId.toString())
+      if (copies.length === 0) continue
+      const found = new Set<string>()
+      for await (const ev of alive[0].node.services.dht.findProviders(b, { signal: AbortSignal.timeout(10_000) })) {
+        if (ev.name === 'PROVIDER') for (const info of ev.providers) found.add(info.id.toString())
+      }
+      for (const c of copies) expect(found).toContain(c)
+      announcedCopies += copies.length
+    }
+    expect(announcedCopies).toBeGreaterThan(0)
     console.log(`repair restored ${REPLICAS} live holders ${elapsed} ms after the kill (interval ${REPAIR_MS} ms)`)
     expect(elapsed).toBeLessThan(2 * REPAIR_MS + 4000)
   })
