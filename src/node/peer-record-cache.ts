@@ -12,6 +12,12 @@
  * later, a record changed ten times in that window once. Peer records are
  * addresses worth re-learning, so the second a crash can lose costs nothing.
  *
+ * Misses are remembered too: the DHT asks the peer store for every key it is
+ * asked about as if it were a peer id (a block's key never is), one LevelDB
+ * read and a thrown NotFoundError per FIND_NODE and GET_PROVIDERS it answers.
+ * Every write of a peer record goes through this wrapper, so a remembered
+ * miss is exact until the record is written.
+ *
  * Reads see pending writes (the cache is the truth until flushed); a query
  * flushes first, so it sees them too. Everything else (DHT records, provider
  * records, job facts) passes straight through. `flush()` on shutdown.
@@ -25,6 +31,8 @@ import { NotFoundError, type AbortOptions } from '@libp2p/interface'
 export const PEER_RECORD_PREFIX = '/peers/'
 /** Most peer records kept in memory (the oldest are dropped beyond it; they are re-read on use). */
 export const MAX_CACHED_PEER_RECORDS = 20_000
+/** Most peer-record misses remembered (the oldest are forgotten beyond it). */
+export const MAX_CACHED_PEER_MISSES = 20_000
 /** Longest a changed peer record waits before it is written to the wrapped store. */
 export const PEER_RECORD_FLUSH_MS = 1_000
 
@@ -34,6 +42,8 @@ const GONE = null
 export class PeerRecordCache extends BaseDatastore implements Datastore {
   readonly #inner: Datastore
   readonly #records = new Map<string, Uint8Array>()
+  /** Peer-record keys the wrapped store does not hold (and nothing has written since). */
+  readonly #absent = new Set<string>()
   /** Peer records changed since the last flush: the value to write, or GONE to delete. */
   readonly #dirty = new Map<string, Uint8Array | typeof GONE>()
   #timer?: ReturnType<typeof setTimeout>
@@ -44,7 +54,15 @@ export class PeerRecordCache extends BaseDatastore implements Datastore {
     this.#inner = inner
   }
 
+  #rememberMiss (key: string): void {
+    this.#absent.add(key)
+    if (this.#absent.size > MAX_CACHED_PEER_MISSES) {
+      for (const k of this.#absent) { this.#absent.delete(k); break }
+    }
+  }
+
   #remember (key: string, value: Uint8Array): void {
+    this.#absent.delete(key)
     this.#records.delete(key)
     this.#records.set(key, value)
     if (this.#records.size > MAX_CACHED_PEER_RECORDS) {
@@ -100,8 +118,15 @@ export class PeerRecordCache extends BaseDatastore implements Datastore {
     if (!k.startsWith(PEER_RECORD_PREFIX)) return await this.#inner.get(key, options)
     const cached = this.#records.get(k)
     if (cached != null) return cached
-    if (this.#dirty.get(k) === GONE) throw new NotFoundError(`${k} not found`)
-    const value = await this.#inner.get(key, options)
+    if (this.#dirty.get(k) === GONE || this.#absent.has(k)) throw new NotFoundError(`${k} not found`)
+    let value: Uint8Array
+    try {
+      value = await this.#inner.get(key, options)
+    } catch (err) {
+      // a write that raced the read must not be hidden by the miss
+      if ((err as Error).name === 'NotFoundError' && !this.#dirty.has(k) && !this.#records.has(k)) this.#rememberMiss(k)
+      throw err
+    }
     // a change that raced the read wins
     if (!this.#dirty.has(k)) this.#remember(k, value)
     return this.#records.get(k) ?? value
@@ -110,7 +135,7 @@ export class PeerRecordCache extends BaseDatastore implements Datastore {
   override async has (key: Key, options?: AbortOptions): Promise<boolean> {
     const k = key.toString()
     if (this.#records.has(k)) return true
-    if (this.#dirty.get(k) === GONE) return false
+    if (this.#dirty.get(k) === GONE || this.#absent.has(k)) return false
     return await this.#inner.has(key, options)
   }
 

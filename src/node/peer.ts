@@ -30,6 +30,7 @@ import { swarmPrologue } from './swarm-key.ts'
 import { createHash } from 'node:crypto'
 import { PeerRecordCache } from './peer-record-cache.ts'
 import { withDiscoveryFilter } from './discovery-filter.ts'
+import { withFastClosest } from './routing-table-closest.ts'
 import { edgeswarmLogger } from './quiet-logger.ts'
 
 /** The services every edgeswarm peer runs. */
@@ -98,7 +99,8 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
     identify: identify(),
     ping: ping(),
     // the DHT reports every peer of every answer as discovered: passed on once a minute per peer
-    dht: withDiscoveryFilter(kadDHT({
+    // and finds its closest peers in one pass (routing-table-closest.ts)
+    dht: withDiscoveryFilter(withFastClosest(kadDHT({
       protocol: DHT_PROTOCOL,
       // every edgeswarm peer serves the DHT: devices on one LAN or one
       // machine never see a "public" address, so auto mode would stay client
@@ -110,7 +112,7 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
       disjointPaths: DHT_DISJOINT_PATHS,
       // a silent peer costs a lookup at most this long (see DHT_REQUEST_TIMEOUT_MAX_MS)
       networkDialTimeout: { minTimeout: DHT_REQUEST_TIMEOUT_MIN_MS, maxTimeout: DHT_REQUEST_TIMEOUT_MAX_MS }
-    }), DHT_DISCOVERY_TTL_MS),
+    })), DHT_DISCOVERY_TTL_MS),
     pubsub: gossipsub({
       allowPublishToZeroTopicPeers: true,
       // many devices behind one IP (a NAT, one machine) must not be scored down

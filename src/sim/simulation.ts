@@ -354,6 +354,7 @@ class SimulationRun {
         put.push((await provider.host.call('dhtProvide', { index: provider.index, cid, timeoutMs: DHT_SAMPLE_TIMEOUT_MS })).ms)
       } catch {
         putFailures++
+        this.progress('dht', 'timing DHT provide/find', ++done, samples)
         return
       }
       try {

@@ -27,6 +27,26 @@ class CountingStore extends MemoryDatastore {
 const bytes = (...xs: number[]): Uint8Array => Uint8Array.from(xs)
 
 describe('peer record cache', () => {
+  it('remembers a missing peer record until it is written', async () => {
+    const inner = new CountingStore()
+    const key = new Key('/peers/missing')
+    const cache = new PeerRecordCache(inner)
+    await expect(cache.get(key)).rejects.toMatchObject({ name: 'NotFoundError' })
+    await expect(cache.get(key)).rejects.toMatchObject({ name: 'NotFoundError' })
+    expect(await cache.has(key)).toBe(false)
+    expect(inner.reads).toBe(1)
+    await cache.put(key, bytes(7))
+    expect(await cache.get(key)).toEqual(bytes(7))
+    await cache.delete(key)
+    await cache.flush()
+    await expect(cache.get(key)).rejects.toMatchObject({ name: 'NotFoundError' })
+    // other keys are not cached, found or not
+    const other = new Key('/dht/record/x')
+    await expect(cache.get(other)).rejects.toMatchObject({ name: 'NotFoundError' })
+    await expect(cache.get(other)).rejects.toMatchObject({ name: 'NotFoundError' })
+    expect(inner.reads).toBe(4)
+  })
+
   it('reads a peer record from the store once, then from memory; changes reach the store on flush', async () => {
     const inner = new CountingStore()
     const key = new Key('/peers/abc')
