@@ -547,7 +547,6 @@ export class DataService implements Startable {
    */
   async #replicate (cid: CID, replicas: number, load: () => Promise<Uint8Array | undefined>, signal: AbortSignal, options: { checkFirst?: boolean, lookup?: boolean, announcedBySender?: boolean } = {}): Promise<ReplicateResult> {
     const { checkFirst = false, lookup = false, announcedBySender = false } = options
-    const announce = !announcedBySender
     const candidates = await this.#closest(cid, signal, lookup)
     const holders: PeerId[] = []
     const copied: PeerId[] = []
@@ -571,7 +570,7 @@ export class DataService implements Startable {
           bytes ??= load()
           const body = await bytes
           if (body == null) return
-          const reply = await this.#request(peer, { op: 'put', cid, size: body.byteLength, replicas: replicasOf, ...(announce ? {} : { announce: false }) }, body, signal)
+          const reply = await this.#request(peer, { op: 'put', cid, size: body.byteLength, replicas: replicasOf, ...(announcedBySender ? { announce: false } : {}) }, body, signal)
           if (reply.response.ok) {
             holders.push(peer)
             copied.push(peer)
@@ -714,23 +713,23 @@ export class DataService implements Startable {
    * KNOWN_PEER_TTL_MS, and a lookup that returns fewer than k peers (a small
    * swarm, fully seen) is reused for SWARM_VIEW_TTL_MS: in a larger swarm,
    * once the view (connected and remembered peers) holds k peers, blocks are
-   * placed by sorting it locally. Placement that misses a closer peer is corrected by the repair
-   * loop. With `lookup` (a file's root: one per put, and what every reader
+   * placed by sorting it locally. Placement that misses a closer peer is
+   * corrected by the repair loop. With `lookup` (a file's root: one per put, and what every reader
    * fetches first) the DHT is asked anyway: a partial view places a block
    * where readers' lookups do not end, and only its announcement finds it.
    */
   async #closest (cid: CID, signal: AbortSignal, lookup = false): Promise<PeerId[]> {
     const now = Date.now()
     for (const [id, entry] of this.#known) if (now - entry.at > KNOWN_PEER_TTL_MS) this.#known.delete(id)
-    // self, connected peers and those remembered from lookups (sortByDistance drops duplicates)
-    const view = (): PeerId[] => [this.#node.peerId, ...this.#knownPeers()]
     const smallSwarm = this.#swarmView != null && now - this.#swarmView.at < SWARM_VIEW_TTL_MS
     // the view counts connected peers too: counting only lookup results, a busy
     // swarm whose lookups timed out short of k peers looked its view up again
     // for every block, and each of those lookups made the swarm busier (200
     // peers: a repair pass of every peer at once, thousands of lookups)
-    if (smallSwarm || (!lookup && this.#knownPeers().length >= this.#node.services.dht.k)) {
-      return sortByDistance(blockKadId(cid), view())
+    // the view: self, connected peers and those remembered from lookups (sortByDistance drops duplicates)
+    const known = this.#knownPeers()
+    if (smallSwarm || (!lookup && known.length >= this.#node.services.dht.k)) {
+      return sortByDistance(blockKadId(cid), [this.#node.peerId, ...known])
     }
     if (this.#routingTableSize() > 0) {
       const s = anySignal(signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS))
@@ -748,7 +747,7 @@ export class DataService implements Startable {
         if (!peer.equals(this.#node.peerId)) this.#known.set(peer.toString(), { peer, at: Date.now() })
       }
     }
-    return sortByDistance(blockKadId(cid), view())
+    return sortByDistance(blockKadId(cid), [this.#node.peerId, ...this.#knownPeers()])
   }
 
   async #request (peer: PeerId, req: ShardRequest, body: Uint8Array | undefined, signal: AbortSignal): Promise<ShardReply> {

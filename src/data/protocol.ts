@@ -38,7 +38,7 @@ export const requestSchema = z.discriminatedUnion('op', [
     cid: cidString,
     size: z.number().int().min(0).max(MAX_BLOCK_SIZE),
     replicas: z.number().int().min(1).max(MAX_REPLICAS).optional(),
-    /** false: the sender announces the block itself, the receiver only at its next repair pass. @default true */
+    /** false: the sender announces the block itself; the receiver announces its copy at the hourly reprovide. @default true */
     announce: z.boolean().optional()
   }).strict(),
   z.object({ op: z.literal('get'), cid: cidString }).strict(),
