@@ -45,6 +45,7 @@ describe('shard protocol hardening', () => {
       ['bad cid', [json({ op: 'get', cid: 'not-a-cid' })]],
       ['extra field', [json({ op: 'has', cid: shard.toString(), evil: true })]],
       ['negative size', [json({ op: 'put', cid: shard.toString(), size: -1 }), new Uint8Array(0)]],
+      ['announce not a boolean', [json({ op: 'put', cid: shard.toString(), size: content.byteLength, announce: 'no' }), content]],
       ['too large a block', [json({ op: 'put', cid: shard.toString(), size: 2 * 1024 * 1024 })]],
       ['header too large', [json({ op: 'has', cid: shard.toString(), pad: 'x'.repeat(8000) })]],
       ['size mismatch', [json({ op: 'put', cid: cidOf(random(10)).toString(), size: 10 }), random(11)]],
