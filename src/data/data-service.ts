@@ -16,7 +16,7 @@ import type { Blockstore } from 'interface-blockstore'
 import type { Datastore } from 'interface-datastore'
 import type { CID } from 'multiformats/cid'
 import PQueue from 'p-queue'
-import type { EdgePeer } from '../node/index.ts'
+import { connectedPeerCount, connectedPeers, type EdgePeer } from '../node/index.ts'
 import { blockMatches, cidOf, decodeManifest, encodeManifest, parseCid, DAG_CBOR_CODE, RAW_CODE, type Manifest, type ShardRef } from './blocks.ts'
 import { BlockCache } from './cache.ts'
 import { checkChunkSize, chunk, type ByteSource } from './chunker.ts'
@@ -451,8 +451,15 @@ export class DataService implements Startable {
       if (!deadline.aborted) throw err
       return undefined
     })
-    const bytes = await Promise.race([first, searched])
+    // the deadline ends the fetch even if a request or lookup does not stop when aborted:
+    // every later reader of this block waits on this one fetch
+    const expired = new Promise<undefined>(resolve => {
+      if (deadline.aborted) resolve(undefined)
+      else deadline.addEventListener('abort', () => { resolve(undefined) }, { once: true })
+    })
+    const bytes = await Promise.race([first, searched, expired])
     if (bytes != null) return bytes
+    outer.throwIfAborted()
     // the search ended without bytes; a request may have won as it ended
     if (won.signal.aborted) return await first
     const what = `${tried.size - 1} peers asked: ${seen.none} have none, ${seen.failed} did not answer; ${seen.providers} providers announced; provider lookup ${seen.lookup}`
@@ -696,14 +703,14 @@ export class DataService implements Startable {
   /** Connected peers and those remembered from recent lookups. */
   #knownPeers (): PeerId[] {
     const out = new Map<string, PeerId>()
-    for (const p of this.#node.getPeers()) out.set(p.toString(), p)
+    for (const p of connectedPeers(this.#node)) out.set(p.toString(), p)
     for (const [id, entry] of this.#known) if (!out.has(id)) out.set(id, entry.peer)
     return [...out.values()]
   }
 
   #routingTableSize (): number {
     const dht = this.#node.services.dht as unknown as { routingTable?: { size?: number } }
-    return dht.routingTable?.size ?? this.#node.getPeers().length
+    return dht.routingTable?.size ?? connectedPeerCount(this.#node)
   }
 
   /**

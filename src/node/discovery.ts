@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p, PeerInfo, Startable } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
+import { connectedPeerCount, isConnected } from './connected-peers.ts'
 
 /** How often a peer below its target walks the DHT. */
 export const RANDOM_WALK_INTERVAL_MS = 10_000
@@ -63,7 +64,7 @@ export class PeerWalker implements Startable {
   }
 
   private belowTarget (): boolean {
-    return this.node.getPeers().length + this.dialing.size < this.targetPeers
+    return connectedPeerCount(this.node) + this.dialing.size < this.targetPeers
   }
 
   /** Dials `peer` if below target, not connected, not already dialing, and not recently failed. */
@@ -95,7 +96,7 @@ export class PeerWalker implements Startable {
    * a refusal a minute ago says little about now).
    */
   async redialIfAlone (): Promise<void> {
-    if (this.redialing || this.node.getPeers().length > 0) return
+    if (this.redialing || isConnected(this.node)) return
     this.redialing = true
     this.redials++
     try {
@@ -105,7 +106,7 @@ export class PeerWalker implements Startable {
         .slice(0, ISOLATED_REDIAL_PEERS)
         .map(p => p.id)
       const targets = [...this.bootstrap.map(a => multiaddr(a)), ...remembered]
-      for (let i = 0; i < targets.length && this.node.getPeers().length === 0; i += MAX_WALKER_DIALS) {
+      for (let i = 0; i < targets.length && !isConnected(this.node); i += MAX_WALKER_DIALS) {
         await Promise.allSettled(targets.slice(i, i + MAX_WALKER_DIALS).map(async t => {
           await this.node.dial(t, { signal: AbortSignal.timeout(WALKER_DIAL_TIMEOUT_MS) })
         }))
@@ -117,7 +118,7 @@ export class PeerWalker implements Startable {
 
   /** One random walk: a DHT lookup of a random key; dials what it finds while below target. */
   async walk (): Promise<void> {
-    if (this.walking || !this.belowTarget() || this.node.getPeers().length === 0) return
+    if (this.walking || !this.belowTarget() || !isConnected(this.node)) return
     this.walking = true
     try {
       const signal = AbortSignal.timeout(RANDOM_WALK_TIMEOUT_MS)
