@@ -44,7 +44,7 @@ export const SUBMIT_WITNESS_TIMEOUT_MS = 5_000
 /** Progress events of a job are coalesced to at most one per this interval. */
 export const PROGRESS_INTERVAL_MS = 50
 /** Input roots `submit` reads at once. */
-export const SUBMIT_MANIFEST_CONCURRENCY = 8
+export const SUBMIT_MANIFEST_CONCURRENCY = 32
 
 /** Facts are written to the datastore in batches of up to this many (see JobService persist). */
 export const FACT_PERSIST_BATCH = 512

@@ -13,3 +13,7 @@ export class JobFailedError extends Error {
 export class InvalidFactError extends Error {
   override name = 'InvalidFactError'
 }
+/** `submit` was stopped by its signal; the message says which step it was in. */
+export class SubmitAbortedError extends Error {
+  override name = 'SubmitAbortedError'
+}

@@ -15,14 +15,14 @@ import { Key, type Datastore } from 'interface-datastore'
 import * as dagCbor from '@ipld/dag-cbor'
 import { z } from 'zod'
 import type { Startable, PeerId, PrivateKey, Stream } from '@libp2p/interface'
-import type { EdgePeer } from '../node/index.ts'
+import { connectedPeers, isConnected, type EdgePeer } from '../node/index.ts'
 import type { FunctionRegistry } from '../functions/index.ts'
 import { validateWasm } from '../sandbox/index.ts'
 import {
   FACT_PERSIST_BATCH, FACT_PERSIST_DELAY_MS, JOBS_TOPIC, SUBMIT_MANIFEST_ATTEMPTS, JOB_SYNC_PROTOCOL, MAX_FACT_BYTES, MAX_SYNC_FACTS, REDUCE_GRACE_MS,
   PROGRESS_INTERVAL_MS, SUBMIT_MANIFEST_CONCURRENCY, SUBMIT_WITNESS_TIMEOUT_MS, SYNC_INTERVAL_MS, SYNC_TIMEOUT_MS
 } from './constants.ts'
-import { InvalidFactError, InvalidJobError, JobFailedError, JobNotFoundError } from './errors.ts'
+import { InvalidFactError, InvalidJobError, JobFailedError, JobNotFoundError, SubmitAbortedError } from './errors.ts'
 import { openFact, peekFactId, signFact, type Capabilities, type Fact, type SignedFact } from './facts.ts'
 import { buildDocument, decodeDocument, documentId, encodeDocument, validateSpec, type JobDocument, type JobSpec } from './spec.ts'
 import { JobState, type JobView } from './state.ts'
@@ -171,7 +171,7 @@ export class JobService extends EventTarget implements Startable {
     this.node.addEventListener('peer:connect', this.onConnect)
     this.node.addEventListener('peer:disconnect', this.onDisconnect)
     this.syncTimer = setInterval(() => {
-      const peers = this.node.getPeers()
+      const peers = connectedPeers(this.node)
       if (peers.length > 0) void this.syncWith(peers[Math.floor(Math.random() * peers.length)])
     }, this.syncIntervalMs)
     this.syncTimer.unref()
@@ -371,10 +371,35 @@ export class JobService extends EventTarget implements Startable {
 
   // ---------------------------------------------------------------- jobs
 
-  /** Submits a job; resolves once the job document is stored and announced. */
+  /**
+   * Submits a job; resolves once the job document is stored and announced.
+   * Stopped by `signal` at once, whatever it waits on, with a
+   * SubmitAbortedError that names the step (reading input roots, storing the
+   * document, ...): on a loaded swarm a submit can take minutes.
+   */
   async submit (spec: JobSpec, options: { signal?: AbortSignal } = {}): Promise<Job> {
+    const signal = options.signal
+    signal?.throwIfAborted()
+    let step = 'checking the job'
+    const work = this.submitSteps(spec, options, (s) => { step = s })
+    if (signal == null) return await work
+    let onAbort: (() => void) | undefined
+    const aborted = new Promise<never>((_resolve, reject) => {
+      onAbort = () => { reject(new SubmitAbortedError(`submit stopped while ${step}: ${String(signal.reason instanceof Error ? signal.reason.message : signal.reason)}`)) }
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+    work.catch(() => {}) // settled after an abort: nobody waits for it any more
+    try {
+      return await Promise.race([work, aborted])
+    } finally {
+      if (onAbort != null) signal.removeEventListener('abort', onAbort)
+    }
+  }
+
+  private async submitSteps (spec: JobSpec, options: { signal?: AbortSignal }, step: (s: string) => void): Promise<Job> {
     const valid = validateSpec(spec)
     if (valid.wasm != null) {
+      step(`reading the WebAssembly module ${valid.wasm}`)
       const module = await readAll(this.data.get(valid.wasm, options))
       await validateWasm(module)
     } else {
@@ -383,17 +408,22 @@ export class JobService extends EventTarget implements Startable {
     }
     // the input roots, read a few at a time (a job may have thousands of inputs)
     const layouts = []
+    step(`reading the input roots (0 of ${valid.inputs.length} read)`)
     for await (const layout of mapOrdered(valid.inputs, SUBMIT_MANIFEST_CONCURRENCY, async (input) => await this.manifestOf(input, options.signal))) {
       layouts.push(layout)
+      step(`reading the input roots (${layouts.length} of ${valid.inputs.length} read)`)
     }
     const doc = buildDocument(valid, layouts, this.peerId)
     const bytes = encodeDocument(doc)
     const id = (await documentId(bytes)).toString()
     // the document lives in the swarm too, so it outlives this peer
+    step(`storing the job document ${id}`)
     await this.data.put(bytes, options)
+    step(`announcing job ${id}`)
     await this.publish({ t: 'job', job: id, doc: bytes })
     // nudge a few peers: they see we know a job they lack and pull it
-    for (const peer of this.node.getPeers().slice(0, 3)) void this.syncWith(peer)
+    for (const peer of connectedPeers(this.node).slice(0, 3)) void this.syncWith(peer)
+    step(`waiting for another peer to see job ${id}`)
     await this.awaitWitness(id, options.signal)
     return new Job(id, this)
   }
@@ -422,7 +452,7 @@ export class JobService extends EventTarget implements Startable {
     const deadline = Date.now() + SUBMIT_WITNESS_TIMEOUT_MS
     const me = this.peerId
     const witnessed = (): boolean => (this.states.get(id)?.allFacts() ?? []).some(f => f.from !== me) || (this.witnesses.get(id) ?? 0) > 0
-    while (!witnessed() && this.node.getPeers().length > 0 && Date.now() < deadline) {
+    while (!witnessed() && isConnected(this.node) && Date.now() < deadline) {
       await this.nextChange(id, 250, signal)
     }
   }
@@ -436,7 +466,7 @@ export class JobService extends EventTarget implements Startable {
   /** Like `get`, but first asks connected peers for jobs we do not know yet. */
   async find (id: string, options: { signal?: AbortSignal } = {}): Promise<Job> {
     if (this.states.get(id)?.doc == null) {
-      await Promise.all(this.node.getPeers().slice(0, 8).map(async p => { await this.syncWith(p) }))
+      await Promise.all(connectedPeers(this.node).slice(0, 8).map(async p => { await this.syncWith(p) }))
       options.signal?.throwIfAborted()
     }
     return this.get(id)
@@ -470,7 +500,7 @@ export class JobService extends EventTarget implements Startable {
    * scheduler asks on every round, so it is not rebuilt each time.
    */
   livePeerIds (): readonly string[] {
-    this.connected ??= this.node.getPeers().map(p => p.toString()).sort()
+    this.connected ??= connectedPeers(this.node).map(p => p.toString()).sort()
     return this.connected
   }
 
@@ -537,7 +567,7 @@ export class JobService extends EventTarget implements Startable {
     if (!state.complete || state.doneResult() != null) return
     if (doc.wasm == null && !this.functions.has(doc.fn)) return
     const me = this.peerId
-    const live = new Set([me, ...this.node.getPeers().map(p => p.toString())])
+    const live = new Set([me, ...connectedPeers(this.node).map(p => p.toString())])
     const candidates = state.contributors().filter(p => live.has(p))
     if (!candidates.includes(me)) candidates.push(me)
     candidates.sort((a, b) => rendezvousScore(state.id, b) - rendezvousScore(state.id, a))

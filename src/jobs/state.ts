@@ -13,7 +13,11 @@
  *   a majority); a holder whose lease (claim or last renewal + lease) ended
  *   before a later fact's time is dropped, which counts as a retry when the
  *   task is granted again;
- * - a result counts from a peer that was granted the task, once per peer;
+ * - a result counts from a peer that was granted the task, once per peer,
+ *   and from any other trusted peer while the task has a free slot (no live
+ *   holder fills it): a result is then a claim and its completion at once.
+ *   On a loaded swarm, peers that lost a claim race but saw the winner's
+ *   lease lapse finish the task; their result must not be thrown away;
  * - a result is accepted when a majority of `redundancy` agree on its hash;
  *   peers whose result differs from the accepted one are untrusted;
  * - a failure frees the holder's slot; `maxAttempts` failures fail the job.
@@ -116,7 +120,9 @@ function foldTask (events: TaskEvent[], redundancy: number, untrustedPeers: Read
         break
       }
       case 'result':
-        if (f.granted.has(e.from) && !f.results.has(e.from) && e.entry != null) {
+        if (e.entry == null || f.results.has(e.from)) break
+        if (f.granted.has(e.from) || (!untrustedPeers.has(e.from) && !acceptedNow() && f.holders.size < slots())) {
+          f.granted.add(e.from)
           f.results.set(e.from, e.entry)
           f.holders.delete(e.from)
           if (!acceptedNow()) recomputeAccepted()

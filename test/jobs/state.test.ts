@@ -83,6 +83,20 @@ describe('job state fold', () => {
     expect(s.complete).toBe(true)
   })
 
+  it('counts a result from a peer that lost the claim race once the winner\'s lease has lapsed, not before', () => {
+    const s = new JobState('j')
+    s.setDoc(doc(1, 1))
+    s.add(signed('peer-b', { t: 'claim', job: 'j', tasks: [0], at: 100, lease: 1000 }))
+    s.add(signed('peer-a', { t: 'claim', job: 'j', tasks: [0], at: 150, lease: 1000 }))
+    s.add(signed('peer-a', { t: 'result', job: 'j', at: 900, results: [{ task: 0, hash: 'early', size: 1 }] }))
+    expect(s.task(0, 950)).toMatchObject({ status: 'running', running: ['peer-b'], results: 0 })   // b still holds it
+    s.add(signed('peer-a', { t: 'result', job: 'j', at: 1200, results: [{ task: 0, hash: 'late', size: 1 }] }))
+    // b's lease ended at 1100 and nobody claimed since: a's second result fills the free slot
+    expect(s.task(0, 1300)).toMatchObject({ status: 'done', results: 1 })
+    expect(s.task(0, 1300).accepted?.hash).toBe('late')
+    expect(s.complete).toBe(true)
+  })
+
   it('accepts the majority result with redundancy 3 and distrusts the dissenter', () => {
     const s = new JobState('j')
     s.setDoc(doc(1, 3))

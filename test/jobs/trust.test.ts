@@ -94,6 +94,11 @@ describe('jobs: trust and limits', () => {
     const missing = cidOf(randomBytes(64), dagCbor.code).toString()
     await expect(a.jobs.submit({ fn: 'square', inputs: [missing] }, { signal: AbortSignal.timeout(20_000) }))
       .rejects.toMatchObject({ name: 'NotFoundError' })
+    // a submit stopped by its signal says which step it was in, at once
+    const stop = new AbortController()
+    const stopped = a.jobs.submit({ fn: 'square', inputs: [missing] }, { signal: stop.signal })
+    stop.abort(new Error('user gave up'))
+    await expect(stopped).rejects.toMatchObject({ name: 'SubmitAbortedError', message: expect.stringMatching(/reading the input roots \(0 of 1 read\): user gave up/) })
     const unknownJob = (await documentId(randomBytes(64))).toString()
     await expect(a.jobs.get(unknownJob)).rejects.toMatchObject({ name: 'JobNotFoundError' })
 
