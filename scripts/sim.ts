@@ -15,7 +15,7 @@ import {
   runSimulation, formatReport, resolveSimOptions, InvalidSimOptionsError, WORKLOADS,
   DEFAULT_PEERS, DEFAULT_KILL, DEFAULT_RESTART, DEFAULT_CHURN_PER_MIN, DEFAULT_REPLICAS, DEFAULT_REDUNDANCY,
   DEFAULT_SEED, DEFAULT_ROWS_PER_DEVICE, DEFAULT_CHUNK_SIZE, DEFAULT_LEASE_MS, DEFAULT_DHT_SAMPLES,
-  DEFAULT_GOSSIP_SAMPLES, DEFAULT_JOB_TIMEOUT_MS,
+  DEFAULT_GOSSIP_SAMPLES, DEFAULT_JOB_TIMEOUT_MS, HUGE_SWARM_JOB_TIMEOUT_MS, HUGE_SWARM_LEASE_MS, HUGE_SWARM_PEERS, LARGE_SWARM_LEASE_MS, LARGE_SWARM_PEERS,
   type SimOptions, type SimProgress, type Workload
 } from '../src/sim/index.ts'
 import { buildWasm } from '../wasm/build.mts'
@@ -54,10 +54,10 @@ interface Flags {
   json: boolean
   rows: number
   chunkSize: number
-  leaseMs: number
+  leaseMs?: number
   dhtSamples: number
   gossipSamples: number
-  timeout: number
+  timeout?: number
 }
 
 const program = new Command()
@@ -75,10 +75,10 @@ const program = new Command()
   .option('--json', 'one JSON object on stdout (the human report goes to stderr)', false)
   .option('--rows <n>', 'readings each device generates', integer('--rows'), DEFAULT_ROWS_PER_DEVICE)
   .option('--chunk-size <bytes>', 'shard size of the devices\' files (tasks = shards)', integer('--chunk-size'), DEFAULT_CHUNK_SIZE)
-  .option('--lease-ms <ms>', 'claim lease of the jobs', integer('--lease-ms'), DEFAULT_LEASE_MS)
+  .option('--lease-ms <ms>', `claim lease of the jobs (default: ${DEFAULT_LEASE_MS}, ${LARGE_SWARM_LEASE_MS} above ${LARGE_SWARM_PEERS} peers, ${HUGE_SWARM_LEASE_MS} above ${HUGE_SWARM_PEERS})`, integer('--lease-ms'))
   .option('--dht-samples <n>', 'DHT provide/find pairs timed', integer('--dht-samples'), DEFAULT_DHT_SAMPLES)
   .option('--gossip-samples <n>', 'gossip probes timed', integer('--gossip-samples'), DEFAULT_GOSSIP_SAMPLES)
-  .option('--timeout <s>', 'limit of the job phase, in seconds', decimal('--timeout'), DEFAULT_JOB_TIMEOUT_MS / MS_PER_S)
+  .option('--timeout <s>', `limit of the job phase, in seconds (default: ${DEFAULT_JOB_TIMEOUT_MS / MS_PER_S}, ${HUGE_SWARM_JOB_TIMEOUT_MS / MS_PER_S} above ${HUGE_SWARM_PEERS} peers)`, decimal('--timeout'))
   .showHelpAfterError(false)
   .configureOutput({ outputError: (text, write) => { write(`sim: ${text.replace(/^error: /, '').trim()}\n`) } })
   .exitOverride()
@@ -108,10 +108,10 @@ const options: SimOptions = {
   seed: flags.seed,
   rowsPerDevice: flags.rows,
   chunkSize: flags.chunkSize,
-  leaseMs: flags.leaseMs,
+  ...(flags.leaseMs != null ? { leaseMs: flags.leaseMs } : {}),
   dhtSamples: flags.dhtSamples,
   gossipSamples: flags.gossipSamples,
-  jobTimeoutMs: Math.round(flags.timeout * MS_PER_S),
+  ...(flags.timeout != null ? { jobTimeoutMs: Math.round(flags.timeout * MS_PER_S) } : {}),
   ...(flags.processes != null ? { processes: flags.processes } : {})
 }
 

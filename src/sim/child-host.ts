@@ -10,7 +10,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import {
-  HOST_EXIT_TIMEOUT_MS, HOST_MAX_OLD_SPACE_MB, HOST_MAX_SEMI_SPACE_MB, HOST_READY_TIMEOUT_MS, HOST_REQUEST_TIMEOUT_MS, HOST_STDERR_TAIL_BYTES
+  HOST_EXIT_TIMEOUT_MS, HOST_MAX_OLD_SPACE_MB, HOST_MAX_SEMI_SPACE_MB, HOST_READY_TIMEOUT_MS, HOST_REQUEST_MARGIN_MS, HOST_REQUEST_TIMEOUT_MS, HOST_STDERR_TAIL_BYTES
 } from './constants.ts'
 import { SimHostError } from './errors.ts'
 import { parseFromHost, parseResult, type HostArgs, type HostOp, type HostResult, type PeerHost } from './host-protocol.ts'
@@ -133,11 +133,14 @@ export class ChildPeerHost implements PeerHost {
   async call<K extends HostOp> (op: K, args: HostArgs<K>): Promise<HostResult<K>> {
     if (this.exitInfo != null) throw new SimHostError(`host ${this.id} has exited (${this.exitInfo})${this.tail()}`)
     const id = this.nextId++
+    // a request with its own time limit gets that long and a margin to answer
+    const own = (args as { timeoutMs?: unknown }).timeoutMs
+    const limitMs = Math.max(HOST_REQUEST_TIMEOUT_MS, typeof own === 'number' ? own + HOST_REQUEST_MARGIN_MS : 0)
     return await new Promise<HostResult<K>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id)
-        reject(new SimHostError(`host ${this.id} did not answer ${op} within ${HOST_REQUEST_TIMEOUT_MS} ms`))
-      }, HOST_REQUEST_TIMEOUT_MS)
+        reject(new SimHostError(`host ${this.id} did not answer ${op} within ${limitMs} ms`))
+      }, limitMs)
       this.pending.set(id, { op, resolve: resolve as (v: unknown) => void, reject, timer })
       this.child.send({ kind: 'request', id, op, args }, (err) => {
         if (err != null && this.pending.delete(id)) { clearTimeout(timer); reject(new SimHostError(`host ${this.id}: cannot send ${op}: ${err.message}`)) }

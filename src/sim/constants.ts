@@ -98,6 +98,16 @@ export const LARGE_SWARM_TARGET_PEERS = 8
 export const LARGE_SWARM_JOB_SYNC_MS = 6_000
 /** Claim lease of the jobs in a large swarm (event loops stall longer; see options.ts). */
 export const LARGE_SWARM_LEASE_MS = 6_000
+/**
+ * Above this many peers two cores carry a hundred peers each: event-loop
+ * stalls of several seconds are common, a 6 s lease lapses under tasks that
+ * are still running, and every idle peer then claims the task again.
+ */
+export const HUGE_SWARM_PEERS = 100
+/** Claim lease above HUGE_SWARM_PEERS peers (renewed every third of it). */
+export const HUGE_SWARM_LEASE_MS = 20_000
+/** Limit of the job phase above HUGE_SWARM_PEERS peers: reading hundreds of input roots and the tasks take minutes there. */
+export const HUGE_SWARM_JOB_TIMEOUT_MS = 1_800_000
 /** Inbound connections per second accepted from one host: every sim peer shares 127.0.0.1. */
 export const SIM_INBOUND_CONNECTION_THRESHOLD = 10_000
 /** Connections every peer must have before the scenario starts. */
@@ -110,6 +120,8 @@ export const MESH_SETTLE_MS = 2_000
 
 /** Default limit of the whole job phase (submit → verified result). */
 export const DEFAULT_JOB_TIMEOUT_MS = 300_000
+/** A job submitted when the job phase's time is (nearly) used up still gets this long. */
+export const MIN_SUBMIT_TIMEOUT_MS = 10_000
 /** How often the coordinator polls job progress (it triggers the faults). */
 export const PROGRESS_POLL_MS = 50
 /** Faults are triggered when this fraction of tasks is done, spread over [min, max). */
@@ -130,6 +142,8 @@ export const RSS_SAMPLE_MS = 1_000
 
 /** A request to a child host that gets no answer within this fails. */
 export const HOST_REQUEST_TIMEOUT_MS = 600_000
+/** A request that carries its own time limit (`timeoutMs`) gets that long plus this to answer. */
+export const HOST_REQUEST_MARGIN_MS = 30_000
 /** A child host must say it is ready within this after the fork. */
 export const HOST_READY_TIMEOUT_MS = 60_000
 /** A child host that does not exit this long after `shutdown` is killed. */

@@ -6,7 +6,7 @@
 import { InvalidSimOptionsError } from './errors.ts'
 import {
   DEFAULT_CHUNK_SIZE, DEFAULT_CHURN_PER_MIN, DEFAULT_DHT_SAMPLES, DEFAULT_GOSSIP_SAMPLES,
-  DEFAULT_JOB_TIMEOUT_MS, DEFAULT_KILL, DEFAULT_LEASE_MS, LARGE_SWARM_LEASE_MS, LARGE_SWARM_PEERS, DEFAULT_MULTI_PROCESSES, DEFAULT_PEERS,
+  DEFAULT_JOB_TIMEOUT_MS, HUGE_SWARM_JOB_TIMEOUT_MS, HUGE_SWARM_LEASE_MS, HUGE_SWARM_PEERS, DEFAULT_KILL, DEFAULT_LEASE_MS, LARGE_SWARM_LEASE_MS, LARGE_SWARM_PEERS, DEFAULT_MULTI_PROCESSES, DEFAULT_PEERS,
   DEFAULT_REDUNDANCY, DEFAULT_REPLICAS, DEFAULT_RESTART, DEFAULT_ROWS_PER_DEVICE, DEFAULT_SEED,
   MAX_CHURN_PER_MIN, MAX_PEERS, MAX_PROCESSES, MIN_PEERS, SINGLE_PROCESS_MAX_PEERS
 } from './constants.ts'
@@ -48,13 +48,13 @@ export interface SimOptions {
   rowsPerDevice?: number
   /** Shard size of the devices' files; tasks = shards. @default 16 KiB */
   chunkSize?: number
-  /** Claim lease of the jobs. @default 2000, 6000 above LARGE_SWARM_PEERS peers */
+  /** Claim lease of the jobs. @default 2000, 6000 above LARGE_SWARM_PEERS peers, 20000 above HUGE_SWARM_PEERS */
   leaseMs?: number
   /** DHT provide/find pairs measured. @default 24 */
   dhtSamples?: number
   /** Gossip probes published. @default 10 */
   gossipSamples?: number
-  /** Limit of the job phase, in ms. @default 300000 */
+  /** Limit of the job phase (submit to verified result), in ms. @default 300000, 1800000 above HUGE_SWARM_PEERS peers */
   jobTimeoutMs?: number
   /** The WebAssembly `square` module (bytes), required by the `wasm` workload. */
   wasmModule?: Uint8Array
@@ -115,10 +115,11 @@ export function resolveSimOptions (options: SimOptions = {}): ResolvedSimOptions
   const chunkSize = integer('chunkSize', options.chunkSize, DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE)
   // a large swarm on two cores has event-loop stalls of a second and more (major GCs of big
   // heaps): a 2 s lease then expires under running tasks, which run again elsewhere
-  const leaseMs = integer('leaseMs', options.leaseMs, peers > LARGE_SWARM_PEERS ? LARGE_SWARM_LEASE_MS : DEFAULT_LEASE_MS, MIN_LEASE_MS, MAX_LEASE_MS)
+  const defaultLease = peers > HUGE_SWARM_PEERS ? HUGE_SWARM_LEASE_MS : peers > LARGE_SWARM_PEERS ? LARGE_SWARM_LEASE_MS : DEFAULT_LEASE_MS
+  const leaseMs = integer('leaseMs', options.leaseMs, defaultLease, MIN_LEASE_MS, MAX_LEASE_MS)
   const dhtSamples = integer('dhtSamples', options.dhtSamples, DEFAULT_DHT_SAMPLES, 0, MAX_SAMPLES)
   const gossipSamples = integer('gossipSamples', options.gossipSamples, DEFAULT_GOSSIP_SAMPLES, 0, MAX_SAMPLES)
-  const jobTimeoutMs = integer('jobTimeoutMs', options.jobTimeoutMs, DEFAULT_JOB_TIMEOUT_MS, 1_000, 24 * 3_600_000)
+  const jobTimeoutMs = integer('jobTimeoutMs', options.jobTimeoutMs, peers > HUGE_SWARM_PEERS ? HUGE_SWARM_JOB_TIMEOUT_MS : DEFAULT_JOB_TIMEOUT_MS, 1_000, 24 * 3_600_000)
   if (workload === 'wasm' && options.wasmModule == null) {
     throw new InvalidSimOptionsError('the wasm workload needs the module bytes (wasmModule: build/wasm/square.wasm)')
   }

@@ -223,12 +223,12 @@ export class LocalPeerHost implements PeerHost {
       const cid = await this.node(index).data.put(bytes, { chunkSize, replicas })
       return { cid: cid.toString(), bytes: bytes.length }
     },
-    putBytes: async ({ index, bytes, replicas }) => {
-      const cid = await this.node(index).data.put(bytes, { replicas })
+    putBytes: async ({ index, bytes, replicas, chunkSize }) => {
+      const cid = await this.node(index).data.put(bytes, { replicas, ...(chunkSize != null ? { chunkSize } : {}) })
       return { cid: cid.toString() }
     },
-    submitJob: async ({ index, spec }) => {
-      const job = await this.node(index).jobs.submit(spec)
+    submitJob: async ({ index, spec, timeoutMs }) => {
+      const job = await this.node(index).jobs.submit(spec, { signal: AbortSignal.timeout(timeoutMs) })
       return { jobId: job.id }
     },
     jobStatus: async ({ index, jobId }) => {

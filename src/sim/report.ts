@@ -25,6 +25,8 @@ export interface JobReport {
   params: Record<string, string>
   tasks: number
   status: string
+  /** How long `submit` took (reading every input's root, storing and announcing the job); null if it failed. */
+  submitMs: number | null
   retried: number
   /** sha-256 of the swarm's result and of the single-machine result. */
   resultSha256: string | null
@@ -116,7 +118,7 @@ export function formatReport (r: SimReport): string {
   lines.push(`edgeswarm simulation: ${r.peers} peers in ${r.processes} process${r.processes === 1 ? '' : 'es'}, workload ${r.workload}, seed ${r.seed}`)
   row('result', r.correct ? 'CORRECT (equal to the single-machine computation)' : 'WRONG (differs from the single-machine computation)')
   for (const j of r.jobs) {
-    row(`  job ${j.name}`, `${j.correct ? 'ok' : 'WRONG'}  ${j.tasks} tasks, ${j.status}${j.reason != null ? ` (${j.reason})` : ''}, ${bytes(j.resultBytes)}: ${j.preview.replace(/\s+/g, ' ').slice(0, 90)}${j.preview.length > 90 ? '…' : ''}`)
+    row(`  job ${j.name}`, `${j.correct ? 'ok' : 'WRONG'}  ${j.tasks} tasks, ${j.status}${j.reason != null ? ` (${j.reason})` : ''}, submitted in ${ms(j.submitMs)}, ${bytes(j.resultBytes)}: ${j.preview.replace(/\s+/g, ' ').slice(0, 90)}${j.preview.length > 90 ? '…' : ''}`)
   }
   row('job time', `${ms(r.durationMs)} for ${r.tasks} tasks (${r.tasksPerSecond.toFixed(1)} tasks/s)`)
   row('set-up / data load', `${ms(r.setupMs)} / ${ms(r.dataLoadMs)}   (whole run ${ms(r.wallMs)})`)

@@ -24,7 +24,7 @@ import { JOBS_TOPIC, SYNC_INTERVAL_MS } from '../jobs/index.ts'
 import {
   BOOTSTRAP_FANOUT, DHT_SAMPLE_CONCURRENCY, DHT_SAMPLE_TIMEOUT_MS, GOSSIP_RECEIPT_TIMEOUT_MS, GOSSIP_SAMPLE_GAP_MS,
   LARGE_SWARM_CONNECTION_FRACTION, LARGE_SWARM_JOB_SYNC_MS, LARGE_SWARM_MAX_CONNECTIONS, LARGE_SWARM_PROVIDE_RATE_PER_S, LARGE_SWARM_REPAIR_INTERVAL_MS, LARGE_SWARM_PEERS, LARGE_SWARM_TARGET_PEERS, MESH_SETTLE_MS,
-  MIN_READY_CONNECTIONS, PROGRESS_POLL_MS, REFETCH_TIMEOUT_MS, SIM_GOSSIP_TOPIC, SIM_INBOUND_CONNECTION_THRESHOLD,
+  MIN_READY_CONNECTIONS, MIN_SUBMIT_TIMEOUT_MS, PROGRESS_POLL_MS, REFETCH_TIMEOUT_MS, SIM_GOSSIP_TOPIC, SIM_INBOUND_CONNECTION_THRESHOLD,
   SLOTS_PER_PEER, START_WAVE_SIZE, SWARM_READY_BASE_MS, SWARM_READY_PER_PEER_MS
 } from './constants.ts'
 import { SimTimeoutError } from './errors.ts'
@@ -214,7 +214,7 @@ class SimulationRun {
 
     const plans = jobPlans(o.workload)
     const job = await this.runJobs(plans, cids, wasmCid)
-    const jobs = await this.verify(plans, job.ids, job.progress)
+    const jobs = await this.verify(plans, job.ids, job.submitMs, job.progress, job.submitError)
     const refetch = await this.refetch(job.ids, jobs)
 
     this.progress('verify', 'collecting metrics')
@@ -506,23 +506,36 @@ class SimulationRun {
     return live.find(d => !d.joiner) ?? live[0]
   }
 
-  private async runJobs (plans: JobPlan[], cids: string[], wasmCid: string | undefined): Promise<{ ids: string[], durationMs: number, progress: Array<JobProgress | null> }> {
+  private async runJobs (plans: JobPlan[], cids: string[], wasmCid: string | undefined): Promise<{ ids: string[], submitMs: number[], durationMs: number, progress: Array<JobProgress | null>, submitError?: string }> {
     const o = this.opts
     const submitter = this.devices.get(this.plan.submitter) as Device
     this.progress('job', `device ${submitter.index} submits ${plans.length} job${plans.length === 1 ? '' : 's'}`)
     this.jobStartedAt = performance.now()
+    const deadline = this.jobStartedAt + o.jobTimeoutMs
     const ids: string[] = []
+    const submitMs: number[] = []
+    let submitError: string | undefined
     for (const plan of plans) {
       const spec = jobSpec(plan, cids, { redundancy: o.redundancy, leaseMs: o.leaseMs, ...(wasmCid != null ? { wasmCid } : {}) })
-      ids.push((await submitter.host.call('submitJob', { index: submitter.index, spec })).jobId)
+      try {
+        // the submit (reading every input's root) is part of the job phase and shares its limit
+        const timeoutMs = Math.max(MIN_SUBMIT_TIMEOUT_MS, Math.round(deadline - performance.now()))
+        const started = performance.now()
+        ids.push((await submitter.host.call('submitJob', { index: submitter.index, spec, timeoutMs })).jobId)
+        submitMs.push(Math.round(performance.now() - started))
+      } catch (err) {
+        this.signal?.throwIfAborted()
+        // the run goes on to its report: what was measured so far still counts
+        submitError = `device ${submitter.index} could not submit ${plan.name}: ${(err as Error).message}`
+        break
+      }
     }
     const pending: Array<Promise<void>> = []
     const churnEvents = this.plan.churn.map(ev => this.later(ev.atMs, async () => { await this.churn(ev.kind, ev.awayMs, pending) }))
     const kills = [...this.plan.kills]
     const progress: Array<JobProgress | null> = ids.map(() => null)
-    const deadline = this.jobStartedAt + o.jobTimeoutMs
     let durationMs = 0
-    while (true) {
+    while (ids.length > 0) {
       this.signal?.throwIfAborted()
       const watcher = this.observer()
       if (watcher != null) {
@@ -557,10 +570,12 @@ class SimulationRun {
     await this.faultChain
     await Promise.all(pending)
     await this.faultChain
-    return { ids, durationMs, progress }
+    if (ids.length === 0) durationMs = performance.now() - this.jobStartedAt
+    return { ids, submitMs, durationMs, progress, ...(submitError != null ? { submitError } : {}) }
   }
 
-  private async verify (plans: JobPlan[], ids: string[], progress: Array<JobProgress | null>): Promise<JobReport[]> {
+  /** Reports every planned job; one not submitted (`ids` is shorter) is wrong, with `submitError` as its reason. */
+  private async verify (plans: JobPlan[], ids: string[], submitMs: number[], progress: Array<JobProgress | null>, submitError?: string): Promise<JobReport[]> {
     const o = this.opts
     this.progress('verify', 'computing the single-machine result')
     const texts = Array.from({ length: o.peers }, (_, i) => deviceData(o.workload, o.seed, i, o.rowsPerDevice))
@@ -569,13 +584,16 @@ class SimulationRun {
       const plan = plans[i]
       const expectedSha256 = sha256Hex(await computeLocally(plan, texts))
       const p = progress[i]
+      const submitted = i < ids.length
       const report: JobReport = {
-        name: plan.name, id: ids[i], fn: plan.fn, params: plan.params, tasks: p?.total ?? 0,
-        status: p?.status ?? 'unknown', retried: p?.retried ?? 0, resultSha256: null, expectedSha256,
+        name: plan.name, id: submitted ? ids[i] : '', fn: plan.fn, params: plan.params, tasks: p?.total ?? 0, submitMs: submitMs[i] ?? null,
+        status: submitted ? p?.status ?? 'unknown' : 'not submitted', retried: p?.retried ?? 0, resultSha256: null, expectedSha256,
         resultBytes: 0, preview: '', correct: false
       }
       if (p?.reason != null) report.reason = p.reason
-      if (p?.status === 'done') {
+      if (!submitted) {
+        report.reason = i === ids.length && submitError != null ? submitError : 'an earlier job could not be submitted'
+      } else if (p?.status === 'done') {
         const watcher = this.observer()
         try {
           if (watcher == null) throw new Error('no live peer left')

@@ -36,6 +36,10 @@ describe('sim: pure parts', () => {
     expect(() => resolveSimOptions({ workload: 'wasm' })).toThrow(/wasm/)
     expect(resolveSimOptions({ peers: 200 }).processes).toBe(2)
     expect(resolveSimOptions({}).processes).toBe(1)
+    // leases and the job phase's limit grow with the swarm; a given value wins
+    expect([12, 50, 200].map(peers => resolveSimOptions({ peers }).leaseMs)).toEqual([2_000, 6_000, 20_000])
+    expect([12, 200].map(peers => resolveSimOptions({ peers }).jobTimeoutMs)).toEqual([300_000, 1_800_000])
+    expect(resolveSimOptions({ peers: 200, leaseMs: 3_000, jobTimeoutMs: 60_000 })).toMatchObject({ leaseMs: 3_000, jobTimeoutMs: 60_000 })
   })
 
   it('percentiles by nearest rank', () => {
@@ -61,6 +65,7 @@ describe('sim: a small swarm end to end', () => {
     expect(report.tasks).toBeGreaterThan(6)
     expect(report.jobs.map(j => j.params)).toEqual([{ by: 'device', column: 'temperature' }, { column: 'humidity' }])
     expect(report.jobs.every(j => j.correct && j.resultSha256 === j.expectedSha256)).toBe(true)
+    expect(report.jobs.every(j => j.submitMs != null && j.submitMs > 0 && j.submitMs <= report.durationMs)).toBe(true)
     expect(report.faults.map(f => f.kind)).toEqual(['kill', 'restart'])
     for (const key of ['durationMs', 'tasksPerSecond', 'tasksRetried', 'duplicateExecutions', 'bytesStored', 'bytesMoved', 'rssPerPeerMB'] as const) {
       expect(typeof report[key], key).toBe('number')
