@@ -12,6 +12,9 @@ import type { ResourceLimits } from 'node:worker_threads'
 import { WasmMemoryLimitError, WasmTimeoutError } from './errors.ts'
 import type { WorkerJob, WorkerOutcome } from './worker-protocol.ts'
 
+/** Flags of this process a worker must not inherit (Node refuses to start the worker with them). */
+const WORKER_REFUSED_FLAGS = ['--input-type', '--max-old-space-size', '--max-semi-space-size', '--max-young-generation-size']
+
 export interface WorkerPoolInit {
   /** the worker entry (wasm-worker.ts or its compiled .js) */
   url: URL
@@ -148,8 +151,9 @@ export class WorkerPool {
 
   #spawn (): PooledWorker {
     const worker = new Worker(this.#init.url, {
-      // the worker entry is a file: `--input-type` (from `node -e` callers) would make Node refuse it
-      execArgv: process.execArgv.filter(arg => !arg.startsWith('--input-type')),
+      // the worker entry is a file: `--input-type` (from `node -e` callers) would make Node refuse
+      // it; heap sizes are per process (Node refuses them for a worker, whose limits are resourceLimits)
+      execArgv: process.execArgv.filter(arg => !WORKER_REFUSED_FLAGS.some(flag => arg.startsWith(flag))),
       env: {},
       stdout: true,
       stderr: true,
