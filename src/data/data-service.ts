@@ -453,11 +453,19 @@ export class DataService implements Startable {
     })
     // the deadline ends the fetch even if a request or lookup does not stop when aborted:
     // every later reader of this block waits on this one fetch
+    let onExpired: (() => void) | undefined
     const expired = new Promise<undefined>(resolve => {
+      onExpired = () => { resolve(undefined) }
       if (deadline.aborted) resolve(undefined)
-      else deadline.addEventListener('abort', () => { resolve(undefined) }, { once: true })
+      else deadline.addEventListener('abort', onExpired, { once: true })
     })
-    const bytes = await Promise.race([first, searched, expired])
+    let bytes: Uint8Array | undefined
+    try {
+      bytes = await Promise.race([first, searched, expired])
+    } finally {
+      // the listener holds this fetch (and its bytes) until the deadline's timer fires
+      if (onExpired != null) deadline.removeEventListener('abort', onExpired)
+    }
     if (bytes != null) return bytes
     outer.throwIfAborted()
     // the search ended without bytes; a request may have won as it ended

@@ -379,13 +379,16 @@ export class JobService extends EventTarget implements Startable {
    */
   async submit (spec: JobSpec, options: { signal?: AbortSignal } = {}): Promise<Job> {
     const signal = options.signal
-    signal?.throwIfAborted()
     let step = 'checking the job'
-    const work = this.submitSteps(spec, options, (s) => { step = s })
+    const stopped = (): SubmitAbortedError => new SubmitAbortedError(`submit stopped while ${step}: ${String(signal?.reason instanceof Error ? signal.reason.message : signal?.reason)}`)
+    if (signal?.aborted === true) throw stopped()
+    let announced: Job | undefined
+    const work = this.submitSteps(spec, options, (s) => { step = s }, (job) => { announced = job })
     if (signal == null) return await work
     let onAbort: (() => void) | undefined
-    const aborted = new Promise<never>((_resolve, reject) => {
-      onAbort = () => { reject(new SubmitAbortedError(`submit stopped while ${step}: ${String(signal.reason instanceof Error ? signal.reason.message : signal.reason)}`)) }
+    const aborted = new Promise<Job>((resolve, reject) => {
+      // once the job is announced it exists and will run: the caller gets it, not an error
+      onAbort = () => { if (announced != null) resolve(announced); else reject(stopped()) }
       signal.addEventListener('abort', onAbort, { once: true })
     })
     work.catch(() => {}) // settled after an abort: nobody waits for it any more
@@ -396,7 +399,7 @@ export class JobService extends EventTarget implements Startable {
     }
   }
 
-  private async submitSteps (spec: JobSpec, options: { signal?: AbortSignal }, step: (s: string) => void): Promise<Job> {
+  private async submitSteps (spec: JobSpec, options: { signal?: AbortSignal }, step: (s: string) => void, announced: (job: Job) => void): Promise<Job> {
     const valid = validateSpec(spec)
     if (valid.wasm != null) {
       step(`reading the WebAssembly module ${valid.wasm}`)
@@ -409,7 +412,8 @@ export class JobService extends EventTarget implements Startable {
     // the input roots, read a few at a time (a job may have thousands of inputs)
     const layouts = []
     step(`reading the input roots (0 of ${valid.inputs.length} read)`)
-    for await (const layout of mapOrdered(valid.inputs, SUBMIT_MANIFEST_CONCURRENCY, async (input) => await this.manifestOf(input, options.signal))) {
+    // a failed read stops the others (`stop`), so they do not run on for minutes after the submit failed
+    for await (const layout of mapOrdered(valid.inputs, SUBMIT_MANIFEST_CONCURRENCY, async (input, stop) => await this.manifestOf(input, options.signal != null ? AbortSignal.any([options.signal, stop]) : stop))) {
       layouts.push(layout)
       step(`reading the input roots (${layouts.length} of ${valid.inputs.length} read)`)
     }
@@ -421,11 +425,13 @@ export class JobService extends EventTarget implements Startable {
     await this.data.put(bytes, options)
     step(`announcing job ${id}`)
     await this.publish({ t: 'job', job: id, doc: bytes })
+    const job = new Job(id, this)
+    announced(job)
     // nudge a few peers: they see we know a job they lack and pull it
     for (const peer of connectedPeers(this.node).slice(0, 3)) void this.syncWith(peer)
     step(`waiting for another peer to see job ${id}`)
-    await this.awaitWitness(id, options.signal)
-    return new Job(id, this)
+    await this.awaitWitness(id, options.signal).catch(() => {})
+    return job
   }
 
   /**

@@ -14,8 +14,10 @@
  *   before a later fact's time is dropped, which counts as a retry when the
  *   task is granted again;
  * - a result counts from a peer that was granted the task, once per peer,
- *   and from any other trusted peer while the task has a free slot (no live
- *   holder fills it): a result is then a claim and its completion at once.
+ *   and from any other trusted peer while the task has a free slot (fewer
+ *   live holders than open slots; with redundancy 1, no live holder): the
+ *   result is then a claim and its completion at once (a retry if a lapsed
+ *   lease freed the slot).
  *   On a loaded swarm, peers that lost a claim race but saw the winner's
  *   lease lapse finish the task; their result must not be thrown away;
  * - a result is accepted when a majority of `redundancy` agree on its hash;
@@ -71,14 +73,17 @@ export interface JobView {
 
 const KIND_ORDER: Record<string, number> = { result: 0, fail: 1, renew: 2, claim: 3 }
 
-interface TaskEvent { at: number, kind: 'claim' | 'renew' | 'result' | 'fail', from: string, lease: number, entry?: ResultEntry, reason?: string }
+interface TaskEvent { at: number, kind: 'claim' | 'renew' | 'result' | 'fail', from: string, lease: number, entry?: ResultEntry, reason?: string, /** the fact's id: the last tie-breaker */ id: string }
 
 export function majority (redundancy: number): number {
   return Math.floor(redundancy / 2) + 1
 }
 
 function foldTask (events: TaskEvent[], redundancy: number, untrustedPeers: ReadonlySet<string>): TaskFold {
-  events.sort((a, b) => a.at - b.at || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || (a.from < b.from ? -1 : a.from > b.from ? 1 : 0))
+  const cmp = (x: string, y: string): number => x < y ? -1 : x > y ? 1 : 0
+  // the fact id last: two facts of one author with the same time and kind (two results of
+  // a task, say) are ordered the same on every peer, whatever order they arrived in
+  events.sort((a, b) => a.at - b.at || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || cmp(a.from, b.from) || cmp(a.id, b.id))
   const f: TaskFold = { holders: new Map(), granted: new Set(), results: new Map(), accepted: undefined, untrusted: [], failures: 0, lastFailure: undefined, retried: 0, lostClaims: 0 }
   let freedSlots = 0
   const need = majority(redundancy)
@@ -122,7 +127,8 @@ function foldTask (events: TaskEvent[], redundancy: number, untrustedPeers: Read
       case 'result':
         if (e.entry == null || f.results.has(e.from)) break
         if (f.granted.has(e.from) || (!untrustedPeers.has(e.from) && !acceptedNow() && f.holders.size < slots())) {
-          f.granted.add(e.from)
+          // a result taking a slot a lapsed lease freed is a retry, as a claim taking it would be
+          if (!f.granted.has(e.from) && freedSlots > 0) { f.retried++; freedSlots-- }
           f.results.set(e.from, e.entry)
           f.holders.delete(e.from)
           if (!acceptedNow()) recomputeAccepted()
@@ -211,17 +217,17 @@ export class JobState {
       case 'claim':
       case 'renew':
         if (f.t === 'claim') this.claimed = true
-        for (const task of f.tasks) push(task, { at: f.at, kind: f.t, from: sf.from, lease: f.lease })
+        for (const task of f.tasks) push(task, { at: f.at, kind: f.t, from: sf.from, lease: f.lease, id: sf.id })
         break
       case 'result':
         for (const entry of f.results) {
-          push(entry.task, { at: f.at, kind: 'result', from: sf.from, lease: 0, entry })
+          push(entry.task, { at: f.at, kind: 'result', from: sf.from, lease: 0, entry, id: sf.id })
           if (entry.data != null) this.inlineResults.set(entry.hash, entry.data)
           if (entry.ref != null) this.resultRefs.set(entry.hash, entry.ref)
         }
         break
       case 'fail':
-        push(f.task, { at: f.at, kind: 'fail', from: sf.from, lease: 0, reason: f.reason })
+        push(f.task, { at: f.at, kind: 'fail', from: sf.from, lease: 0, reason: f.reason, id: sf.id })
         break
       case 'done': {
         const list = this.doneFacts.get(f.hash) ?? []

@@ -12,8 +12,18 @@ import type { ResourceLimits } from 'node:worker_threads'
 import { WasmMemoryLimitError, WasmTimeoutError } from './errors.ts'
 import type { WorkerJob, WorkerOutcome } from './worker-protocol.ts'
 
-/** Flags of this process a worker must not inherit (Node refuses to start the worker with them). */
-const WORKER_REFUSED_FLAGS = ['--input-type', '--max-old-space-size', '--max-semi-space-size', '--max-young-generation-size']
+/**
+ * Flags of this process a worker must not inherit (Node refuses to start a
+ * worker with per-process and V8 heap options), compared with `_` read as `-`.
+ */
+const WORKER_REFUSED_FLAGS = ['--input-type', '--max-old-space-size', '--max-semi-space-size', '--max-young-generation-size', '--stack-size', '--expose-gc', '--jitless']
+
+/** Whether a worker may inherit this flag of the process. */
+function inheritable (arg: string): boolean {
+  const [name] = arg.split('=', 1)
+  const normal = `--${name.replace(/^--/, '').replaceAll('_', '-')}`
+  return !WORKER_REFUSED_FLAGS.includes(normal)
+}
 
 export interface WorkerPoolInit {
   /** the worker entry (wasm-worker.ts or its compiled .js) */
@@ -153,7 +163,7 @@ export class WorkerPool {
     const worker = new Worker(this.#init.url, {
       // the worker entry is a file: `--input-type` (from `node -e` callers) would make Node refuse
       // it; heap sizes are per process (Node refuses them for a worker, whose limits are resourceLimits)
-      execArgv: process.execArgv.filter(arg => !WORKER_REFUSED_FLAGS.some(flag => arg.startsWith(flag))),
+      execArgv: process.execArgv.filter(inheritable),
       env: {},
       stdout: true,
       stderr: true,

@@ -26,7 +26,7 @@
  */
 export { runSimulation, tuningFor, type SimHooks, type SimProgress, type SimPhase } from './simulation.ts'
 export { resolveSimOptions, defaultProcesses, WORKLOADS, type SimOptions, type ResolvedSimOptions, type Workload } from './options.ts'
-export { formatReport, type SimReport, type JobReport, type FaultRecord, type FaultKind } from './report.ts'
+export { formatReport, NOT_SUBMITTED, type SimReport, type JobReport, type FaultRecord, type FaultKind } from './report.ts'
 export { planFaults, type FaultPlan, type FaultPlanInput, type KillPlan, type RestartPlan, type ChurnEvent } from './faults.ts'
 export { deviceData, deviceName, jobPlans, jobSpec, computeLocally, type JobPlan } from './workload.ts'
 export { percentiles, quantile, type Percentiles } from './percentiles.ts'

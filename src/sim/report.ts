@@ -18,6 +18,9 @@ export interface FaultRecord {
   doneFraction: number
 }
 
+/** The status of a job whose submit failed (it never reached the swarm). */
+export const NOT_SUBMITTED = 'not submitted'
+
 export interface JobReport {
   name: string
   id: string
@@ -116,7 +119,10 @@ export function formatReport (r: SimReport): string {
   const lines: string[] = []
   const row = (label: string, value: string): void => { lines.push(`  ${label.padEnd(22)} ${value}`) }
   lines.push(`edgeswarm simulation: ${r.peers} peers in ${r.processes} process${r.processes === 1 ? '' : 'es'}, workload ${r.workload}, seed ${r.seed}`)
-  row('result', r.correct ? 'CORRECT (equal to the single-machine computation)' : 'WRONG (differs from the single-machine computation)')
+  const unsubmitted = r.jobs.some(j => j.status === NOT_SUBMITTED)
+  row('result', r.correct
+    ? 'CORRECT (equal to the single-machine computation)'
+    : unsubmitted ? 'NOT CARRIED OUT (a job could not be submitted: see its line)' : 'WRONG (differs from the single-machine computation)')
   for (const j of r.jobs) {
     row(`  job ${j.name}`, `${j.correct ? 'ok' : 'WRONG'}  ${j.tasks} tasks, ${j.status}${j.reason != null ? ` (${j.reason})` : ''}, submitted in ${ms(j.submitMs)}, ${bytes(j.resultBytes)}: ${j.preview.replace(/\s+/g, ' ').slice(0, 90)}${j.preview.length > 90 ? '…' : ''}`)
   }

@@ -35,7 +35,7 @@ import { LocalPeerHost } from './peer-host.ts'
 import { resolveSimOptions, type ResolvedSimOptions, type SimOptions } from './options.ts'
 import { percentiles } from './percentiles.ts'
 import { SeededRandom } from './random.ts'
-import type { FaultKind, FaultRecord, JobReport, SimReport } from './report.ts'
+import { NOT_SUBMITTED, type FaultKind, type FaultRecord, type JobReport, type SimReport } from './report.ts'
 import { checkFileLimit } from './file-limit.ts'
 import { computeLocally, deviceData, jobPlans, jobSpec, sha256Hex, type JobPlan } from './workload.ts'
 
@@ -587,7 +587,7 @@ class SimulationRun {
       const submitted = i < ids.length
       const report: JobReport = {
         name: plan.name, id: submitted ? ids[i] : '', fn: plan.fn, params: plan.params, tasks: p?.total ?? 0, submitMs: submitMs[i] ?? null,
-        status: submitted ? p?.status ?? 'unknown' : 'not submitted', retried: p?.retried ?? 0, resultSha256: null, expectedSha256,
+        status: submitted ? p?.status ?? 'unknown' : NOT_SUBMITTED, retried: p?.retried ?? 0, resultSha256: null, expectedSha256,
         resultBytes: 0, preview: '', correct: false
       }
       if (p?.reason != null) report.reason = p.reason

@@ -92,7 +92,7 @@ describe('job state fold', () => {
     expect(s.task(0, 950)).toMatchObject({ status: 'running', running: ['peer-b'], results: 0 })   // b still holds it
     s.add(signed('peer-a', { t: 'result', job: 'j', at: 1200, results: [{ task: 0, hash: 'late', size: 1 }] }))
     // b's lease ended at 1100 and nobody claimed since: a's second result fills the free slot
-    expect(s.task(0, 1300)).toMatchObject({ status: 'done', results: 1 })
+    expect(s.task(0, 1300)).toMatchObject({ status: 'done', results: 1, retried: 1 })
     expect(s.task(0, 1300).accepted?.hash).toBe('late')
     expect(s.complete).toBe(true)
   })

@@ -8,9 +8,9 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 describe('sandbox workers under a host with heap flags', () => {
-  it('runs a module in a process started with --max-old-space-size and --max-semi-space-size', async () => {
+  it('runs a module in a process started with heap and stack flags (either spelling)', async () => {
     const child = fileURLToPath(new URL('./heap-flags-child.ts', import.meta.url))
-    const args = ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', '--max-old-space-size=256', '--max-semi-space-size=16', child]
+    const args = ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', '--max-old-space-size=256', '--max_semi_space_size=16', '--stack-size=2000', child]
     const out = await new Promise<string>((resolve, reject) => {
       execFile(process.execPath, args, { timeout: 30_000 }, (err, stdout, stderr) => {
         if (err != null) reject(new Error(`${err.message}\n${stderr}`)); else resolve(stdout)
