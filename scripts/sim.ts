@@ -6,13 +6,14 @@
  * A progress line goes to stderr only when stderr is a terminal.
  *
  * Exit codes: 0 correct, 1 the swarm's result was wrong, 2 bad options,
- * 3 the run could not be carried out, 130 interrupted. Ctrl-C stops every
+ * 3 the run could not be carried out (also: a job could not be submitted;
+ * the report is still printed), 130 interrupted. Ctrl-C stops every
  * peer and child process and removes the temp dirs; a second Ctrl-C exits at once.
  */
 import { readFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import {
-  runSimulation, formatReport, resolveSimOptions, InvalidSimOptionsError, WORKLOADS,
+  runSimulation, formatReport, resolveSimOptions, NOT_SUBMITTED, InvalidSimOptionsError, WORKLOADS,
   DEFAULT_PEERS, DEFAULT_KILL, DEFAULT_RESTART, DEFAULT_CHURN_PER_MIN, DEFAULT_REPLICAS, DEFAULT_REDUNDANCY,
   DEFAULT_SEED, DEFAULT_ROWS_PER_DEVICE, DEFAULT_CHUNK_SIZE, DEFAULT_LEASE_MS, DEFAULT_DHT_SAMPLES,
   DEFAULT_GOSSIP_SAMPLES, DEFAULT_JOB_TIMEOUT_MS, HUGE_SWARM_JOB_TIMEOUT_MS, HUGE_SWARM_LEASE_MS, HUGE_SWARM_PEERS, LARGE_SWARM_LEASE_MS, LARGE_SWARM_PEERS,
@@ -163,7 +164,7 @@ try {
   } else {
     process.stdout.write(text)
   }
-  process.exitCode = report.correct ? 0 : EXIT_WRONG
+  process.exitCode = report.correct ? 0 : report.jobs.some(j => j.status === NOT_SUBMITTED) ? EXIT_FAILED : EXIT_WRONG
 } catch (err) {
   clearProgress()
   if (controller.signal.aborted) fail('interrupted; every peer was stopped', EXIT_INTERRUPTED)
