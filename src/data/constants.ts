@@ -34,6 +34,13 @@ export const MAX_HEADER_SIZE = 4 * 1024
 /** Largest length-prefixed frame on the shard protocol: one block plus slack for a header. */
 export const MAX_MESSAGE_SIZE = MAX_BLOCK_SIZE + MAX_HEADER_SIZE
 
+/**
+ * A block is pushed to at most this many of the closest peers per wanted copy
+ * (the closest first, the next only when one fails): past those the put ends
+ * with fewer copies and repair adds the rest.
+ */
+export const PLACEMENT_CANDIDATES_PER_REPLICA = 4
+
 /** Default number of peers that hold each shard and root. */
 export const DEFAULT_REPLICAS = 3
 

@@ -26,7 +26,7 @@ import {
   LOOKUP_TIMEOUT_MS, MAX_BLOCK_SIZE, MAX_PROVIDERS, MAX_REPLICAS, MAX_STREAMS_PER_CONNECTION,
   PROVIDE_ATTEMPTS, PROVIDE_CONCURRENCY, PROVIDE_QUEUE_MAX, PROVIDE_RETRY_MS, PROVIDE_TIMEOUT_MS, PUT_CONCURRENCY, REPAIR_CONCURRENCY, REPAIR_JITTER,
   REQUEST_TIMEOUT_MS, SHARD_PROTOCOL, STAT_CONCURRENCY, SWARM_VIEW_TTL_MS, PROVIDE_QUIET_MS, PROVIDE_MAX_DELAY_MS,
-  ROOT_PROVIDE_PRIORITY, FETCH_HEDGE_MS, LOOKUP_HEDGE_MS
+  ROOT_PROVIDE_PRIORITY, FETCH_HEDGE_MS, LOOKUP_HEDGE_MS, PLACEMENT_CANDIDATES_PER_REPLICA
 } from './constants.ts'
 import { InvalidCidError, InvalidManifestError, InvalidRangeError, NotFoundError, ReplicasError, StorageFullError } from './errors.ts'
 import { forEachLimit, mapOrdered } from './parallel.ts'
@@ -562,7 +562,9 @@ export class DataService implements Startable {
    */
   async #replicate (cid: CID, replicas: number, load: () => Promise<Uint8Array | undefined>, signal: AbortSignal, options: { checkFirst?: boolean, lookup?: boolean, announcedBySender?: boolean } = {}): Promise<ReplicateResult> {
     const { checkFirst = false, lookup = false, announcedBySender = false } = options
-    const candidates = await this.#closest(cid, signal, lookup)
+    // the closest few only: walking the whole view past peers that time out took a put
+    // minutes on a loaded swarm (batches of 10 s timeouts); repair adds copies later
+    const candidates = (await this.#closest(cid, signal, lookup)).slice(0, replicas * PLACEMENT_CANDIDATES_PER_REPLICA)
     const holders: PeerId[] = []
     const copied: PeerId[] = []
     let bytes: Promise<Uint8Array | undefined> | undefined
@@ -767,11 +769,14 @@ export class DataService implements Startable {
 
   async #request (peer: PeerId, req: ShardRequest, body: Uint8Array | undefined, signal: AbortSignal): Promise<ShardReply> {
     const s = anySignal(signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS))
-    const stream = await this.#node.dialProtocol(peer, SHARD_PROTOCOL, { signal: s })
-    const reply = await requestShard(stream, req, body, s)
-    if (body != null && reply.response.ok) this.metrics.bytesSent += body.byteLength
-    if (reply.bytes != null) this.metrics.bytesReceived += reply.bytes.byteLength
-    return reply
+    // bounded by its time limit even if a dial or stream under it does not stop when aborted
+    return await raceAbort((async () => {
+      const stream = await this.#node.dialProtocol(peer, SHARD_PROTOCOL, { signal: s })
+      const reply = await requestShard(stream, req, body, s)
+      if (body != null && reply.response.ok) this.metrics.bytesSent += body.byteLength
+      if (reply.bytes != null) this.metrics.bytesReceived += reply.bytes.byteLength
+      return reply
+    })(), s)
   }
 
   readonly #server: ShardServer = {
