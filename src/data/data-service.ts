@@ -821,7 +821,10 @@ export class DataService implements Startable {
 }
 
 async function raceAbort<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  signal.throwIfAborted()
+  if (signal.aborted) {
+    promise.catch(() => {}) // nobody waits for it any more
+    throw signal.reason
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => { reject(signal.reason) }
     signal.addEventListener('abort', onAbort, { once: true })

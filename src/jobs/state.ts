@@ -43,6 +43,8 @@ interface TaskFold {
   retried: number
   /** Claims that did not get a slot: duplicate work that lost a race. */
   lostClaims: number
+  /** Latest time a holder's slot was freed by a lapsed lease or a failure (0: never). */
+  lastFreed: number
 }
 
 export interface TaskView {
@@ -54,6 +56,12 @@ export interface TaskView {
   results: number
   accepted: ResultEntry | undefined
   retried: number
+  /**
+   * When an open task was opened again: its last holder's lease lapsed or it
+   * failed (the same time on every peer with the same facts); undefined for a
+   * task nobody held yet, or one not open.
+   */
+  reopenedAt?: number
 }
 
 export interface JobView {
@@ -84,7 +92,7 @@ function foldTask (events: TaskEvent[], redundancy: number, untrustedPeers: Read
   // the fact id last: two facts of one author with the same time and kind (two results of
   // a task, say) are ordered the same on every peer, whatever order they arrived in
   events.sort((a, b) => a.at - b.at || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || cmp(a.from, b.from) || cmp(a.id, b.id))
-  const f: TaskFold = { holders: new Map(), granted: new Set(), results: new Map(), accepted: undefined, untrusted: [], failures: 0, lastFailure: undefined, retried: 0, lostClaims: 0 }
+  const f: TaskFold = { holders: new Map(), granted: new Set(), results: new Map(), accepted: undefined, untrusted: [], failures: 0, lastFailure: undefined, retried: 0, lostClaims: 0, lastFreed: 0 }
   let freedSlots = 0
   const need = majority(redundancy)
   const acceptedNow = (): boolean => f.accepted != null
@@ -106,7 +114,7 @@ function foldTask (events: TaskEvent[], redundancy: number, untrustedPeers: Read
   }
   for (const e of events) {
     for (const [peer, expiry] of f.holders) {
-      if (expiry < e.at) { f.holders.delete(peer); freedSlots++ }
+      if (expiry < e.at) { f.holders.delete(peer); freedSlots++; f.lastFreed = Math.max(f.lastFreed, expiry) }
     }
     switch (e.kind) {
       case 'claim':
@@ -137,6 +145,7 @@ function foldTask (events: TaskEvent[], redundancy: number, untrustedPeers: Read
       case 'fail':
         if (f.holders.has(e.from)) {
           f.holders.delete(e.from)
+          f.lastFreed = Math.max(f.lastFreed, e.at)
           f.failures++
           f.lastFailure = e.reason
           freedSlots++
@@ -298,7 +307,13 @@ export class JobState {
       const slots = f.results.size < redundancy ? redundancy - f.results.size : 1
       openSlots = Math.max(0, slots - running.length)
     }
-    return { status, running, openSlots, results: f.results.size, accepted: f.accepted?.entry, retried: f.retried }
+    const view: TaskView = { status, running, openSlots, results: f.results.size, accepted: f.accepted?.entry, retried: f.retried }
+    if (status === 'open') {
+      // lapsed leases still in the fold's holders (no later fact dropped them) count too
+      const freed = Math.max(f.lastFreed, ...[...f.holders.values()].filter(expiry => expiry < now))
+      if (freed > 0) view.reopenedAt = freed
+    }
+    return view
   }
 
   /** Has `peer` a live claim on, or a result for, this task? */

@@ -255,6 +255,10 @@ export class Scheduler implements Startable {
           if (designated[i] === 0 && stealingFor < ranks[i] * STEAL_RANK_STEP_MS) continue
           if ((alone && !loc.has(i)) || this.notBefore.has(`${state.id}/${i}`)) continue
           const t = state.task(i, now)
+          // a task opened again (a lease lapsed, a run failed) goes to the idle peers in rank
+          // order too, not to all at once: at 200 peers every lapse drew 10-20 claims, each a
+          // fact every peer checks, and most of them lost
+          if (t.reopenedAt != null && now < t.reopenedAt + (designated[i] === 1 ? 0 : ranks[i]) * STEAL_RANK_STEP_MS) continue
           if (t.openSlots > 0 && !state.involves(i, this.me, now) && !this.isQueued(state.id, i)) {
             candidates.push({ job: state.id, task: i, realtime: doc.priority === 'realtime', createdAt: doc.createdAt, local: loc.has(i), designated: designated[i] === 1, rank: ranks[i] })
           }

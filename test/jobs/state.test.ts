@@ -70,10 +70,12 @@ describe('job state fold', () => {
   it('gives a task to the earliest claim, reopens it when the lease runs out, and counts the retry', () => {
     const s = new JobState('j')
     s.setDoc(doc(1, 1))
+    expect(s.task(0, 50).reopenedAt).toBeUndefined()          // never held: not re-opened
     s.add(signed('peer-b', { t: 'claim', job: 'j', tasks: [0], at: 100, lease: 1000 }))
     s.add(signed('peer-a', { t: 'claim', job: 'j', tasks: [0], at: 150, lease: 1000 }))
     expect(s.task(0, 200).running).toEqual(['peer-b'])
-    expect(s.task(0, 1200).status).toBe('open')            // b stopped renewing
+    expect(s.task(0, 200).reopenedAt).toBeUndefined()
+    expect(s.task(0, 1200)).toMatchObject({ status: 'open', reopenedAt: 1100 })   // b stopped renewing: open again since its lease ended
     s.add(signed('peer-c', { t: 'claim', job: 'j', tasks: [0], at: 1300, lease: 1000 }))
     expect(s.task(0, 1400)).toMatchObject({ status: 'running', running: ['peer-c'], retried: 1 })
     s.add(signed('peer-a', { t: 'result', job: 'j', at: 1350, results: [{ task: 0, hash: 'h', size: 1 }] }))
