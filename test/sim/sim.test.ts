@@ -7,7 +7,7 @@
  */
 import { describe, it, expect } from 'vitest'
 import {
-  runSimulation, planFaults, deviceData, resolveSimOptions, percentiles, formatReport, InvalidSimOptionsError
+  runSimulation, planFaults, deviceData, resolveSimOptions, percentiles, formatReport, InvalidSimOptionsError, NOT_SUBMITTED
 } from '../../src/sim/index.ts'
 
 /** A run must finish well inside the test's own limit. */
@@ -81,5 +81,20 @@ describe('sim: a small swarm end to end', () => {
     expect(report.gossip.received).toBe(report.gossip.expected)
     expect(JSON.parse(JSON.stringify(report))).toEqual(report)
     expect([...phases]).toEqual(expect.arrayContaining(['start', 'connect', 'load', 'dht', 'gossip', 'job', 'verify', 'teardown']))
+  }, 60_000)
+
+  it('a job that cannot be submitted (an invalid WebAssembly module) still gets a report, not correct, with the reason', async () => {
+    const report = await runSimulation({
+      peers: 4, kill: 0, restart: 0, processes: 1, seed: 'nosubmit', workload: 'wasm', wasmModule: new Uint8Array([0, 1, 2, 3]),
+      rowsPerDevice: 20, chunkSize: 2048, dhtSamples: 2, gossipSamples: 2, jobTimeoutMs: 20_000
+    }, { signal: AbortSignal.timeout(RUN_LIMIT_MS) })
+    expect(report.correct).toBe(false)
+    expect(report.jobs.length).toBeGreaterThan(0)
+    expect(report.jobs[0]).toMatchObject({ status: NOT_SUBMITTED, submitMs: null, correct: false })
+    expect(report.jobs[0].reason).toMatch(/could not submit .*not a WebAssembly module/)
+    // what ran before the job is still measured
+    expect(report.gossip.received).toBe(report.gossip.expected)
+    expect(report.dhtPutMs.p50).not.toBeNull()
+    expect(formatReport(report)).toMatch(/NOT CARRIED OUT/)
   }, 60_000)
 })
