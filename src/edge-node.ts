@@ -46,6 +46,8 @@ export interface EdgeNodeOptions {
     wasmLimits?: Partial<WasmLimits>
     /** TEST-ONLY: this peer returns wrong results (to exercise voting). */
     rigResults?: boolean
+    /** Stagger of stealing per rendezvous rank, ms (the simulation's huge swarms share two cores: gossip takes seconds). */
+    stealRankStepMs?: number
   }
   /** Anti-entropy interval of job facts, in ms. */
   jobSyncIntervalMs?: number
@@ -273,13 +275,13 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       datastore: repo?.datastore,
       syncIntervalMs: options.jobSyncIntervalMs
     })
-    const { wasmLimits, rigResults, ...capsOverrides } = options.scheduler ?? {}
+    const { wasmLimits, rigResults, stealRankStepMs, ...capsOverrides } = options.scheduler ?? {}
     const capabilities = detectCapabilities({
       ...definedOnly({ slots: config?.scheduler.slots, labels: config?.scheduler.labels, gpu: config?.scheduler.gpu }),
       ...capsOverrides
     })
     const executor = new TaskExecutor({ data, functions: functions.registry, wasmLimits, rigResults })
-    const scheduler = new Scheduler({ jobs: jobService, executor, data, peerId: libp2p.peerId.toString(), capabilities, replicas: data.replicas })
+    const scheduler = new Scheduler({ jobs: jobService, executor, data, peerId: libp2p.peerId.toString(), capabilities, replicas: data.replicas, ...(stealRankStepMs != null ? { stealRankStepMs } : {}) })
     const watchdog = new GossipStreamWatchdog(libp2p)
     const node = new EdgeNode({ libp2p, repo, walker, trimmer, watchdog, blockstore, data, functions, jobService, scheduler })
     try {

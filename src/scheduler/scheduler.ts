@@ -88,6 +88,8 @@ export interface SchedulerInit {
   capabilities: LocalCapabilities
   /** Copies the data layer places of each block: who is expected to hold a task's input. @default 3 */
   replicas?: number
+  /** Stagger of stealing and of reopened tasks per rendezvous rank (see STEAL_RANK_STEP_MS); longer than gossip takes to reach every peer. @default STEAL_RANK_STEP_MS */
+  stealRankStepMs?: number
 }
 
 export interface SchedulerMetrics {
@@ -107,6 +109,7 @@ export class Scheduler implements Startable {
   private readonly data: JobDataAccess
   private readonly me: string
   private readonly replicas: number
+  private readonly stealRankStepMs: number
   readonly capabilities: LocalCapabilities
   readonly metrics: SchedulerMetrics = { claimed: 0, executed: 0, failed: 0, duplicates: 0, running: 0 }
   private readonly queue: Pending[] = []
@@ -147,6 +150,7 @@ export class Scheduler implements Startable {
     this.data = init.data
     this.me = init.peerId
     this.replicas = init.replicas ?? 3
+    this.stealRankStepMs = init.stealRankStepMs ?? STEAL_RANK_STEP_MS
     this.capabilities = init.capabilities
   }
 
@@ -252,13 +256,13 @@ export class Scheduler implements Startable {
         const stealingFor = now - seen - STEAL_AFTER_MS
         const stealing = stealingFor >= 0
         for (const i of state.pendingTasks()) {
-          if (designated[i] === 0 && stealingFor < ranks[i] * STEAL_RANK_STEP_MS) continue
+          if (designated[i] === 0 && stealingFor < ranks[i] * this.stealRankStepMs) continue
           if ((alone && !loc.has(i)) || this.notBefore.has(`${state.id}/${i}`)) continue
           const t = state.task(i, now)
           // a task opened again (a lease lapsed, a run failed) goes to the idle peers in rank
           // order too, not to all at once: at 200 peers every lapse drew 10-20 claims, each a
           // fact every peer checks, and most of them lost
-          if (t.reopenedAt != null && now < t.reopenedAt + (designated[i] === 1 ? 0 : ranks[i]) * STEAL_RANK_STEP_MS) continue
+          if (t.reopenedAt != null && now < t.reopenedAt + (designated[i] === 1 ? 0 : ranks[i]) * this.stealRankStepMs) continue
           if (t.openSlots > 0 && !state.involves(i, this.me, now) && !this.isQueued(state.id, i)) {
             candidates.push({ job: state.id, task: i, realtime: doc.priority === 'realtime', createdAt: doc.createdAt, local: loc.has(i), designated: designated[i] === 1, rank: ranks[i] })
           }
@@ -334,12 +338,20 @@ export class Scheduler implements Startable {
     return id
   }
 
-  /** Starts queued tasks while slots are free; drops those whose claim lost. */
+  /**
+   * Starts queued tasks while slots are free; drops those already settled
+   * (accepted or failed). A claim that lost a race in this peer's view is run
+   * anyway: on a loaded swarm views differ for a while (facts arrive late, or
+   * by sync), and when each claimant dropped the task for a winner that, in its
+   * own view, had lost to an earlier holder, nobody ran it (at 200 peers a
+   * job's last tasks were claimed again and again for minutes). Its result
+   * counts if the task has a free slot when it arrives; the winner's counts anyway.
+   */
   private pump (): void {
     while (this.running && this.active.size < this.capabilities.slots && this.queue.length > 0) {
       const next = this.queue.shift() as Pending
       const state = this.jobs.state(next.job)
-      if (state == null || !state.holds(next.task, this.me)) { this.disown(`${next.job}/${next.task}`); continue }
+      if (state == null || this.settled(state, next.task)) { this.disown(`${next.job}/${next.task}`); continue }
       void this.execute(state, next.task)
     }
     this.metrics.running = this.active.size
@@ -354,15 +366,19 @@ export class Scheduler implements Startable {
     }
   }
 
-  /** Aborts running tasks this peer no longer holds (lost a race, or accepted already). */
+  /** Whether a task needs no more runs: accepted, or failed for good. */
+  private settled (state: JobState, task: number): boolean {
+    const status = state.task(task).status
+    return status === 'done' || status === 'failed'
+  }
+
+  /** Aborts running tasks that are settled (accepted already); a lost race alone does not stop a run (see pump). */
   private abortLost (state: JobState, now: number): void {
     for (const [key, a] of this.active) {
       if (a.job !== state.id) continue
       const t = state.task(a.task, now)
-      if (t.status === 'done' || !state.holds(a.task, this.me, now + 1)) {
-        // a lease that merely lapsed while we were busy is still ours if nobody took over
-        if (t.status !== 'done' && !t.running.some(p => p !== this.me)) continue
-        a.controller.abort(new Error('task lost'))
+      if (t.status === 'done') {
+        a.controller.abort(new Error('task accepted already'))
         this.active.delete(key)
         this.disown(key)
         this.metrics.duplicates++

@@ -104,6 +104,12 @@ export const LARGE_SWARM_LEASE_MS = 6_000
  * are still running, and every idle peer then claims the task again.
  */
 export const HUGE_SWARM_PEERS = 100
+/**
+ * Stagger of stealing and of reopened tasks per rendezvous rank above
+ * HUGE_SWARM_PEERS peers: the next-ranked idle peer must see the claim before
+ * its turn, and there gossip takes seconds (100 ms drew 10-20 claims per task).
+ */
+export const HUGE_SWARM_STEAL_RANK_STEP_MS = 1_000
 /** Claim lease above HUGE_SWARM_PEERS peers (renewed every third of it). */
 export const HUGE_SWARM_LEASE_MS = 20_000
 /** Limit of the job phase above HUGE_SWARM_PEERS peers: reading hundreds of input roots and the tasks take minutes there. */

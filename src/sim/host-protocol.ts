@@ -25,6 +25,7 @@ export const TuningSchema = z.object({
   inboundConnectionThreshold: z.number().int().min(1),
   jobSyncIntervalMs: z.number().int().min(100),
   slots: count,
+  stealRankStepMs: z.number().int().min(1).max(60_000),
   replicas: z.number().int().min(1),
   provideRatePerSecond: z.number().positive().max(1000),
   repairIntervalMs: z.number().int().min(1000),

@@ -140,7 +140,7 @@ export class LocalPeerHost implements PeerHost {
       maxConnections: t.maxConnections,
       inboundConnectionThreshold: t.inboundConnectionThreshold,
       data: { replicas: t.replicas, provideRatePerSecond: t.provideRatePerSecond, repairIntervalMs: t.repairIntervalMs },
-      scheduler: { slots: t.slots },
+      scheduler: { slots: t.slots, stealRankStepMs: t.stealRankStepMs },
       jobSyncIntervalMs: t.jobSyncIntervalMs
     })
     const pubsub = node.libp2p.services.pubsub
