@@ -223,8 +223,8 @@ export class LocalPeerHost implements PeerHost {
       const cid = await this.node(index).data.put(bytes, { chunkSize, replicas })
       return { cid: cid.toString(), bytes: bytes.length }
     },
-    putBytes: async ({ index, bytes, replicas, chunkSize }) => {
-      const cid = await this.node(index).data.put(bytes, { replicas, ...(chunkSize != null ? { chunkSize } : {}) })
+    putBytes: async ({ index, bytes, replicas }) => {
+      const cid = await this.node(index).data.put(bytes, { replicas })
       return { cid: cid.toString() }
     },
     submitJob: async ({ index, spec, timeoutMs }) => {
