@@ -18,7 +18,7 @@ import {
 import { DataService, createMemoryBlockstore, type DataServiceInit } from './data/index.ts'
 import { FunctionRegistry, builtinFunctions, type FunctionInfo, type SimpleFunctionOptions, type SimpleReduce, type SimpleRun, type TaskFunction } from './functions/index.ts'
 import type { WasmLimits } from './sandbox/index.ts'
-import { JobService, type Job, type JobSpec, type JobView } from './jobs/index.ts'
+import { JobService, type Job, type JobSpec, type JobView, type SubmitOptions } from './jobs/index.ts'
 import { Scheduler, TaskExecutor, detectCapabilities, type LocalCapabilities, type SchedulerMetrics } from './scheduler/index.ts'
 
 /** Where an in-memory node listens unless told otherwise: loopback, any port. */
@@ -86,7 +86,7 @@ export class Jobs {
   }
 
   /** Submits a job; resolves when it is stored and announced. */
-  async submit (spec: JobSpec, options: { signal?: AbortSignal } = {}): Promise<Job> {
+  async submit (spec: JobSpec, options: SubmitOptions = {}): Promise<Job> {
     return await this.service.submit(spec, options)
   }
 

@@ -101,6 +101,17 @@ export class Job extends EventTarget {
   }
 }
 
+/** Options of `submit`. */
+export interface SubmitOptions {
+  signal?: AbortSignal
+  /**
+   * Times an input's root is asked for before the submit fails with
+   * NotFoundError (each ask ends after the data layer's find deadline).
+   * @default SUBMIT_MANIFEST_ATTEMPTS
+   */
+  rootAttempts?: number
+}
+
 export class JobService extends EventTarget implements Startable {
   private readonly node: EdgePeer
   private readonly privateKey: PrivateKey
@@ -377,7 +388,7 @@ export class JobService extends EventTarget implements Startable {
    * SubmitAbortedError that names the step (reading input roots, storing the
    * document, ...): on a loaded swarm a submit can take minutes.
    */
-  async submit (spec: JobSpec, options: { signal?: AbortSignal } = {}): Promise<Job> {
+  async submit (spec: JobSpec, options: SubmitOptions = {}): Promise<Job> {
     const signal = options.signal
     let step = 'checking the job'
     const stopped = (): SubmitAbortedError => new SubmitAbortedError(`submit stopped while ${step}: ${String(signal?.reason instanceof Error ? signal.reason.message : signal?.reason)}`)
@@ -399,7 +410,7 @@ export class JobService extends EventTarget implements Startable {
     }
   }
 
-  private async submitSteps (spec: JobSpec, options: { signal?: AbortSignal }, step: (s: string) => void, announced: (job: Job) => void): Promise<Job> {
+  private async submitSteps (spec: JobSpec, options: SubmitOptions, step: (s: string) => void, announced: (job: Job) => void): Promise<Job> {
     const valid = validateSpec(spec)
     if (valid.wasm != null) {
       step(`reading the WebAssembly module ${valid.wasm}`)
@@ -413,7 +424,7 @@ export class JobService extends EventTarget implements Startable {
     const layouts = []
     step(`reading the input roots (0 of ${valid.inputs.length} read)`)
     // a failed read stops the others (`stop`), so they do not run on for minutes after the submit failed
-    for await (const layout of mapOrdered(valid.inputs, SUBMIT_MANIFEST_CONCURRENCY, async (input, stop) => await this.manifestOf(input, options.signal != null ? AbortSignal.any([options.signal, stop]) : stop))) {
+    for await (const layout of mapOrdered(valid.inputs, SUBMIT_MANIFEST_CONCURRENCY, async (input, stop) => await this.manifestOf(input, options.signal != null ? AbortSignal.any([options.signal, stop]) : stop, options.rootAttempts ?? SUBMIT_MANIFEST_ATTEMPTS))) {
       layouts.push(layout)
       step(`reading the input roots (${layouts.length} of ${valid.inputs.length} read)`)
     }
@@ -439,12 +450,12 @@ export class JobService extends EventTarget implements Startable {
    * loaded swarm one fetch can run out of time while the root is there, and
    * one missing root fails the whole submission.
    */
-  private async manifestOf (input: string, signal?: AbortSignal): Promise<Awaited<ReturnType<JobDataAccess['manifest']>>> {
+  private async manifestOf (input: string, signal: AbortSignal | undefined, attempts: number): Promise<Awaited<ReturnType<JobDataAccess['manifest']>>> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.data.manifest(input, signal != null ? { signal } : {})
       } catch (err) {
-        if (signal?.aborted === true || attempt >= SUBMIT_MANIFEST_ATTEMPTS || !(err instanceof NotFoundError)) throw err
+        if (signal?.aborted === true || attempt >= attempts || !(err instanceof NotFoundError)) throw err
       }
     }
   }

@@ -126,6 +126,12 @@ export const MESH_SETTLE_MS = 2_000
 
 /** Default limit of the whole job phase (submit → verified result). */
 export const DEFAULT_JOB_TIMEOUT_MS = 300_000
+/**
+ * Times the submitting device asks for each input's root (30 s each) before its
+ * submit fails: at 200 peers on two cores three were not enough for every root
+ * (the submit is still bounded by the job phase's limit).
+ */
+export const SIM_SUBMIT_ROOT_ATTEMPTS = 20
 /** A job submitted when the job phase's time is (nearly) used up still gets this long. */
 export const MIN_SUBMIT_TIMEOUT_MS = 10_000
 /** How often the coordinator polls job progress (it triggers the faults). */

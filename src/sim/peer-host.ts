@@ -12,7 +12,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { CID } from 'multiformats/cid'
 import { createEdgeNode, initRepo, type EdgeNode } from '../index.ts'
-import { RESULT_PREVIEW_CHARS, RSS_SAMPLE_MS } from './constants.ts'
+import { RESULT_PREVIEW_CHARS, RSS_SAMPLE_MS, SIM_SUBMIT_ROOT_ATTEMPTS } from './constants.ts'
 import { SimHostError } from './errors.ts'
 import type { HostArgs, HostOp, HostResult, PeerHost, PeerMetrics, Tuning } from './host-protocol.ts'
 import { deviceData, sha256Hex } from './workload.ts'
@@ -228,7 +228,8 @@ export class LocalPeerHost implements PeerHost {
       return { cid: cid.toString() }
     },
     submitJob: async ({ index, spec, timeoutMs }) => {
-      const job = await this.node(index).jobs.submit(spec, { signal: AbortSignal.timeout(timeoutMs) })
+      // a root not found yet on a loaded swarm is asked for again until the job phase's limit
+      const job = await this.node(index).jobs.submit(spec, { signal: AbortSignal.timeout(timeoutMs), rootAttempts: SIM_SUBMIT_ROOT_ATTEMPTS })
       return { jobId: job.id }
     },
     jobStatus: async ({ index, jobId }) => {
