@@ -164,7 +164,9 @@ try {
   } else {
     process.stdout.write(text)
   }
-  process.exitCode = report.correct ? 0 : report.jobs.some(j => j.status === NOT_SUBMITTED) ? EXIT_FAILED : EXIT_WRONG
+  // a submitted job with a wrong result is a wrong result, whatever else could not be carried out
+  const wrong = report.jobs.some(j => j.status !== NOT_SUBMITTED && !j.correct) || (report.jobs.length > 0 && report.refetch.ok < report.refetch.peers)
+  process.exitCode = report.correct ? 0 : !wrong && report.jobs.some(j => j.status === NOT_SUBMITTED) ? EXIT_FAILED : EXIT_WRONG
 } catch (err) {
   clearProgress()
   if (controller.signal.aborted) fail('interrupted; every peer was stopped', EXIT_INTERRUPTED)

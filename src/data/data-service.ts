@@ -564,7 +564,9 @@ export class DataService implements Startable {
     const { checkFirst = false, lookup = false, announcedBySender = false } = options
     // the closest few only: walking the whole view past peers that time out took a put
     // minutes on a loaded swarm (batches of 10 s timeouts); repair adds copies later
-    const candidates = (await this.#closest(cid, signal, lookup)).slice(0, replicas * PLACEMENT_CANDIDATES_PER_REPLICA)
+    // (repair, which checks first, still looks further: a full or refusing closest peer must not keep a block short)
+    const view = await this.#closest(cid, signal, lookup)
+    const candidates = checkFirst ? view : view.slice(0, replicas * PLACEMENT_CANDIDATES_PER_REPLICA)
     const holders: PeerId[] = []
     const copied: PeerId[] = []
     let bytes: Promise<Uint8Array | undefined> | undefined
@@ -769,6 +771,7 @@ export class DataService implements Startable {
 
   async #request (peer: PeerId, req: ShardRequest, body: Uint8Array | undefined, signal: AbortSignal): Promise<ShardReply> {
     const s = anySignal(signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS))
+    s.throwIfAborted()
     // bounded by its time limit even if a dial or stream under it does not stop when aborted
     return await raceAbort((async () => {
       const stream = await this.#node.dialProtocol(peer, SHARD_PROTOCOL, { signal: s })

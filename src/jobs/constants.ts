@@ -52,5 +52,8 @@ export const FACT_PERSIST_BATCH = 512
 /** Longest a fact waits before it is written to the datastore. */
 export const FACT_PERSIST_DELAY_MS = 200
 
+/** Pause between two asks for an input's root that was not found. */
+export const SUBMIT_ROOT_RETRY_MS = 1_000
+
 /** Times submit asks for one input's manifest before it gives up (see JobService manifestOf). */
 export const SUBMIT_MANIFEST_ATTEMPTS = 3

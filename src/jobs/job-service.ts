@@ -19,7 +19,7 @@ import { connectedPeers, isConnected, type EdgePeer } from '../node/index.ts'
 import type { FunctionRegistry } from '../functions/index.ts'
 import { validateWasm } from '../sandbox/index.ts'
 import {
-  FACT_PERSIST_BATCH, FACT_PERSIST_DELAY_MS, JOBS_TOPIC, SUBMIT_MANIFEST_ATTEMPTS, JOB_SYNC_PROTOCOL, MAX_FACT_BYTES, MAX_SYNC_FACTS, REDUCE_GRACE_MS,
+  FACT_PERSIST_BATCH, FACT_PERSIST_DELAY_MS, JOBS_TOPIC, SUBMIT_MANIFEST_ATTEMPTS, SUBMIT_ROOT_RETRY_MS, JOB_SYNC_PROTOCOL, MAX_FACT_BYTES, MAX_SYNC_FACTS, REDUCE_GRACE_MS,
   PROGRESS_INTERVAL_MS, SUBMIT_MANIFEST_CONCURRENCY, SUBMIT_WITNESS_TIMEOUT_MS, SYNC_INTERVAL_MS, SYNC_TIMEOUT_MS
 } from './constants.ts'
 import { InvalidFactError, InvalidJobError, JobFailedError, JobNotFoundError, SubmitAbortedError } from './errors.ts'
@@ -412,6 +412,8 @@ export class JobService extends EventTarget implements Startable {
 
   private async submitSteps (spec: JobSpec, options: SubmitOptions, step: (s: string) => void, announced: (job: Job) => void): Promise<Job> {
     const valid = validateSpec(spec)
+    const rootAttempts = options.rootAttempts ?? SUBMIT_MANIFEST_ATTEMPTS
+    if (!Number.isSafeInteger(rootAttempts) || rootAttempts < 1) throw new InvalidJobError(`rootAttempts must be a whole number >= 1, got ${String(rootAttempts)}`)
     if (valid.wasm != null) {
       step(`reading the WebAssembly module ${valid.wasm}`)
       const module = await readAll(this.data.get(valid.wasm, options))
@@ -424,7 +426,7 @@ export class JobService extends EventTarget implements Startable {
     const layouts = []
     step(`reading the input roots (0 of ${valid.inputs.length} read)`)
     // a failed read stops the others (`stop`), so they do not run on for minutes after the submit failed
-    for await (const layout of mapOrdered(valid.inputs, SUBMIT_MANIFEST_CONCURRENCY, async (input, stop) => await this.manifestOf(input, options.signal != null ? AbortSignal.any([options.signal, stop]) : stop, options.rootAttempts ?? SUBMIT_MANIFEST_ATTEMPTS))) {
+    for await (const layout of mapOrdered(valid.inputs, SUBMIT_MANIFEST_CONCURRENCY, async (input, stop) => await this.manifestOf(input, options.signal != null ? AbortSignal.any([options.signal, stop]) : stop, rootAttempts))) {
       layouts.push(layout)
       step(`reading the input roots (${layouts.length} of ${valid.inputs.length} read)`)
     }
@@ -456,6 +458,8 @@ export class JobService extends EventTarget implements Startable {
         return await this.data.manifest(input, signal != null ? { signal } : {})
       } catch (err) {
         if (signal?.aborted === true || attempt >= attempts || !(err instanceof NotFoundError)) throw err
+        // a quick "nobody asked holds it" is not asked again at once
+        await new Promise(resolve => setTimeout(resolve, SUBMIT_ROOT_RETRY_MS))
       }
     }
   }

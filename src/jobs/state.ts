@@ -183,6 +183,11 @@ export class JobState {
 
   private readonly avoid: ReadonlySet<string>
 
+  /** Whether `peer` is untrusted from earlier jobs: its claims are never granted and its results never count here. */
+  avoids (peer: string): boolean {
+    return this.avoid.has(peer)
+  }
+
   /** `avoid`: peers untrusted from earlier jobs, whose claims are not granted. */
   constructor (id: string, avoid: ReadonlySet<string> = new Set()) {
     this.id = id

@@ -4,8 +4,8 @@
  * (see choose.ts); runs them; renews its leases while they run; reports its
  * results in batches when it asks for more work, as volunteer-computing
  * clients do (small results inline, all stored in the swarm); and reports
- * failures. A task whose claim lost a race, or whose job finished, is
- * aborted. Every fact costs each peer of the swarm a receipt and a signature
+ * failures. A task accepted meanwhile, or whose job finished, is aborted; a
+ * claim that lost a race in this peer's view is still run (see pump). Every fact costs each peer of the swarm a receipt and a signature
  * check, so the facts per task are kept few: one claim, one result and at
  * most one renewal per batch.
  *
@@ -96,7 +96,7 @@ export interface SchedulerMetrics {
   claimed: number
   executed: number
   failed: number
-  /** Executions that were not needed: lost a claim race, or the task was accepted meanwhile. */
+  /** Executions that were not needed: the task was accepted before they finished (runs of lost claims whose result did not count are not told apart). */
   duplicates: number
   running: number
 }
@@ -246,7 +246,8 @@ export class Scheduler implements Startable {
         }
         this.abortLost(state, now)
         if (capacity <= 0) continue
-        if (!this.executor.canRun(doc) || !fits(doc.requirements, this.capabilities)) continue
+        // a peer untrusted from earlier jobs is never granted a task here: claiming would only add facts
+        if (state.avoids(this.me) || !this.executor.canRun(doc) || !fits(doc.requirements, this.capabilities)) continue
         const loc = this.locality.get(state.id)
         if (loc == null) { this.computeLocality(state); continue }
         if (loc === 'pending') continue
@@ -262,7 +263,7 @@ export class Scheduler implements Startable {
           // a task opened again (a lease lapsed, a run failed) goes to the idle peers in rank
           // order too, not to all at once: at 200 peers every lapse drew 10-20 claims, each a
           // fact every peer checks, and most of them lost
-          if (t.reopenedAt != null && now < t.reopenedAt + (designated[i] === 1 ? 0 : ranks[i]) * this.stealRankStepMs) continue
+          if (t.reopenedAt != null && now < t.reopenedAt + (designated[i] === 1 ? 0 : ranks[i] + 1) * this.stealRankStepMs) continue
           if (t.openSlots > 0 && !state.involves(i, this.me, now) && !this.isQueued(state.id, i)) {
             candidates.push({ job: state.id, task: i, realtime: doc.priority === 'realtime', createdAt: doc.createdAt, local: loc.has(i), designated: designated[i] === 1, rank: ranks[i] })
           }
@@ -351,7 +352,7 @@ export class Scheduler implements Startable {
     while (this.running && this.active.size < this.capabilities.slots && this.queue.length > 0) {
       const next = this.queue.shift() as Pending
       const state = this.jobs.state(next.job)
-      if (state == null || this.settled(state, next.task)) { this.disown(`${next.job}/${next.task}`); continue }
+      if (state == null || this.settled(state, next.task) || state.avoids(this.me)) { this.disown(`${next.job}/${next.task}`); continue }
       void this.execute(state, next.task)
     }
     this.metrics.running = this.active.size

@@ -99,6 +99,19 @@ describe('job state fold', () => {
     expect(s.complete).toBe(true)
   })
 
+  it('knows when an open task reopened: the lapsed lease\'s end, or the failure\'s time, whatever facts came later', () => {
+    const s = new JobState('j')
+    s.setDoc(doc(1, 1))
+    s.add(signed('peer-b', { t: 'claim', job: 'j', tasks: [0], at: 100, lease: 1000 }))
+    // a later fact (a renewal of a peer that holds nothing) drops b's lapsed lease in the fold
+    s.add(signed('peer-d', { t: 'renew', job: 'j', tasks: [0], at: 1500, lease: 1000 }))
+    expect(s.task(0, 1600)).toMatchObject({ status: 'open', reopenedAt: 1100 })
+    s.add(signed('peer-c', { t: 'claim', job: 'j', tasks: [0], at: 2000, lease: 1000 }))
+    expect(s.task(0, 2050).reopenedAt).toBeUndefined()      // running again
+    s.add(signed('peer-c', { t: 'fail', job: 'j', task: 0, at: 2100, reason: 'boom' }))
+    expect(s.task(0, 2200)).toMatchObject({ status: 'open', reopenedAt: 2100 })
+  })
+
   it('accepts the majority result with redundancy 3 and distrusts the dissenter', () => {
     const s = new JobState('j')
     s.setDoc(doc(1, 3))
