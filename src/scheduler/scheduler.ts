@@ -71,6 +71,14 @@ export const STEAL_AFTER_MS = 1_000
 export const STEAL_RANK_STEP_MS = 100
 
 /**
+ * Ranks beyond this wait no longer for a reopened task: the best-ranked peers
+ * may be busy, or may have run the task already (they do not claim it again);
+ * at 200 peers with a 1 s step a reopened task waited 110 s and more for a
+ * peer of high rank.
+ */
+export const REOPEN_RANK_CAP = 8
+
+/**
  * A peer with no connections takes only tasks whose input it holds, and an
  * attempt that could not find a block while it had no connections is not a
  * failure of the task (a peer restarted from its repo knows its jobs before
@@ -263,7 +271,7 @@ export class Scheduler implements Startable {
           // a task opened again (a lease lapsed, a run failed) goes to the idle peers in rank
           // order too, not to all at once: at 200 peers every lapse drew 10-20 claims, each a
           // fact every peer checks, and most of them lost
-          if (t.reopenedAt != null && now < t.reopenedAt + (designated[i] === 1 ? 0 : ranks[i] + 1) * this.stealRankStepMs) continue
+          if (t.reopenedAt != null && now < t.reopenedAt + (designated[i] === 1 ? 0 : Math.min(ranks[i], REOPEN_RANK_CAP) + 1) * this.stealRankStepMs) continue
           if (t.openSlots > 0 && !state.involves(i, this.me, now) && !this.isQueued(state.id, i)) {
             candidates.push({ job: state.id, task: i, realtime: doc.priority === 'realtime', createdAt: doc.createdAt, local: loc.has(i), designated: designated[i] === 1, rank: ranks[i] })
           }
