@@ -422,7 +422,7 @@ export class DataService implements Startable {
         let providers = 0
         const responders: PeerId[] = []
         seen.lookup = 'running'
-        for await (const ev of this.#node.services.dht.findProviders(cid, { signal })) {
+        for await (const ev of untilAborted(this.#node.services.dht.findProviders(cid, { signal }), signal)) {
           if (ev.name === 'PEER_RESPONSE') {
             responders.push(ev.from)
             for (const peer of sortByDistance(key, responders).slice(0, this.#replicas)) void ask(peer)
@@ -526,7 +526,7 @@ export class DataService implements Startable {
     if (this.#routingTableSize() > 0) {
       try {
         const s = anySignal(signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS))
-        for await (const ev of this.#node.services.dht.findProviders(cid, { signal: s })) {
+        for await (const ev of untilAborted(this.#node.services.dht.findProviders(cid, { signal: s }), s)) {
           if (ev.name === 'PROVIDER') for (const info of ev.providers) candidates.set(info.id.toString(), info.id)
         }
       } catch (err) {
@@ -754,7 +754,7 @@ export class DataService implements Startable {
       const s = anySignal(signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS))
       const found: PeerId[] = []
       try {
-        for await (const ev of this.#node.services.dht.getClosestPeers(cid.multihash.bytes, { signal: s })) {
+        for await (const ev of untilAborted(this.#node.services.dht.getClosestPeers(cid.multihash.bytes, { signal: s }), s)) {
           if (ev.name === 'FINAL_PEER') found.push(ev.peer.id)
         }
         if (found.length < this.#node.services.dht.k) this.#swarmView = { peers: found, at: Date.now() }
@@ -820,6 +820,26 @@ export class DataService implements Startable {
       return { ok: true }
     },
     onError: (err, peer) => { this.#log('rejected shard message from %s - %s', peer, err.message) }
+  }
+}
+
+/**
+ * The events of a DHT query until `signal` aborts, even if the query itself
+ * does not stop then (on a saturated swarm a lookup's own abort was not always
+ * honoured, and a put waiting on it never ended).
+ */
+async function * untilAborted<T> (source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]()
+  let finished = false
+  try {
+    while (true) {
+      const next = await raceAbort(iterator.next(), signal)
+      if (next.done === true) { finished = true; return }
+      yield next.value
+    }
+  } finally {
+    // not awaited: a query stuck in an await would hold us here too
+    if (!finished) void iterator.return?.()?.catch(() => {})
   }
 }
 
