@@ -5,7 +5,8 @@
  * results in batches when it asks for more work, as volunteer-computing
  * clients do (small results inline, all stored in the swarm); and reports
  * failures. A task accepted meanwhile, or whose job finished, is aborted; a
- * claim that lost a race in this peer's view is still run (see pump). Every fact costs each peer of the swarm a receipt and a signature
+ * claim that lost a race in this peer's view is still run (see pump). Every
+ * fact costs each peer of the swarm a receipt and a signature
  * check, so the facts per task are kept few: one claim, one result and at
  * most one renewal per batch.
  *
@@ -252,7 +253,7 @@ export class Scheduler implements Startable {
           this.abortJob(state.id)
           continue
         }
-        this.abortLost(state, now)
+        this.abortAccepted(state, now)
         if (capacity <= 0) continue
         // a peer untrusted from earlier jobs is never granted a task here: claiming would only add facts
         if (state.avoids(this.me) || !this.executor.canRun(doc) || !fits(doc.requirements, this.capabilities)) continue
@@ -382,7 +383,7 @@ export class Scheduler implements Startable {
   }
 
   /** Aborts running tasks that are settled (accepted already); a lost race alone does not stop a run (see pump). */
-  private abortLost (state: JobState, now: number): void {
+  private abortAccepted (state: JobState, now: number): void {
     for (const [key, a] of this.active) {
       if (a.job !== state.id) continue
       const t = state.task(a.task, now)
