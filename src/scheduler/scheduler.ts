@@ -160,6 +160,9 @@ export class Scheduler implements Startable {
     this.me = init.peerId
     this.replicas = init.replicas ?? 3
     this.stealRankStepMs = init.stealRankStepMs ?? STEAL_RANK_STEP_MS
+    if (!Number.isSafeInteger(this.stealRankStepMs) || this.stealRankStepMs < 0) {
+      throw new RangeError(`stealRankStepMs must be a whole number of ms >= 0, got ${String(init.stealRankStepMs)}`)
+    }
     this.capabilities = init.capabilities
   }
 

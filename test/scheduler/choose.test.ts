@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
-import { chooseTasks, rendezvousRank, type Candidate } from '../../src/scheduler/index.ts'
+import { chooseTasks, rendezvousRank, Scheduler, type Candidate, type SchedulerInit } from '../../src/scheduler/index.ts'
 import { fits } from '../../src/scheduler/capabilities.ts'
 
 describe('task choice', () => {
@@ -55,5 +55,14 @@ describe('task choice', () => {
     expect(fits({ minMemoryMB: 0, gpu: false, labels: ['lab-b'] }, caps)).toBe(false)
     expect(fits({ minMemoryMB: 2000, gpu: false, labels: [] }, caps)).toBe(false)
     expect(fits({ minMemoryMB: 0, gpu: true, labels: [] }, caps)).toBe(false)
+  })
+})
+
+describe('scheduler options', () => {
+  it('rejects a rank step that is not a whole number of ms >= 0, naming it', () => {
+    // the constructor only stores what it is given: the collaborators are not used
+    const init = { jobs: {}, executor: {}, data: {}, peerId: 'p', capabilities: { cpus: 1, freeMemoryMB: 1, gpu: false, labels: [], slots: 1 } } as unknown as SchedulerInit
+    for (const bad of [-1, 0.5, Number.NaN]) expect(() => new Scheduler({ ...init, stealRankStepMs: bad })).toThrow(/stealRankStepMs/)
+    expect(() => new Scheduler({ ...init, stealRankStepMs: 1000 })).not.toThrow()
   })
 })
