@@ -29,7 +29,7 @@ import {
   ROOT_PROVIDE_PRIORITY, FETCH_HEDGE_MS, LOOKUP_HEDGE_MS, PLACEMENT_CANDIDATES_PER_REPLICA
 } from './constants.ts'
 import { InvalidCidError, InvalidManifestError, InvalidRangeError, NotFoundError, ReplicasError, StorageFullError } from './errors.ts'
-import { forEachLimit, mapOrdered } from './parallel.ts'
+import { forEachLimit, mapOrdered, raceAbort } from './parallel.ts'
 import { blockKadId, sortByDistance } from './placement.ts'
 import { requestShard, serveShardStream, type ShardReply, type ShardRequest, type ShardResponse, type ShardServer } from './protocol.ts'
 import { ShardStore } from './shard-store.ts'
@@ -281,6 +281,22 @@ export class DataService implements Startable {
       underReplicated: minHolders < replicas
     })
     return root.cid
+  }
+
+  /**
+   * The root CID `put` gives `content` (at the same chunk size), computed here
+   * without storing or sending anything: a writer can name content before its
+   * copies are placed.
+   */
+  async cidFor (content: Uint8Array, options: { chunkSize?: number } = {}): Promise<CID> {
+    const chunkSize = checkChunkSize(options.chunkSize ?? this.#chunkSize)
+    const shards: ShardRef[] = []
+    let size = 0
+    for await (const bytes of chunk(content, chunkSize)) {
+      shards.push({ cid: cidOf(bytes), size: bytes.byteLength })
+      size += bytes.byteLength
+    }
+    return encodeManifest({ size, chunkSize, shards }).cid
   }
 
   // ---------------------------------------------------------------- get
@@ -841,16 +857,4 @@ async function * untilAborted<T> (source: AsyncIterable<T>, signal: AbortSignal)
     // not awaited: a query stuck in an await would hold us here too
     if (!finished) void iterator.return?.()?.catch(() => {})
   }
-}
-
-async function raceAbort<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => {}) // nobody waits for it any more
-    throw signal.reason
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => { reject(signal.reason) }
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(resolve, reject).finally(() => { signal.removeEventListener('abort', onAbort) })
-  })
 }

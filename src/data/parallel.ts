@@ -53,3 +53,16 @@ export async function forEachLimit<T> (items: Iterable<T>, concurrency: number, 
   }
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker))
 }
+
+/** `promise`, or the signal's reason once it aborts (the promise itself is not cancelled). */
+export async function raceAbort<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => {}) // nobody waits for it any more
+    throw signal.reason
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => { reject(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(resolve, reject).finally(() => { signal.removeEventListener('abort', onAbort) })
+  })
+}

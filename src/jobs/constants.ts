@@ -35,8 +35,23 @@ export const SYNC_INTERVAL_MS = 3_000
 export const MAX_SYNC_FACTS = 50_000
 /** Time limit of one sync exchange. */
 export const SYNC_TIMEOUT_MS = 10_000
-/** How long non-designated peers wait for a job's designated reducer before reducing themselves. */
+/**
+ * How long the peer ranked r-th to reduce a job waits for a `done` fact
+ * before reducing itself: r x REDUCE_GRACE_MS (at most REDUCE_RANK_CAP
+ * steps), so a reducer that died costs a few seconds, and a slow one is not
+ * joined by every peer at once (at 200 peers all of them reduced and stored
+ * the same result together, and none finished for minutes).
+ */
 export const REDUCE_GRACE_MS = 2_000
+/** Peers ranked beyond this wait no longer to reduce (see REDUCE_GRACE_MS). */
+export const REDUCE_RANK_CAP = 10
+/**
+ * A final result up to this size travels inline in the `done` fact, which
+ * every peer keeps: the reducer announces it as soon as it is computed and
+ * stores it in the swarm in the background (at 200 peers on two cores a put
+ * took minutes, and the job's end waited on it).
+ */
+export const INLINE_DONE_MAX_BYTES = 64 * 1024
 /** Largest reason string in a failure fact. */
 export const MAX_REASON_CHARS = 500
 /** Longest `submit` waits for another peer to show it knows a new job. */

@@ -15,7 +15,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { toString } from 'uint8arrays'
 import type { PrivateKey, PublicKey } from '@libp2p/interface'
 import {
-  MAX_CLOCK_SKEW_MS, MAX_FACT_BYTES, MAX_REASON_CHARS, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT
+  INLINE_DONE_MAX_BYTES, MAX_CLOCK_SKEW_MS, MAX_FACT_BYTES, MAX_REASON_CHARS, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT
 } from './constants.ts'
 import { InvalidFactError } from './errors.ts'
 
@@ -53,7 +53,11 @@ export const FactSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('renew'), job: jobId, tasks: z.array(taskIdx).min(1).max(MAX_TASKS_PER_FACT), at: time, lease: z.number().int().min(1) }),
   z.object({ t: z.literal('result'), job: jobId, at: time, results: z.array(ResultEntrySchema).min(1).max(MAX_RESULTS_PER_FACT), batch: z.string().max(200).optional() }),
   z.object({ t: z.literal('fail'), job: jobId, task: taskIdx, at: time, reason: z.string().max(MAX_REASON_CHARS) }),
-  z.object({ t: z.literal('done'), job: jobId, at: time, result: z.string().max(200), hash: z.string().max(200), size: z.number().int().min(0) }),
+  z.object({
+    t: z.literal('done'), job: jobId, at: time, result: z.string().max(200), hash: z.string().max(200), size: z.number().int().min(0),
+    /** The final result's bytes, when small (INLINE_DONE_MAX_BYTES); readers check them against `hash`. */
+    data: bytes.refine(b => b.length <= INLINE_DONE_MAX_BYTES, { message: `inline result exceeds ${INLINE_DONE_MAX_BYTES} bytes` }).optional()
+  }),
   z.object({ t: z.literal('caps'), at: time, caps: CapabilitiesSchema })
 ])
 export type Fact = z.infer<typeof FactSchema>

@@ -19,7 +19,7 @@ import { connectedPeers, isConnected, type EdgePeer } from '../node/index.ts'
 import type { FunctionRegistry } from '../functions/index.ts'
 import { validateWasm } from '../sandbox/index.ts'
 import {
-  FACT_PERSIST_BATCH, FACT_PERSIST_DELAY_MS, JOBS_TOPIC, SUBMIT_MANIFEST_ATTEMPTS, SUBMIT_ROOT_RETRY_MS, JOB_SYNC_PROTOCOL, MAX_FACT_BYTES, MAX_SYNC_FACTS, REDUCE_GRACE_MS,
+  FACT_PERSIST_BATCH, FACT_PERSIST_DELAY_MS, JOBS_TOPIC, SUBMIT_MANIFEST_ATTEMPTS, SUBMIT_ROOT_RETRY_MS, JOB_SYNC_PROTOCOL, MAX_FACT_BYTES, MAX_SYNC_FACTS, REDUCE_GRACE_MS, REDUCE_RANK_CAP, INLINE_DONE_MAX_BYTES,
   PROGRESS_INTERVAL_MS, SUBMIT_MANIFEST_CONCURRENCY, SUBMIT_WITNESS_TIMEOUT_MS, SYNC_INTERVAL_MS, SYNC_TIMEOUT_MS
 } from './constants.ts'
 import { InvalidFactError, InvalidJobError, JobFailedError, JobNotFoundError, SubmitAbortedError } from './errors.ts'
@@ -433,11 +433,11 @@ export class JobService extends EventTarget implements Startable {
     const doc = buildDocument(valid, layouts, this.peerId)
     const bytes = encodeDocument(doc)
     const id = (await documentId(bytes)).toString()
-    // the document lives in the swarm too, so it outlives this peer
-    step(`storing the job document ${id}`)
-    await this.data.put(bytes, options)
     step(`announcing job ${id}`)
     await this.publish({ t: 'job', job: id, doc: bytes })
+    // the document travels in the job fact, which every peer keeps; it is stored in the swarm
+    // too, in the background: at 200 peers on two cores that put took minutes and held up the job
+    void this.data.put(bytes).catch(() => {})
     const job = new Job(id, this)
     announced(job)
     // nudge a few peers: they see we know a job they lack and pull it
@@ -554,6 +554,8 @@ export class JobService extends EventTarget implements Startable {
       // cheap checks on every change; the full view only to explain a failure
       const done = state.doneResult()
       if (done != null) {
+        const inline = state.doneInline(done.hash)
+        if (inline != null) return inline
         const bytes = await readAll(this.data.get(done.result, options))
         if (resultHash(bytes) !== done.hash) throw new JobFailedError(`result of job ${id} does not match its hash`)
         return bytes
@@ -579,8 +581,9 @@ export class JobService extends EventTarget implements Startable {
   /**
    * When every task of a job is accepted, one peer reduces: the contributor
    * that ranks first by rendezvous hash among those still connected (or this
-   * peer). The others wait REDUCE_GRACE_MS and reduce themselves if no `done`
-   * fact came, so a reducer that died costs a few seconds, not the job.
+   * peer). The others, in rank order, wait REDUCE_GRACE_MS per rank (at most
+   * REDUCE_RANK_CAP ranks) and reduce themselves if no `done` fact came, so a
+   * reducer that died costs a few seconds, not the job.
    */
   private maybeReduce (state: JobState): void {
     const doc = state.doc
@@ -592,7 +595,7 @@ export class JobService extends EventTarget implements Startable {
     const candidates = state.contributors().filter(p => live.has(p))
     if (!candidates.includes(me)) candidates.push(me)
     candidates.sort((a, b) => rendezvousScore(state.id, b) - rendezvousScore(state.id, a))
-    const delay = candidates[0] === me ? 0 : REDUCE_GRACE_MS
+    const delay = Math.min(candidates.indexOf(me), REDUCE_RANK_CAP) * REDUCE_GRACE_MS
     const timer = setTimeout(() => {
       this.reduceTimers.delete(state.id)
       if (state.doneResult() != null || !this.running) return
@@ -611,9 +614,15 @@ export class JobService extends EventTarget implements Startable {
       const results: Uint8Array[] = []
       for (const entry of accepted) results.push(await this.taskResultBytes(state, entry.hash))
       const final = doc.wasm != null ? await concatReduce(results) : await this.functions.get(doc.fn).reduce(results, doc.params)
-      const cid = await this.data.put(final)
-      if (state.doneResult() == null) {
-        await this.publish({ t: 'done', job: state.id, at: Date.now(), result: cid.toString(), hash: resultHash(final), size: final.length })
+      const done = { t: 'done' as const, job: state.id, hash: resultHash(final), size: final.length }
+      if (final.length <= INLINE_DONE_MAX_BYTES) {
+        // inline: every peer keeps the fact, so the job is done now; the swarm copy follows
+        const cid = await this.data.cidFor(final)
+        if (state.doneResult() == null) await this.publish({ ...done, at: Date.now(), result: cid.toString(), data: final })
+        void this.data.put(final).catch(() => {})
+      } else {
+        const cid = await this.data.put(final)
+        if (state.doneResult() == null) await this.publish({ ...done, at: Date.now(), result: cid.toString() })
       }
     } catch {
       // another peer may succeed; retry on the next change

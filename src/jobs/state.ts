@@ -27,6 +27,7 @@
  */
 import type { JobDocument } from './spec.ts'
 import type { FactOf, ResultEntry, SignedFact } from './facts.ts'
+import { resultHash } from './result-hash.ts'
 
 export type TaskStatus = 'open' | 'running' | 'done' | 'failed'
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed'
@@ -371,6 +372,15 @@ export class JobState {
       if (best == null || authors > bestAuthors || (authors === bestAuthors && Math.min(...list.map(f => f.fact.at)) < Math.min(...best.map(f => f.fact.at)))) best = list
     }
     return best?.sort((a, b) => a.fact.at - b.fact.at)[0].fact
+  }
+
+  /** The final result's bytes carried inline by a `done` fact of hash `hash` (checked against it), if any. */
+  doneInline (hash: string): Uint8Array | undefined {
+    for (const sf of this.doneFacts.get(hash) ?? []) {
+      const data = sf.fact.data
+      if (data != null && resultHash(data) === hash) return data
+    }
+    return undefined
   }
 
   view (now = Date.now()): JobView {

@@ -33,6 +33,8 @@ describe('data swarm (6 peers)', () => {
     expect(done?.underReplicated).toBe(false)
     expect(done?.minHolders).toBe(REPLICAS)
     expect(events.filter(e => e === 'shard')).toHaveLength(20)
+    // any peer names the same content with the same CID, without storing or sending it
+    expect((await peers[4].data.cidFor(content)).toString()).toBe(cid.toString())
 
     const manifest = await putter.data.manifest(cid)
     const all = peers.map(p => p.node.peerId)

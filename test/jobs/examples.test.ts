@@ -32,6 +32,12 @@ describe('jobs: the seeds\' examples', () => {
     expect(Object.keys(parsed).sort()).toEqual([...devices].sort())
     expect(parsed['gw-1'].count).toBe(100)
     expect(temps.status().total).toBeGreaterThan(5)
+    // a small final result travels in the done fact, reduced by one peer, and is stored in the swarm under its CID too
+    const state = a.jobs.service.state(temps.id)
+    const done = state?.doneResult()
+    expect(done?.data !== undefined && dec(done.data)).toBe(tempResult)
+    expect(new Set(state?.allFacts().filter(f => f.fact.t === 'done').map(f => f.from)).size).toBe(1)
+    await expect.poll(async () => await a.data.hasLocal(done?.result ?? '') || await b.data.hasLocal(done?.result ?? '') || await c.data.hasLocal(done?.result ?? ''), { timeout: 10_000 }).toBe(true)
 
     // seed 004: counting
     const words = 'the edge counts the words, the EDGE counts them all: état, Straße, 数据 数据\n'.repeat(60)

@@ -4,7 +4,7 @@
  */
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
-import { JobState, type Fact, type JobDocument, type SignedFact } from '../../src/jobs/index.ts'
+import { JobState, resultHash, type Fact, type JobDocument, type SignedFact } from '../../src/jobs/index.ts'
 
 const PEERS = ['peer-a', 'peer-b', 'peer-c', 'peer-d']
 
@@ -136,6 +136,22 @@ describe('job state fold', () => {
     expect(s.failed).toBe(true)
     expect(s.view(1000)).toMatchObject({ status: 'failed', failedTasks: 1 })
     expect(s.view(1000).reason).toMatch(/task 1 failed 3 times: WasmTimeoutError/)
+  })
+})
+
+describe('job state: an inline final result', () => {
+  it('is read from a done fact only when its bytes match the agreed hash', () => {
+    const bytes = new TextEncoder().encode('{"a":1}')
+    const hash = resultHash(bytes)
+    const s = new JobState('j')
+    s.setDoc(doc(1, 1))
+    // a forged copy under the right hash is never returned; the honest one is, whoever sent it first
+    s.add(signed('peer-b', { t: 'done', job: 'j', at: 1, result: 'r', hash, size: bytes.length, data: new TextEncoder().encode('{"a":2}') }))
+    expect(s.doneResult()?.hash).toBe(hash)
+    expect(s.doneInline(hash)).toBeUndefined()
+    s.add(signed('peer-c', { t: 'done', job: 'j', at: 2, result: 'r', hash, size: bytes.length, data: bytes }))
+    expect(s.doneInline(hash)).toEqual(bytes)
+    expect(s.doneInline('another-hash')).toBeUndefined()
   })
 })
 
