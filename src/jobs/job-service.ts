@@ -596,6 +596,9 @@ export class JobService extends EventTarget implements Startable {
     if (!candidates.includes(me)) candidates.push(me)
     candidates.sort((a, b) => rendezvousScore(state.id, b) - rendezvousScore(state.id, a))
     const delay = Math.min(candidates.indexOf(me), REDUCE_RANK_CAP) * REDUCE_GRACE_MS
+    // the first-ranked peer reduces now, not on a timer: on a saturated host (200 peers on two
+    // cores) one turn of the event loop took 40 s, and timers fired only once a turn
+    if (delay === 0) { void this.reduce(state); return }
     const timer = setTimeout(() => {
       this.reduceTimers.delete(state.id)
       if (state.doneResult() != null || !this.running) return

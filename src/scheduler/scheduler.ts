@@ -24,7 +24,7 @@ import { chooseTasks, rendezvousRank, type Candidate } from './choose.ts'
 import { blockKadId, compareXor, peerKadId } from '../data/index.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
-import type { TaskExecutor } from './executor.ts'
+import { MAX_PREFETCHED_SHARDS, type TaskExecutor } from './executor.ts'
 
 /** How often the scheduler looks for work even without a change. */
 export const TICK_MS = 200
@@ -388,7 +388,8 @@ export class Scheduler implements Startable {
 
   /** Fetches the inputs of the next queued tasks ahead of their runs (see PREFETCH_PER_SLOT). */
   private prefetch (): void {
-    const ahead = Math.min(this.queue.length, this.capabilities.slots * PREFETCH_PER_SLOT)
+    // a task reads at most two shards ahead: never more tasks than the executor keeps shards for
+    const ahead = Math.min(this.queue.length, this.capabilities.slots * PREFETCH_PER_SLOT, Math.floor(MAX_PREFETCHED_SHARDS / 2))
     for (let k = 0; k < ahead; k++) {
       const { job, task } = this.queue[k]
       const key = `${job}/${task}`

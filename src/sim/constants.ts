@@ -110,8 +110,14 @@ export const HUGE_SWARM_PEERS = 100
  * its turn, and there gossip takes seconds (100 ms drew 10-20 claims per task).
  */
 export const HUGE_SWARM_STEAL_RANK_STEP_MS = 1_000
-/** Claim lease above HUGE_SWARM_PEERS peers (renewed every third of it). */
-export const HUGE_SWARM_LEASE_MS = 20_000
+/**
+ * Claim lease above HUGE_SWARM_PEERS peers (renewed every third of it). Once
+ * a job runs there, a host's event loop took up to 40 s a turn (timers,
+ * renewals among them, fire once a turn): a 20 s lease lapsed under running
+ * tasks, every lapse drew new claims, and the facts made the turns longer.
+ * A killed peer's tasks run elsewhere a minute later, in a job of minutes.
+ */
+export const HUGE_SWARM_LEASE_MS = 60_000
 /** Limit of the job phase above HUGE_SWARM_PEERS peers: reading hundreds of input roots and the tasks take minutes there. */
 export const HUGE_SWARM_JOB_TIMEOUT_MS = 1_800_000
 /** Inbound connections per second accepted from one host: every sim peer shares 127.0.0.1. */

@@ -48,7 +48,7 @@ export interface SimOptions {
   rowsPerDevice?: number
   /** Shard size of the devices' files; tasks = shards. @default 16 KiB */
   chunkSize?: number
-  /** Claim lease of the jobs. @default 2000, 6000 above LARGE_SWARM_PEERS peers, 20000 above HUGE_SWARM_PEERS */
+  /** Claim lease of the jobs. @default 2000, 6000 above LARGE_SWARM_PEERS peers, 60000 above HUGE_SWARM_PEERS */
   leaseMs?: number
   /** DHT provide/find pairs measured. @default 24 */
   dhtSamples?: number

@@ -37,7 +37,7 @@ describe('sim: pure parts', () => {
     expect(resolveSimOptions({ peers: 200 }).processes).toBe(2)
     expect(resolveSimOptions({}).processes).toBe(1)
     // leases and the job phase's limit grow with the swarm; a given value wins
-    expect([12, 50, 200].map(peers => resolveSimOptions({ peers }).leaseMs)).toEqual([2_000, 6_000, 20_000])
+    expect([12, 50, 200].map(peers => resolveSimOptions({ peers }).leaseMs)).toEqual([2_000, 6_000, 60_000])
     expect([12, 200].map(peers => resolveSimOptions({ peers }).jobTimeoutMs)).toEqual([300_000, 1_800_000])
     expect(resolveSimOptions({ peers: 200, leaseMs: 3_000, jobTimeoutMs: 60_000 })).toMatchObject({ leaseMs: 3_000, jobTimeoutMs: 60_000 })
   })
