@@ -553,10 +553,12 @@ class SimulationRun {
       this.doneFraction = total > 0 ? done / total : 0
       const finished = progress.every(p => p != null && (p.status === 'done' || p.status === 'failed'))
       if (finished && durationMs === 0) durationMs = performance.now() - this.jobStartedAt
-      // faults fire from progress while the jobs run; any left when they finish still fire
+      // faults fire from progress while the jobs run; any left when they finish still fire. They
+      // run in order on the fault chain, not in this loop: stopping a peer on a saturated host
+      // took 10 min at 200 peers, and the jobs finished unwatched until the phase's limit passed
       while (kills.length > 0 && (this.doneFraction >= kills[0].atFraction || finished)) {
         const k = kills.shift() as FaultPlan['kills'][number]
-        await this.enqueue(async () => { await this.kill(k.peer, pending) })
+        pending.push(this.enqueue(async () => { await this.kill(k.peer, pending) }))
       }
       this.progress('job', `${done}/${total} tasks done, ${progress.reduce((a, p) => a + (p?.running ?? 0), 0)} running, ${progress.reduce((a, p) => a + (p?.retried ?? 0), 0)} retried; killed ${this.killed}, restarted ${this.restarted}`, done, total)
       if (finished) break
