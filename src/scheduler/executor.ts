@@ -84,9 +84,9 @@ export class TaskExecutor {
    * Starts reading the shards task `index` of `doc` reads (its own and, for
    * line-oriented functions, the next one, where its last record ends) into
    * memory, so the task does not hold its slot through network round trips or
-   * store reads when it runs: a tiny task waited on two event-loop turns for
-   * its reads, and two slots ran ~700 tasks/s on an idle core. Best effort: a
-   * failed read is left to the run, which reads again.
+   * store reads when it runs (on 8 busy peers in one process a tiny task of a
+   * peer without its shards waited 100-500 ms on them). Best effort: a failed
+   * read is left to the run, which reads again.
    */
   prefetch (doc: JobDocument, index: number): void {
     const task = doc.tasks[index]
