@@ -85,7 +85,7 @@ export class Jobs {
     this.service = service
   }
 
-  /** Submits a job; resolves when it is stored and announced. */
+  /** Submits a job; resolves when it is announced and another peer holds it (see JobService.submit). */
   async submit (spec: JobSpec, options: SubmitOptions = {}): Promise<Job> {
     return await this.service.submit(spec, options)
   }

@@ -37,14 +37,12 @@ export const MAX_SYNC_FACTS = 50_000
 export const SYNC_TIMEOUT_MS = 10_000
 /**
  * How long the peer ranked r-th to reduce a job waits for a `done` fact
- * before reducing itself: r x REDUCE_GRACE_MS (at most REDUCE_RANK_CAP
- * steps), so a reducer that died costs a few seconds, and a slow one is not
- * joined by every peer at once (at 200 peers all of them reduced and stored
- * the same result together, and none finished for minutes).
+ * before reducing itself: r x REDUCE_GRACE_MS, so a reducer that died costs a
+ * few seconds, and a slow one is not joined by every peer at once (at 200
+ * peers all of them reduced and stored the same result together, and none
+ * finished for minutes). Also the pause before a failed reduce is retried.
  */
 export const REDUCE_GRACE_MS = 2_000
-/** Peers ranked beyond this wait no longer to reduce (see REDUCE_GRACE_MS). */
-export const REDUCE_RANK_CAP = 10
 /**
  * A final result up to this size travels inline in the `done` fact, which
  * every peer keeps: the reducer announces it as soon as it is computed and

@@ -19,7 +19,7 @@ import { connectedPeers, isConnected, type EdgePeer } from '../node/index.ts'
 import type { FunctionRegistry } from '../functions/index.ts'
 import { validateWasm } from '../sandbox/index.ts'
 import {
-  FACT_PERSIST_BATCH, FACT_PERSIST_DELAY_MS, JOBS_TOPIC, SUBMIT_MANIFEST_ATTEMPTS, SUBMIT_ROOT_RETRY_MS, JOB_SYNC_PROTOCOL, MAX_FACT_BYTES, MAX_SYNC_FACTS, REDUCE_GRACE_MS, REDUCE_RANK_CAP, INLINE_DONE_MAX_BYTES,
+  FACT_PERSIST_BATCH, FACT_PERSIST_DELAY_MS, JOBS_TOPIC, SUBMIT_MANIFEST_ATTEMPTS, SUBMIT_ROOT_RETRY_MS, JOB_SYNC_PROTOCOL, MAX_FACT_BYTES, MAX_SYNC_FACTS, REDUCE_GRACE_MS, INLINE_DONE_MAX_BYTES,
   PROGRESS_INTERVAL_MS, SUBMIT_MANIFEST_CONCURRENCY, SUBMIT_WITNESS_TIMEOUT_MS, SYNC_INTERVAL_MS, SYNC_TIMEOUT_MS
 } from './constants.ts'
 import { InvalidFactError, InvalidJobError, JobFailedError, JobNotFoundError, SubmitAbortedError } from './errors.ts'
@@ -383,10 +383,12 @@ export class JobService extends EventTarget implements Startable {
   // ---------------------------------------------------------------- jobs
 
   /**
-   * Submits a job; resolves once the job document is stored and announced.
-   * Stopped by `signal` at once, whatever it waits on, with a
-   * SubmitAbortedError that names the step (reading input roots, storing the
-   * document, ...): on a loaded swarm a submit can take minutes.
+   * Submits a job; resolves once the job is announced (its document inline in
+   * the `job` fact) and another peer has shown it holds it (bounded); the
+   * document is stored in the swarm in the background. Stopped by `signal` at
+   * once, whatever it waits on, with a SubmitAbortedError that names the step
+   * (reading input roots, announcing the job, ...): on a loaded swarm a submit
+   * can take minutes.
    */
   async submit (spec: JobSpec, options: SubmitOptions = {}): Promise<Job> {
     const signal = options.signal
@@ -581,21 +583,22 @@ export class JobService extends EventTarget implements Startable {
   /**
    * When every task of a job is accepted, one peer reduces: the contributor
    * that ranks first by rendezvous hash among those still connected (or this
-   * peer). The others, in rank order, wait REDUCE_GRACE_MS per rank (at most
-   * REDUCE_RANK_CAP ranks) and reduce themselves if no `done` fact came, so a
-   * reducer that died costs a few seconds, not the job.
+   * peer). The others, in rank order, wait REDUCE_GRACE_MS per rank and
+   * reduce themselves if no `done` fact came, so a reducer that died costs a
+   * few seconds, not the job. A reduce that fails is tried again
+   * REDUCE_GRACE_MS later (no new fact may come to prompt it).
    */
   private maybeReduce (state: JobState): void {
     const doc = state.doc
     if (doc == null || this.reducing.has(state.id) || this.reduceTimers.has(state.id)) return
-    if (!state.complete || state.doneResult() != null) return
+    if (!this.running || !state.complete || state.doneResult() != null) return
     if (doc.wasm == null && !this.functions.has(doc.fn)) return
     const me = this.peerId
     const live = new Set([me, ...connectedPeers(this.node).map(p => p.toString())])
     const candidates = state.contributors().filter(p => live.has(p))
     if (!candidates.includes(me)) candidates.push(me)
     candidates.sort((a, b) => rendezvousScore(state.id, b) - rendezvousScore(state.id, a))
-    const delay = Math.min(candidates.indexOf(me), REDUCE_RANK_CAP) * REDUCE_GRACE_MS
+    const delay = candidates.indexOf(me) * REDUCE_GRACE_MS
     // the first-ranked peer reduces now, not on a timer: on a saturated host (200 peers on two
     // cores) one turn of the event loop took 40 s, and timers fired only once a turn
     if (delay === 0) { void this.reduce(state); return }
@@ -621,14 +624,21 @@ export class JobService extends EventTarget implements Startable {
       if (final.length <= INLINE_DONE_MAX_BYTES) {
         // inline: every peer keeps the fact, so the job is done now; the swarm copy follows
         const cid = await this.data.cidFor(final)
-        if (state.doneResult() == null) await this.publish({ ...done, at: Date.now(), result: cid.toString(), data: final })
-        void this.data.put(final).catch(() => {})
+        if (state.doneResult() == null) {
+          await this.publish({ ...done, at: Date.now(), result: cid.toString(), data: final })
+          void this.data.put(final).catch(() => {})
+        }
       } else {
         const cid = await this.data.put(final)
         if (state.doneResult() == null) await this.publish({ ...done, at: Date.now(), result: cid.toString() })
       }
     } catch {
-      // another peer may succeed; retry on the next change
+      // another peer may succeed; this one tries again later (a complete job gets few new facts)
+      if (this.running && !this.reduceTimers.has(state.id)) {
+        const timer = setTimeout(() => { this.reduceTimers.delete(state.id); this.maybeReduce(state) }, REDUCE_GRACE_MS)
+        timer.unref()
+        this.reduceTimers.set(state.id, timer)
+      }
     } finally {
       this.reducing.delete(state.id)
     }

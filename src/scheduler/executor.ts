@@ -103,6 +103,11 @@ export class TaskExecutor {
     }
   }
 
+  /** Forgets every shard read ahead (the scheduler stopped). */
+  clearPrefetched (): void {
+    this.ahead.clear()
+  }
+
   /** A shard: the one read ahead if there is one (and `drop` forgets it), else read now. */
   private async shard (cid: string, drop: boolean, signal?: AbortSignal): Promise<Uint8Array> {
     const ahead = this.ahead.get(cid)

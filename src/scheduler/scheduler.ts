@@ -107,7 +107,11 @@ export interface SchedulerInit {
   capabilities: LocalCapabilities
   /** Copies the data layer places of each block: who is expected to hold a task's input. @default 3 */
   replicas?: number
-  /** Stagger of stealing and of reopened tasks per rendezvous rank (see STEAL_RANK_STEP_MS); longer than gossip takes to reach every peer. @default STEAL_RANK_STEP_MS */
+  /**
+   * Stagger of stealing and of reopened tasks per rendezvous rank (see STEAL_RANK_STEP_MS); longer
+   * than gossip takes to reach every peer. Stealing starts STEAL_AFTER_RANK_STEPS steps after a peer
+   * sees a job (0: at once). @default STEAL_RANK_STEP_MS
+   */
   stealRankStepMs?: number
 }
 
@@ -201,6 +205,7 @@ export class Scheduler implements Startable {
     for (const a of this.active.values()) a.controller.abort(new Error('peer stopping'))
     this.queue.length = 0
     this.prefetched.clear()
+    this.executor.clearPrefetched()
   }
 
   /** Schedules a tick soon, at most one per MIN_TICK_GAP_MS however many facts arrive. */

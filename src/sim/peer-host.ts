@@ -174,7 +174,9 @@ export class LocalPeerHost implements PeerHost {
     // a device that dies or leaves drops its connections; it does not close them politely: a
     // graceful close awaits every peer's answer, and a host of 100 peers under load (one turn of
     // its event loop took 40 s at 200 peers) took longer than the job to stop one peer
-    for (const connection of hosted.node.libp2p.getConnections()) connection.abort(new Error('device went away'))
+    for (const connection of hosted.node.libp2p.getConnections()) {
+      try { connection.abort(new Error('device went away')) } catch { /* already closed */ }
+    }
     await hosted.node.stop()
   }
 
