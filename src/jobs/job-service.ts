@@ -602,10 +602,14 @@ export class JobService extends EventTarget implements Startable {
     // the first-ranked peer reduces now, not on a timer: on a saturated host (200 peers on two
     // cores) one turn of the event loop took 40 s, and timers fired only once a turn
     if (delay === 0) { void this.reduce(state); return }
+    this.reduceLater(state, delay, () => { void this.reduce(state) })
+  }
+
+  /** Runs `then` after `delay` unless the job is done by then or this service stopped. */
+  private reduceLater (state: JobState, delay: number, then: () => void): void {
     const timer = setTimeout(() => {
       this.reduceTimers.delete(state.id)
-      if (state.doneResult() != null || !this.running) return
-      void this.reduce(state)
+      if (state.doneResult() == null && this.running) then()
     }, delay)
     timer.unref()
     this.reduceTimers.set(state.id, timer)
@@ -634,11 +638,7 @@ export class JobService extends EventTarget implements Startable {
       }
     } catch {
       // another peer may succeed; this one tries again later (a complete job gets few new facts)
-      if (this.running && !this.reduceTimers.has(state.id)) {
-        const timer = setTimeout(() => { this.reduceTimers.delete(state.id); this.maybeReduce(state) }, REDUCE_GRACE_MS)
-        timer.unref()
-        this.reduceTimers.set(state.id, timer)
-      }
+      if (this.running && !this.reduceTimers.has(state.id)) this.reduceLater(state, REDUCE_GRACE_MS, () => { this.maybeReduce(state) })
     } finally {
       this.reducing.delete(state.id)
     }
