@@ -93,7 +93,7 @@ export class ChildPeerHost implements PeerHost {
         child.once('exit', onExit)
       })
     } catch (err) {
-      await host.kill()
+      await host.crash()
       throw err
     }
     return host
@@ -148,7 +148,12 @@ export class ChildPeerHost implements PeerHost {
     })
   }
 
-  private async kill (): Promise<void> {
+  /**
+   * Ends the process at once with SIGKILL, as a device losing power: its
+   * peers get no turn to say goodbye, the kernel closes their sockets, and
+   * every pending command fails. Needs nothing from the child's event loop.
+   */
+  async crash (): Promise<void> {
     if (this.exitInfo == null) this.child.kill('SIGKILL')
     await this.exited
   }
@@ -159,8 +164,8 @@ export class ChildPeerHost implements PeerHost {
       if (this.exitInfo != null) return
       const timeout = new Promise<'timeout'>(resolve => { setTimeout(() => { resolve('timeout') }, HOST_EXIT_TIMEOUT_MS).unref() })
       const asked = this.call('shutdown', {}).then(async () => await this.exited).catch(() => {})
-      if (await Promise.race([asked, timeout]) === 'timeout') await this.kill()
-      else await Promise.race([this.exited, timeout.then(async () => { await this.kill() })])
+      if (await Promise.race([asked, timeout]) === 'timeout') await this.crash()
+      else await Promise.race([this.exited, timeout.then(async () => { await this.crash() })])
     })()
     await this.closing
   }

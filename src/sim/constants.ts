@@ -166,6 +166,8 @@ export const HOST_REQUEST_MARGIN_MS = 30_000
 export const HOST_READY_TIMEOUT_MS = 60_000
 /** A child host that does not exit this long after `shutdown` is killed. */
 export const HOST_EXIT_TIMEOUT_MS = 20_000
+/** How long a kill waits for the counters of the one-device process it is about to end. */
+export const CRASH_SNAPSHOT_TIMEOUT_MS = 5_000
 /** Old-space limit of child hosts (MB): a hundred peers are ~2 GB of heap. */
 export const HOST_MAX_OLD_SPACE_MB = 8_192
 /**

@@ -45,6 +45,12 @@ export interface SimReport {
   workload: Workload
   peers: number
   processes: number
+  /**
+   * One-device processes started besides them: with child processes, every
+   * kill target runs alone so that its kill is a SIGKILL (a restart starts
+   * another). Their peers count everywhere but in the memory per peer.
+   */
+  soloProcesses: number
   replicas: number
   redundancy: number
   /** Tasks of all jobs. */
@@ -86,7 +92,7 @@ export interface SimReport {
   /** Restarted or returned peers that fetched the result themselves, and how many got the right bytes. */
   refetch: { peers: number, ok: number }
   faults: FaultRecord[]
-  /** Resident memory of the peer-hosting processes, at peak, per peer (process baseline included). */
+  /** Resident memory of the processes that share peers, at peak, per peer (process baseline included). */
   rssPerPeerMB: number
   /** Same, without each process's memory before its first peer started. */
   rssMarginalPerPeerMB: number
@@ -118,7 +124,8 @@ function bytes (n: number): string {
 export function formatReport (r: SimReport): string {
   const lines: string[] = []
   const row = (label: string, value: string): void => { lines.push(`  ${label.padEnd(22)} ${value}`) }
-  lines.push(`edgeswarm simulation: ${r.peers} peers in ${r.processes} process${r.processes === 1 ? '' : 'es'}, workload ${r.workload}, seed ${r.seed}`)
+  const solo = r.soloProcesses > 0 ? ` (+${r.soloProcesses} one-device process${r.soloProcesses === 1 ? '' : 'es'} for the kill targets)` : ''
+  lines.push(`edgeswarm simulation: ${r.peers} peers in ${r.processes} process${r.processes === 1 ? '' : 'es'}${solo}, workload ${r.workload}, seed ${r.seed}`)
   const unsubmitted = r.jobs.some(j => j.status === NOT_SUBMITTED)
   row('result', r.correct
     ? 'CORRECT (equal to the single-machine computation)'
@@ -137,7 +144,7 @@ export function formatReport (r: SimReport): string {
   row('refetch after return', `${r.refetch.ok}/${r.refetch.peers} returned peers fetched the right result`)
   row('tasks', `executed ${r.tasksExecuted}, failed attempts ${r.failedAttempts}, retried ${r.tasksRetried}, duplicate executions ${r.duplicateExecutions}`)
   row('bytes', `input ${bytes(r.bytesInput)}, stored ${bytes(r.bytesStored)} (replicas ${r.replicas}), moved ${bytes(r.bytesMoved)}`)
-  row('memory', `${r.rssPerPeerMB.toFixed(1)} MB RSS per peer (${r.rssMarginalPerPeerMB.toFixed(1)} MB without process baseline; ${r.rssTotalMB.toFixed(0)} MB total)`)
+  row('memory', `${r.rssPerPeerMB.toFixed(1)} MB RSS per peer (${r.rssMarginalPerPeerMB.toFixed(1)} MB without process baseline; ${r.rssTotalMB.toFixed(0)} MB total${r.soloProcesses > 0 ? ', over the processes that share peers' : ''})`)
   row('event loop delay', `p50 ${r.eventLoopDelayMs.p50.toFixed(0)} ms, p99 ${r.eventLoopDelayMs.p99.toFixed(0)} ms (worst host)`)
   row('connections per peer', `min ${r.connectionsPerPeer.min}, mean ${r.connectionsPerPeer.mean.toFixed(1)}, max ${r.connectionsPerPeer.max}`)
   for (const e of r.errors) row('error', e)

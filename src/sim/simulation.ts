@@ -23,7 +23,7 @@ import { DEFAULT_PROVIDE_RATE_PER_S, DEFAULT_REPAIR_INTERVAL_MS } from '../data/
 import { JOBS_TOPIC, SYNC_INTERVAL_MS } from '../jobs/index.ts'
 import { STEAL_RANK_STEP_MS } from '../scheduler/index.ts'
 import {
-  BOOTSTRAP_FANOUT, DHT_SAMPLE_CONCURRENCY, DHT_SAMPLE_TIMEOUT_MS, GOSSIP_RECEIPT_TIMEOUT_MS, GOSSIP_SAMPLE_GAP_MS,
+  BOOTSTRAP_FANOUT, CRASH_SNAPSHOT_TIMEOUT_MS, DHT_SAMPLE_CONCURRENCY, DHT_SAMPLE_TIMEOUT_MS, GOSSIP_RECEIPT_TIMEOUT_MS, GOSSIP_SAMPLE_GAP_MS,
   LARGE_SWARM_CONNECTION_FRACTION, LARGE_SWARM_JOB_SYNC_MS, LARGE_SWARM_MAX_CONNECTIONS, LARGE_SWARM_PROVIDE_RATE_PER_S, LARGE_SWARM_REPAIR_INTERVAL_MS, LARGE_SWARM_PEERS, LARGE_SWARM_TARGET_PEERS, MESH_SETTLE_MS,
   HUGE_SWARM_PEERS, HUGE_SWARM_STEAL_RANK_STEP_MS, MIN_READY_CONNECTIONS, MIN_SUBMIT_TIMEOUT_MS, PROGRESS_POLL_MS, REFETCH_TIMEOUT_MS, SIM_GOSSIP_TOPIC, SIM_INBOUND_CONNECTION_THRESHOLD,
   SLOTS_PER_PEER, START_WAVE_SIZE, SWARM_READY_BASE_MS, SWARM_READY_PER_PEER_MS
@@ -144,7 +144,21 @@ class SimulationRun {
   private readonly hooks: SimHooks
   private readonly signal: AbortSignal | undefined
   private readonly plan: FaultPlan
+  /** The hosts that share the peers: this process, or `processes` children. */
   private readonly hosts: PeerHost[] = []
+  /**
+   * With child processes, each kill target runs alone in a process of its
+   * own, so a kill is a SIGKILL: a real crash, which needs no turn of a
+   * saturated host's event loop (stopping a peer inside a host of 100 busy
+   * peers took over 10 min at 200 peers). By device index; a crashed one is
+   * removed, a restarted one gets a new process.
+   */
+  private readonly soloHosts = new Map<number, ChildPeerHost>()
+  /** One-device processes started (kill targets, and their restarts). */
+  private soloStarted = 0
+  /** The last snapshot of each crashed one-device process, taken just before its kill. */
+  private readonly crashedSnapshots: HostSnapshot[] = []
+  private tuning?: Tuning
   private readonly devices = new Map<number, Device>()
   private readonly bootstrapRnd: SeededRandom
   private readonly measureRnd: SeededRandom
@@ -186,7 +200,19 @@ class SimulationRun {
   }
 
   private hostFor (index: number): PeerHost {
-    return this.hosts[index % this.hosts.length]
+    return this.soloHosts.get(index) ?? this.hosts[index % this.hosts.length]
+  }
+
+  /** Every host running now: the shared ones and the one-device processes. */
+  private allHosts (): PeerHost[] {
+    return [...this.hosts, ...this.soloHosts.values()]
+  }
+
+  /** Starts the one-device process of kill target `index` (before its start or restart). */
+  private async startSoloHost (index: number): Promise<void> {
+    const host = await ChildPeerHost.start(this.opts.processes + this.soloStarted++)
+    this.soloHosts.set(index, host)
+    await host.call('configure', { tuning: this.tuning as Tuning })
   }
 
   // ------------------------------------------------------------------ run
@@ -204,7 +230,13 @@ class SimulationRun {
       if (failed != null) throw failed.reason
     }
     const tuning = tuningFor(o.peers, o.replicas)
+    this.tuning = tuning
     await Promise.all(this.hosts.map(async h => await h.call('configure', { tuning })))
+    if (o.processes > 1) {
+      const solo = await Promise.allSettled(this.plan.kills.map(async k => { await this.startSoloHost(k.peer) }))
+      const failed = solo.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      if (failed != null) throw failed.reason
+    }
     this.signal?.throwIfAborted()
 
     await this.startSwarm()
@@ -220,8 +252,9 @@ class SimulationRun {
     const refetch = await this.refetch(job.ids, jobs)
 
     this.progress('verify', 'collecting metrics')
-    const snapshots = await Promise.all(this.hosts.map(async h => await h.call('snapshot', {})))
-    return this.report({ setupMs, dataLoadMs, bytesInput, dht, gossip, durationMs: job.durationMs, jobs, refetch, snapshots })
+    const shared = await Promise.all(this.hosts.map(async h => await h.call('snapshot', {})))
+    const solo = [...this.crashedSnapshots, ...await Promise.all([...this.soloHosts.values()].map(async h => await h.call('snapshot', {})))]
+    return this.report({ setupMs, dataLoadMs, bytesInput, dht, gossip, durationMs: job.durationMs, jobs, refetch, shared, solo })
   }
 
   async teardown (): Promise<void> {
@@ -229,7 +262,7 @@ class SimulationRun {
     this.jobsFinished = true
     this.progress('teardown', 'stopping peers')
     await this.faultChain.catch(() => {})
-    await Promise.allSettled(this.hosts.map(async h => { await h.close() }))
+    await Promise.allSettled(this.allHosts().map(async h => { await h.close() }))
     if (this.root != null) await rm(this.root, { recursive: true, force: true, maxRetries: 3 }).catch(() => {})
   }
 
@@ -251,6 +284,7 @@ class SimulationRun {
       const repo = join(this.root as string, `peer-${index}`)
       const existing = this.devices.get(index)
       const device: Device = existing ?? { index, host, repo, peerId: '', addrs: [], state: 'starting', joiner: index >= this.opts.peers, returned: false }
+      device.host = host
       device.state = 'starting'
       this.devices.set(index, device)
       const list = byHost.get(host) ?? []
@@ -277,7 +311,7 @@ class SimulationRun {
     const n = this.opts.peers
     this.progress('start', 'starting peers', 0, n)
     await this.startDevices([0], true)
-    const queues = this.hosts.map(h => Array.from({ length: n }, (_, i) => i).filter(i => i !== 0 && this.hostFor(i) === h))
+    const queues = this.allHosts().map(h => Array.from({ length: n }, (_, i) => i).filter(i => i !== 0 && this.hostFor(i) === h))
     while (queues.some(q => q.length > 0)) {
       this.signal?.throwIfAborted()
       const wave = queues.flatMap(q => q.splice(0, START_WAVE_SIZE))
@@ -295,7 +329,7 @@ class SimulationRun {
     const deadline = performance.now() + timeoutMs
     let lagging = n
     while (true) {
-      const reports = await Promise.all(this.hosts.map(async h => await h.call('readiness', { topics: [JOBS_TOPIC, SIM_GOSSIP_TOPIC] })))
+      const reports = await Promise.all(this.allHosts().map(async h => await h.call('readiness', { topics: [JOBS_TOPIC, SIM_GOSSIP_TOPIC] })))
       const peers = reports.flatMap(r => r.peers)
       lagging = peers.filter(p => p.connections < need || p.subscribers < 1).length
       this.progress('connect', `connecting: ${n - lagging}/${n} peers ready`, n - lagging, n)
@@ -390,7 +424,7 @@ class SimulationRun {
     const deadline = performance.now() + GOSSIP_RECEIPT_TIMEOUT_MS
     let received = 0
     while (samples > 0) {
-      const reports = await Promise.all(this.hosts.map(async h => await h.call('gossipReceipts', { probes: sent.map(s => s.probe) })))
+      const reports = await Promise.all(this.allHosts().map(async h => await h.call('gossipReceipts', { probes: sent.map(s => s.probe) })))
       got.clear()
       for (const [probe, index, at] of reports.flatMap(r => r.receipts)) {
         const m = got.get(probe) ?? new Map<number, number>()
@@ -452,15 +486,42 @@ class SimulationRun {
     }
   }
 
+  /**
+   * Kills a device in a one-device process with SIGKILL, after a snapshot of
+   * its counters (what it ran counts in the report). The snapshot gets a short
+   * limit: a kill is never held up by the device it kills.
+   */
+  private async crash (d: Device, host: ChildPeerHost): Promise<void> {
+    d.state = 'stopping'
+    try {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const limit = new Promise<null>(resolve => { timer = setTimeout(() => { resolve(null) }, CRASH_SNAPSHOT_TIMEOUT_MS) })
+      const snap = await Promise.race([host.call('snapshot', {}).catch(() => null), limit])
+      clearTimeout(timer)
+      if (snap != null) {
+        // the device is gone: nothing it holds or is connected to counts as live any more
+        this.crashedSnapshots.push({ ...snap, peers: snap.peers.map(p => ({ ...p, live: false, connections: 0, routingTable: 0, bytesStored: 0, shards: 0 })) })
+      }
+      await host.crash()
+    } finally {
+      if (this.soloHosts.get(d.index) === host) this.soloHosts.delete(d.index)
+      d.state = 'down'
+    }
+  }
+
   private async kill (peer: number, pending: Array<Promise<void>>): Promise<void> {
     const d = this.devices.get(peer)
     if (d == null || d.state !== 'live') return
-    await this.stopDevice(d)
+    const solo = this.soloHosts.get(peer)
+    if (solo != null) await this.crash(d, solo)
+    else await this.stopDevice(d)
     this.killed++
     this.record('kill', peer)
     const restart = this.plan.restarts.find(r => r.peer === peer)
     if (restart != null) {
       pending.push(this.later(restart.delayMs, async () => {
+        // a crashed device comes back in a new process, from the repo the crash left on disk
+        if (solo != null) await this.startSoloHost(peer)
         await this.startDevices([peer], false)
         d.returned = true
         this.restarted++
@@ -648,15 +709,20 @@ class SimulationRun {
     gossip: Awaited<ReturnType<SimulationRun['measureGossip']>>
     jobs: JobReport[]
     refetch: { peers: number, ok: number }
-    snapshots: HostSnapshot[]
+    /** Of the hosts that share the peers. */
+    shared: HostSnapshot[]
+    /** Of the one-device processes, the crashed ones' taken just before their kill. */
+    solo: HostSnapshot[]
   }): SimReport {
     const o = this.opts
-    const peers = m.snapshots.flatMap(s => s.peers)
+    const snapshots = [...m.shared, ...m.solo]
+    const peers = snapshots.flatMap(s => s.peers)
     const live = peers.filter(p => p.live)
     const conns = live.map(p => p.connections)
-    const peakPeers = m.snapshots.reduce((a, s) => a + s.peakLivePeers, 0)
-    const rssTotal = m.snapshots.reduce((a, s) => a + s.peakRssBytes, 0)
-    const rssMarginal = m.snapshots.reduce((a, s) => a + Math.max(0, s.peakRssBytes - s.baselineRssBytes), 0)
+    // memory per peer is that of peers sharing a process: a one-device process is mostly Node itself
+    const peakPeers = m.shared.reduce((a, s) => a + s.peakLivePeers, 0)
+    const rssTotal = m.shared.reduce((a, s) => a + s.peakRssBytes, 0)
+    const rssMarginal = m.shared.reduce((a, s) => a + Math.max(0, s.peakRssBytes - s.baselineRssBytes), 0)
     const tasks = m.jobs.reduce((a, j) => a + j.tasks, 0)
     const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits
     const correct = m.jobs.length > 0 && m.jobs.every(j => j.correct) && m.refetch.ok === m.refetch.peers
@@ -665,6 +731,7 @@ class SimulationRun {
       workload: o.workload,
       peers: o.peers,
       processes: o.processes,
+      soloProcesses: this.soloStarted,
       replicas: o.replicas,
       redundancy: o.redundancy,
       tasks,
@@ -696,8 +763,8 @@ class SimulationRun {
       rssMarginalPerPeerMB: peakPeers > 0 ? round(rssMarginal / BYTES_PER_MB / peakPeers) : 0,
       rssTotalMB: round(rssTotal / BYTES_PER_MB, 0),
       eventLoopDelayMs: {
-        p50: round(Math.max(0, ...m.snapshots.map(s => s.eventLoopDelayP50Ms))),
-        p99: round(Math.max(0, ...m.snapshots.map(s => s.eventLoopDelayP99Ms)))
+        p50: round(Math.max(0, ...snapshots.map(s => s.eventLoopDelayP50Ms))),
+        p99: round(Math.max(0, ...snapshots.map(s => s.eventLoopDelayP99Ms)))
       },
       connectionsPerPeer: {
         min: conns.length > 0 ? Math.min(...conns) : 0,

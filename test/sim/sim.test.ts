@@ -83,6 +83,26 @@ describe('sim: a small swarm end to end', () => {
     expect([...phases]).toEqual(expect.arrayContaining(['start', 'connect', 'load', 'dht', 'gossip', 'job', 'verify', 'teardown']))
   }, 60_000)
 
+  it('with child processes a kill target runs alone and dies by SIGKILL; it restarts in a new process from its repo', async () => {
+    const report = await runSimulation({
+      peers: 6, kill: 1, restart: 1, processes: 2, seed: 'crash', rowsPerDevice: 200, chunkSize: 2048,
+      dhtSamples: 4, gossipSamples: 3, jobTimeoutMs: 40_000
+    }, { signal: AbortSignal.timeout(RUN_LIMIT_MS) })
+
+    expect(report.correct, formatReport(report)).toBe(true)
+    expect(report.processes).toBe(2)
+    // the target's first process, then the one it restarted in
+    expect(report.soloProcesses).toBe(2)
+    expect(report.killed).toBe(1)
+    expect(report.restarted).toBe(1)
+    expect(report.refetch).toEqual({ peers: 1, ok: 1 })
+    expect(report.faults.map(f => f.kind)).toEqual(['kill', 'restart'])
+    expect(report.errors).toEqual([])
+    // every peer, the crashed one included, answered the gossip probes before the job
+    expect(report.gossip.received).toBe(report.gossip.expected)
+    expect(formatReport(report)).toMatch(/\+2 one-device processes for the kill targets/)
+  }, 60_000)
+
   it('a job that cannot be submitted (an invalid WebAssembly module) still gets a report, not correct, with the reason', async () => {
     const report = await runSimulation({
       peers: 4, kill: 0, restart: 0, processes: 1, seed: 'nosubmit', workload: 'wasm', wasmModule: new Uint8Array([0, 1, 2, 3]),
