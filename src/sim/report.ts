@@ -90,7 +90,7 @@ export interface SimReport {
   churn: { left: number, returned: number, joined: number, skipped: number }
   submitterKilled: boolean
   /** Restarted or returned peers that fetched the result themselves, and how many got the right bytes. */
-  refetch: { peers: number, ok: number }
+  refetch: { peers: number, ok: number, /** why each failed fetch failed */ failures: string[] }
   faults: FaultRecord[]
   /** Resident memory of the processes that share peers, at peak, per peer (process baseline included). */
   rssPerPeerMB: number
@@ -142,6 +142,7 @@ export function formatReport (r: SimReport): string {
   row('faults', `killed ${r.killed}, restarted ${r.restarted}${r.submitterKilled ? ' (the submitter was killed)' : ''}; churn: left ${r.churn.left}, returned ${r.churn.returned}, joined ${r.churn.joined}, skipped ${r.churn.skipped}`)
   for (const f of r.faults) row('', `${ms(f.atMs).padStart(9)}  ${f.kind.padEnd(10)} peer ${f.peer}  (${(f.doneFraction * 100).toFixed(0)}% of tasks done)`)
   row('refetch after return', `${r.refetch.ok}/${r.refetch.peers} returned peers fetched the right result`)
+  for (const f of r.refetch.failures) row('', `failed: ${f}`)
   row('tasks', `executed ${r.tasksExecuted}, failed attempts ${r.failedAttempts}, retried ${r.tasksRetried}, duplicate executions ${r.duplicateExecutions}`)
   row('bytes', `input ${bytes(r.bytesInput)}, stored ${bytes(r.bytesStored)} (replicas ${r.replicas}), moved ${bytes(r.bytesMoved)}`)
   row('memory', `${r.rssPerPeerMB.toFixed(1)} MB RSS per peer (${r.rssMarginalPerPeerMB.toFixed(1)} MB without process baseline; ${r.rssTotalMB.toFixed(0)} MB total${r.soloProcesses > 0 ? ', over the processes that share peers' : ''})`)

@@ -680,22 +680,38 @@ class SimulationRun {
   }
 
   /** Every restarted or returned device fetches every result itself: the submitter can come back for it. */
-  private async refetch (ids: string[], jobs: JobReport[]): Promise<{ peers: number, ok: number }> {
+  private async refetch (ids: string[], jobs: JobReport[]): Promise<SimReport['refetch']> {
     const back = this.live().filter(d => d.returned)
     let ok = 0
+    const failures: string[] = []
     await Promise.all(back.map(async d => {
       let good = true
       for (let i = 0; i < ids.length; i++) {
         try {
           const r = await d.host.call('jobResult', { index: d.index, jobId: ids[i], timeoutMs: REFETCH_TIMEOUT_MS })
-          if (r.sha256 !== jobs[i].expectedSha256) good = false
-        } catch {
+          if (r.sha256 !== jobs[i].expectedSha256) {
+            good = false
+            failures.push(`device ${d.index}, ${jobs[i].name}: got other bytes (sha-256 ${r.sha256})`)
+          }
+        } catch (err) {
           good = false
+          failures.push(`device ${d.index}, ${jobs[i].name}: ${(err as Error).message} (${await this.connectionsOf(d)})`)
         }
       }
       if (good) ok++
     }))
-    return { peers: back.length, ok }
+    return { peers: back.length, ok, failures }
+  }
+
+  /** How many peers a device is connected to, for a failure's reason. */
+  private async connectionsOf (d: Device): Promise<string> {
+    try {
+      const { peers } = await d.host.call('readiness', { topics: [JOBS_TOPIC] })
+      const p = peers.find(x => x.index === d.index)
+      return p == null ? 'not running' : `${p.connections} connections, ${p.subscribers} peers seen on the jobs topic`
+    } catch (err) {
+      return `its host did not answer: ${(err as Error).message}`
+    }
   }
 
   // ------------------------------------------------------------------ report
@@ -708,7 +724,7 @@ class SimulationRun {
     dht: Awaited<ReturnType<SimulationRun['measureDht']>>
     gossip: Awaited<ReturnType<SimulationRun['measureGossip']>>
     jobs: JobReport[]
-    refetch: { peers: number, ok: number }
+    refetch: SimReport['refetch']
     /** Of the hosts that share the peers. */
     shared: HostSnapshot[]
     /** Of the one-device processes, the crashed ones' taken just before their kill. */

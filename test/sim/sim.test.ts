@@ -59,7 +59,7 @@ describe('sim: a small swarm end to end', () => {
     expect(report.correct, formatReport(report)).toBe(true)
     expect(report.killed).toBe(1)
     expect(report.restarted).toBe(1)
-    expect(report.refetch).toEqual({ peers: 1, ok: 1 })
+    expect(report.refetch).toEqual({ peers: 1, ok: 1, failures: [] })
     expect(report.peers).toBe(6)
     expect(report.processes).toBe(1)
     expect(report.tasks).toBeGreaterThan(6)
@@ -95,7 +95,7 @@ describe('sim: a small swarm end to end', () => {
     expect(report.soloProcesses).toBe(2)
     expect(report.killed).toBe(1)
     expect(report.restarted).toBe(1)
-    expect(report.refetch).toEqual({ peers: 1, ok: 1 })
+    expect(report.refetch).toEqual({ peers: 1, ok: 1, failures: [] })
     expect(report.faults.map(f => f.kind)).toEqual(['kill', 'restart'])
     expect(report.errors).toEqual([])
     // every peer, the crashed one included, answered the gossip probes before the job
