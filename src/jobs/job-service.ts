@@ -49,6 +49,21 @@ const SyncRequestSchema = z.object({ have: z.record(z.string().max(200), z.recor
 type SyncSummary = z.infer<typeof SyncRequestSchema>['have']
 
 /** Concatenation in task order: the reducer of WebAssembly jobs (their tasks are maps). */
+/**
+ * A job's facts in the order a sync sends them: the job and its outcome
+ * (`done`) first, then the history (claims, results, failures). A peer that
+ * catches up on a loaded swarm may see its sync cut short by the time limit
+ * again and again; it still learns the job and its result, which is all a
+ * done job needs (at 200 peers a job has ~1,400 facts, and a sync from a
+ * host whose event loop turns once in seconds can stop long before its end).
+ */
+function outcomeFirst (facts: SignedFact[]): SignedFact[] {
+  const first: SignedFact[] = []
+  const rest: SignedFact[] = []
+  for (const sf of facts) (sf.fact.t === 'job' || sf.fact.t === 'done' ? first : rest).push(sf)
+  return first.concat(rest)
+}
+
 async function concatReduce (results: Uint8Array[]): Promise<Uint8Array> {
   return concat(results)
 }
@@ -360,7 +375,7 @@ export class JobService extends EventTarget implements Startable {
         const authors = [...state.authorCounts].filter(([author, count]) => (theirs?.[author] ?? 0) < count).map(([author]) => author)
         if (authors.length === 0) continue
         const wanted = new Set(authors)
-        for (const sf of state.allFacts()) {
+        for (const sf of outcomeFirst(state.allFacts())) {
           if (!wanted.has(sf.from)) continue
           if (sent++ >= MAX_SYNC_FACTS) break
           await lp.write(sf.envelope, { signal })

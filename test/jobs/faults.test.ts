@@ -5,6 +5,9 @@
 import { join } from 'node:path'
 import { describe, it, expect } from 'vitest'
 import { initRepo, createEdgeNode, type EdgeNode } from '../../src/index.ts'
+import { lpStream } from '@libp2p/utils'
+import * as dagCbor from '@ipld/dag-cbor'
+import { JOB_SYNC_PROTOCOL, MAX_FACT_BYTES, openFact } from '../../src/jobs/index.ts'
 import { useCleanup, addrOf, waitFor } from '../helpers.ts'
 import { swarm, enc, dec, computeLocally } from './swarm.ts'
 
@@ -129,4 +132,33 @@ describe('jobs: faults', () => {
     expect(result).toBe(await computeLocally('square', text))
     expect(c.scheduler.metrics.executed).toBeGreaterThan(0)
   }, 90_000)
+
+  it('a sync sends the job and its done fact before the rest of its history', async () => {
+    const [a, b] = await swarm(t.node, 2)
+    const cid = await a.data.put(enc(numbers(1000)), { chunkSize: 1024 })
+    const job = await a.jobs.submit({ fn: 'square', inputs: [cid.toString()] })
+    expect(job.status().total).toBeGreaterThanOrEqual(3)
+    await job.result({ signal: AbortSignal.timeout(30_000) })
+    const held = a.jobs.service.state(job.id)?.allFacts() ?? []
+    expect(held.some(sf => sf.fact.t === 'done')).toBe(true)
+    // the done fact reached the peer after the claims and results it ends
+    expect(held.findIndex(sf => sf.fact.t === 'done')).toBeGreaterThan(2)
+
+    // b asks a for everything, as a peer that knows nothing would
+    const stream = await b.libp2p.dialProtocol(a.peerId, JOB_SYNC_PROTOCOL)
+    const lp = lpStream(stream, { maxDataLength: MAX_FACT_BYTES })
+    await lp.write(dagCbor.encode({ have: {} }))
+    await lp.read({ signal: AbortSignal.timeout(5000) }) // a's summary
+    const kinds: string[] = []
+    while (true) {
+      const frame = (await lp.read({ signal: AbortSignal.timeout(5000) })).subarray()
+      if (frame.length === 0) break
+      kinds.push((await openFact(frame)).fact.t)
+    }
+    await stream.close()
+    const ofJob = held.filter(sf => sf.fact.t !== 'caps')
+    expect(kinds.filter(k => k !== 'caps').length).toBe(ofJob.length)
+    expect(kinds.slice(0, 2)).toEqual(['job', 'done'])
+    expect(kinds.slice(2)).not.toContain('done')
+  }, 60_000)
 })
