@@ -1,6 +1,10 @@
 /**
- * bench-jobs: the issue-4 benchmark of the job layer. Real edge nodes in one process on
- * 127.0.0.1 (TCP + Noise + yamux, gossipsub, job sync), a fresh swarm per phase:
+ * bench-jobs: the issue-4 benchmark of the job layer. Real edge nodes on 127.0.0.1 (TCP +
+ * Noise + yamux, gossipsub, job sync), in memory, a fresh swarm per phase. Phases (a) and
+ * (b) spread the peers over `--processes` processes (default: one per CPU, the sim's peer
+ * hosts, peer i in process i mod P), so that the swarm has the machine's cores as devices
+ * would; `--processes 1` runs them all in this process. Phase (c) watches every peer's
+ * job state, so its peers always share this process.
  *  (a) tiny tasks: `square` over TINY_TASKS one-line shards (lines padded to exactly
  *      LINE_BYTES, chunkSize LINE_BYTES): tasks/s from submit to verified result;
  *  (b) CPU-bound tasks: `burn.wasm` (wasm/burn.ts) over CPU_TASKS one-line shards of
@@ -13,16 +17,22 @@
  * {"tinyTasksPerSecond","cpuEfficiency","rerunAfterDeathMs","runs"}.
  *
  * Usage: npx node scripts/bench-jobs.ts [--json] [--runs 3] [--peers 8] [--slots N]
- *        [--only a,b,c] [--tiny 2000] [--cpu-tasks 200] [--task-ms 50]
+ *        [--processes P] [--only a,b,c] [--tiny 2000] [--cpu-tasks 200] [--task-ms 50]
  * Never listens on anything but 127.0.0.1; every node is stopped at the end and on error.
  */
 import { readFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { createEdgeNode, type EdgeNode } from '../src/index.ts'
 import { JOBS_TOPIC, type JobState } from '../src/jobs/index.ts'
 import { runWasm } from '../src/sandbox/index.ts'
+import { DEFAULT_LEASE_MS } from '../src/jobs/constants.ts'
+import { DEFAULT_REPLICAS } from '../src/data/constants.ts'
+import { tuningFor } from '../src/sim/simulation.ts'
+import { ChildPeerHost } from '../src/sim/child-host.ts'
+import { LocalPeerHost } from '../src/sim/peer-host.ts'
+import type { PeerHost } from '../src/sim/host-protocol.ts'
+import { sha256Hex } from '../src/sim/workload.ts'
 import { buildWasm } from '../wasm/build.mts'
 
 /** Every shard is one line of exactly this many bytes (the smallest chunk size the data layer allows). */
@@ -59,6 +69,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     peers: { type: 'string', default: '8' },
     slots: { type: 'string', default: String(availableParallelism()) },
+    processes: { type: 'string', default: String(availableParallelism()) },
     only: { type: 'string', default: 'a,b,c' },
     tiny: { type: 'string', default: String(DEFAULT_TINY_TASKS) },
     'cpu-tasks': { type: 'string', default: String(DEFAULT_CPU_TASKS) },
@@ -68,6 +79,8 @@ const { values } = parseArgs({
 const runs = positiveInt(values.runs, '--runs')
 const peerCount = positiveInt(values.peers, '--peers')
 const slots = positiveInt(values.slots, '--slots')
+const processes = positiveInt(values.processes, '--processes')
+if (processes > peerCount) throw new Error(`--processes (${processes}) cannot exceed --peers (${peerCount})`)
 const tinyTasks = positiveInt(values.tiny, '--tiny')
 const cpuTasks = positiveInt(values['cpu-tasks'], '--cpu-tasks')
 const cpuTaskMs = positiveInt(values['task-ms'], '--task-ms')
@@ -134,24 +147,78 @@ async function withSwarm<T> (fn: (nodes: EdgeNode[]) => Promise<T>): Promise<T> 
   }
 }
 
-/** Executions per peer, duplicates and failures, summed from the scheduler metrics. */
-function schedulerSummary (nodes: EdgeNode[]): { executedPerPeer: number[], duplicates: number, failed: number } {
-  return {
-    executedPerPeer: nodes.map(n => n.scheduler.metrics.executed),
-    duplicates: nodes.reduce((s, n) => s + n.scheduler.metrics.duplicates, 0),
-    failed: nodes.reduce((s, n) => s + n.scheduler.metrics.failed, 0)
+/** Peers spread over hosts (this process, or child processes), driven by the sim's host commands. */
+interface HostedSwarm {
+  /** host of peer i; peer 0 submits */
+  hostOf: (index: number) => PeerHost
+  hosts: PeerHost[]
+}
+
+/**
+ * `n` in-memory peers over `processes` hosts (peer i on host i mod P), every peer
+ * bootstrapping to all the earlier ones, the jobs topic meshed everywhere.
+ */
+async function startHostedSwarm (n: number): Promise<HostedSwarm & { close: () => Promise<void> }> {
+  const hosts: PeerHost[] = []
+  const close = async (): Promise<void> => { await Promise.allSettled(hosts.map(async h => { await h.close() })) }
+  try {
+    if (processes === 1) hosts.push(new LocalPeerHost(0))
+    else {
+      const started = await Promise.allSettled(Array.from({ length: processes }, async (_, i) => await ChildPeerHost.start(i)))
+      for (const r of started) if (r.status === 'fulfilled') hosts.push(r.value)
+      const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      if (failed != null) throw failed.reason
+    }
+    const tuning = { ...tuningFor(n, DEFAULT_REPLICAS), slots }
+    await Promise.all(hosts.map(async h => await h.call('configure', { tuning })))
+    const hostOf = (index: number): PeerHost => hosts[index % hosts.length]
+    const addrs: string[] = []
+    for (let i = 0; i < n; i++) {
+      const { peers } = await hostOf(i).call('startPeers', { peers: [{ index: i, init: true, bootstrap: [...addrs] }] })
+      addrs.push(peers[0].addrs[0])
+    }
+    const deadline = Date.now() + SWARM_READY_TIMEOUT_MS
+    while (true) {
+      const reports = await Promise.all(hosts.map(async h => await h.call('readiness', { topics: [JOBS_TOPIC] })))
+      if (reports.flatMap(r => r.peers).every(p => p.connections >= n - 1 && p.subscribers >= n - 1)) break
+      if (Date.now() > deadline) throw new Error(`swarm of ${n} in ${processes} process(es) did not connect within ${SWARM_READY_TIMEOUT_MS} ms`)
+      await sleep(50)
+    }
+    return { hosts, hostOf, close }
+  } catch (err) {
+    await close()
+    throw err
   }
 }
 
-/** Event-loop delay of the process over a phase (p50 and max, ms): in one process it is what limits the swarm. */
-function loopDelay (): { stop: () => { p50Ms: number, p99Ms: number, maxMs: number } } {
-  const h = monitorEventLoopDelay({ resolution: 10 })
-  h.enable()
+async function withHostedSwarm<T> (fn: (swarm: HostedSwarm) => Promise<T>): Promise<T> {
+  const swarm = await startHostedSwarm(peerCount)
+  try {
+    return await fn(swarm)
+  } finally {
+    await swarm.close()
+  }
+}
+
+/** Submits `spec` from peer 0 and waits for its result: the ms from submit to result, the result's sha-256, and the job's tasks and retries. */
+async function runHostedJob (swarm: HostedSwarm, spec: { fn: string, wasm?: string, inputs: string[] }): Promise<{ ms: number, sha256: string, total: number, retried: number }> {
+  const host = swarm.hostOf(0)
+  const t = performance.now()
+  const { jobId } = await host.call('submitJob', { index: 0, spec: { ...spec, params: {}, redundancy: 1, leaseMs: DEFAULT_LEASE_MS }, timeoutMs: PHASE_TIMEOUT_MS })
+  const r = await host.call('jobResult', { index: 0, jobId, timeoutMs: PHASE_TIMEOUT_MS })
+  const ms = performance.now() - t
+  const { progress } = await host.call('jobStatus', { index: 0, jobId })
+  return { ms, sha256: r.sha256, total: progress?.total ?? 0, retried: progress?.retried ?? 0 }
+}
+
+/** Executions per peer and duplicates from every host, and the worst host's event-loop delay over its life. */
+async function hostedSummary (swarm: HostedSwarm): Promise<{ executedPerPeer: number[], duplicates: number, loop: { p50Ms: number, p99Ms: number } }> {
+  const snaps = await Promise.all(swarm.hosts.map(async h => await h.call('snapshot', {})))
+  const peers = snaps.flatMap(s => s.peers).sort((a, b) => a.index - b.index)
   return {
-    stop: () => {
-      h.disable()
-      return { p50Ms: round(h.percentile(50) / 1e6), p99Ms: round(h.percentile(99) / 1e6), maxMs: round(h.max / 1e6) }
-    }
+    executedPerPeer: peers.map(p => p.executed),
+    duplicates: peers.reduce((a, p) => a + p.duplicates, 0),
+    loop: { p50Ms: round(Math.max(...snaps.map(s => s.eventLoopDelayP50Ms))), p99Ms: round(Math.max(...snaps.map(s => s.eventLoopDelayP99Ms))) }
   }
 }
 
@@ -159,27 +226,20 @@ const round = (x: number, digits = 1): number => Number(x.toFixed(digits))
 
 // ------------------------------------------------------------------ (a) tiny tasks
 
-interface TinyRun { tasks: number, ms: number, tasksPerSecond: number, putMs: number, retried: number, duplicates: number, executedPerPeer: number[], loop: ReturnType<ReturnType<typeof loopDelay>['stop']> }
+interface TinyRun { tasks: number, processes: number, ms: number, tasksPerSecond: number, putMs: number, retried: number, duplicates: number, executedPerPeer: number[], loop: { p50Ms: number, p99Ms: number } }
 
 async function tinyPhase (): Promise<TinyRun> {
-  return await withSwarm(async (nodes) => {
-    const submitter = nodes[0]
+  return await withHostedSwarm(async (swarm) => {
     const text = Array.from({ length: tinyTasks }, (_, i) => paddedLine(String(i))).join('')
-    const expected = Array.from({ length: tinyTasks }, (_, i) => `${i * i}\n`).join('')
+    const expected = sha256Hex(enc(Array.from({ length: tinyTasks }, (_, i) => `${i * i}\n`).join('')))
     const t0 = performance.now()
-    const input = await submitter.data.put(enc(text), { chunkSize: LINE_BYTES })
+    const input = await swarm.hostOf(0).call('putBytes', { index: 0, bytes: enc(text), replicas: DEFAULT_REPLICAS, chunkSize: LINE_BYTES })
     const putMs = performance.now() - t0
-    const loop = loopDelay()
-    const t1 = performance.now()
-    const job = await submitter.jobs.submit({ fn: 'square', inputs: [input.toString()] })
-    const result = dec(await job.result({ signal: AbortSignal.timeout(PHASE_TIMEOUT_MS) }))
-    const ms = performance.now() - t1
-    const delay = loop.stop()
-    if (result !== expected) throw new Error('(a) the swarm result differs from the squares of 0..n-1')
-    const view = job.status()
-    if (view.total !== tinyTasks) throw new Error(`(a) expected ${tinyTasks} tasks, the job has ${view.total}`)
-    const s = schedulerSummary(nodes)
-    return { tasks: view.total, ms: round(ms), tasksPerSecond: round(view.total / (ms / 1000)), putMs: round(putMs), retried: view.retried, duplicates: s.duplicates, executedPerPeer: s.executedPerPeer, loop: delay }
+    const job = await runHostedJob(swarm, { fn: 'square', inputs: [input.cid] })
+    if (job.sha256 !== expected) throw new Error('(a) the swarm result differs from the squares of 0..n-1')
+    if (job.total !== tinyTasks) throw new Error(`(a) expected ${tinyTasks} tasks, the job has ${job.total}`)
+    const s = await hostedSummary(swarm)
+    return { tasks: job.total, processes, ms: round(job.ms), tasksPerSecond: round(job.total / (job.ms / 1000)), putMs: round(putMs), retried: job.retried, ...s }
   })
 }
 
@@ -221,7 +281,7 @@ async function runLocally (burn: Uint8Array, lines: string[], concurrency: numbe
   return out
 }
 
-interface CpuRun { tasks: number, rounds: number, localMs: number, swarmMs: number, efficiency: number, duplicates: number, retried: number, executedPerPeer: number[], loop: ReturnType<ReturnType<typeof loopDelay>['stop']> }
+interface CpuRun { tasks: number, processes: number, rounds: number, localMs: number, swarmMs: number, efficiency: number, duplicates: number, retried: number, executedPerPeer: number[], loop: { p50Ms: number, p99Ms: number } }
 
 async function cpuPhase (burn: Uint8Array, rounds: number): Promise<CpuRun> {
   const lines = Array.from({ length: cpuTasks }, (_, i) => paddedLine(String(rounds + i)))
@@ -229,20 +289,14 @@ async function cpuPhase (burn: Uint8Array, rounds: number): Promise<CpuRun> {
   const t0 = performance.now()
   const local = await runLocally(burn, lines, LOCAL_WORKERS)
   const localMs = performance.now() - t0
-  return await withSwarm(async (nodes) => {
-    const submitter = nodes[0]
-    const moduleCid = await submitter.data.put(burn)
-    const input = await submitter.data.put(enc(lines.join('')), { chunkSize: LINE_BYTES })
-    const loop = loopDelay()
-    const t1 = performance.now()
-    const job = await submitter.jobs.submit({ fn: 'burn', wasm: moduleCid.toString(), inputs: [input.toString()] })
-    const result = dec(await job.result({ signal: AbortSignal.timeout(PHASE_TIMEOUT_MS) }))
-    const swarmMs = performance.now() - t1
-    const delay = loop.stop()
-    if (result !== local.join('')) throw new Error('(b) the swarm result differs from the local runs')
-    const view = job.status()
-    const s = schedulerSummary(nodes)
-    return { tasks: view.total, rounds, localMs: round(localMs), swarmMs: round(swarmMs), efficiency: round(localMs / swarmMs, 3), duplicates: s.duplicates, retried: view.retried, executedPerPeer: s.executedPerPeer, loop: delay }
+  return await withHostedSwarm(async (swarm) => {
+    const host = swarm.hostOf(0)
+    const moduleCid = await host.call('putBytes', { index: 0, bytes: burn, replicas: DEFAULT_REPLICAS })
+    const input = await host.call('putBytes', { index: 0, bytes: enc(lines.join('')), replicas: DEFAULT_REPLICAS, chunkSize: LINE_BYTES })
+    const job = await runHostedJob(swarm, { fn: 'burn', wasm: moduleCid.cid, inputs: [input.cid] })
+    if (job.sha256 !== sha256Hex(enc(local.join('')))) throw new Error('(b) the swarm result differs from the local runs')
+    const s = await hostedSummary(swarm)
+    return { tasks: job.total, processes, rounds, localMs: round(localMs), swarmMs: round(job.ms), efficiency: round(localMs / job.ms, 3), retried: job.retried, ...s }
   })
 }
 
@@ -315,7 +369,7 @@ async function deathPhase (burn: Uint8Array, rounds: number): Promise<DeathRun> 
 // ------------------------------------------------------------------ main
 
 async function main (): Promise<void> {
-  log(`bench-jobs: ${peerCount} peers in one process, ${slots} slot(s) per peer, ${availableParallelism()} CPU(s), ${runs} run(s), phases ${[...phases].join(',')}`)
+  log(`bench-jobs: ${peerCount} peers, (a) and (b) in ${processes} process(es), (c) in this one, ${slots} slot(s) per peer, ${availableParallelism()} CPU(s), ${runs} run(s), phases ${[...phases].join(',')}`)
   const needsBurn = phases.has('b') || phases.has('c')
   const burn = needsBurn ? await readFile((await buildWasm(['burn']))[0]) : new Uint8Array(0)
   const cal = needsBurn ? await calibrate(burn, cpuTaskMs) : undefined
@@ -328,12 +382,12 @@ async function main (): Promise<void> {
     if (phases.has('a')) {
       r.a = await tinyPhase()
       log(`run ${run} (a): ${r.a.tasks} tiny tasks in ${r.a.ms} ms = ${r.a.tasksPerSecond} tasks/s ` +
-        `(put ${r.a.putMs} ms, retried ${r.a.retried}, duplicates ${r.a.duplicates}, per peer ${r.a.executedPerPeer.join('/')}, loop delay p50 ${r.a.loop.p50Ms} ms, max ${r.a.loop.maxMs} ms)`)
+        `(put ${r.a.putMs} ms, retried ${r.a.retried}, duplicates ${r.a.duplicates}, per peer ${r.a.executedPerPeer.join('/')}, worst host's loop delay p50 ${r.a.loop.p50Ms} ms, p99 ${r.a.loop.p99Ms} ms)`)
     }
     if (phases.has('b') && cal !== undefined) {
       r.b = await cpuPhase(burn, cal.rounds)
       log(`run ${run} (b): ${r.b.tasks} cpu tasks: local ${LOCAL_WORKERS} workers ${r.b.localMs} ms, swarm ${r.b.swarmMs} ms, efficiency ${r.b.efficiency} ` +
-        `(duplicates ${r.b.duplicates}, per peer ${r.b.executedPerPeer.join('/')}, loop delay p50 ${r.b.loop.p50Ms} ms, max ${r.b.loop.maxMs} ms)`)
+        `(duplicates ${r.b.duplicates}, per peer ${r.b.executedPerPeer.join('/')}, worst host's loop delay p50 ${r.b.loop.p50Ms} ms, p99 ${r.b.loop.p99Ms} ms)`)
     }
     if (phases.has('c') && cal !== undefined) {
       r.c = await deathPhase(burn, deathRounds)
@@ -347,7 +401,7 @@ async function main (): Promise<void> {
     tinyTasksPerSecond: phases.has('a') ? round(median(pick(r => r.a?.tasksPerSecond))) : null,
     cpuEfficiency: phases.has('b') ? round(median(pick(r => r.b?.efficiency)), 3) : null,
     rerunAfterDeathMs: phases.has('c') ? Math.round(median(pick(r => r.c?.ms))) : null,
-    runs: results.map(r => ({ ...r, peers: peerCount, slotsPerPeer: slots, cpus: availableParallelism(), burnRoundsPerTask: cal?.rounds, burnTaskMs: cal?.taskMs }))
+    runs: results.map(r => ({ ...r, peers: peerCount, processes, slotsPerPeer: slots, cpus: availableParallelism(), burnRoundsPerTask: cal?.rounds, burnTaskMs: cal?.taskMs }))
   }
   log(`median: (a) ${out.tinyTasksPerSecond} tasks/s, (b) efficiency ${out.cpuEfficiency}, (c) re-run after death ${out.rerunAfterDeathMs} ms`)
   if (values.json === true) process.stdout.write(JSON.stringify(out) + '\n')

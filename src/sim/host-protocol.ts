@@ -35,7 +35,8 @@ export type Tuning = z.infer<typeof TuningSchema>
 
 export const PeerStartSchema = z.object({
   index,
-  repo: z.string().min(1).max(4096),
+  /** The device's repo; none: an in-memory peer (nothing on disk, as the job benchmark runs). */
+  repo: z.string().min(1).max(4096).optional(),
   /** Create the repo first (a new device); otherwise restart from it. */
   init: z.boolean(),
   bootstrap: z.array(multiaddrText).max(64)
@@ -97,7 +98,7 @@ export const HostCommandSchemas = {
     args: z.object({ index, workload: z.enum(WORKLOADS), seed: z.string().max(200), rows: count, chunkSize: z.number().int().min(1), replicas: z.number().int().min(1) }),
     result: z.object({ cid, bytes: count })
   },
-  putBytes: { args: z.object({ index, bytes, replicas: z.number().int().min(1) }), result: z.object({ cid }) },
+  putBytes: { args: z.object({ index, bytes, replicas: z.number().int().min(1), chunkSize: z.number().int().min(1).optional() }), result: z.object({ cid }) },
   submitJob: { args: z.object({ index, spec: JobSpecWireSchema, timeoutMs: ms }), result: z.object({ jobId: cid }) },
   jobStatus: { args: z.object({ index, jobId: cid }), result: z.object({ progress: JobProgressSchema.nullable() }) },
   jobResult: {

@@ -127,12 +127,12 @@ export class LocalPeerHost implements PeerHost {
     return this.tuning
   }
 
-  private async startPeer (index: number, repo: string, init: boolean, bootstrap: string[]): Promise<EdgeNode> {
+  private async startPeer (index: number, repo: string | undefined, init: boolean, bootstrap: string[]): Promise<EdgeNode> {
     if (this.peers.has(index)) throw new SimHostError(`peer ${index} is already running`)
     const t = this.config
-    if (init) await initRepo(repo, { listen: LOOPBACK_LISTEN })
+    if (repo != null && init) await initRepo(repo, { listen: LOOPBACK_LISTEN })
     const node = await createEdgeNode({
-      repo,
+      ...(repo != null ? { repo } : {}),
       listen: LOOPBACK_LISTEN,
       bootstrap,
       mdns: false,
@@ -229,8 +229,8 @@ export class LocalPeerHost implements PeerHost {
       const cid = await this.node(index).data.put(bytes, { chunkSize, replicas })
       return { cid: cid.toString(), bytes: bytes.length }
     },
-    putBytes: async ({ index, bytes, replicas }) => {
-      const cid = await this.node(index).data.put(bytes, { replicas })
+    putBytes: async ({ index, bytes, replicas, chunkSize }) => {
+      const cid = await this.node(index).data.put(bytes, { replicas, ...(chunkSize != null ? { chunkSize } : {}) })
       return { cid: cid.toString() }
     },
     submitJob: async ({ index, spec, timeoutMs }) => {
