@@ -5,7 +5,7 @@
 /** The gossip topic every job fact travels on. */
 export const JOBS_TOPIC = 'edgeswarm/jobs/1'
 /** The anti-entropy protocol: a peer catches up on job facts from another. */
-export const JOB_SYNC_PROTOCOL = '/edgeswarm/job-sync/1.0.0'
+export const JOB_SYNC_PROTOCOL = '/edgeswarm/job-sync/2.0.0'
 
 /** Largest encoded fact (gossip message or sync frame); every peer uses the same limit. */
 export const MAX_FACT_BYTES = 512 * 1024
@@ -33,6 +33,13 @@ export const MAX_RESULTS_PER_FACT = 500
 export const SYNC_INTERVAL_MS = 3_000
 /** Most facts one sync response carries. */
 export const MAX_SYNC_FACTS = 50_000
+/**
+ * Most fact ids one sync offer lists (an id is 43 characters: 8,000 fit a
+ * frame well). Whole authors are offered until it is reached, always at
+ * least one, so each exchange settles the authors it covers and the next
+ * one goes on with the rest.
+ */
+export const MAX_SYNC_OFFER_IDS = 8_000
 /** Time limit of one sync exchange. */
 export const SYNC_TIMEOUT_MS = 10_000
 /**

@@ -19,7 +19,7 @@ import { connectedPeers, isConnected, type EdgePeer } from '../node/index.ts'
 import type { FunctionRegistry } from '../functions/index.ts'
 import { validateWasm } from '../sandbox/index.ts'
 import {
-  FACT_PERSIST_BATCH, FACT_PERSIST_DELAY_MS, JOBS_TOPIC, SUBMIT_MANIFEST_ATTEMPTS, SUBMIT_ROOT_RETRY_MS, JOB_SYNC_PROTOCOL, MAX_FACT_BYTES, MAX_SYNC_FACTS, REDUCE_GRACE_MS, INLINE_DONE_MAX_BYTES,
+  FACT_PERSIST_BATCH, FACT_PERSIST_DELAY_MS, JOBS_TOPIC, SUBMIT_MANIFEST_ATTEMPTS, SUBMIT_ROOT_RETRY_MS, JOB_SYNC_PROTOCOL, MAX_FACT_BYTES, MAX_SYNC_FACTS, MAX_SYNC_OFFER_IDS, REDUCE_GRACE_MS, INLINE_DONE_MAX_BYTES,
   PROGRESS_INTERVAL_MS, SUBMIT_MANIFEST_CONCURRENCY, SUBMIT_WITNESS_TIMEOUT_MS, SYNC_INTERVAL_MS, SYNC_TIMEOUT_MS
 } from './constants.ts'
 import { InvalidFactError, InvalidJobError, JobFailedError, JobNotFoundError, SubmitAbortedError } from './errors.ts'
@@ -45,8 +45,15 @@ export interface JobServiceInit {
 
 const FACT_PREFIX = '/edgeswarm/job-facts'
 /** Sync summary: per job, per author, how many facts the sender holds. */
-const SyncRequestSchema = z.object({ have: z.record(z.string().max(200), z.record(z.string().max(100), z.number().int().min(0))) })
-type SyncSummary = z.infer<typeof SyncRequestSchema>['have']
+const SummarySchema = z.record(z.string().max(200), z.record(z.string().max(100), z.number().int().min(0)))
+type SyncSummary = z.infer<typeof SummarySchema>
+const factIds = z.array(z.string().max(100)).max(MAX_SYNC_OFFER_IDS)
+/** Requester → responder: what it holds, per job and author (fact counts). */
+const SyncRequestSchema = z.object({ have: SummarySchema })
+/** Responder → requester: what it holds, and the ids of its facts by authors of whom it holds more. */
+const SyncOfferSchema = z.object({ have: SummarySchema, offer: z.record(z.string().max(200), factIds) })
+/** Requester → responder: the offered facts it lacks. */
+const SyncWantSchema = z.object({ want: z.record(z.string().max(200), factIds) })
 
 /** Concatenation in task order: the reducer of WebAssembly jobs (their tasks are maps). */
 /**
@@ -312,7 +319,9 @@ export class JobService extends EventTarget implements Startable {
   }
 
   /**
-   * Pulls from `peer` every fact of jobs where our count differs from theirs.
+   * Pulls from `peer` the facts it holds and we lack, of the authors whose
+   * counts differ: it offers their ids, we ask for the unknown ones, it sends
+   * those (a fact's bytes cross the wire only when they are missing).
    * One exchange per peer at a time; a call during one queues one more after it.
    */
   async syncWith (peer: PeerId): Promise<void> {
@@ -339,14 +348,21 @@ export class JobService extends EventTarget implements Startable {
       const lp = lpStream(stream, { maxDataLength: MAX_FACT_BYTES })
       await lp.write(dagCbor.encode({ have: this.summary() }), { signal })
       // the answer opens with what the peer holds: a peer that knows a job witnesses it
-      const theirs = SyncRequestSchema.parse(dagCbor.decode((await lp.read({ signal })).subarray()))
-      for (const id of Object.keys(theirs.have)) {
+      const answer = SyncOfferSchema.parse(dagCbor.decode((await lp.read({ signal })).subarray()))
+      for (const id of Object.keys(answer.have)) {
         if (this.states.has(id)) this.witnesses.set(id, (this.witnesses.get(id) ?? 0) + 1)
       }
+      // ask only for the offered facts not held: most were gossiped here already
+      const want: Record<string, string[]> = {}
+      let wanted = 0
+      for (const [job, ids] of Object.entries(answer.offer)) {
+        const missing = ids.filter(id => !this.knownFactIds.has(id))
+        if (missing.length > 0) { want[job] = missing; wanted += missing.length }
+      }
+      await lp.write(dagCbor.encode({ want }), { signal })
       let n = 0
-      while (n++ < MAX_SYNC_FACTS) {
-        const frame = await lp.read({ signal })
-        const bytes = frame.subarray()
+      while (n++ <= wanted) {
+        const bytes = (await lp.read({ signal })).subarray()
         if (bytes.length === 0) break
         const id = await peekFactId(bytes)
         if (id == null) { this.stats.factsRejected++; continue }
@@ -360,32 +376,59 @@ export class JobService extends EventTarget implements Startable {
     }
   }
 
+  /**
+   * The ids a sync offers to a peer whose summary is `theirs`: per job, the
+   * facts of every author of whom this peer holds more, whole authors until
+   * MAX_SYNC_OFFER_IDS (at least one author), the job and done facts first.
+   */
+  private offerFor (theirs: SyncSummary): Record<string, string[]> {
+    const offer: Record<string, string[]> = {}
+    let offered = 0
+    for (const [id, state] of this.states) {
+      if (offered >= MAX_SYNC_OFFER_IDS) break
+      const known = theirs[id]
+      const authors = new Set<string>()
+      for (const [author, count] of state.authorCounts) {
+        if ((known?.[author] ?? 0) >= count) continue
+        if (offered > 0 && offered + count > MAX_SYNC_OFFER_IDS) continue
+        authors.add(author)
+        offered += count
+      }
+      if (authors.size === 0) continue
+      offer[id] = outcomeFirst(state.allFacts()).filter(sf => authors.has(sf.from)).map(sf => sf.id).slice(0, MAX_SYNC_OFFER_IDS)
+    }
+    return offer
+  }
+
   private async serveSync (stream: Stream, remote: PeerId): Promise<void> {
     const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_FACT_BYTES })
       const req = SyncRequestSchema.parse(dagCbor.decode((await lp.read({ signal })).subarray()))
-      await lp.write(dagCbor.encode({ have: this.summary() }), { signal })
+      for (const id of Object.keys(req.have)) {
+        if (this.states.has(id)) this.witnesses.set(id, (this.witnesses.get(id) ?? 0) + 1)
+      }
+      const offer = this.offerFor(req.have)
+      await lp.write(dagCbor.encode({ have: this.summary(), offer }), { signal })
+      const { want } = SyncWantSchema.parse(dagCbor.decode((await lp.read({ signal })).subarray()))
       let sent = 0
-      const delivered: string[] = []
-      for (const [id, state] of this.states) {
-        const theirs = req.have[id]
-        if (theirs != null) this.witnesses.set(id, (this.witnesses.get(id) ?? 0) + 1)
-        // only authors of whom we hold more facts than they do
-        const authors = [...state.authorCounts].filter(([author, count]) => (theirs?.[author] ?? 0) < count).map(([author]) => author)
-        if (authors.length === 0) continue
-        const wanted = new Set(authors)
-        for (const sf of outcomeFirst(state.allFacts())) {
-          if (!wanted.has(sf.from)) continue
-          if (sent++ >= MAX_SYNC_FACTS) break
+      for (const [job, ids] of Object.entries(want)) {
+        // only facts that were offered: the want list cannot ask for anything else
+        const offered = new Set(offer[job] ?? [])
+        const state = this.states.get(job)
+        if (state == null) continue
+        for (const id of ids) {
+          const sf = offered.has(id) ? state.fact(id) : undefined
+          if (sf == null || sent++ >= MAX_SYNC_FACTS) continue
           await lp.write(sf.envelope, { signal })
         }
-        delivered.push(id)
       }
       await lp.write(new Uint8Array(0), { signal })
       await stream.close({ signal })
-      // the requester read everything and closed: it has these jobs now
-      for (const id of delivered) this.witnesses.set(id, (this.witnesses.get(id) ?? 0) + 1)
+      // the requester read everything and closed: it has the jobs offered now
+      for (const id of Object.keys(offer)) {
+        if (req.have[id] == null) this.witnesses.set(id, (this.witnesses.get(id) ?? 0) + 1)
+      }
       // the requester knows facts we lack: pull them back (anti-entropy both ways)
       if (Object.entries(req.have).some(([id, authors]) => Object.entries(authors).some(([author, n]) => (this.states.get(id)?.authorCounts.get(author) ?? 0) < n))) {
         setImmediate(() => { void this.syncWith(remote) })

@@ -211,6 +211,11 @@ export class JobState {
     return [...this.facts.values()].filter(f => f.from === author)
   }
 
+  /** The fact of id `factId`, if held. */
+  fact (factId: string): SignedFact | undefined {
+    return this.facts.get(factId)
+  }
+
   has (factId: string): boolean {
     return this.facts.has(factId)
   }

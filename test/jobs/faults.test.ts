@@ -133,32 +133,47 @@ describe('jobs: faults', () => {
     expect(c.scheduler.metrics.executed).toBeGreaterThan(0)
   }, 90_000)
 
-  it('a sync sends the job and its done fact before the rest of its history', async () => {
+  it('a sync offers fact ids, sends only the facts asked for, the job and done facts first', async () => {
     const [a, b] = await swarm(t.node, 2)
     const cid = await a.data.put(enc(numbers(1000)), { chunkSize: 1024 })
     const job = await a.jobs.submit({ fn: 'square', inputs: [cid.toString()] })
     expect(job.status().total).toBeGreaterThanOrEqual(3)
     await job.result({ signal: AbortSignal.timeout(30_000) })
     const held = a.jobs.service.state(job.id)?.allFacts() ?? []
-    expect(held.some(sf => sf.fact.t === 'done')).toBe(true)
     // the done fact reached the peer after the claims and results it ends
     expect(held.findIndex(sf => sf.fact.t === 'done')).toBeGreaterThan(2)
 
-    // b asks a for everything, as a peer that knows nothing would
-    const stream = await b.libp2p.dialProtocol(a.peerId, JOB_SYNC_PROTOCOL)
-    const lp = lpStream(stream, { maxDataLength: MAX_FACT_BYTES })
-    await lp.write(dagCbor.encode({ have: {} }))
-    await lp.read({ signal: AbortSignal.timeout(5000) }) // a's summary
-    const kinds: string[] = []
-    while (true) {
-      const frame = (await lp.read({ signal: AbortSignal.timeout(5000) })).subarray()
-      if (frame.length === 0) break
-      kinds.push((await openFact(frame)).fact.t)
+    const exchange = async (have: unknown, want: (offer: string[]) => string[]): Promise<{ offer: string[], kinds: string[] }> => {
+      const stream = await b.libp2p.dialProtocol(a.peerId, JOB_SYNC_PROTOCOL)
+      const lp = lpStream(stream, { maxDataLength: MAX_FACT_BYTES })
+      await lp.write(dagCbor.encode({ have }))
+      const answer = dagCbor.decode<{ offer: Record<string, string[]> }>((await lp.read({ signal: AbortSignal.timeout(5000) })).subarray())
+      const offer = answer.offer[job.id] ?? []
+      // an id never offered is not sent, even when asked for
+      await lp.write(dagCbor.encode({ want: { [job.id]: [...want(offer), 'not-an-offered-id'] } }))
+      const kinds: string[] = []
+      while (true) {
+        const frame = (await lp.read({ signal: AbortSignal.timeout(5000) })).subarray()
+        if (frame.length === 0) break
+        kinds.push((await openFact(frame)).fact.t)
+      }
+      await stream.close()
+      return { offer, kinds }
     }
-    await stream.close()
-    const ofJob = held.filter(sf => sf.fact.t !== 'caps')
-    expect(kinds.filter(k => k !== 'caps').length).toBe(ofJob.length)
-    expect(kinds.slice(0, 2)).toEqual(['job', 'done'])
-    expect(kinds.slice(2)).not.toContain('done')
+
+    // a peer that knows nothing is offered every fact of the job, job and done first, and gets what it asks for
+    const all = await exchange({}, offer => offer)
+    expect(new Set(all.offer)).toEqual(new Set(held.map(sf => sf.id)))
+    expect(all.kinds.length).toBe(held.length)
+    expect(all.kinds.slice(0, 2)).toEqual(['job', 'done'])
+    expect(all.kinds.slice(2)).not.toContain('done')
+    // asking for two facts brings exactly those two
+    const two = await exchange({}, offer => offer.slice(1, 3))
+    expect(two.kinds).toEqual(['done', held.find(sf => sf.id === two.offer[2])?.fact.t])
+    // a peer that holds as many facts of every author is offered nothing
+    const counts = Object.fromEntries(a.jobs.service.state(job.id)?.authorCounts ?? [])
+    const none = await exchange({ [job.id]: counts }, offer => offer)
+    expect(none.offer).toEqual([])
+    expect(none.kinds).toEqual([])
   }, 60_000)
 })
