@@ -4,7 +4,10 @@
  */
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
-import { JobState, resultHash, type Fact, type JobDocument, type SignedFact } from '../../src/jobs/index.ts'
+import * as dagCbor from '@ipld/dag-cbor'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { JobState, openFact, resultHash, signFact, type Fact, type JobDocument, type SignedFact } from '../../src/jobs/index.ts'
 
 const PEERS = ['peer-a', 'peer-b', 'peer-c', 'peer-d']
 
@@ -167,5 +170,23 @@ describe('job state fold: a regression found by the property above', () => {
     expect(s.complete).toBe(false)
     expect(s.view(500)).toMatchObject({ done: 0, running: 1 })
     expect([...s.pendingTasks()]).toEqual([0])
+  })
+})
+
+describe('facts: signature checks remembered per process', () => {
+  it('a fact verified once opens again; a copy with another signature or body is still checked and rejected', async () => {
+    const key = await generateKeyPair('Ed25519')
+    const from = peerIdFromPrivateKey(key).toString()
+    const sf = await signFact(key, from, { t: 'claim', job: 'j', tasks: [1, 2], at: Date.now(), lease: 1000 })
+    expect((await openFact(sf.envelope)).id).toBe(sf.id)
+    expect((await openFact(sf.envelope)).id).toBe(sf.id)
+    const outer = dagCbor.decode<{ from: string, body: Uint8Array, sig: Uint8Array }>(sf.envelope)
+    const badSig = Uint8Array.from(outer.sig)
+    badSig[0] ^= 1
+    await expect(openFact(dagCbor.encode({ ...outer, sig: badSig }))).rejects.toThrow(/signature does not verify/)
+    const other = dagCbor.encode({ t: 'claim', job: 'j', tasks: [1, 3], at: Date.now(), lease: 1000 })
+    await expect(openFact(dagCbor.encode({ ...outer, body: other }))).rejects.toThrow(/signature does not verify/)
+    // the genuine one is still accepted after the forgeries
+    expect((await openFact(sf.envelope)).fact).toEqual(sf.fact)
   })
 })
