@@ -28,9 +28,7 @@ import { JOBS_TOPIC, type JobState } from '../src/jobs/index.ts'
 import { runWasm } from '../src/sandbox/index.ts'
 import { DEFAULT_LEASE_MS } from '../src/jobs/constants.ts'
 import { DEFAULT_REPLICAS } from '../src/data/constants.ts'
-import { tuningFor } from '../src/sim/simulation.ts'
-import { ChildPeerHost } from '../src/sim/child-host.ts'
-import { LocalPeerHost } from '../src/sim/peer-host.ts'
+import { startPeerHosts, tuningFor } from '../src/sim/simulation.ts'
 import type { PeerHost } from '../src/sim/host-protocol.ts'
 import { sha256Hex } from '../src/sim/workload.ts'
 import { buildWasm } from '../wasm/build.mts'
@@ -69,7 +67,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     peers: { type: 'string', default: '8' },
     slots: { type: 'string', default: String(availableParallelism()) },
-    processes: { type: 'string', default: String(availableParallelism()) },
+    processes: { type: 'string' },
     only: { type: 'string', default: 'a,b,c' },
     tiny: { type: 'string', default: String(DEFAULT_TINY_TASKS) },
     'cpu-tasks': { type: 'string', default: String(DEFAULT_CPU_TASKS) },
@@ -79,7 +77,7 @@ const { values } = parseArgs({
 const runs = positiveInt(values.runs, '--runs')
 const peerCount = positiveInt(values.peers, '--peers')
 const slots = positiveInt(values.slots, '--slots')
-const processes = positiveInt(values.processes, '--processes')
+const processes = values.processes != null ? positiveInt(values.processes, '--processes') : Math.min(availableParallelism(), peerCount)
 if (processes > peerCount) throw new Error(`--processes (${processes}) cannot exceed --peers (${peerCount})`)
 const tinyTasks = positiveInt(values.tiny, '--tiny')
 const cpuTasks = positiveInt(values['cpu-tasks'], '--cpu-tasks')
@@ -162,13 +160,7 @@ async function startHostedSwarm (n: number): Promise<HostedSwarm & { close: () =
   const hosts: PeerHost[] = []
   const close = async (): Promise<void> => { await Promise.allSettled(hosts.map(async h => { await h.close() })) }
   try {
-    if (processes === 1) hosts.push(new LocalPeerHost(0))
-    else {
-      const started = await Promise.allSettled(Array.from({ length: processes }, async (_, i) => await ChildPeerHost.start(i)))
-      for (const r of started) if (r.status === 'fulfilled') hosts.push(r.value)
-      const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-      if (failed != null) throw failed.reason
-    }
+    await startPeerHosts(processes, hosts)
     const tuning = { ...tuningFor(n, DEFAULT_REPLICAS), slots }
     await Promise.all(hosts.map(async h => await h.call('configure', { tuning })))
     const hostOf = (index: number): PeerHost => hosts[index % hosts.length]

@@ -33,13 +33,11 @@ export const MAX_RESULTS_PER_FACT = 500
 export const SYNC_INTERVAL_MS = 3_000
 /** Fact envelopes whose verified signature a process remembers (see facts.ts; ~100 bytes each). */
 export const MAX_VERIFIED_ENVELOPES = 100_000
-/** Most facts one sync response carries. */
+/** Most facts one sync offers (and so sends). */
 export const MAX_SYNC_FACTS = 50_000
 /**
- * Most fact ids one sync offer lists (an id is 43 characters: 8,000 fit a
- * frame well). Whole authors are offered until it is reached, always at
- * least one, so each exchange settles the authors it covers and the next
- * one goes on with the rest.
+ * Most fact ids in one frame of a sync's offer or want list (an id is 43
+ * characters: 8,000 fit a 512 KiB frame well); longer lists take more frames.
  */
 export const MAX_SYNC_OFFER_IDS = 8_000
 /** Time limit of one sync exchange. */

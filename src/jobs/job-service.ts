@@ -47,15 +47,46 @@ const FACT_PREFIX = '/edgeswarm/job-facts'
 /** Sync summary: per job, per author, how many facts the sender holds. */
 const SummarySchema = z.record(z.string().max(200), z.record(z.string().max(100), z.number().int().min(0)))
 type SyncSummary = z.infer<typeof SummarySchema>
-const factIds = z.array(z.string().max(100)).max(MAX_SYNC_OFFER_IDS)
-/** Requester → responder: what it holds, per job and author (fact counts). */
-const SyncRequestSchema = z.object({ have: SummarySchema })
-/** Responder → requester: what it holds, and the ids of its facts by authors of whom it holds more. */
-const SyncOfferSchema = z.object({ have: SummarySchema, offer: z.record(z.string().max(200), factIds) })
-/** Requester → responder: the offered facts it lacks. */
-const SyncWantSchema = z.object({ want: z.record(z.string().max(200), factIds) })
+/** Either side's first message: what it holds, per job and author (fact counts). */
+const SyncHaveSchema = z.object({ have: SummarySchema })
+/** One frame of a list of fact ids by job (an offer, or a want): at most MAX_SYNC_OFFER_IDS ids. */
+const IdFrameSchema = z.object({ ids: z.record(z.string().max(200), z.array(z.string().max(100)).max(MAX_SYNC_OFFER_IDS)) })
+type LpStream = ReturnType<typeof lpStream>
 
-/** Concatenation in task order: the reducer of WebAssembly jobs (their tasks are maps). */
+/** Writes fact ids by job as frames of at most MAX_SYNC_OFFER_IDS ids, then an empty frame. */
+async function writeIds (lp: LpStream, lists: Record<string, string[]>, signal: AbortSignal): Promise<void> {
+  let frame: Record<string, string[]> = {}
+  let n = 0
+  const flush = async (): Promise<void> => {
+    if (n > 0) await lp.write(dagCbor.encode({ ids: frame }), { signal })
+    frame = {}
+    n = 0
+  }
+  for (const [job, ids] of Object.entries(lists)) {
+    for (const id of ids) {
+      (frame[job] ??= []).push(id)
+      if (++n === MAX_SYNC_OFFER_IDS) await flush()
+    }
+  }
+  await flush()
+  await lp.write(new Uint8Array(0), { signal })
+}
+
+/** Reads what writeIds wrote: fact ids by job, MAX_SYNC_FACTS at most. */
+async function readIds (lp: LpStream, signal: AbortSignal): Promise<Record<string, string[]>> {
+  const lists: Record<string, string[]> = {}
+  let total = 0
+  while (true) {
+    const bytes = (await lp.read({ signal })).subarray()
+    if (bytes.length === 0) return lists
+    for (const [job, ids] of Object.entries(IdFrameSchema.parse(dagCbor.decode(bytes)).ids)) {
+      total += ids.length
+      if (total > MAX_SYNC_FACTS) throw new Error(`a sync list of more than ${MAX_SYNC_FACTS} fact ids`)
+      ;(lists[job] ??= []).push(...ids)
+    }
+  }
+}
+
 /**
  * A job's facts in the order a sync sends them: the job and its outcome
  * (`done`) first, then the history (claims, results, failures). A peer that
@@ -71,6 +102,7 @@ function outcomeFirst (facts: SignedFact[]): SignedFact[] {
   return first.concat(rest)
 }
 
+/** Concatenation in task order: the reducer of WebAssembly jobs (their tasks are maps). */
 async function concatReduce (results: Uint8Array[]): Promise<Uint8Array> {
   return concat(results)
 }
@@ -348,18 +380,18 @@ export class JobService extends EventTarget implements Startable {
       const lp = lpStream(stream, { maxDataLength: MAX_FACT_BYTES })
       await lp.write(dagCbor.encode({ have: this.summary() }), { signal })
       // the answer opens with what the peer holds: a peer that knows a job witnesses it
-      const answer = SyncOfferSchema.parse(dagCbor.decode((await lp.read({ signal })).subarray()))
+      const answer = SyncHaveSchema.parse(dagCbor.decode((await lp.read({ signal })).subarray()))
       for (const id of Object.keys(answer.have)) {
         if (this.states.has(id)) this.witnesses.set(id, (this.witnesses.get(id) ?? 0) + 1)
       }
       // ask only for the offered facts not held: most were gossiped here already
       const want: Record<string, string[]> = {}
       let wanted = 0
-      for (const [job, ids] of Object.entries(answer.offer)) {
+      for (const [job, ids] of Object.entries(await readIds(lp, signal))) {
         const missing = ids.filter(id => !this.knownFactIds.has(id))
         if (missing.length > 0) { want[job] = missing; wanted += missing.length }
       }
-      await lp.write(dagCbor.encode({ want }), { signal })
+      await writeIds(lp, want, signal)
       let n = 0
       while (n++ <= wanted) {
         const bytes = (await lp.read({ signal })).subarray()
@@ -378,24 +410,20 @@ export class JobService extends EventTarget implements Startable {
 
   /**
    * The ids a sync offers to a peer whose summary is `theirs`: per job, the
-   * facts of every author of whom this peer holds more, whole authors until
-   * MAX_SYNC_OFFER_IDS (at least one author), the job and done facts first.
+   * facts of every author of whom this peer holds more, the job and done
+   * facts first; MAX_SYNC_FACTS in all.
    */
   private offerFor (theirs: SyncSummary): Record<string, string[]> {
     const offer: Record<string, string[]> = {}
     let offered = 0
     for (const [id, state] of this.states) {
-      if (offered >= MAX_SYNC_OFFER_IDS) break
       const known = theirs[id]
-      const authors = new Set<string>()
-      for (const [author, count] of state.authorCounts) {
-        if ((known?.[author] ?? 0) >= count) continue
-        if (offered > 0 && offered + count > MAX_SYNC_OFFER_IDS) continue
-        authors.add(author)
-        offered += count
-      }
+      const authors = new Set([...state.authorCounts].filter(([author, count]) => (known?.[author] ?? 0) < count).map(([author]) => author))
       if (authors.size === 0) continue
-      offer[id] = outcomeFirst(state.allFacts()).filter(sf => authors.has(sf.from)).map(sf => sf.id).slice(0, MAX_SYNC_OFFER_IDS)
+      const ids = outcomeFirst(state.allFacts()).filter(sf => authors.has(sf.from)).map(sf => sf.id).slice(0, MAX_SYNC_FACTS - offered)
+      if (ids.length === 0) break
+      offer[id] = ids
+      offered += ids.length
     }
     return offer
   }
@@ -404,14 +432,14 @@ export class JobService extends EventTarget implements Startable {
     const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_FACT_BYTES })
-      const req = SyncRequestSchema.parse(dagCbor.decode((await lp.read({ signal })).subarray()))
+      const req = SyncHaveSchema.parse(dagCbor.decode((await lp.read({ signal })).subarray()))
       for (const id of Object.keys(req.have)) {
         if (this.states.has(id)) this.witnesses.set(id, (this.witnesses.get(id) ?? 0) + 1)
       }
       const offer = this.offerFor(req.have)
-      await lp.write(dagCbor.encode({ have: this.summary(), offer }), { signal })
-      const { want } = SyncWantSchema.parse(dagCbor.decode((await lp.read({ signal })).subarray()))
-      let sent = 0
+      await lp.write(dagCbor.encode({ have: this.summary() }), { signal })
+      await writeIds(lp, offer, signal)
+      const want = await readIds(lp, signal)
       for (const [job, ids] of Object.entries(want)) {
         // only facts that were offered: the want list cannot ask for anything else
         const offered = new Set(offer[job] ?? [])
@@ -419,8 +447,7 @@ export class JobService extends EventTarget implements Startable {
         if (state == null) continue
         for (const id of ids) {
           const sf = offered.has(id) ? state.fact(id) : undefined
-          if (sf == null || sent++ >= MAX_SYNC_FACTS) continue
-          await lp.write(sf.envelope, { signal })
+          if (sf != null) await lp.write(sf.envelope, { signal })
         }
       }
       await lp.write(new Uint8Array(0), { signal })

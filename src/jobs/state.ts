@@ -203,13 +203,8 @@ export class JobState {
     return [...this.facts.values()]
   }
 
-  /** Facts per author: the sync summary (authors whose count differs get re-sent). */
+  /** Facts per author: the sync summary (the facts of authors whose counts differ are offered by id). */
   readonly authorCounts = new Map<string, number>()
-
-  /** This job's facts by `author`. */
-  factsBy (author: string): SignedFact[] {
-    return [...this.facts.values()].filter(f => f.from === author)
-  }
 
   /** The fact of id `factId`, if held. */
   fact (factId: string): SignedFact | undefined {

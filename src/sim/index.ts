@@ -24,7 +24,7 @@
  * `node.libp2p`). Never listens beyond loopback; leaves no peer, process or
  * temp dir behind.
  */
-export { runSimulation, tuningFor, type SimHooks, type SimProgress, type SimPhase } from './simulation.ts'
+export { runSimulation, startPeerHosts, tuningFor, type SimHooks, type SimProgress, type SimPhase } from './simulation.ts'
 export { resolveSimOptions, defaultProcesses, WORKLOADS, type SimOptions, type ResolvedSimOptions, type Workload } from './options.ts'
 export { formatReport, NOT_SUBMITTED, type SimReport, type JobReport, type FaultRecord, type FaultKind } from './report.ts'
 export { planFaults, type FaultPlan, type FaultPlanInput, type KillPlan, type RestartPlan, type ChurnEvent } from './faults.ts'

@@ -126,6 +126,22 @@ export function tuningFor (peers: number, replicas: number): Tuning {
   }
 }
 
+/**
+ * Starts `processes` peer hosts into `into`: this process for 1, else that
+ * many children, all at once. On failure the ones that started are in `into`
+ * for the caller to close.
+ */
+export async function startPeerHosts (processes: number, into: PeerHost[]): Promise<void> {
+  if (processes === 1) {
+    into.push(new LocalPeerHost(0))
+    return
+  }
+  const started = await Promise.allSettled(Array.from({ length: processes }, async (_, i) => await ChildPeerHost.start(i)))
+  for (const r of started) if (r.status === 'fulfilled') into.push(r.value)
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed != null) throw failed.reason
+}
+
 /** Runs the scenario and returns its report; throws only when the run could not be carried out. */
 export async function runSimulation (options: SimOptions = {}, hooks: SimHooks = {}): Promise<SimReport> {
   const opts = resolveSimOptions(options)
@@ -210,7 +226,8 @@ class SimulationRun {
 
   /** Starts the one-device process of kill target `index` (before its start or restart). */
   private async startSoloHost (index: number): Promise<void> {
-    const host = await ChildPeerHost.start(this.opts.processes + this.soloStarted++)
+    const host = await ChildPeerHost.start(this.opts.processes + this.soloStarted)
+    this.soloStarted++
     this.soloHosts.set(index, host)
     await host.call('configure', { tuning: this.tuning as Tuning })
   }
@@ -221,14 +238,7 @@ class SimulationRun {
     const o = this.opts
     this.root = await mkdtemp(join(tmpdir(), 'edgeswarm-sim-'))
     this.progress('start', `starting ${o.processes === 1 ? 'in this process' : `${o.processes} host processes`}`)
-    if (o.processes === 1) {
-      this.hosts.push(new LocalPeerHost(0))
-    } else {
-      const started = await Promise.allSettled(Array.from({ length: o.processes }, async (_, i) => await ChildPeerHost.start(i)))
-      for (const r of started) if (r.status === 'fulfilled') this.hosts.push(r.value)
-      const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-      if (failed != null) throw failed.reason
-    }
+    await startPeerHosts(o.processes, this.hosts)
     const tuning = tuningFor(o.peers, o.replicas)
     this.tuning = tuning
     await Promise.all(this.hosts.map(async h => await h.call('configure', { tuning })))
@@ -501,10 +511,13 @@ class SimulationRun {
       if (snap != null) {
         // the device is gone: nothing it holds or is connected to counts as live any more
         this.crashedSnapshots.push({ ...snap, peers: snap.peers.map(p => ({ ...p, live: false, connections: 0, routingTable: 0, bytesStored: 0, shards: 0 })) })
+      } else {
+        this.faultErrors.push(new Error(`device ${d.index}: its counters were not read within ${CRASH_SNAPSHOT_TIMEOUT_MS} ms before its kill, so what it ran is not counted`))
       }
       await host.crash()
-    } finally {
+      // only a process that is gone leaves the list: teardown closes any other
       if (this.soloHosts.get(d.index) === host) this.soloHosts.delete(d.index)
+    } finally {
       d.state = 'down'
     }
   }

@@ -147,10 +147,16 @@ describe('jobs: faults', () => {
       const stream = await b.libp2p.dialProtocol(a.peerId, JOB_SYNC_PROTOCOL)
       const lp = lpStream(stream, { maxDataLength: MAX_FACT_BYTES })
       await lp.write(dagCbor.encode({ have }))
-      const answer = dagCbor.decode<{ offer: Record<string, string[]> }>((await lp.read({ signal: AbortSignal.timeout(5000) })).subarray())
-      const offer = answer.offer[job.id] ?? []
+      const read = async (): Promise<Uint8Array> => (await lp.read({ signal: AbortSignal.timeout(5000) })).subarray()
+      await read() // a's summary
+      // the offer: frames of ids by job, then an empty frame
+      const offer: string[] = []
+      for (let frame = await read(); frame.length > 0; frame = await read()) {
+        offer.push(...(dagCbor.decode<{ ids: Record<string, string[]> }>(frame).ids[job.id] ?? []))
+      }
       // an id never offered is not sent, even when asked for
-      await lp.write(dagCbor.encode({ want: { [job.id]: [...want(offer), 'not-an-offered-id'] } }))
+      await lp.write(dagCbor.encode({ ids: { [job.id]: [...want(offer), 'not-an-offered-id'] } }))
+      await lp.write(new Uint8Array(0))
       const kinds: string[] = []
       while (true) {
         const frame = (await lp.read({ signal: AbortSignal.timeout(5000) })).subarray()
