@@ -39,8 +39,6 @@ export interface EdgeNodeOptions {
   targetPeers?: number
   maxConnections?: number
   inboundConnectionThreshold?: number
-  /** How long (ms) setting up a connection may take, either way (see PeerInit.handshakeTimeoutMs). @default libp2p's */
-  handshakeTimeoutMs?: number
   /** Data layer settings (replicas, chunk size, repair interval, storage limit). */
   data?: Omit<DataServiceInit, 'blockstore' | 'datastore'>
   /** Scheduler settings; capabilities default to what the OS reports (slots = CPUs). */
@@ -245,10 +243,9 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       mdns: options.mdns ?? config?.discovery.mdns ?? false,
       swarmKey: toSwarmKey(options.swarmKey) ?? repo?.swarmKey,
       maxConnections,
-      inboundConnectionThreshold: options.inboundConnectionThreshold ?? config?.limits.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD,
-      ...(options.handshakeTimeoutMs != null ? { handshakeTimeoutMs: options.handshakeTimeoutMs } : {})
+      inboundConnectionThreshold: options.inboundConnectionThreshold ?? config?.limits.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD
     })
-    const walker = new PeerWalker(libp2p, { targetPeers, bootstrap, ...(options.handshakeTimeoutMs != null ? { dialTimeoutMs: options.handshakeTimeoutMs } : {}) })
+    const walker = new PeerWalker(libp2p, { targetPeers, bootstrap })
     const trimmer = new ConnectionTrimmer(libp2p, { maxConnections, targetPeers })
     let blockstore: Parts['blockstore']
     if (repo != null) {

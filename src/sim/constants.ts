@@ -118,13 +118,6 @@ export const HUGE_SWARM_STEAL_RANK_STEP_MS = 1_000
  * A killed peer's tasks run elsewhere a minute later, in a job of minutes.
  */
 export const HUGE_SWARM_LEASE_MS = 60_000
-/**
- * Connection set-up limit above HUGE_SWARM_PEERS peers, dialling and answering:
- * a host of 100 peers turned its event loop once in 1 s (p50) to 23 s (p99), a
- * Noise handshake needs a few turns, and with libp2p's 6-10 s a device restarted
- * at 200 peers reached no peer in 20 min.
- */
-export const HUGE_SWARM_HANDSHAKE_TIMEOUT_MS = 60_000
 /** Limit of the job phase above HUGE_SWARM_PEERS peers: reading hundreds of input roots and the tasks take minutes there. */
 export const HUGE_SWARM_JOB_TIMEOUT_MS = 1_800_000
 /** Inbound connections per second accepted from one host: every sim peer shares 127.0.0.1. */

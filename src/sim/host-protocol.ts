@@ -23,8 +23,6 @@ export const TuningSchema = z.object({
   targetPeers: count,
   maxConnections: z.number().int().min(1),
   inboundConnectionThreshold: z.number().int().min(1),
-  /** Connection set-up limit, either way; none: libp2p's defaults. */
-  handshakeTimeoutMs: z.number().int().min(1000).max(600_000).optional(),
   jobSyncIntervalMs: z.number().int().min(100),
   slots: count,
   stealRankStepMs: z.number().int().min(1).max(60_000),

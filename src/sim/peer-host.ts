@@ -139,7 +139,6 @@ export class LocalPeerHost implements PeerHost {
       targetPeers: t.targetPeers,
       maxConnections: t.maxConnections,
       inboundConnectionThreshold: t.inboundConnectionThreshold,
-      ...(t.handshakeTimeoutMs != null ? { handshakeTimeoutMs: t.handshakeTimeoutMs } : {}),
       data: { replicas: t.replicas, provideRatePerSecond: t.provideRatePerSecond, repairIntervalMs: t.repairIntervalMs },
       scheduler: { slots: t.slots, stealRankStepMs: t.stealRankStepMs },
       jobSyncIntervalMs: t.jobSyncIntervalMs
