@@ -381,9 +381,7 @@ export class JobService extends EventTarget implements Startable {
       await lp.write(dagCbor.encode({ have: this.summary() }), { signal })
       // the answer opens with what the peer holds: a peer that knows a job witnesses it
       const answer = SyncHaveSchema.parse(dagCbor.decode((await lp.read({ signal })).subarray()))
-      for (const id of Object.keys(answer.have)) {
-        if (this.states.has(id)) this.witnesses.set(id, (this.witnesses.get(id) ?? 0) + 1)
-      }
+      this.witness(Object.keys(answer.have).filter(id => this.states.has(id)))
       // ask only for the offered facts not held: most were gossiped here already
       const want: Record<string, string[]> = {}
       let wanted = 0
@@ -406,6 +404,11 @@ export class JobService extends EventTarget implements Startable {
     } catch {
       stream?.abort(new Error('sync failed'))
     }
+  }
+
+  /** Counts one more peer that holds each of these jobs (what a submit waits for). */
+  private witness (jobs: string[]): void {
+    for (const id of jobs) this.witnesses.set(id, (this.witnesses.get(id) ?? 0) + 1)
   }
 
   /**
@@ -433,9 +436,7 @@ export class JobService extends EventTarget implements Startable {
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_FACT_BYTES })
       const req = SyncHaveSchema.parse(dagCbor.decode((await lp.read({ signal })).subarray()))
-      for (const id of Object.keys(req.have)) {
-        if (this.states.has(id)) this.witnesses.set(id, (this.witnesses.get(id) ?? 0) + 1)
-      }
+      this.witness(Object.keys(req.have).filter(id => this.states.has(id)))
       const offer = this.offerFor(req.have)
       await lp.write(dagCbor.encode({ have: this.summary() }), { signal })
       await writeIds(lp, offer, signal)
@@ -453,9 +454,7 @@ export class JobService extends EventTarget implements Startable {
       await lp.write(new Uint8Array(0), { signal })
       await stream.close({ signal })
       // the requester read everything and closed: it has the jobs offered now
-      for (const id of Object.keys(offer)) {
-        if (req.have[id] == null) this.witnesses.set(id, (this.witnesses.get(id) ?? 0) + 1)
-      }
+      this.witness(Object.keys(offer).filter(id => req.have[id] == null))
       // the requester knows facts we lack: pull them back (anti-entropy both ways)
       if (Object.entries(req.have).some(([id, authors]) => Object.entries(authors).some(([author, n]) => (this.states.get(id)?.authorCounts.get(author) ?? 0) < n))) {
         setImmediate(() => { void this.syncWith(remote) })

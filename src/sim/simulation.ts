@@ -174,7 +174,8 @@ class SimulationRun {
   private soloStarted = 0
   /** The last snapshot of each crashed one-device process, taken just before its kill. */
   private readonly crashedSnapshots: HostSnapshot[] = []
-  private tuning?: Tuning
+  /** libp2p and job-layer settings of every host, from the swarm's size. */
+  private readonly tuning: Tuning
   private readonly devices = new Map<number, Device>()
   private readonly bootstrapRnd: SeededRandom
   private readonly measureRnd: SeededRandom
@@ -201,6 +202,7 @@ class SimulationRun {
     this.opts = opts
     this.hooks = hooks
     this.signal = hooks.signal
+    this.tuning = tuningFor(opts.peers, opts.replicas)
     this.plan = planFaults({ seed: opts.seed, peers: opts.peers, kill: opts.kill, restart: opts.restart, churnPerMin: opts.churnPerMin, horizonMs: opts.jobTimeoutMs })
     this.bootstrapRnd = new SeededRandom(opts.seed, 'bootstrap')
     this.measureRnd = new SeededRandom(opts.seed, 'measure')
@@ -229,7 +231,7 @@ class SimulationRun {
     const host = await ChildPeerHost.start(this.opts.processes + this.soloStarted)
     this.soloStarted++
     this.soloHosts.set(index, host)
-    await host.call('configure', { tuning: this.tuning as Tuning })
+    await host.call('configure', { tuning: this.tuning })
   }
 
   // ------------------------------------------------------------------ run
@@ -239,9 +241,7 @@ class SimulationRun {
     this.root = await mkdtemp(join(tmpdir(), 'edgeswarm-sim-'))
     this.progress('start', `starting ${o.processes === 1 ? 'in this process' : `${o.processes} host processes`}`)
     await startPeerHosts(o.processes, this.hosts)
-    const tuning = tuningFor(o.peers, o.replicas)
-    this.tuning = tuning
-    await Promise.all(this.hosts.map(async h => await h.call('configure', { tuning })))
+    await Promise.all(this.hosts.map(async h => await h.call('configure', { tuning: this.tuning })))
     if (o.processes > 1) {
       const solo = await Promise.allSettled(this.plan.kills.map(async k => { await this.startSoloHost(k.peer) }))
       const failed = solo.find((r): r is PromiseRejectedResult => r.status === 'rejected')
