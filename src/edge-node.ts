@@ -39,6 +39,8 @@ export interface EdgeNodeOptions {
   targetPeers?: number
   maxConnections?: number
   inboundConnectionThreshold?: number
+  /** Peers outside the mesh sent gossip each heartbeat (see PeerInit); default gossipsub's. */
+  gossipLazyPeers?: number
   /** Data layer settings (replicas, chunk size, repair interval, storage limit). */
   data?: Omit<DataServiceInit, 'blockstore' | 'datastore'>
   /** Scheduler settings; capabilities default to what the OS reports (slots = CPUs). */
@@ -243,7 +245,8 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       mdns: options.mdns ?? config?.discovery.mdns ?? false,
       swarmKey: toSwarmKey(options.swarmKey) ?? repo?.swarmKey,
       maxConnections,
-      inboundConnectionThreshold: options.inboundConnectionThreshold ?? config?.limits.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD
+      inboundConnectionThreshold: options.inboundConnectionThreshold ?? config?.limits.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD,
+      ...(options.gossipLazyPeers != null ? { gossipLazyPeers: options.gossipLazyPeers } : {})
     })
     const walker = new PeerWalker(libp2p, { targetPeers, bootstrap })
     const trimmer = new ConnectionTrimmer(libp2p, { maxConnections, targetPeers })

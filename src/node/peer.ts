@@ -58,6 +58,13 @@ export interface PeerInit<S extends ServiceMap = ServiceMap> {
   maxConnections?: number
   /** Inbound connections accepted per second per host. @default DEFAULT_INBOUND_CONNECTION_THRESHOLD */
   inboundConnectionThreshold?: number
+  /**
+   * Peers outside its mesh a peer sends gossip (IHAVE lists of the message
+   * ids it saw lately) to at each gossipsub heartbeat; 0 sends none, and the
+   * mesh alone carries messages. Default: gossipsub's (6, or a quarter of the
+   * topic's peers outside the mesh when more).
+   */
+  gossipLazyPeers?: number
   /** Extra services (edgeswarm's own protocols) merged into libp2p's `services`. */
   services?: ServiceFactoryMap<S>
 }
@@ -86,6 +93,9 @@ const EMPTY = new Uint8Array(0)
 
 /** Creates and starts an edgeswarm libp2p peer. */
 export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerInit<S>): Promise<EdgePeer<S>> {
+  if (init.gossipLazyPeers != null && !(Number.isSafeInteger(init.gossipLazyPeers) && init.gossipLazyPeers >= 0)) {
+    throw new RangeError(`gossipLazyPeers must be a whole number >= 0, got ${String(init.gossipLazyPeers)}`)
+  }
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- libp2p's discovery factories take its internal Components
   const peerDiscovery: Array<(components: any) => PeerDiscovery> = []
   if ((init.bootstrap?.length ?? 0) > 0) {
@@ -120,7 +130,8 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
       // the facts sign themselves: no second signature per message (see gossipMsgId)
       globalSignaturePolicy: 'StrictNoSign',
       msgIdFn: gossipMsgId,
-      fastMsgIdFn: gossipFastMsgId
+      fastMsgIdFn: gossipFastMsgId,
+      ...(init.gossipLazyPeers != null ? { Dlazy: init.gossipLazyPeers, gossipFactor: 0 } : {})
     }),
     ...(init.services ?? {})
   }

@@ -118,6 +118,18 @@ export const HUGE_SWARM_STEAL_RANK_STEP_MS = 1_000
  * A killed peer's tasks run elsewhere a minute later, in a job of minutes.
  */
 export const HUGE_SWARM_LEASE_MS = 60_000
+/**
+ * Gossipsub's lazy gossip above HUGE_SWARM_PEERS: none. At each heartbeat a
+ * peer lists the ids of the messages of its last three heartbeats (up to
+ * 5,000) to a quarter of its topic peers outside the mesh (~20 of ~85 here),
+ * and each of them asks for those it has not processed yet. With a hundred
+ * peers to a core a heartbeat comes late, its window spans everything since
+ * the last one, and a peer whose event loop is behind asks for almost every
+ * message again: in one 200-peer job a host sent 39,000 requested messages
+ * and asked for 39,000 in 10 s while its partner's event loop ran 80 s late.
+ * The mesh carries every message, and the job sync repairs what it misses.
+ */
+export const HUGE_SWARM_GOSSIP_LAZY_PEERS = 0
 /** Limit of the job phase above HUGE_SWARM_PEERS peers: reading hundreds of input roots and the tasks take minutes there. */
 export const HUGE_SWARM_JOB_TIMEOUT_MS = 1_800_000
 /** Inbound connections per second accepted from one host: every sim peer shares 127.0.0.1. */

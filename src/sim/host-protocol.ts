@@ -29,6 +29,8 @@ export const TuningSchema = z.object({
   replicas: z.number().int().min(1),
   provideRatePerSecond: z.number().positive().max(1000),
   repairIntervalMs: z.number().int().min(1000),
+  /** Gossipsub's D_lazy (see PeerInit); absent: gossipsub's default. */
+  gossipLazyPeers: count.optional(),
   gossipTopic: z.string().min(1).max(200)
 })
 export type Tuning = z.infer<typeof TuningSchema>

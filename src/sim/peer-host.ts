@@ -139,6 +139,7 @@ export class LocalPeerHost implements PeerHost {
       targetPeers: t.targetPeers,
       maxConnections: t.maxConnections,
       inboundConnectionThreshold: t.inboundConnectionThreshold,
+      ...(t.gossipLazyPeers != null ? { gossipLazyPeers: t.gossipLazyPeers } : {}),
       data: { replicas: t.replicas, provideRatePerSecond: t.provideRatePerSecond, repairIntervalMs: t.repairIntervalMs },
       scheduler: { slots: t.slots, stealRankStepMs: t.stealRankStepMs },
       jobSyncIntervalMs: t.jobSyncIntervalMs

@@ -35,4 +35,25 @@ describe('edge peers over TCP on 127.0.0.1', () => {
     await expect(a.libp2p.dial(outsider.multiaddrs[0], { signal: AbortSignal.timeout(5000) })).rejects.toThrow()
     expect(a.peers().map(p => p.id)).toEqual([b.peerId.toString()])
   })
+
+  it('with gossipLazyPeers 0 a peer sends no IHAVE gossip; by default it does', async () => {
+    // gossipsub's emission step, the one its heartbeat runs: to which of the given
+    // non-mesh peers it queues an IHAVE list of the given message ids
+    interface GossipInternals {
+      doEmitGossip: (topic: string, peers: Set<string>, ids: Uint8Array[]) => void
+      gossip: Map<string, unknown>
+    }
+    const quiet = await t.node({ gossipLazyPeers: 0 })
+    const chatty = await t.node()
+    const other = await t.node()
+    const ids = [new Uint8Array(32).fill(7)]
+    for (const n of [quiet, chatty]) {
+      const gs = n.libp2p.services.pubsub as unknown as GossipInternals
+      gs.doEmitGossip('t', new Set([other.peerId.toString()]), ids.slice())
+    }
+    expect((chatty.libp2p.services.pubsub as unknown as GossipInternals).gossip.has(other.peerId.toString())).toBe(true)
+    expect((quiet.libp2p.services.pubsub as unknown as GossipInternals).gossip.size).toBe(0)
+    await expect(t.node({ gossipLazyPeers: -1 })).rejects.toThrow(/gossipLazyPeers/)
+    await expect(t.node({ gossipLazyPeers: 1.5 })).rejects.toThrow(/gossipLazyPeers/)
+  })
 })
