@@ -41,6 +41,8 @@ export interface EdgeNodeOptions {
   inboundConnectionThreshold?: number
   /** Peers outside the mesh sent gossip each heartbeat (see PeerInit); default gossipsub's. */
   gossipLazyPeers?: number
+  /** How long (ms) setting up a connection may take, either way (see PeerInit.handshakeTimeoutMs). @default libp2p's */
+  handshakeTimeoutMs?: number
   /** Data layer settings (replicas, chunk size, repair interval, storage limit). */
   data?: Omit<DataServiceInit, 'blockstore' | 'datastore'>
   /** Scheduler settings; capabilities default to what the OS reports (slots = CPUs). */
@@ -246,9 +248,10 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       swarmKey: toSwarmKey(options.swarmKey) ?? repo?.swarmKey,
       maxConnections,
       inboundConnectionThreshold: options.inboundConnectionThreshold ?? config?.limits.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD,
-      ...(options.gossipLazyPeers != null ? { gossipLazyPeers: options.gossipLazyPeers } : {})
+      ...(options.gossipLazyPeers != null ? { gossipLazyPeers: options.gossipLazyPeers } : {}),
+      ...(options.handshakeTimeoutMs != null ? { handshakeTimeoutMs: options.handshakeTimeoutMs } : {})
     })
-    const walker = new PeerWalker(libp2p, { targetPeers, bootstrap })
+    const walker = new PeerWalker(libp2p, { targetPeers, bootstrap, ...(options.handshakeTimeoutMs != null ? { dialTimeoutMs: options.handshakeTimeoutMs } : {}) })
     const trimmer = new ConnectionTrimmer(libp2p, { maxConnections, targetPeers })
     let blockstore: Parts['blockstore']
     if (repo != null) {

@@ -37,6 +37,8 @@ export interface WalkerInit {
   bootstrap?: string[]
   /** @default ISOLATED_REDIAL_MS */
   redialMs?: number
+  /** Time limit of one dial (raise it with the node's handshake limit). @default WALKER_DIAL_TIMEOUT_MS */
+  dialTimeoutMs?: number
 }
 
 export class PeerWalker implements Startable {
@@ -44,6 +46,7 @@ export class PeerWalker implements Startable {
   private readonly targetPeers: number
   private readonly bootstrap: string[]
   private readonly redialMs: number
+  private readonly dialTimeoutMs: number
   private timer?: ReturnType<typeof setInterval>
   private redialTimer?: ReturnType<typeof setInterval>
   private redialing = false
@@ -61,6 +64,7 @@ export class PeerWalker implements Startable {
     this.targetPeers = init.targetPeers
     this.bootstrap = init.bootstrap ?? []
     this.redialMs = init.redialMs ?? ISOLATED_REDIAL_MS
+    this.dialTimeoutMs = init.dialTimeoutMs ?? WALKER_DIAL_TIMEOUT_MS
   }
 
   private belowTarget (): boolean {
@@ -74,7 +78,7 @@ export class PeerWalker implements Startable {
     if (this.dialing.has(key) || this.node.getConnections(peer).length > 0) return
     if (Date.now() - (this.failedAt.get(key) ?? 0) < WALKER_RETRY_BACKOFF_MS) return
     this.dialing.add(key)
-    this.node.dial(peer, { signal: AbortSignal.timeout(WALKER_DIAL_TIMEOUT_MS) })
+    this.node.dial(peer, { signal: AbortSignal.timeout(this.dialTimeoutMs) })
       .then(() => { this.failedAt.delete(key) }, () => {
         if (this.failedAt.size > 10_000) this.failedAt.clear()
         this.failedAt.set(key, Date.now())
@@ -108,7 +112,7 @@ export class PeerWalker implements Startable {
       const targets = [...this.bootstrap.map(a => multiaddr(a)), ...remembered]
       for (let i = 0; i < targets.length && !isConnected(this.node); i += MAX_WALKER_DIALS) {
         await Promise.allSettled(targets.slice(i, i + MAX_WALKER_DIALS).map(async t => {
-          await this.node.dial(t, { signal: AbortSignal.timeout(WALKER_DIAL_TIMEOUT_MS) })
+          await this.node.dial(t, { signal: AbortSignal.timeout(this.dialTimeoutMs) })
         }))
       }
     } finally {

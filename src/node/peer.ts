@@ -65,6 +65,14 @@ export interface PeerInit<S extends ServiceMap = ServiceMap> {
    * topic's peers outside the mesh when more).
    */
   gossipLazyPeers?: number
+  /**
+   * How long (ms) a new connection may take to be set up (TCP, Noise, yamux),
+   * dialling and answering alike. libp2p's defaults (6 s per address, 10 s per
+   * dial, 10 s to answer) suit a responsive peer; a peer whose event loop turns
+   * once in seconds (100 sim peers sharing a core) never finishes a handshake
+   * within them, and a device restarted into such a swarm stayed alone.
+   */
+  handshakeTimeoutMs?: number
   /** Extra services (edgeswarm's own protocols) merged into libp2p's `services`. */
   services?: ServiceFactoryMap<S>
 }
@@ -155,7 +163,10 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
     connectionMonitor: { enabled: false },
     connectionManager: {
       maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
-      inboundConnectionThreshold: init.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD
+      inboundConnectionThreshold: init.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD,
+      ...(init.handshakeTimeoutMs != null
+        ? { dialTimeout: init.handshakeTimeoutMs, addressDialTimeout: init.handshakeTimeoutMs, inboundUpgradeTimeout: init.handshakeTimeoutMs }
+        : {})
     },
     services: services as ServiceFactoryMap<BaseServices & S>
   })

@@ -130,6 +130,13 @@ export const HUGE_SWARM_LEASE_MS = 60_000
  * The mesh carries every message, and the job sync repairs what it misses.
  */
 export const HUGE_SWARM_GOSSIP_LAZY_PEERS = 0
+/**
+ * Connection set-up limit above HUGE_SWARM_PEERS peers, dialling and answering:
+ * a host of 100 peers turned its event loop once in 1 s (p50) to 23 s (p99), a
+ * Noise handshake needs a few turns, and with libp2p's 6-10 s a device restarted
+ * at 200 peers reached no peer in 20 min.
+ */
+export const HUGE_SWARM_HANDSHAKE_TIMEOUT_MS = 60_000
 /** Limit of the job phase above HUGE_SWARM_PEERS peers: reading hundreds of input roots and the tasks take minutes there. */
 export const HUGE_SWARM_JOB_TIMEOUT_MS = 1_800_000
 /** Inbound connections per second accepted from one host: every sim peer shares 127.0.0.1. */

@@ -23,6 +23,8 @@ export const TuningSchema = z.object({
   targetPeers: count,
   maxConnections: z.number().int().min(1),
   inboundConnectionThreshold: z.number().int().min(1),
+  /** Connection set-up limit, either way; none: libp2p's defaults. */
+  handshakeTimeoutMs: z.number().int().min(1000).max(600_000).optional(),
   jobSyncIntervalMs: z.number().int().min(100),
   slots: count,
   stealRankStepMs: z.number().int().min(1).max(60_000),
@@ -94,7 +96,18 @@ export const HostCommandSchemas = {
   stopPeer: { args: z.object({ index }), result: z.object({}) },
   readiness: {
     args: z.object({ topics: z.array(z.string().max(200)).max(8) }),
-    result: z.object({ peers: z.array(z.object({ index, connections: count, subscribers: count })) })
+    result: z.object({
+      peers: z.array(z.object({
+        index,
+        connections: count,
+        subscribers: count,
+        /** Connections this incarnation of the device opened, and saw closed. */
+        opened: count,
+        closed: count,
+        /** Median lifetime of its closed connections (0: none closed). */
+        closedLifetimeP50Ms: count
+      }))
+    })
   },
   loadData: {
     args: z.object({ index, workload: z.enum(WORKLOADS), seed: z.string().max(200), rows: count, chunkSize: z.number().int().min(1), replicas: z.number().int().min(1) }),

@@ -16,6 +16,7 @@ import { RESULT_PREVIEW_CHARS, RSS_SAMPLE_MS, SIM_SUBMIT_ROOT_ATTEMPTS } from '.
 import { SimHostError } from './errors.ts'
 import type { HostArgs, HostOp, HostResult, PeerHost, PeerMetrics, Tuning } from './host-protocol.ts'
 import { deviceData, sha256Hex } from './workload.ts'
+import { percentiles } from './percentiles.ts'
 
 /** The only address a simulated peer listens on: loopback, any port. */
 export const LOOPBACK_LISTEN = ['/ip4/127.0.0.1/tcp/0']
@@ -43,7 +44,12 @@ interface Counters {
 interface Hosted {
   node: EdgeNode
   onMessage: (evt: Event) => void
+  /** Connections this incarnation opened and saw closed, and how long the closed ones lived (ms), for a failure's reason. */
+  links: { opened: number, closed: number, lifetimes: number[] }
 }
+
+/** Lifetimes of closed connections kept per device (the latest). */
+const MAX_LIFETIMES = 1000
 
 type Handlers = { [K in HostOp]: (args: HostArgs<K>) => Promise<HostResult<K>> }
 
@@ -140,6 +146,7 @@ export class LocalPeerHost implements PeerHost {
       maxConnections: t.maxConnections,
       inboundConnectionThreshold: t.inboundConnectionThreshold,
       ...(t.gossipLazyPeers != null ? { gossipLazyPeers: t.gossipLazyPeers } : {}),
+      ...(t.handshakeTimeoutMs != null ? { handshakeTimeoutMs: t.handshakeTimeoutMs } : {}),
       data: { replicas: t.replicas, provideRatePerSecond: t.provideRatePerSecond, repairIntervalMs: t.repairIntervalMs },
       scheduler: { slots: t.slots, stealRankStepMs: t.stealRankStepMs },
       jobSyncIntervalMs: t.jobSyncIntervalMs
@@ -156,7 +163,14 @@ export class LocalPeerHost implements PeerHost {
     }
     pubsub.addEventListener('message', onMessage)
     pubsub.subscribe(t.gossipTopic)
-    this.peers.set(index, { node, onMessage })
+    const links = { opened: 0, closed: 0, lifetimes: [] as number[] }
+    node.libp2p.addEventListener('connection:open', () => { links.opened++ })
+    node.libp2p.addEventListener('connection:close', (evt) => {
+      links.closed++
+      links.lifetimes.push(Date.now() - evt.detail.timeline.open)
+      if (links.lifetimes.length > MAX_LIFETIMES) links.lifetimes.shift()
+    })
+    this.peers.set(index, { node, onMessage, links })
     const past = this.past.get(index) ?? noCounters()
     past.starts++
     this.past.set(index, past)
@@ -219,9 +233,12 @@ export class LocalPeerHost implements PeerHost {
       return {}
     },
     readiness: async ({ topics }) => ({
-      peers: [...this.peers].map(([index, { node }]) => ({
+      peers: [...this.peers].map(([index, { node, links }]) => ({
         index,
         connections: node.libp2p.getPeers().length,
+        opened: links.opened,
+        closed: links.closed,
+        closedLifetimeP50Ms: Math.round(percentiles(links.lifetimes).p50 ?? 0),
         subscribers: Math.min(...topics.map(topic => node.libp2p.services.pubsub.getSubscribers(topic).length))
       }))
     }),

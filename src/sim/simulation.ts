@@ -25,7 +25,7 @@ import { STEAL_RANK_STEP_MS } from '../scheduler/index.ts'
 import {
   BOOTSTRAP_FANOUT, CRASH_SNAPSHOT_TIMEOUT_MS, DHT_SAMPLE_CONCURRENCY, DHT_SAMPLE_TIMEOUT_MS, GOSSIP_RECEIPT_TIMEOUT_MS, GOSSIP_SAMPLE_GAP_MS,
   LARGE_SWARM_CONNECTION_FRACTION, LARGE_SWARM_JOB_SYNC_MS, LARGE_SWARM_MAX_CONNECTIONS, LARGE_SWARM_PROVIDE_RATE_PER_S, LARGE_SWARM_REPAIR_INTERVAL_MS, LARGE_SWARM_PEERS, LARGE_SWARM_TARGET_PEERS, MESH_SETTLE_MS,
-  HUGE_SWARM_GOSSIP_LAZY_PEERS, HUGE_SWARM_PEERS, HUGE_SWARM_STEAL_RANK_STEP_MS, MIN_READY_CONNECTIONS, MIN_SUBMIT_TIMEOUT_MS, PROGRESS_POLL_MS, REFETCH_TIMEOUT_MS, SIM_GOSSIP_TOPIC, SIM_INBOUND_CONNECTION_THRESHOLD,
+  HUGE_SWARM_GOSSIP_LAZY_PEERS, HUGE_SWARM_HANDSHAKE_TIMEOUT_MS, HUGE_SWARM_PEERS, HUGE_SWARM_STEAL_RANK_STEP_MS, MIN_READY_CONNECTIONS, MIN_SUBMIT_TIMEOUT_MS, PROGRESS_POLL_MS, REFETCH_TIMEOUT_MS, SIM_GOSSIP_TOPIC, SIM_INBOUND_CONNECTION_THRESHOLD,
   SLOTS_PER_PEER, START_WAVE_SIZE, SWARM_READY_BASE_MS, SWARM_READY_PER_PEER_MS
 } from './constants.ts'
 import { SimTimeoutError } from './errors.ts'
@@ -116,6 +116,7 @@ export function tuningFor (peers: number, replicas: number): Tuning {
     targetPeers: large ? LARGE_SWARM_TARGET_PEERS : DEFAULT_TARGET_PEERS,
     maxConnections: large ? Math.max(LARGE_SWARM_MAX_CONNECTIONS, Math.round(peers * LARGE_SWARM_CONNECTION_FRACTION)) : DEFAULT_MAX_CONNECTIONS,
     inboundConnectionThreshold: SIM_INBOUND_CONNECTION_THRESHOLD,
+    ...(peers > HUGE_SWARM_PEERS ? { handshakeTimeoutMs: HUGE_SWARM_HANDSHAKE_TIMEOUT_MS } : {}),
     jobSyncIntervalMs: large ? LARGE_SWARM_JOB_SYNC_MS : SYNC_INTERVAL_MS,
     slots: SLOTS_PER_PEER,
     stealRankStepMs: peers > HUGE_SWARM_PEERS ? HUGE_SWARM_STEAL_RANK_STEP_MS : STEAL_RANK_STEP_MS,
@@ -722,7 +723,9 @@ class SimulationRun {
     try {
       const { peers } = await d.host.call('readiness', { topics: [JOBS_TOPIC] })
       const p = peers.find(x => x.index === d.index)
-      return p == null ? 'not running' : `${p.connections} connections, ${p.subscribers} peers seen on the jobs topic`
+      if (p == null) return 'not running'
+      const lived = p.closed > 0 ? `, lived ${(p.closedLifetimeP50Ms / 1000).toFixed(1)} s at the median` : ''
+      return `${p.connections} connections (${p.opened} opened since its start, ${p.closed} closed${lived}), ${p.subscribers} peers seen on the jobs topic`
     } catch (err) {
       return `its host did not answer: ${(err as Error).message}`
     }
