@@ -31,6 +31,8 @@ export const MAX_TASKS_PER_FACT = 2_000
 export const MAX_RESULTS_PER_FACT = 500
 /** How often a peer runs anti-entropy with one random connected peer. */
 export const SYNC_INTERVAL_MS = 3_000
+/** Connected peers a job's result waiter syncs with before it reports the job failed (its view may be partial). */
+export const FAILURE_CHECK_PEERS = 3
 /** Fact envelopes whose verified signature a process remembers (see facts.ts; ~100 bytes each). */
 export const MAX_VERIFIED_ENVELOPES = 100_000
 /** Most facts one sync offers (and so sends). */

@@ -20,7 +20,7 @@ import type { FunctionRegistry } from '../functions/index.ts'
 import { validateWasm } from '../sandbox/index.ts'
 import {
   FACT_PERSIST_BATCH, FACT_PERSIST_DELAY_MS, JOBS_TOPIC, SUBMIT_MANIFEST_ATTEMPTS, SUBMIT_ROOT_RETRY_MS, JOB_SYNC_PROTOCOL, MAX_FACT_BYTES, MAX_SYNC_FACTS, MAX_SYNC_OFFER_IDS, REDUCE_GRACE_MS, INLINE_DONE_MAX_BYTES,
-  PROGRESS_INTERVAL_MS, SUBMIT_MANIFEST_CONCURRENCY, SUBMIT_WITNESS_TIMEOUT_MS, SYNC_INTERVAL_MS, SYNC_TIMEOUT_MS
+  FAILURE_CHECK_PEERS, PROGRESS_INTERVAL_MS, SUBMIT_MANIFEST_CONCURRENCY, SUBMIT_WITNESS_TIMEOUT_MS, SYNC_INTERVAL_MS, SYNC_TIMEOUT_MS
 } from './constants.ts'
 import { InvalidFactError, InvalidJobError, JobFailedError, JobNotFoundError, SubmitAbortedError } from './errors.ts'
 import { openFact, peekFactId, signFact, type Capabilities, type Fact, type SignedFact } from './facts.ts'
@@ -636,6 +636,7 @@ export class JobService extends EventTarget implements Startable {
   async result (id: string, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
     const state = this.states.get(id)
     if (state?.doc == null) throw new JobNotFoundError(`unknown job ${id}`)
+    let checked = false
     while (true) {
       // cheap checks on every change; the full view only to explain a failure
       const done = state.doneResult()
@@ -646,7 +647,17 @@ export class JobService extends EventTarget implements Startable {
         if (resultHash(bytes) !== done.hash) throw new JobFailedError(`result of job ${id} does not match its hash`)
         return bytes
       }
-      if (state.failed) throw new JobFailedError(`job ${id} failed: ${state.view().reason ?? 'unknown reason'}`)
+      if (state.failed) {
+        // a view can be partial (a device back from a crash has synced part of the job): a task
+        // that failed too often in it may have a result elsewhere, so peers are asked once first
+        if (!checked) {
+          checked = true
+          await Promise.all(connectedPeers(this.node).slice(0, FAILURE_CHECK_PEERS).map(async p => { await this.syncWith(p) }))
+          options.signal?.throwIfAborted()
+          continue
+        }
+        throw new JobFailedError(`job ${id} failed: ${state.view().reason ?? 'unknown reason'}`)
+      }
       await this.nextChange(id, 1000, options.signal)
     }
   }
