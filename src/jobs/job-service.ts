@@ -616,6 +616,15 @@ export class JobService extends EventTarget implements Startable {
     return this.livePeerIds().length
   }
 
+  /**
+   * Peers this peer sees on the jobs topic. None means it is outside the
+   * swarm's job layer, connected or not: a device restarted into a saturated
+   * swarm held two connections on which no peer answered for minutes.
+   */
+  jobPeers (): number {
+    return this.node.services.pubsub.getSubscribers(JOBS_TOPIC).length
+  }
+
   /** Resolves on the next change of `id`, or after `timeoutMs`. */
   async nextChange (id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted()

@@ -90,12 +90,14 @@ export const STEAL_RANK_STEP_MS = 100
 export const REOPEN_RANK_CAP = 8
 
 /**
- * A peer with no connections takes only tasks whose input it holds, and an
- * attempt that could not find a block while it had no connections is not a
+ * A peer that sees no peer on the jobs topic takes only tasks whose input it
+ * holds, and an attempt that could not find a block meanwhile is not a
  * failure of the task (a peer restarted from its repo knows its jobs before
  * it has any peer to fetch from; it used to burn every attempt of a task in
- * a second with "none of 0 peers asked holds it"). Such a task is left alone
- * by this peer for this long.
+ * a second with "none of 0 peers asked holds it", and one restarted into a
+ * saturated 200-peer swarm, with two connections nobody answered on, failed
+ * tasks the swarm had finished long before). Such a task is left alone by
+ * this peer for this long.
  */
 export const ISOLATED_RETRY_MS = 5_000
 
@@ -258,7 +260,7 @@ export class Scheduler implements Startable {
       const now = Date.now()
       const candidates: Candidate[] = []
       const queuedCount = this.queue.length + this.active.size
-      const alone = this.jobs.livePeers() === 0
+      const alone = this.jobs.jobPeers() === 0
       for (const [key, until] of this.notBefore) if (until <= now) this.notBefore.delete(key)
       // claim in batches: only once nothing is left queued beyond the running slots
       const capacity = this.capabilities.slots === 0 || queuedCount > this.capabilities.slots ? 0 : this.claimAhead() - queuedCount
@@ -495,7 +497,7 @@ export class Scheduler implements Startable {
     } catch (err) {
       this.disown(key)
       if (controller.signal.aborted || !this.running) return
-      if (err instanceof Error && err.name === 'NotFoundError' && this.jobs.livePeers() === 0) {
+      if (err instanceof Error && err.name === 'NotFoundError' && this.jobs.jobPeers() === 0) {
         // not the task's fault: this peer has nobody to fetch from (its lease lapses)
         this.notBefore.set(key, Date.now() + ISOLATED_RETRY_MS)
         return
