@@ -131,6 +131,15 @@ export const HUGE_SWARM_LEASE_MS = 60_000
  */
 export const HUGE_SWARM_GOSSIP_LAZY_PEERS = 0
 /**
+ * Provider announcements a peer starts per second above HUGE_SWARM_PEERS:
+ * one in 50 s. At 200 peers no announcement finished within its 30 s (each
+ * failed one is tried 4 times), and in a job two thirds of a host's DHT
+ * requests were their lookups, on hosts already saturated. Blocks are placed
+ * on their closest peers, which a lookup for the key reaches without any
+ * announcement.
+ */
+export const HUGE_SWARM_PROVIDE_RATE_PER_S = 0.02
+/**
  * Connection set-up limit above HUGE_SWARM_PEERS peers, dialling and answering:
  * a host of 100 peers turned its event loop once in 1 s (p50) to 23 s (p99), a
  * Noise handshake needs a few turns, and with libp2p's 6-10 s a device restarted
