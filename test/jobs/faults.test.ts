@@ -5,6 +5,7 @@
 import { join } from 'node:path'
 import { describe, it, expect } from 'vitest'
 import { initRepo, createEdgeNode, type EdgeNode } from '../../src/index.ts'
+import { createPeer } from '../../src/node/index.ts'
 import { lpStream } from '@libp2p/utils'
 import * as dagCbor from '@ipld/dag-cbor'
 import { JOB_SYNC_PROTOCOL, MAX_FACT_BYTES, openFact } from '../../src/jobs/index.ts'
@@ -116,10 +117,15 @@ describe('jobs: faults', () => {
     await c.stop()
     await a.stop()
 
-    // C comes back alone, now able to run the job: its shards are out of reach
+    // C comes back, now able to run the job: its shards are out of reach, and its one
+    // connection is to a peer outside the job layer (on no jobs topic, serving no shards)
     c = await createEdgeNode({ repo: repoC, mdns: false, scheduler: { labels: ['lab-c'] } })
+    const outsider = await createPeer({ listen: ['/ip4/127.0.0.1/tcp/0'] })
+    t.defer(async () => { await outsider.stop() })
+    await c.libp2p.dial(outsider.getMultiaddrs()[0])
     await new Promise(resolve => setTimeout(resolve, 2_500))
-    expect(c.peers()).toHaveLength(0)
+    expect(c.peers()).toHaveLength(1)
+    expect(c.jobs.service.jobPeers()).toBe(0)
     expect(c.scheduler.metrics.failed).toBe(0)
     expect(c.jobs.service.state(job.id)?.failed).toBe(false)
     expect(c.jobs.service.state(job.id)?.allFacts().some(f => f.fact.t === 'fail')).toBe(false)
