@@ -139,6 +139,42 @@ describe('jobs: faults', () => {
     expect(c.scheduler.metrics.executed).toBeGreaterThan(0)
   }, 90_000)
 
+  it('a job failed in one peer\'s partial view is checked with its peers before result() reports it', async () => {
+    const repoA = join(await t.tempDir(), 'right')
+    const repoB = join(await t.tempDir(), 'broken')
+    await initRepo(repoA, { listen: ['/ip4/127.0.0.1/tcp/0'] })
+    await initRepo(repoB, { listen: ['/ip4/127.0.0.1/tcp/0'] })
+    let a = await createEdgeNode({ repo: repoA, mdns: false })
+    t.defer(async () => { await a.stop() })
+    registerSlowSquare(a, 0)
+    let b = await createEdgeNode({ repo: repoB, mdns: false, bootstrap: [addrOf(a)] })
+    t.defer(async () => { await b.stop() })
+    const text = numbers(20)
+    const cid = await a.data.put(enc(text), { chunkSize: 1024 })
+    expect((await b.data.put(enc(text), { chunkSize: 1024 })).toString()).toBe(cid.toString())
+    await waitFor(() => b.libp2p.services.pubsub.getSubscribers('edgeswarm/jobs/1').length >= 1 && a.libp2p.services.pubsub.getSubscribers('edgeswarm/jobs/1').length >= 1, 10_000)
+    // one task nobody may run yet (no peer has the label)
+    const job = await a.jobs.submit({ fn: 'slow-square', inputs: [cid.toString()], requirements: { labels: ['lab-x'] }, maxAttempts: 2 })
+    expect(job.status().total).toBe(1)
+    await waitFor(() => b.jobs.service.state(job.id)?.doc != null, 10_000)
+    await b.stop()
+    await a.stop()
+
+    // apart, both may run it: A squares right, B's function always throws
+    a = await createEdgeNode({ repo: repoA, mdns: false, scheduler: { labels: ['lab-x'] } })
+    registerSlowSquare(a, 0)
+    b = await createEdgeNode({ repo: repoB, mdns: false, scheduler: { labels: ['lab-x'] } })
+    b.functions.register('slow-square', async () => { throw new Error('broken on this device') })
+    expect(await waitFor(() => a.jobs.service.state(job.id)?.doneResult() != null, 20_000)).toBe(true)
+    expect(await waitFor(() => b.jobs.service.state(job.id)?.failed === true, 20_000)).toBe(true)
+
+    // B meets A again: its view said failed, the swarm's says done; result() asks before it answers
+    await b.libp2p.dial(a.multiaddrs[0])
+    const bytes = await (await b.jobs.get(job.id)).result({ signal: AbortSignal.timeout(20_000) })
+    expect(dec(bytes)).toBe(await computeLocally('square', text))
+    expect(b.jobs.service.state(job.id)?.failed).toBe(false)
+  }, 90_000)
+
   it('a sync offers fact ids, sends only the facts asked for, the job and done facts first', async () => {
     const [a, b] = await swarm(t.node, 2)
     const cid = await a.data.put(enc(numbers(1000)), { chunkSize: 1024 })
