@@ -122,8 +122,12 @@ export class TaskExecutor {
     }
   }
 
-  /** Runs task `index` of `doc`; the result bytes. */
-  async run (doc: JobDocument, index: number, signal?: AbortSignal): Promise<Uint8Array> {
+  /**
+   * Runs task `index` of `doc`; the result bytes. `timing.inputMs` is set to
+   * the time spent assembling the input (reading or waiting for shards).
+   */
+  async run (doc: JobDocument, index: number, signal?: AbortSignal, timing?: { inputMs: number }): Promise<Uint8Array> {
+    const started = performance.now()
     const task = doc.tasks[index]
     const input = doc.inputs[task.i]
     // a named function must be registered here (the registry throws UnknownFunctionError otherwise)
@@ -143,6 +147,7 @@ export class TaskExecutor {
         return await this.shard(shardCid(next++), false, signal)
       })
     }
+    if (timing != null) timing.inputMs = performance.now() - started
     let out: Uint8Array
     if (fn == null) {
       const module = await this.module(doc.wasm as string, signal)
