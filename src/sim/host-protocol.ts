@@ -114,6 +114,8 @@ export const HostCommandSchemas = {
     result: z.object({ cid, bytes: count })
   },
   putBytes: { args: z.object({ index, bytes, replicas: z.number().int().min(1), chunkSize: z.number().int().min(1).optional() }), result: z.object({ cid }) },
+  /** Waits until every peer of the host has made its queued provider announcements (or `timeoutMs` passes: then it fails). */
+  whenProvided: { args: z.object({ timeoutMs: ms }), result: z.object({ ms }) },
   submitJob: { args: z.object({ index, spec: JobSpecWireSchema, timeoutMs: ms }), result: z.object({ jobId: cid }) },
   jobStatus: { args: z.object({ index, jobId: cid }), result: z.object({ progress: JobProgressSchema.nullable() }) },
   jobResult: {

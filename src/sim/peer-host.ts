@@ -256,6 +256,20 @@ export class LocalPeerHost implements PeerHost {
       const job = await this.node(index).jobs.submit(spec, { signal: AbortSignal.timeout(timeoutMs), rootAttempts: SIM_SUBMIT_ROOT_ATTEMPTS })
       return { jobId: job.id }
     },
+    whenProvided: async ({ timeoutMs }) => {
+      const start = performance.now()
+      const all = Promise.all([...this.peers.values()].map(async ({ node }) => { await node.data.whenProvided() }))
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const late = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => { reject(new SimHostError(`provider announcements not made within ${timeoutMs} ms`)) }, timeoutMs)
+      })
+      try {
+        await Promise.race([all, late])
+      } finally {
+        clearTimeout(timer)
+      }
+      return { ms: performance.now() - start }
+    },
     jobStatus: async ({ index, jobId }) => {
       const view = this.node(index).jobs.list().find(j => j.id === jobId)
       if (view == null) return { progress: null }
