@@ -104,6 +104,9 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
   if (init.gossipLazyPeers != null && !(Number.isSafeInteger(init.gossipLazyPeers) && init.gossipLazyPeers >= 0)) {
     throw new RangeError(`gossipLazyPeers must be a whole number >= 0, got ${String(init.gossipLazyPeers)}`)
   }
+  if (init.handshakeTimeoutMs != null && !(Number.isSafeInteger(init.handshakeTimeoutMs) && init.handshakeTimeoutMs > 0)) {
+    throw new RangeError(`handshakeTimeoutMs must be a whole number of ms > 0, got ${String(init.handshakeTimeoutMs)}`)
+  }
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- libp2p's discovery factories take its internal Components
   const peerDiscovery: Array<(components: any) => PeerDiscovery> = []
   if ((init.bootstrap?.length ?? 0) > 0) {

@@ -56,4 +56,13 @@ describe('edge peers over TCP on 127.0.0.1', () => {
     await expect(t.node({ gossipLazyPeers: -1 })).rejects.toThrow(/gossipLazyPeers/)
     await expect(t.node({ gossipLazyPeers: 1.5 })).rejects.toThrow(/gossipLazyPeers/)
   })
+
+  it('a longer connection set-up limit still connects; a bad one is refused', async () => {
+    const a = await t.node({ handshakeTimeoutMs: 60_000 })
+    const b = await t.node({ handshakeTimeoutMs: 60_000 })
+    await b.libp2p.dial(a.multiaddrs[0], { signal: AbortSignal.timeout(5000) })
+    expect(b.peers().map(p => p.id)).toContain(a.peerId.toString())
+    await expect(t.node({ handshakeTimeoutMs: 0 })).rejects.toThrow(/handshakeTimeoutMs/)
+    await expect(t.node({ handshakeTimeoutMs: 2.5 })).rejects.toThrow(/handshakeTimeoutMs/)
+  })
 })
