@@ -489,7 +489,7 @@ export class DataService implements Startable {
     const what = `${tried.size - 1} peers asked: ${seen.none} have none, ${seen.failed} did not answer; ${seen.providers} providers announced; provider lookup ${seen.lookup}`
     throw new NotFoundError(deadline.aborted
       ? `${cid.toString()} not found: no peer served it within ${FIND_TIMEOUT_MS / 1000} s (${what})`
-      : `${cid.toString()} not found: none of the peers asked holds it (${what})`)
+      : `${cid.toString()} not found: none of the peers asked holds it (${what})`, seen.none > 0 || seen.providers > 0 || seen.lookup === 'done')
   }
 
   /** One peer's copy of a block, checked against its CID; 'none' when it has none, 'failed' when it did not answer or lied. */

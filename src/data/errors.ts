@@ -7,6 +7,17 @@
 export class NotFoundError extends Error {
   static readonly code = 'ERR_NOT_FOUND'
   override name = 'NotFoundError'
+  /**
+   * Whether the swarm was searched at all: some peer answered that it has no
+   * copy, or a DHT lookup ran. False when no peer asked answered and no lookup
+   * could run (an empty routing table): the miss says nothing about the block.
+   */
+  readonly searched: boolean
+
+  constructor (message: string, searched = true) {
+    super(message)
+    this.searched = searched
+  }
 }
 
 /** A string is not a CID, or a CID this layer cannot handle (not sha2-256, not raw/dag-cbor). */

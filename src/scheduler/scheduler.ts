@@ -96,8 +96,10 @@ export const REOPEN_RANK_CAP = 8
  * it has any peer to fetch from; it used to burn every attempt of a task in
  * a second with "none of 0 peers asked holds it", and one restarted into a
  * saturated 200-peer swarm, with two connections nobody answered on, failed
- * tasks the swarm had finished long before). Such a task is left alone by
- * this peer for this long.
+ * tasks the swarm had finished long before). So is a miss of a peer that could
+ * not search at all (no peer it asked answered, and its DHT routing table was
+ * empty): at 200 peers such misses failed a task three times, and its job.
+ * Such a task is left alone by this peer for this long.
  */
 export const ISOLATED_RETRY_MS = 5_000
 
@@ -501,8 +503,9 @@ export class Scheduler implements Startable {
     } catch (err) {
       this.disown(key)
       if (controller.signal.aborted || !this.running) return
-      if (err instanceof Error && err.name === 'NotFoundError' && this.jobs.jobPeers() === 0) {
-        // not the task's fault: this peer has nobody to fetch from (its lease lapses)
+      if (err instanceof Error && err.name === 'NotFoundError' && (this.jobs.jobPeers() === 0 || ('searched' in err && err.searched === false))) {
+        // not the task's fault: this peer has nobody to fetch from, or could not search (no peer
+        // answered and its routing table is empty); its lease lapses
         this.notBefore.set(key, Date.now() + ISOLATED_RETRY_MS)
         return
       }

@@ -114,7 +114,18 @@ describe('data faults', () => {
     await startSwarm(2, () => ({ repairIntervalMs: 0 }), peers)
     const cid = (await import('../../src/data/index.ts')).cidOf(random(100))
     const started = Date.now()
-    await expect(peers[0].data.getShard(cid)).rejects.toBeInstanceOf(NotFoundError)
+    const err = await peers[0].data.getShard(cid).then(() => undefined, (e: unknown) => e)
+    expect(err).toBeInstanceOf(NotFoundError)
+    // the other peer answered that it has none: the swarm was searched
+    expect((err as NotFoundError).searched).toBe(true)
     expect(Date.now() - started).toBeLessThan(15_000)
+  })
+
+  it('a miss of a peer that could not search says so (searched: false)', async () => {
+    await startSwarm(1, () => ({ repairIntervalMs: 0 }), peers)
+    const cid = (await import('../../src/data/index.ts')).cidOf(random(100))
+    const err = await peers[0].data.getShard(cid).then(() => undefined, (e: unknown) => e)
+    expect(err).toBeInstanceOf(NotFoundError)
+    expect((err as NotFoundError).searched).toBe(false)
   })
 })
