@@ -12,6 +12,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { CID } from 'multiformats/cid'
 import { createEdgeNode, initRepo, type EdgeNode } from '../index.ts'
+import { raceAbort } from '../data/index.ts'
 import { RESULT_PREVIEW_CHARS, RSS_SAMPLE_MS, SIM_SUBMIT_ROOT_ATTEMPTS } from './constants.ts'
 import { SimHostError } from './errors.ts'
 import type { HostArgs, HostOp, HostResult, PeerHost, PeerMetrics, Tuning } from './host-protocol.ts'
@@ -258,16 +259,11 @@ export class LocalPeerHost implements PeerHost {
     },
     whenProvided: async ({ timeoutMs }) => {
       const start = performance.now()
+      const signal = AbortSignal.timeout(timeoutMs)
       const all = Promise.all([...this.peers.values()].map(async ({ node }) => { await node.data.whenProvided() }))
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const late = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => { reject(new SimHostError(`provider announcements not made within ${timeoutMs} ms`)) }, timeoutMs)
+      await raceAbort(all, signal).catch((err: unknown) => {
+        throw signal.aborted ? new SimHostError(`provider announcements not made within ${timeoutMs} ms`) : err
       })
-      try {
-        await Promise.race([all, late])
-      } finally {
-        clearTimeout(timer)
-      }
       return { ms: performance.now() - start }
     },
     jobStatus: async ({ index, jobId }) => {

@@ -112,18 +112,19 @@ function probeCid (seed: string, k: number): string {
 /** libp2p and job-layer settings for a swarm of `peers` on one machine (see LIBP2P-NOTES, scale). */
 export function tuningFor (peers: number, replicas: number): Tuning {
   const large = peers > LARGE_SWARM_PEERS
+  const huge = peers > HUGE_SWARM_PEERS
   return {
     targetPeers: large ? LARGE_SWARM_TARGET_PEERS : DEFAULT_TARGET_PEERS,
     maxConnections: large ? Math.max(LARGE_SWARM_MAX_CONNECTIONS, Math.round(peers * LARGE_SWARM_CONNECTION_FRACTION)) : DEFAULT_MAX_CONNECTIONS,
     inboundConnectionThreshold: SIM_INBOUND_CONNECTION_THRESHOLD,
-    ...(peers > HUGE_SWARM_PEERS ? { handshakeTimeoutMs: HUGE_SWARM_HANDSHAKE_TIMEOUT_MS } : {}),
+    ...(huge ? { handshakeTimeoutMs: HUGE_SWARM_HANDSHAKE_TIMEOUT_MS } : {}),
     jobSyncIntervalMs: large ? LARGE_SWARM_JOB_SYNC_MS : SYNC_INTERVAL_MS,
     slots: SLOTS_PER_PEER,
-    stealRankStepMs: peers > HUGE_SWARM_PEERS ? HUGE_SWARM_STEAL_RANK_STEP_MS : STEAL_RANK_STEP_MS,
+    stealRankStepMs: huge ? HUGE_SWARM_STEAL_RANK_STEP_MS : STEAL_RANK_STEP_MS,
     replicas,
-    provideRatePerSecond: peers > HUGE_SWARM_PEERS ? HUGE_SWARM_PROVIDE_RATE_PER_S : large ? LARGE_SWARM_PROVIDE_RATE_PER_S : DEFAULT_PROVIDE_RATE_PER_S,
+    provideRatePerSecond: huge ? HUGE_SWARM_PROVIDE_RATE_PER_S : large ? LARGE_SWARM_PROVIDE_RATE_PER_S : DEFAULT_PROVIDE_RATE_PER_S,
     repairIntervalMs: large ? LARGE_SWARM_REPAIR_INTERVAL_MS : DEFAULT_REPAIR_INTERVAL_MS,
-    ...(peers > HUGE_SWARM_PEERS ? { gossipLazyPeers: HUGE_SWARM_GOSSIP_LAZY_PEERS } : {}),
+    ...(huge ? { gossipLazyPeers: HUGE_SWARM_GOSSIP_LAZY_PEERS } : {}),
     gossipTopic: SIM_GOSSIP_TOPIC
   }
 }

@@ -8,7 +8,7 @@ import { initRepo, createEdgeNode, type EdgeNode } from '../../src/index.ts'
 import { createPeer } from '../../src/node/index.ts'
 import { lpStream } from '@libp2p/utils'
 import * as dagCbor from '@ipld/dag-cbor'
-import { JOB_SYNC_PROTOCOL, MAX_FACT_BYTES, openFact } from '../../src/jobs/index.ts'
+import { JOBS_TOPIC, JOB_SYNC_PROTOCOL, MAX_FACT_BYTES, openFact } from '../../src/jobs/index.ts'
 import { useCleanup, addrOf, waitFor } from '../helpers.ts'
 import { swarm, enc, dec, computeLocally } from './swarm.ts'
 
@@ -25,6 +25,16 @@ const numbers = (n: number): string => Array.from({ length: n }, (_, i) => Strin
 
 describe('jobs: faults', () => {
   const t = useCleanup()
+
+  /** A new device repo in a temp dir, listening on 127.0.0.1. */
+  const newRepo = async (name: string): Promise<string> => {
+    const repo = join(await t.tempDir(), name)
+    await initRepo(repo, { listen: ['/ip4/127.0.0.1/tcp/0'] })
+    return repo
+  }
+  /** Waits until each of two peers sees the other on the jobs topic. */
+  const meshed = async (x: EdgeNode, y: EdgeNode): Promise<boolean> =>
+    await waitFor(() => [x, y].every(n => n.libp2p.services.pubsub.getSubscribers(JOBS_TOPIC).length >= 1), 10_000)
 
   it('6 peers, 60+ tasks: 2 executors killed mid-job, their tasks re-run elsewhere, result correct', async () => {
     const nodes = await swarm(t.node, 6)
@@ -99,10 +109,8 @@ describe('jobs: faults', () => {
   }, 120_000)
 
   it('a peer restarted alone from its repo burns no attempts on tasks it cannot fetch, and runs them once connected', async () => {
-    const repoA = join(await t.tempDir(), 'holder')
-    const repoC = join(await t.tempDir(), 'lonely')
-    await initRepo(repoA, { listen: ['/ip4/127.0.0.1/tcp/0'] })
-    await initRepo(repoC, { listen: ['/ip4/127.0.0.1/tcp/0'] })
+    const repoA = await newRepo('holder')
+    const repoC = await newRepo('lonely')
     let a = await createEdgeNode({ repo: repoA, mdns: false })
     t.defer(async () => { await a.stop() })
     // alone, A holds every shard
@@ -110,7 +118,7 @@ describe('jobs: faults', () => {
     const cid = await a.data.put(enc(text), { chunkSize: 1024 })
     let c = await createEdgeNode({ repo: repoC, mdns: false, bootstrap: [addrOf(a)] })
     t.defer(async () => { await c.stop() })
-    await waitFor(() => c.libp2p.services.pubsub.getSubscribers('edgeswarm/jobs/1').length >= 1 && a.libp2p.services.pubsub.getSubscribers('edgeswarm/jobs/1').length >= 1, 10_000)
+    await meshed(a, c)
     // only a peer labelled lab-c may run it, and nobody is yet
     const job = await a.jobs.submit({ fn: 'square', inputs: [cid.toString()], requirements: { labels: ['lab-c'] } })
     await waitFor(() => c.jobs.service.state(job.id)?.doc != null, 10_000)
@@ -140,10 +148,8 @@ describe('jobs: faults', () => {
   }, 90_000)
 
   it('a job failed in one peer\'s partial view is checked with its peers before result() reports it', async () => {
-    const repoA = join(await t.tempDir(), 'right')
-    const repoB = join(await t.tempDir(), 'broken')
-    await initRepo(repoA, { listen: ['/ip4/127.0.0.1/tcp/0'] })
-    await initRepo(repoB, { listen: ['/ip4/127.0.0.1/tcp/0'] })
+    const repoA = await newRepo('right')
+    const repoB = await newRepo('broken')
     let a = await createEdgeNode({ repo: repoA, mdns: false })
     t.defer(async () => { await a.stop() })
     registerSlowSquare(a, 0)
@@ -152,7 +158,7 @@ describe('jobs: faults', () => {
     const text = numbers(20)
     const cid = await a.data.put(enc(text), { chunkSize: 1024 })
     expect((await b.data.put(enc(text), { chunkSize: 1024 })).toString()).toBe(cid.toString())
-    await waitFor(() => b.libp2p.services.pubsub.getSubscribers('edgeswarm/jobs/1').length >= 1 && a.libp2p.services.pubsub.getSubscribers('edgeswarm/jobs/1').length >= 1, 10_000)
+    await meshed(a, b)
     // one task nobody may run yet (no peer has the label)
     const job = await a.jobs.submit({ fn: 'slow-square', inputs: [cid.toString()], requirements: { labels: ['lab-x'] }, maxAttempts: 2 })
     expect(job.status().total).toBe(1)
