@@ -42,6 +42,15 @@ export const MAX_SYNC_FACTS = 50_000
  * characters: 8,000 fit a 512 KiB frame well); longer lists take more frames.
  */
 export const MAX_SYNC_OFFER_IDS = 8_000
+/** Connected peers a lookup of an unknown job syncs with at once. */
+export const FIND_SYNC_PEERS = 8
+/**
+ * How long a lookup of an unknown job waits, when its caller sets no limit,
+ * for a peer to answer (a device just started has no connection yet).
+ */
+export const FIND_TIMEOUT_MS = 30_000
+/** Pause between rounds of such a lookup when no peer answered and none connected. */
+export const FIND_RETRY_MS = 1_000
 /** Time limit of one sync exchange. */
 export const SYNC_TIMEOUT_MS = 10_000
 /**

@@ -20,7 +20,7 @@ import type { FunctionRegistry } from '../functions/index.ts'
 import { validateWasm } from '../sandbox/index.ts'
 import {
   FACT_PERSIST_BATCH, FACT_PERSIST_DELAY_MS, JOBS_TOPIC, SUBMIT_MANIFEST_ATTEMPTS, SUBMIT_ROOT_RETRY_MS, JOB_SYNC_PROTOCOL, MAX_FACT_BYTES, MAX_SYNC_FACTS, MAX_SYNC_OFFER_IDS, REDUCE_GRACE_MS, INLINE_DONE_MAX_BYTES,
-  FAILURE_CHECK_PEERS, PROGRESS_INTERVAL_MS, SUBMIT_MANIFEST_CONCURRENCY, SUBMIT_WITNESS_TIMEOUT_MS, SYNC_INTERVAL_MS, SYNC_TIMEOUT_MS
+  FAILURE_CHECK_PEERS, FIND_RETRY_MS, FIND_SYNC_PEERS, FIND_TIMEOUT_MS, PROGRESS_INTERVAL_MS, SUBMIT_MANIFEST_CONCURRENCY, SUBMIT_WITNESS_TIMEOUT_MS, SYNC_INTERVAL_MS, SYNC_TIMEOUT_MS
 } from './constants.ts'
 import { InvalidFactError, InvalidJobError, JobFailedError, JobNotFoundError, SubmitAbortedError } from './errors.ts'
 import { openFact, peekFactId, signFact, type Capabilities, type Fact, type SignedFact } from './facts.ts'
@@ -181,7 +181,7 @@ export class JobService extends EventTarget implements Startable {
   readonly untrusted = new Set<string>()
   readonly capabilities = new Map<string, Capabilities & { at: number }>()
   private syncTimer?: ReturnType<typeof setInterval>
-  private readonly syncing = new Map<string, Promise<void>>()
+  private readonly syncing = new Map<string, Promise<boolean>>()
   private readonly syncAgain = new Set<string>()
   /** Ids of every fact held, across jobs: a sync drops known facts before verifying. */
   private readonly knownFactIds = new Set<string>()
@@ -356,9 +356,10 @@ export class JobService extends EventTarget implements Startable {
    * those (a fact's bytes cross the wire only when they are missing).
    * One exchange per peer at a time; a call during one queues one more after it.
    */
-  async syncWith (peer: PeerId): Promise<void> {
+  /** Runs anti-entropy with `peer` (joining one in flight); true when an exchange completed. */
+  async syncWith (peer: PeerId): Promise<boolean> {
     const key = peer.toString()
-    if (!this.running) return
+    if (!this.running) return false
     const inflight = this.syncing.get(key)
     if (inflight != null) {
       if (this.syncAgain.has(key)) return await inflight
@@ -369,10 +370,10 @@ export class JobService extends EventTarget implements Startable {
     }
     const run = this.syncOnce(peer).finally(() => { this.syncing.delete(key) })
     this.syncing.set(key, run)
-    await run
+    return await run
   }
 
-  private async syncOnce (peer: PeerId): Promise<void> {
+  private async syncOnce (peer: PeerId): Promise<boolean> {
     const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
     let stream: Stream | undefined
     try {
@@ -401,8 +402,10 @@ export class JobService extends EventTarget implements Startable {
       }
       this.stats.syncs++
       await stream.close().catch(() => {})
+      return true
     } catch {
       stream?.abort(new Error('sync failed'))
+      return false
     }
   }
 
@@ -570,13 +573,47 @@ export class JobService extends EventTarget implements Startable {
     return new Job(id, this)
   }
 
-  /** Like `get`, but first asks connected peers for jobs we do not know yet. */
+  /**
+   * Like `get`, but first asks connected peers for a job not known here. A
+   * peer just started may have no connection yet, and a busy one may not
+   * answer: it asks again as peers connect, until one has answered (then a
+   * job it does not know is unknown) or the signal (by default
+   * FIND_TIMEOUT_MS) ends the wait.
+   */
   async find (id: string, options: { signal?: AbortSignal } = {}): Promise<Job> {
-    if (this.states.get(id)?.doc == null) {
-      await Promise.all(connectedPeers(this.node).slice(0, 8).map(async p => { await this.syncWith(p) }))
-      options.signal?.throwIfAborted()
+    const known = (): boolean => this.states.get(id)?.doc != null
+    if (known()) return this.get(id)
+    const signal = options.signal ?? AbortSignal.timeout(FIND_TIMEOUT_MS)
+    let asked = 0
+    while (true) {
+      const peers = connectedPeers(this.node).slice(0, FIND_SYNC_PEERS)
+      asked += peers.length
+      const answered = (await Promise.all(peers.map(async p => await this.syncWith(p)))).filter(Boolean).length
+      if (known()) return this.get(id)
+      if (answered > 0) throw new JobNotFoundError(`unknown job ${id}: none of the ${answered} peers asked knows it`)
+      if (signal.aborted) {
+        // a time limit ends the wait with the reason; any other abort is the caller's own
+        const reason: unknown = signal.reason
+        if (!(reason instanceof Error && reason.name === 'TimeoutError')) throw reason
+        throw new JobNotFoundError(`unknown job ${id}: ${asked === 0 ? 'this peer had no connection to ask' : `no peer answered (${asked} asked)`} before the time limit`)
+      }
+      await this.nextConnect(FIND_RETRY_MS, signal)
     }
-    return this.get(id)
+  }
+
+  /** Resolves when a peer connects, after `timeoutMs`, or when `signal` aborts. */
+  private async nextConnect (timeoutMs: number, signal: AbortSignal): Promise<void> {
+    await new Promise<void>(resolve => {
+      const done = (): void => {
+        clearTimeout(timer)
+        this.node.removeEventListener('peer:connect', done)
+        signal.removeEventListener('abort', done)
+        resolve()
+      }
+      const timer = setTimeout(done, timeoutMs)
+      this.node.addEventListener('peer:connect', done)
+      signal.addEventListener('abort', done)
+    })
   }
 
   view (id: string): JobView {

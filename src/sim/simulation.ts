@@ -461,8 +461,13 @@ class SimulationRun {
 
   // ------------------------------------------------------------------ faults
 
-  private record (kind: FaultKind, peer: number): void {
-    this.faults.push({ atMs: Math.round(performance.now() - this.jobStartedAt), kind, peer, doneFraction: this.doneFraction })
+  /** Records a fault as of `at` (by default now): its time after the first submit and the job progress then. */
+  private record (kind: FaultKind, peer: number, at = this.now()): void {
+    this.faults.push({ ...at, kind, peer })
+  }
+
+  private now (): { atMs: number, doneFraction: number } {
+    return { atMs: Math.round(performance.now() - this.jobStartedAt), doneFraction: this.doneFraction }
   }
 
   /** Queues a fault; they run one at a time. Errors are kept for the report's teardown. */
@@ -529,13 +534,23 @@ class SimulationRun {
     const d = this.devices.get(peer)
     if (d == null || d.state !== 'live') return
     const solo = this.soloHosts.get(peer)
-    if (solo != null) await this.crash(d, solo)
-    else await this.stopDevice(d)
+    let stopped: Promise<void> = Promise.resolve()
+    if (solo != null) {
+      await this.crash(d, solo)
+      this.record('kill', peer)
+    } else {
+      // an in-process stop cuts the device's connections first, and the swarm sees nothing of the
+      // rest (closing its repo took 0.4 s under load): the kill counts from its start, and the
+      // next fault does not wait for it to end
+      this.record('kill', peer)
+      stopped = this.stopDevice(d)
+      pending.push(stopped)
+    }
     this.killed++
-    this.record('kill', peer)
     const restart = this.plan.restarts.find(r => r.peer === peer)
     if (restart != null) {
       pending.push(this.later(restart.delayMs, async () => {
+        await stopped
         // a crashed device comes back in a new process, from the repo the crash left on disk
         if (solo != null) await this.startSoloHost(peer)
         await this.startDevices([peer], false)
@@ -594,28 +609,40 @@ class SimulationRun {
     const ids: string[] = []
     const submitMs: number[] = []
     let submitError: string | undefined
-    for (const plan of plans) {
-      const spec = jobSpec(plan, cids, { redundancy: o.redundancy, leaseMs: o.leaseMs, ...(wasmCid != null ? { wasmCid } : {}) })
-      try {
-        // the submit (reading every input's root) is part of the job phase and shares its limit
-        const timeoutMs = Math.max(MIN_SUBMIT_TIMEOUT_MS, Math.round(deadline - performance.now()))
-        const started = performance.now()
-        ids.push((await submitter.host.call('submitJob', { index: submitter.index, spec, timeoutMs })).jobId)
-        submitMs.push(Math.round(performance.now() - started))
-      } catch (err) {
-        this.signal?.throwIfAborted()
-        // the run goes on to its report: what was measured so far still counts
-        submitError = `device ${submitter.index} could not submit ${plan.name}: ${(err as Error).message}`
-        break
+    // the jobs are watched, and faults fire, from the first submit on: a small job can be done
+    // before the submitter's last submit returns, and a kill then would hit a finished job
+    let submitting = true
+    const submits = (async () => {
+      for (const plan of plans) {
+        const spec = jobSpec(plan, cids, { redundancy: o.redundancy, leaseMs: o.leaseMs, ...(wasmCid != null ? { wasmCid } : {}) })
+        try {
+          // the submit (reading every input's root) is part of the job phase and shares its limit
+          const timeoutMs = Math.max(MIN_SUBMIT_TIMEOUT_MS, Math.round(deadline - performance.now()))
+          const started = performance.now()
+          ids.push((await submitter.host.call('submitJob', { index: submitter.index, spec, timeoutMs })).jobId)
+          submitMs.push(Math.round(performance.now() - started))
+        } catch (err) {
+          if (this.signal?.aborted === true) return
+          // the run goes on to its report: what was measured so far still counts
+          submitError = `device ${submitter.index} could not submit ${plan.name}: ${(err as Error).message}`
+          return
+        }
       }
-    }
+    })().finally(() => { submitting = false })
     const pending: Array<Promise<void>> = []
-    const churnEvents = this.plan.churn.map(ev => this.later(ev.atMs, async () => { await this.churn(ev.kind, ev.awayMs, pending) }))
+    const churnEvents: Array<{ cancel: () => void }> = []
+    void submits.then(() => {
+      if (!this.jobsFinished) churnEvents.push(...this.plan.churn.map(ev => this.later(ev.atMs, async () => { await this.churn(ev.kind, ev.awayMs, pending) })))
+    })
     const kills = [...this.plan.kills]
-    const progress: Array<JobProgress | null> = ids.map(() => null)
+    const progress: Array<JobProgress | null> = plans.map(() => null)
     let durationMs = 0
-    while (ids.length > 0) {
+    while (submitting || ids.length > 0) {
       this.signal?.throwIfAborted()
+      if (ids.length === 0) {
+        await Promise.race([submits, sleep(PROGRESS_POLL_MS, this.signal)])
+        continue
+      }
       const watcher = this.observer()
       if (watcher != null) {
         await Promise.all(ids.map(async (jobId, i) => {
@@ -628,13 +655,17 @@ class SimulationRun {
       const total = progress.reduce((a, p) => a + (p?.total ?? 0), 0)
       const done = progress.reduce((a, p) => a + (p?.done ?? 0), 0)
       this.doneFraction = total > 0 ? done / total : 0
-      const finished = progress.every(p => p != null && (p.status === 'done' || p.status === 'failed'))
+      const finished = !submitting && progress.slice(0, ids.length).every(p => p != null && (p.status === 'done' || p.status === 'failed'))
       if (finished && durationMs === 0) durationMs = performance.now() - this.jobStartedAt
       // faults fire from progress while the jobs run; any left when they finish still fire. They
       // run in order on the fault chain, not in this loop: stopping a peer on a saturated host
       // took 10 min at 200 peers, and the jobs finished unwatched until the phase's limit passed
-      while (kills.length > 0 && (this.doneFraction >= kills[0].atFraction || finished)) {
-        const k = kills.shift() as FaultPlan['kills'][number]
+      // the submitter is killed only once it has submitted every job (no peer is special, but a
+      // submit cut short is a lost job, not a fault the swarm can recover from)
+      for (const k of [...kills]) {
+        if (this.doneFraction < k.atFraction && !finished) break
+        if (submitting && k.peer === submitter.index) continue
+        kills.splice(kills.indexOf(k), 1)
         pending.push(this.enqueue(async () => { await this.kill(k.peer, pending) }))
       }
       this.progress('job', `${done}/${total} tasks done, ${progress.reduce((a, p) => a + (p?.running ?? 0), 0)} running, ${progress.reduce((a, p) => a + (p?.retried ?? 0), 0)} retried; killed ${this.killed}, restarted ${this.restarted}`, done, total)
@@ -646,6 +677,8 @@ class SimulationRun {
       await sleep(PROGRESS_POLL_MS, this.signal)
     }
     this.jobsFinished = true
+    // a submit past the phase's limit still ends (its own limit is the phase's)
+    await submits
     // churn events not yet due are dropped; restarts and returns already planned still happen
     for (const ev of churnEvents) ev.cancel()
     await this.faultChain

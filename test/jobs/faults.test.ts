@@ -181,6 +181,30 @@ describe('jobs: faults', () => {
     expect(b.jobs.service.state(job.id)?.failed).toBe(false)
   }, 90_000)
 
+  it('a device just started finds a job it never saw once a peer connects; alone, it says why it cannot', async () => {
+    const [a] = await swarm(t.node, 2)
+    const cid = await a.data.put(enc(numbers(10)), { chunkSize: 1024 })
+    const job = await a.jobs.submit({ fn: 'square', inputs: [cid.toString()] })
+    await job.result({ signal: AbortSignal.timeout(30_000) })
+    const late = await createEdgeNode({ repo: await newRepo('late'), mdns: false })
+    t.defer(async () => { await late.stop() })
+    expect(late.peers()).toHaveLength(0)
+    // alone until its limit: the error says there was nobody to ask
+    await expect(late.jobs.get(job.id, { signal: AbortSignal.timeout(1_500) }))
+      .rejects.toMatchObject({ name: 'JobNotFoundError', message: expect.stringMatching(/no connection to ask/) })
+    // asked before it has a peer, it waits for one
+    const found = late.jobs.get(job.id, { signal: AbortSignal.timeout(20_000) })
+    await new Promise(resolve => setTimeout(resolve, 500))
+    await late.libp2p.dial(a.multiaddrs[0])
+    const bytes = await (await found).result({ signal: AbortSignal.timeout(20_000) })
+    expect(dec(bytes)).toBe(await computeLocally('square', numbers(10)))
+    // a job no peer knows is unknown as soon as a peer has answered
+    const started = performance.now()
+    await expect(late.jobs.get('bafyreid3mxj7fstrh53tnqgpab4thyu2n7phb22sophaapg63ie2vaehum'))
+      .rejects.toMatchObject({ name: 'JobNotFoundError', message: expect.stringMatching(/none of the 1 peers asked knows it/) })
+    expect(performance.now() - started).toBeLessThan(5_000)
+  }, 60_000)
+
   it('a sync offers fact ids, sends only the facts asked for, the job and done facts first', async () => {
     const [a, b] = await swarm(t.node, 2)
     const cid = await a.data.put(enc(numbers(1000)), { chunkSize: 1024 })
