@@ -28,7 +28,7 @@ import {
   REQUEST_TIMEOUT_MS, SHARD_PROTOCOL, STAT_CONCURRENCY, SWARM_VIEW_TTL_MS, PROVIDE_QUIET_MS, PROVIDE_MAX_DELAY_MS,
   ROOT_PROVIDE_PRIORITY, FETCH_HEDGE_MS, LOOKUP_HEDGE_MS, PLACEMENT_CANDIDATES_PER_REPLICA
 } from './constants.ts'
-import { InvalidCidError, InvalidManifestError, InvalidRangeError, NotFoundError, ReplicasError, StorageFullError } from './errors.ts'
+import { InvalidCidError, InvalidManifestError, InvalidRangeError, NotFoundError, ReplicasError, StorageFullError, conclusiveMiss, type SearchSeen } from './errors.ts'
 import { forEachLimit, mapOrdered, raceAbort } from './parallel.ts'
 import { blockKadId, sortByDistance } from './placement.ts'
 import { requestShard, serveShardStream, type ShardReply, type ShardRequest, type ShardResponse, type ShardServer } from './protocol.ts'
@@ -398,7 +398,7 @@ export class DataService implements Startable {
     const tried = new Set<string>([this.#node.peerId.toString()])
     const asked: Array<Promise<void>> = []
     // what the search saw, for the error: a NotFoundError says why
-    const seen = { none: 0, failed: 0, providers: 0, lookup: 'not run' as 'not run' | 'running' | 'done' }
+    const seen: SearchSeen = { none: 0, failed: 0, providers: 0, lookup: 'not run' }
     let found: ((bytes: Uint8Array) => void) | undefined
     const first = new Promise<Uint8Array>(resolve => { found = resolve })
     const ask = (peer: PeerId): Promise<void> => {
@@ -489,7 +489,7 @@ export class DataService implements Startable {
     const what = `${tried.size - 1} peers asked: ${seen.none} have none, ${seen.failed} did not answer; ${seen.providers} providers announced; provider lookup ${seen.lookup}`
     throw new NotFoundError(deadline.aborted
       ? `${cid.toString()} not found: no peer served it within ${FIND_TIMEOUT_MS / 1000} s (${what})`
-      : `${cid.toString()} not found: none of the peers asked holds it (${what})`, seen.none > 0 || seen.providers > 0 || seen.lookup === 'done')
+      : `${cid.toString()} not found: none of the peers asked holds it (${what})`, conclusiveMiss(seen))
   }
 
   /** One peer's copy of a block, checked against its CID; 'none' when it has none, 'failed' when it did not answer or lied. */

@@ -1,5 +1,6 @@
 /**
- * data/errors: the named errors of the data layer, so callers (API, CLI, jobs)
+ * data/errors: the named errors of the data layer (and the rule that makes a miss
+ * conclusive), so callers (API, CLI, jobs)
  * branch on type and print one clear line. Never imports anything.
  */
 
@@ -8,9 +9,11 @@ export class NotFoundError extends Error {
   static readonly code = 'ERR_NOT_FOUND'
   override name = 'NotFoundError'
   /**
-   * Whether the swarm was searched at all: some peer answered that it has no
-   * copy, or a DHT lookup ran. False when no peer asked answered and no lookup
-   * could run (an empty routing table): the miss says nothing about the block.
+   * Whether the search was complete enough to say the block is missing (see
+   * `conclusiveMiss`): false when peers asked did not answer and no DHT
+   * lookup finished, as the silent ones may be its holders (at 200 peers a
+   * task failed three times on "3 have none, 7 did not answer; lookup not
+   * run"), or when no peer answered at all.
    */
   readonly searched: boolean
 
@@ -18,6 +21,26 @@ export class NotFoundError extends Error {
     super(message)
     this.searched = searched
   }
+}
+
+/** What one fetch's search saw (the counts its NotFoundError names). */
+export interface SearchSeen {
+  /** peers that answered they have no copy */
+  none: number
+  /** peers asked that did not answer (or lied) */
+  failed: number
+  /** providers a DHT lookup named */
+  providers: number
+  lookup: 'not run' | 'running' | 'done'
+}
+
+/**
+ * Whether a search that found nothing says the block is missing: a DHT
+ * lookup finished, or it named providers, or every peer asked answered and
+ * some had none. Pure.
+ */
+export function conclusiveMiss (seen: SearchSeen): boolean {
+  return seen.lookup === 'done' || seen.providers > 0 || (seen.none > 0 && seen.failed === 0)
 }
 
 /** A string is not a CID, or a CID this layer cannot handle (not sha2-256, not raw/dag-cbor). */

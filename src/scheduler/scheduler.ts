@@ -96,9 +96,9 @@ export const REOPEN_RANK_CAP = 8
  * it has any peer to fetch from; it used to burn every attempt of a task in
  * a second with "none of 0 peers asked holds it", and one restarted into a
  * saturated 200-peer swarm, with two connections nobody answered on, failed
- * tasks the swarm had finished long before). So is a miss of a peer that could
- * not search at all (no peer it asked answered, and its DHT routing table was
- * empty): at 200 peers such misses failed a task three times, and its job.
+ * tasks the swarm had finished long before). So is a miss whose search was not
+ * conclusive (peers it asked were silent and no DHT lookup finished; see
+ * conclusiveMiss): at 200 peers such misses failed a task three times, and its job.
  * Such a task is left alone by this peer for this long.
  */
 export const ISOLATED_RETRY_MS = 5_000
@@ -504,8 +504,8 @@ export class Scheduler implements Startable {
       this.disown(key)
       if (controller.signal.aborted || !this.running) return
       if (err instanceof Error && err.name === 'NotFoundError' && (this.jobs.jobPeers() === 0 || ('searched' in err && err.searched === false))) {
-        // not the task's fault: this peer has nobody to fetch from, or could not search (no peer
-        // answered and its routing table is empty); its lease lapses
+        // not the task's fault: this peer has nobody to fetch from, or its search said nothing of
+        // the block (peers it asked were silent and no DHT lookup finished); its lease lapses
         this.notBefore.set(key, Date.now() + ISOLATED_RETRY_MS)
         return
       }

@@ -1,6 +1,6 @@
 /**
  * Pure logic of the data layer, no network: chunking, manifest codec, CIDs,
- * XOR placement, the byte-bounded cache, ordered parallelism.
+ * XOR placement, the byte-bounded cache, ordered parallelism, when a miss is conclusive.
  */
 import { createHash } from 'node:crypto'
 import fc from 'fast-check'
@@ -11,7 +11,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import * as dagCbor from '@ipld/dag-cbor'
 import {
   BlockCache, ChunkSizeError, InvalidCidError, InvalidManifestError, MAX_BLOCK_SIZE, MAX_SHARDS_PER_ROOT,
-  TooManyShardsError, chunk, cidOf, closestPeers, compareXor, decodeManifest, encodeManifest, parseCid, peerKadId, blockKadId
+  TooManyShardsError, chunk, cidOf, conclusiveMiss, closestPeers, compareXor, decodeManifest, encodeManifest, parseCid, peerKadId, blockKadId
 } from '../../src/data/index.ts'
 import { mapOrdered } from '../../src/data/parallel.ts'
 import { collect, random } from './helpers.ts'
@@ -129,5 +129,20 @@ describe('mapOrdered', () => {
     })) out.push(v)
     expect(out).toEqual(Array.from({ length: 30 }, (_, i) => i * 2))
     expect(peak).toBeLessThanOrEqual(4)
+  })
+})
+
+describe('conclusiveMiss', () => {
+  it('calls a miss conclusive only when the search could have found the block', () => {
+    // every peer asked answered "none", or a lookup finished, or providers were named
+    expect(conclusiveMiss({ none: 3, failed: 0, providers: 0, lookup: 'not run' })).toBe(true)
+    expect(conclusiveMiss({ none: 0, failed: 5, providers: 0, lookup: 'done' })).toBe(true)
+    expect(conclusiveMiss({ none: 0, failed: 2, providers: 1, lookup: 'running' })).toBe(true)
+    // silent peers may be the holders: the 200-peer miss that failed a task three times
+    expect(conclusiveMiss({ none: 3, failed: 7, providers: 0, lookup: 'not run' })).toBe(false)
+    expect(conclusiveMiss({ none: 1, failed: 1, providers: 0, lookup: 'running' })).toBe(false)
+    // nobody answered, or nobody was asked
+    expect(conclusiveMiss({ none: 0, failed: 4, providers: 0, lookup: 'not run' })).toBe(false)
+    expect(conclusiveMiss({ none: 0, failed: 0, providers: 0, lookup: 'not run' })).toBe(false)
   })
 })
