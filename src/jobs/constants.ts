@@ -23,10 +23,16 @@ export const DEFAULT_MAX_ATTEMPTS = 3
 export const DEFAULT_LEASE_MS = 3_000
 /** A fact stamped this far in the future (clock skew) is rejected. */
 export const MAX_CLOCK_SKEW_MS = 30_000
-/** Task results up to this size travel inline in the result fact (and in a batch stored in the swarm). */
+/** Task results up to this size travel inline in the result fact (and in a batch block stored in the swarm, which the fact names). */
 export const INLINE_RESULT_MAX_BYTES = 16 * 1024
 /** Most task ids in one claim or renewal fact. */
 export const MAX_TASKS_PER_FACT = 2_000
+/**
+ * Most bytes of inline results in one result fact: what is left of
+ * MAX_FACT_BYTES for the envelope, the signature and up to
+ * MAX_RESULTS_PER_FACT entries' hashes (~100 bytes each) is ample.
+ */
+export const MAX_INLINE_BYTES_PER_FACT = 384 * 1024
 /** Most results in one result fact. */
 export const MAX_RESULTS_PER_FACT = 500
 /** How often a peer runs anti-entropy with one random connected peer. */

@@ -7,6 +7,8 @@ import { concat } from 'uint8arrays/concat'
 
 export interface JobDataAccess {
   put: (content: Uint8Array, options?: { signal?: AbortSignal, replicas?: number }) => Promise<CID>
+  /** Stores one small block here and on its closest peers, unannounced (see DataService.putBlock); its raw CID. */
+  putBlock: (bytes: Uint8Array, options?: { signal?: AbortSignal, replicas?: number }) => Promise<CID>
   /** The CID `put` gives `content`, with nothing stored or sent. */
   cidFor: (content: Uint8Array) => Promise<CID>
   get: (cid: CID | string, options?: { signal?: AbortSignal }) => AsyncIterable<Uint8Array>

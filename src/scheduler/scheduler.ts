@@ -16,12 +16,12 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import type { Startable } from '@libp2p/interface'
 import {
-  INLINE_RESULT_MAX_BYTES, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT, MAX_REASON_CHARS, resultHash,
+  INLINE_RESULT_MAX_BYTES, MAX_INLINE_BYTES_PER_FACT, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT, MAX_REASON_CHARS, resultHash,
   type JobDataAccess, type JobDocument, type JobService, type JobState, type ResultEntry
 } from '../jobs/index.ts'
 import { fits, type LocalCapabilities } from './capabilities.ts'
 import { chooseTasks, rendezvousRank, type Candidate } from './choose.ts'
-import { blockKadId, compareXor, peerKadId } from '../data/index.ts'
+import { blockKadId, cidOf, compareXor, peerKadId } from '../data/index.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
 import { MAX_PREFETCHED_SHARDS, type TaskExecutor } from './executor.ts'
@@ -520,10 +520,12 @@ export class Scheduler implements Startable {
   }
 
   /**
-   * Publishes this peer's finished results of a job as one fact. Small
-   * results travel inline (every peer keeps the facts, persisted) and are
-   * also stored in the swarm as one batch document, in the background so the
-   * announcement is not held up; large ones are stored first and referenced.
+   * Publishes this peer's finished results of a job in as few facts as fit
+   * (see batchLength). Small results travel inline (every peer keeps the
+   * facts, persisted) and are also stored in the swarm as one batch block
+   * (`putBlock`: placed on its closest peers, unannounced), named by the
+   * fact's `batch` CID and stored in the background so the announcement is
+   * not held up; large ones are stored first (`put`) and referenced.
    * One flush per job at a time, so results batch up under load. Tasks stay
    * ours (renewed) until their result is published.
    */
@@ -541,7 +543,7 @@ export class Scheduler implements Startable {
       while (this.running) {
         const pending = this.results.get(job) ?? []
         if (pending.length === 0) break
-        const batch = pending.splice(0, MAX_RESULTS_PER_FACT)
+        const batch = pending.splice(0, batchLength(pending))
         try {
           const entries: ResultEntry[] = []
           const inline: Array<{ task: number, data: Uint8Array }> = []
@@ -555,9 +557,12 @@ export class Scheduler implements Startable {
             }
             entries.push(entry)
           }
-          await this.jobs.publish({ t: 'result', job, at: Date.now(), results: entries })
+          // the inline results are stored in the swarm as one block, which the fact names
+          const stored = inline.length > 0 ? dagCbor.encode({ job, results: inline }) : undefined
+          const batchCid = stored != null ? cidOf(stored).toString() : undefined
+          await this.jobs.publish({ t: 'result', job, at: Date.now(), results: entries, ...(batchCid != null ? { batch: batchCid } : {}) })
           for (const r of batch) this.disown(`${job}/${r.task}`)
-          if (inline.length > 0) void this.data.put(dagCbor.encode({ job, results: inline })).catch(() => {})
+          if (stored != null) void this.data.putBlock(stored).catch(() => {})
         } catch {
           // keep them: the next flush retries (their leases are still renewed)
           pending.unshift(...batch)
@@ -568,6 +573,26 @@ export class Scheduler implements Startable {
       this.flushing.delete(job)
     }
   }
+}
+
+/**
+ * How many of `pending` results go in the next result fact: at most
+ * MAX_RESULTS_PER_FACT, and inline bytes up to MAX_INLINE_BYTES_PER_FACT
+ * (always at least one), so the fact fits MAX_FACT_BYTES: a peer finishing
+ * dozens of tasks with ~15 KiB results in one batching window built facts
+ * too large to sign, retried them forever, and its job never finished.
+ */
+export function batchLength (pending: ReadonlyArray<{ bytes: Uint8Array }>): number {
+  let n = 0
+  let inline = 0
+  while (n < pending.length && n < MAX_RESULTS_PER_FACT) {
+    const size = pending[n].bytes.length
+    const add = size <= INLINE_RESULT_MAX_BYTES ? size : 0
+    if (n > 0 && inline + add > MAX_INLINE_BYTES_PER_FACT) break
+    inline += add
+    n++
+  }
+  return n
 }
 
 /** Indexes of the `n` ids closest to `target` by XOR, closest first: one pass, no full sort. */

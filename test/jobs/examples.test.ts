@@ -6,6 +6,8 @@
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
 import { useCleanup } from '../helpers.ts'
+import * as dagCbor from '@ipld/dag-cbor'
+import { MAX_FACT_BYTES, resultHash } from '../../src/jobs/index.ts'
 import { swarm, computeLocally, enc, dec } from './swarm.ts'
 
 describe('jobs: the seeds\' examples', () => {
@@ -48,6 +50,37 @@ describe('jobs: the seeds\' examples', () => {
     expect(counted).toBe(await computeLocally('word-count', words))
     expect(JSON.parse(counted)).toMatchObject({ the: 180, edge: 120, 数据: 120, straße: 60 })
   })
+
+  it('many fast tasks with results just under the inline limit: batched into facts that fit, the batches stored in the swarm', async () => {
+    const nodes = await swarm(t.node, 2)
+    // each task's result is ~15 KiB (inline); a peer finishes dozens within one batching window
+    const RESULT_BYTES = 15 * 1024
+    for (const n of nodes) {
+      n.functions.register('widen', (input) => {
+        const lines = new TextDecoder().decode(input).split('\n').filter(l => l !== '')
+        return enc(lines.map(l => l.padEnd(RESULT_BYTES, '.') + '\n').join(''))
+      })
+    }
+    const text = Array.from({ length: 120 }, (_, i) => String(i).padStart(1023, ' ')).join('\n') + '\n'
+    const cid = await nodes[0].data.put(enc(text), { chunkSize: 1024 })
+    const job = await nodes[1].jobs.submit({ fn: 'widen', inputs: [cid.toString()] })
+    expect(job.status().total).toBeGreaterThanOrEqual(100)
+    const out = dec(await job.result({ signal: AbortSignal.timeout(60_000) }))
+    expect(out).toBe(text.split('\n').filter(l => l !== '').map(l => l.padEnd(RESULT_BYTES, '.') + '\n').join(''))
+    // every result fact fits a fact's size limit, and names the batch stored in the swarm, which another peer reads by its CID
+    const facts = (nodes[0].jobs.service.state(job.id)?.allFacts() ?? []).filter(f => f.fact.t === 'result')
+    expect(facts.length).toBeGreaterThan(1)
+    for (const f of facts) expect(f.envelope.length).toBeLessThanOrEqual(MAX_FACT_BYTES)
+    const withBatch = facts.filter(f => f.fact.t === 'result' && f.fact.batch != null)
+    expect(withBatch.length).toBe(facts.length)
+    const batchFact = withBatch[0].fact
+    if (batchFact.t !== 'result' || batchFact.batch == null) throw new Error('no batch')
+    const reader = nodes.find(n => n.peerId.toString() !== withBatch[0].from) ?? nodes[0]
+    const stored = dagCbor.decode(await reader.data.getShard(batchFact.batch, { signal: AbortSignal.timeout(10_000) })) as { job: string, results: Array<{ task: number, data: Uint8Array }> }
+    expect(stored.job).toBe(job.id)
+    expect(stored.results.map(r => r.task)).toEqual(batchFact.results.map(r => r.task))
+    for (const r of stored.results) expect(resultHash(r.data)).toBe(batchFact.results.find(e => e.task === r.task)?.hash)
+  }, 90_000)
 
   it('any swarm result equals the local result, for random inputs and chunk sizes', async () => {
     const [a, b] = await swarm(t.node, 2)
