@@ -52,7 +52,13 @@ export const FactSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('job'), job: jobId, doc: bytes }),
   z.object({ t: z.literal('claim'), job: jobId, tasks: z.array(taskIdx).min(1).max(MAX_TASKS_PER_FACT), at: time, lease: z.number().int().min(1) }),
   z.object({ t: z.literal('renew'), job: jobId, tasks: z.array(taskIdx).min(1).max(MAX_TASKS_PER_FACT), at: time, lease: z.number().int().min(1) }),
-  z.object({ t: z.literal('result'), job: jobId, at: time, results: z.array(ResultEntrySchema).min(1).max(MAX_RESULTS_PER_FACT), batch: z.string().max(200).optional() }),
+  z.object({
+    t: z.literal('result'), job: jobId, at: time, results: z.array(ResultEntrySchema).min(1).max(MAX_RESULTS_PER_FACT),
+    /** CID of the block holding the inline results (a batch stored in the swarm). */
+    batch: z.string().max(200).optional(),
+    /** The author's other tasks of the job, still held: renewed as by a `renew` fact of the same time (one fact, not two). */
+    renew: z.object({ tasks: z.array(taskIdx).min(1).max(MAX_TASKS_PER_FACT), lease: z.number().int().min(1) }).optional()
+  }),
   z.object({ t: z.literal('fail'), job: jobId, task: taskIdx, at: time, reason: z.string().max(MAX_REASON_CHARS) }),
   z.object({
     t: z.literal('done'), job: jobId, at: time, result: z.string().max(200), hash: z.string().max(200), size: z.number().int().min(0),

@@ -22,7 +22,9 @@
  *   lease lapse finish the task; their result must not be thrown away;
  * - a result is accepted when a majority of `redundancy` agree on its hash;
  *   peers whose result differs from the accepted one are untrusted;
- * - a failure frees the holder's slot; `maxAttempts` failures fail the job.
+ * - a failure frees the holder's slot; `maxAttempts` failures fail the job;
+ * - a result fact's `renew` list renews its author's other tasks, exactly as
+ *   a renew fact of the same time would.
  * Owns no I/O.
  */
 import type { JobDocument } from './spec.ts'
@@ -240,6 +242,7 @@ export class JobState {
           if (entry.data != null) this.inlineResults.set(entry.hash, entry.data)
           if (entry.ref != null) this.resultRefs.set(entry.hash, entry.ref)
         }
+        if (f.renew != null) for (const task of f.renew.tasks) push(task, { at: f.at, kind: 'renew', from: sf.from, lease: f.renew.lease, id: sf.id })
         break
       case 'fail':
         push(f.task, { at: f.at, kind: 'fail', from: sf.from, lease: 0, reason: f.reason, id: sf.id })

@@ -8,7 +8,8 @@
  * claim that lost a race in this peer's view is still run (see pump). Every
  * fact costs each peer of the swarm a receipt and a signature
  * check, so the facts per task are kept few: one claim, one result and at
- * most one renewal per batch.
+ * most one renewal per batch (a result fact renews the peer's other tasks of
+ * its job, so a renew fact goes out only when no result did for a while).
  *
  * Owns claiming and execution on this peer. Never decides a winner itself:
  * the job state fold does, identically on every peer.
@@ -480,6 +481,27 @@ export class Scheduler implements Startable {
     }
   }
 
+  /**
+   * This peer's tasks of `job` other than `except` (queued, running, or done
+   * and not yet reported), as a renewal stamped `at` for a result fact to
+   * carry; their lease clocks restart at `at`. Undefined when there are none.
+   */
+  private renewalOf (job: string, except: ReadonlySet<number>, at: number): { tasks: number[], lease: number } | undefined {
+    const lease = this.jobs.state(job)?.doc?.leaseMs
+    if (lease == null) return undefined
+    const tasks: number[] = []
+    for (const key of this.mine) {
+      if (tasks.length >= MAX_TASKS_PER_FACT) break
+      const slash = key.indexOf('/')
+      if (key.slice(0, slash) !== job) continue
+      const task = Number(key.slice(slash + 1))
+      if (!except.has(task)) tasks.push(task)
+    }
+    if (tasks.length === 0) return undefined
+    for (const task of tasks) this.leasedAt.set(`${job}/${task}`, at)
+    return { tasks, lease }
+  }
+
   private async execute (state: JobState, task: number): Promise<void> {
     const key = `${state.id}/${task}`
     const controller = new AbortController()
@@ -560,7 +582,10 @@ export class Scheduler implements Startable {
           // the inline results are stored in the swarm as one block, which the fact names
           const stored = inline.length > 0 ? dagCbor.encode({ job, results: inline }) : undefined
           const batchCid = stored != null ? cidOf(stored).toString() : undefined
-          await this.jobs.publish({ t: 'result', job, at: Date.now(), results: entries, ...(batchCid != null ? { batch: batchCid } : {}) })
+          // the fact renews this peer's other tasks of the job too: fewer renew facts
+          const at = Date.now()
+          const renew = this.renewalOf(job, new Set(batch.map(r => r.task)), at)
+          await this.jobs.publish({ t: 'result', job, at, results: entries, ...(batchCid != null ? { batch: batchCid } : {}), ...(renew != null ? { renew } : {}) })
           for (const r of batch) this.disown(`${job}/${r.task}`)
           if (stored != null) void this.data.putBlock(stored).catch(() => {})
         } catch {

@@ -38,8 +38,11 @@ const factArb = (tasks: number): fc.Arbitrary<SignedFact> => fc.oneof(
     .map(({ from, task, at }) => signed(from, { t: 'claim', job: 'j', tasks: [task], at, lease: 1000 })),
   fc.record({ from: fc.constantFrom(...PEERS), task: fc.nat(tasks - 1), at: fc.nat(5000) })
     .map(({ from, task, at }) => signed(from, { t: 'renew', job: 'j', tasks: [task], at, lease: 1000 })),
-  fc.record({ from: fc.constantFrom(...PEERS), task: fc.nat(tasks - 1), at: fc.nat(5000), wrong: fc.boolean() })
-    .map(({ from, task, at, wrong }) => signed(from, { t: 'result', job: 'j', at, results: [{ task, hash: wrong ? `bad-${from}` : `good-${task}`, size: 1 }] })),
+  fc.record({ from: fc.constantFrom(...PEERS), task: fc.nat(tasks - 1), at: fc.nat(5000), wrong: fc.boolean(), renew: fc.option(fc.nat(tasks - 1), { nil: undefined }) })
+    .map(({ from, task, at, wrong, renew }) => signed(from, {
+      t: 'result', job: 'j', at, results: [{ task, hash: wrong ? `bad-${from}` : `good-${task}`, size: 1 }],
+      ...(renew != null && renew !== task ? { renew: { tasks: [renew], lease: 1000 } } : {})
+    })),
   fc.record({ from: fc.constantFrom(...PEERS), task: fc.nat(tasks - 1), at: fc.nat(5000) })
     .map(({ from, task, at }) => signed(from, { t: 'fail', job: 'j', task, at, reason: 'boom' }))
 )
@@ -52,7 +55,7 @@ describe('job state fold', () => {
       (tasks, redundancy, facts, randoms) => {
         const usable = facts.filter(f => !('task' in f.fact) || (f.fact as { task: number }).task < tasks)
           .filter(f => !('tasks' in f.fact) || (f.fact as { tasks: number[] }).tasks.every(t => t < tasks))
-          .filter(f => f.fact.t !== 'result' || f.fact.results.every(r => r.task < tasks))
+          .filter(f => f.fact.t !== 'result' || (f.fact.results.every(r => r.task < tasks) && (f.fact.renew?.tasks ?? []).every(t => t < tasks)))
         const a = new JobState('j')
         a.setDoc(doc(tasks, redundancy))
         usable.forEach(f => a.add(f))
@@ -86,6 +89,25 @@ describe('job state fold', () => {
     s.add(signed('peer-c', { t: 'result', job: 'j', at: 1500, results: [{ task: 0, hash: 'h', size: 1 }] }))
     expect(s.task(0, 1600).status).toBe('done')
     expect(s.complete).toBe(true)
+  })
+
+  it('renews the author\'s other tasks from a result fact\'s renew list, as a renew fact would', () => {
+    const withRenewFact = new JobState('j')
+    const withResultFact = new JobState('j')
+    for (const s of [withRenewFact, withResultFact]) {
+      s.setDoc(doc(2, 1))
+      s.add(signed('peer-b', { t: 'claim', job: 'j', tasks: [0, 1], at: 100, lease: 1000 }))
+    }
+    withRenewFact.add(signed('peer-b', { t: 'result', job: 'j', at: 800, results: [{ task: 0, hash: 'h0', size: 1 }] }))
+    withRenewFact.add(signed('peer-b', { t: 'renew', job: 'j', tasks: [1], at: 800, lease: 1000 }))
+    withResultFact.add(signed('peer-b', { t: 'result', job: 'j', at: 800, results: [{ task: 0, hash: 'h0', size: 1 }], renew: { tasks: [1], lease: 1000 } }))
+    for (const now of [1000, 1500, 1900, 2000]) expect(summary(withResultFact, 2, now)).toEqual(summary(withRenewFact, 2, now))
+    // the lease of task 1 runs to 1800, not 1100: a claim at 1500 loses, one at 1850 wins
+    expect(withResultFact.task(1, 1500)).toMatchObject({ status: 'running', running: ['peer-b'] })
+    withResultFact.add(signed('peer-c', { t: 'claim', job: 'j', tasks: [1], at: 1500, lease: 1000 }))
+    expect(withResultFact.task(1, 1600).running).toEqual(['peer-b'])
+    withResultFact.add(signed('peer-d', { t: 'claim', job: 'j', tasks: [1], at: 1850, lease: 1000 }))
+    expect(withResultFact.task(1, 1900)).toMatchObject({ running: ['peer-d'], retried: 1 })
   })
 
   it('counts a result from a peer that lost the claim race once the winner\'s lease has lapsed, not before', () => {
