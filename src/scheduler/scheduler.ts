@@ -91,6 +91,17 @@ export const STEAL_RANK_STEP_MS = 100
 export const REOPEN_RANK_CAP = 8
 
 /**
+ * A peer whose attempt at a task failed leaves the task alone for this many
+ * rank steps, past the turn of every ranked peer (REOPEN_RANK_CAP + 1), so
+ * the next attempt is another peer's: a failure can be the peer's own (a
+ * device back from a crash with a partial view of the swarm), and at 200
+ * peers the designated peer, which retakes a reopened task at once, failed
+ * one task three times in a row ("23 peers asked: 23 have none") and its
+ * job with it. A peer alone in the swarm still retries, later.
+ */
+export const RETRY_ELSEWHERE_STEPS = REOPEN_RANK_CAP + 2
+
+/**
  * A peer that sees no peer on the jobs topic takes only tasks whose input it
  * holds, and an attempt that could not find a block meanwhile is not a
  * failure of the task (a peer restarted from its repo knows its jobs before
@@ -533,6 +544,8 @@ export class Scheduler implements Startable {
       }
       this.metrics.failed++
       const reason = (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, MAX_REASON_CHARS)
+      // the next attempt goes to another peer first (see RETRY_ELSEWHERE_STEPS)
+      this.notBefore.set(key, Date.now() + RETRY_ELSEWHERE_STEPS * this.stealRankStepMs)
       await this.jobs.publish({ t: 'fail', job: state.id, task, at: Date.now(), reason }).catch(() => {})
     } finally {
       if (this.active.get(key)?.controller === controller) this.active.delete(key)

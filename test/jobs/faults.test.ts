@@ -205,6 +205,22 @@ describe('jobs: faults', () => {
     expect(performance.now() - started).toBeLessThan(5_000)
   }, 60_000)
 
+  it('a task that failed on one peer is tried next on another, not again on the same', async () => {
+    const [a, b] = await swarm(t.node, 2)
+    // A's copy of the function is broken, B's works; with 2 attempts a task A retook at once would fail the job
+    a.functions.register('picky', async () => { throw new Error('broken on A') })
+    b.functions.register('picky', async (input) => input)
+    const text = numbers(2000)
+    const cid = await a.data.put(enc(text), { chunkSize: 1024 })
+    const job = await a.jobs.submit({ fn: 'picky', inputs: [cid.toString()], maxAttempts: 2 })
+    expect(job.status().total).toBeGreaterThanOrEqual(6)
+    expect(dec(await job.result({ signal: AbortSignal.timeout(30_000) }))).toBe(text)
+    expect(a.scheduler.metrics.failed).toBeGreaterThan(0)
+    // no task failed twice: every failure of A was followed by B's attempt
+    const fails = (a.jobs.service.state(job.id)?.allFacts() ?? []).filter(f => f.fact.t === 'fail').map(f => f.fact.t === 'fail' ? f.fact.task : -1)
+    expect(new Set(fails).size).toBe(fails.length)
+  }, 60_000)
+
   it('a sync offers fact ids, sends only the facts asked for, the job and done facts first', async () => {
     const [a, b] = await swarm(t.node, 2)
     const cid = await a.data.put(enc(numbers(1000)), { chunkSize: 1024 })
