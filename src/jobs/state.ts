@@ -172,8 +172,17 @@ export class JobState {
   private readonly folds = new Map<number, TaskFold>()
   private readonly dirty = new Set<number>()
   private readonly doneFacts = new Map<string, Array<SignedFact & { fact: FactOf<'done'> }>>()
-  /** Peers whose results were outvoted in this job. */
-  readonly untrusted = new Set<string>()
+  /** Per task, the peers its current fold found outvoted. */
+  private readonly outvoted = new Map<number, string[]>()
+
+  /**
+   * Peers whose results were outvoted in this job, by the current folds: a
+   * fold of part of the facts can outvote a peer that the full set does not
+   * (the property test found it), and every peer must name the same ones.
+   */
+  get untrusted (): Set<string> {
+    return new Set([...this.outvoted.values()].flat())
+  }
   private claimed = false
   /** Tasks neither accepted nor failed: all the scheduler needs to look at. */
   private readonly pending = new Set<number>()
@@ -297,7 +306,8 @@ export class JobState {
       f = foldTask([...(this.taskEvents.get(task) ?? [])], this.doc?.redundancy ?? 1, this.avoid)
       this.folds.set(task, f)
       this.dirty.delete(task)
-      for (const peer of f.untrusted) this.untrusted.add(peer)
+      if (f.untrusted.length > 0) this.outvoted.set(task, f.untrusted)
+      else this.outvoted.delete(task)
     }
     return f
   }

@@ -494,10 +494,10 @@ export class Scheduler implements Startable {
 
   /**
    * This peer's tasks of `job` other than `except` (queued, running, or done
-   * and not yet reported), as a renewal stamped `at` for a result fact to
-   * carry; their lease clocks restart at `at`. Undefined when there are none.
+   * and not yet reported), as a renewal for a result fact to carry.
+   * Undefined when there are none.
    */
-  private renewalOf (job: string, except: ReadonlySet<number>, at: number): { tasks: number[], lease: number } | undefined {
+  private renewalOf (job: string, except: ReadonlySet<number>): { tasks: number[], lease: number } | undefined {
     const lease = this.jobs.state(job)?.doc?.leaseMs
     if (lease == null) return undefined
     const tasks: number[] = []
@@ -509,7 +509,6 @@ export class Scheduler implements Startable {
       if (!except.has(task)) tasks.push(task)
     }
     if (tasks.length === 0) return undefined
-    for (const task of tasks) this.leasedAt.set(`${job}/${task}`, at)
     return { tasks, lease }
   }
 
@@ -597,8 +596,10 @@ export class Scheduler implements Startable {
           const batchCid = stored != null ? cidOf(stored).toString() : undefined
           // the fact renews this peer's other tasks of the job too: fewer renew facts
           const at = Date.now()
-          const renew = this.renewalOf(job, new Set(batch.map(r => r.task)), at)
+          const renew = this.renewalOf(job, new Set(batch.map(r => r.task)))
           await this.jobs.publish({ t: 'result', job, at, results: entries, ...(batchCid != null ? { batch: batchCid } : {}), ...(renew != null ? { renew } : {}) })
+          // their lease clocks restart with the fact, once it is out
+          for (const task of renew?.tasks ?? []) if (this.mine.has(`${job}/${task}`)) this.leasedAt.set(`${job}/${task}`, at)
           for (const r of batch) this.disown(`${job}/${r.task}`)
           if (stored != null) void this.data.putBlock(stored).catch(() => {})
         } catch {

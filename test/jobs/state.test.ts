@@ -195,6 +195,25 @@ describe('job state fold: a regression found by the property above', () => {
   })
 })
 
+describe('job state fold: outvoted peers', () => {
+  it('names the same outvoted peers whatever order the results arrive in (a partial fold outvoted one the full set does not)', () => {
+    const facts = [
+      signed('peer-a', { t: 'result', job: 'j', at: 1, results: [{ task: 1, hash: 'good-1', size: 1 }] }),
+      signed('peer-b', { t: 'result', job: 'j', at: 0, results: [{ task: 1, hash: 'good-1', size: 1 }] }),
+      signed('peer-d', { t: 'result', job: 'j', at: 0, results: [{ task: 1, hash: 'bad-peer-d', size: 1 }] }),
+      signed('peer-a', { t: 'result', job: 'j', at: 0, results: [{ task: 1, hash: 'good-1', size: 1 }] })
+    ]
+    const inOrder = new JobState('j')
+    inOrder.setDoc(doc(2, 2))
+    facts.forEach(f => inOrder.add(f))
+    const docLast = new JobState('j')
+    facts.forEach(f => docLast.add(f))
+    docLast.setDoc(doc(2, 2))
+    expect([...inOrder.untrusted]).toEqual([...docLast.untrusted])
+    expect(summary(inOrder, 2, 10)).toEqual(summary(docLast, 2, 10))
+  })
+})
+
 describe('facts: signature checks remembered per process', () => {
   it('a fact verified once opens again; a copy with another signature or body is still checked and rejected', async () => {
     const key = await generateKeyPair('Ed25519')
