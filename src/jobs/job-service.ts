@@ -409,6 +409,13 @@ export class JobService extends EventTarget implements Startable {
     }
   }
 
+  /** Syncs with up to `n` connected peers at once: how many were asked, and how many answered. */
+  private async syncWithConnected (n: number): Promise<{ asked: number, answered: number }> {
+    const peers = connectedPeers(this.node).slice(0, n)
+    const answered = (await Promise.all(peers.map(async p => await this.syncWith(p)))).filter(Boolean).length
+    return { asked: peers.length, answered }
+  }
+
   /** Counts one more peer that holds each of these jobs (what a submit waits for). */
   private witness (jobs: string[]): void {
     for (const id of jobs) this.witnesses.set(id, (this.witnesses.get(id) ?? 0) + 1)
@@ -586,9 +593,8 @@ export class JobService extends EventTarget implements Startable {
     const signal = options.signal ?? AbortSignal.timeout(FIND_TIMEOUT_MS)
     let asked = 0
     while (true) {
-      const peers = connectedPeers(this.node).slice(0, FIND_SYNC_PEERS)
-      asked += peers.length
-      const answered = (await Promise.all(peers.map(async p => await this.syncWith(p)))).filter(Boolean).length
+      const { asked: n, answered } = await this.syncWithConnected(FIND_SYNC_PEERS)
+      asked += n
       if (known()) return this.get(id)
       if (answered > 0) throw new JobNotFoundError(`unknown job ${id}: none of the ${answered} peers asked knows it`)
       if (signal.aborted) {
@@ -698,7 +704,7 @@ export class JobService extends EventTarget implements Startable {
         // that failed too often in it may have a result elsewhere, so peers are asked once first
         if (!checked) {
           checked = true
-          await Promise.all(connectedPeers(this.node).slice(0, FAILURE_CHECK_PEERS).map(async p => { await this.syncWith(p) }))
+          await this.syncWithConnected(FAILURE_CHECK_PEERS)
           options.signal?.throwIfAborted()
           continue
         }

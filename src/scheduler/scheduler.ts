@@ -473,13 +473,12 @@ export class Scheduler implements Startable {
     const now = Date.now()
     const held = new Map<string, { tasks: number[], due: boolean }>()
     for (const key of this.mine) {
-      const slash = key.indexOf('/')
-      const job = key.slice(0, slash)
+      const [job, task] = splitKey(key)
       const lease = this.jobs.state(job)?.doc?.leaseMs
       if (lease == null) continue
       let entry = held.get(job)
       if (entry == null) { entry = { tasks: [], due: false }; held.set(job, entry) }
-      entry.tasks.push(Number(key.slice(slash + 1)))
+      entry.tasks.push(task)
       if (now - (this.leasedAt.get(key) ?? 0) >= lease / 3) entry.due = true
     }
     for (const [job, { tasks, due }] of held) {
@@ -503,10 +502,8 @@ export class Scheduler implements Startable {
     const tasks: number[] = []
     for (const key of this.mine) {
       if (tasks.length >= MAX_TASKS_PER_FACT) break
-      const slash = key.indexOf('/')
-      if (key.slice(0, slash) !== job) continue
-      const task = Number(key.slice(slash + 1))
-      if (!except.has(task)) tasks.push(task)
+      const [of, task] = splitKey(key)
+      if (of === job && !except.has(task)) tasks.push(task)
     }
     if (tasks.length === 0) return undefined
     return { tasks, lease }
@@ -612,6 +609,12 @@ export class Scheduler implements Startable {
       this.flushing.delete(job)
     }
   }
+}
+
+/** The job id and task index of a `job/task` key. */
+function splitKey (key: string): [string, number] {
+  const slash = key.indexOf('/')
+  return [key.slice(0, slash), Number(key.slice(slash + 1))]
 }
 
 /**
