@@ -594,16 +594,16 @@ export class DataService implements Startable {
    * closest first, skipping unreachable, full and distrusted peers. With
    * `checkFirst`, asks `has` before sending bytes (repair); a put pushes
    * directly (the receiver ignores duplicates). With `lookup`, the candidates
-   * come from a DHT lookup rather than the peers known here. With
-   * `announcedBySender`, the receivers do not announce the block at once (this
+   * come from a DHT lookup rather than the peers known here; `view` gives
+   * them, sorted closest first. With `announcedBySender`, the receivers do not announce the block at once (this
    * peer does): one announcement per block instead of one per copy.
    */
-  async #replicate (cid: CID, replicas: number, load: () => Promise<Uint8Array | undefined>, signal: AbortSignal, options: { checkFirst?: boolean, lookup?: boolean, announcedBySender?: boolean } = {}): Promise<ReplicateResult> {
+  async #replicate (cid: CID, replicas: number, load: () => Promise<Uint8Array | undefined>, signal: AbortSignal, options: { checkFirst?: boolean, lookup?: boolean, announcedBySender?: boolean, view?: PeerId[] } = {}): Promise<ReplicateResult> {
     const { checkFirst = false, lookup = false, announcedBySender = false } = options
     // the closest few only: walking the whole view past peers that time out took a put
     // minutes on a loaded swarm (batches of 10 s timeouts); repair adds copies later
     // (repair, which checks first, still looks further: a full or refusing closest peer must not keep a block short)
-    const view = await this.#closest(cid, signal, lookup)
+    const view = options.view ?? await this.#closest(cid, signal, lookup)
     const candidates = checkFirst ? view : view.slice(0, replicas * PLACEMENT_CANDIDATES_PER_REPLICA)
     const holders: PeerId[] = []
     const copied: PeerId[] = []
@@ -701,10 +701,14 @@ export class DataService implements Startable {
     this.#deferProvides()
     this.#provideQueue.add(async () => {
       let failed = false
+      /** The closest peers the announcement's lookup found (its FINAL_PEER events), whether or not every record was then sent. */
+      const closest: PeerId[] = []
       try {
         if (this.#routingTableSize() === 0) return // retried by the next repair pass
         const signal = anySignal(this.#shutdown.signal, AbortSignal.timeout(PROVIDE_TIMEOUT_MS))
-        for await (const ev of this.#node.services.dht.provide(cid, { signal })) { void ev }
+        for await (const ev of this.#node.services.dht.provide(cid, { signal })) {
+          if (ev.name === 'FINAL_PEER') closest.push(ev.peer.id)
+        }
         this.#provided.add(key)
         this.metrics.provides++
       } catch (err) {
@@ -715,6 +719,7 @@ export class DataService implements Startable {
       } finally {
         this.#providing.delete(key)
       }
+      if (closest.length > 0) await this.#settlePlacement(cid, closest)
       // a block placed off its closest peers is found only through its announcement:
       // a failed one (a busy swarm timed it out) is tried again soon, not at the next repair
       if (failed && attempt < PROVIDE_ATTEMPTS) {
@@ -722,6 +727,31 @@ export class DataService implements Startable {
         timer.unref?.()
       }
     }, { priority }).catch(() => {})
+  }
+
+  /**
+   * Moves a block onto the closest peers an announcement's lookup found, when
+   * its copies sit elsewhere. A put places shards by this peer's own view of
+   * the swarm, which at hundreds of peers misses closer peers; readers search
+   * the closest peers they know and those their lookups reach, so a copy
+   * placed off them was found only through its provider record, and a busy
+   * swarm timed half of those out. The lookup is the announcement's own, so
+   * this costs a `has` per closest peer and a push to each that lacks it.
+   */
+  async #settlePlacement (cid: CID, found: PeerId[]): Promise<void> {
+    const entry = this.#store.entry(cid)
+    if (entry == null || this.#shutdown.signal.aborted) return
+    const now = Date.now()
+    for (const peer of found) {
+      if (!peer.equals(this.#node.peerId)) this.#known.set(peer.toString(), { peer, at: now })
+    }
+    const view = sortByDistance(blockKadId(cid), [this.#node.peerId, ...found])
+    try {
+      const { copied } = await this.#replicate(cid, entry.replicas, async () => this.#store.get(cid), this.#shutdown.signal, { checkFirst: true, announcedBySender: true, view })
+      if (copied.length > 0) this.#log('moved %s onto %d of its closest peers', cid, copied.length)
+    } catch (err) {
+      if (!this.#shutdown.signal.aborted) this.#log('placing %s on its closest peers failed - %e', cid, err)
+    }
   }
 
   /**

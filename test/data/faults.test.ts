@@ -1,6 +1,7 @@
 /**
  * A holder serving corrupted bytes is detected; under-replication is reported
- * and topped up when a peer joins; a single peer with blockstore-level keeps
+ * and topped up when a peer joins; a block placed off its closest peers moves
+ * onto them when it is announced; a single peer with blockstore-level keeps
  * its data across a restart and serves it offline.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -12,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { equals } from 'uint8arrays/equals'
 import { createPeer } from '../../src/node/index.ts'
 import { DataService, NotFoundError, closestPeers } from '../../src/data/index.ts'
+import { cidOf } from '../../src/data/blocks.ts'
 import { addrOf, collect, connectAll, random, sleep, startPeer, startSwarm, stopAll, type TestPeer } from './helpers.ts'
 
 describe('data faults', () => {
@@ -78,6 +80,37 @@ describe('data faults', () => {
     expect(stats.shards).toBe(blocks.length)
     expect(stats.bytesForOthers).toBe(stats.bytes)
     expect(stats.bytes).toBeGreaterThan(content.byteLength)
+  })
+
+  it('moves a block its putter placed off its closest peers onto them when it announces it', async () => {
+    // repair off: only the announcement's own lookup can correct the placement
+    const putter = await startPeer({ repairIntervalMs: 0, reprovideIntervalMs: 500 })
+    peers.push(putter)
+    const others = [await startPeer({ repairIntervalMs: 0 }), await startPeer({ repairIntervalMs: 0 }), await startPeer({ repairIntervalMs: 0 }), await startPeer({ repairIntervalMs: 0 })]
+    peers.push(...others)
+    // a block whose 2 closest peers are both others, not the putter (each draw qualifies with
+    // probability 3/5: 100 draws all failing is ~1e-40)
+    const all = peers.map(p => p.node.peerId)
+    let content = random(4096)
+    const closest = (): string[] => closestPeers(cidOf(content), all, 2).map(String)
+    for (let i = 0; i < 100 && closest().includes(putter.node.peerId.toString()); i++) content = random(4096)
+    expect(closest()).not.toContain(putter.node.peerId.toString())
+    // put alone: the putter's view is itself, so it holds the only copy
+    const cid = await putter.data.put(content, { replicas: 2 })
+    const shard = (await putter.data.manifest(cid)).shards[0].cid
+    expect(shard.toString()).toBe(cidOf(content).toString())
+    for (const o of others) expect(await o.data.hasLocal(shard)).toBe(false)
+
+    await connectAll(peers)
+    // the putter's next announcement (every 500 ms) looks the block up and pushes it to its 2 closest peers
+    const holders = async (): Promise<string[]> => {
+      const out: string[] = []
+      for (const o of others) if (await o.data.hasLocal(shard)) out.push(o.node.peerId.toString())
+      return out.sort()
+    }
+    const deadline = Date.now() + 10_000
+    while (Date.now() < deadline && (await holders()).length < 2) await sleep(100)
+    expect(await holders()).toEqual(closest().sort())
   })
 
   it('keeps data across a restart with blockstore-level and serves it offline', async () => {
