@@ -179,6 +179,12 @@ export const RESTART_DELAY_MAX_MS = 2_000
 /** A churned peer stays away this long before it comes back from its repo (seeded in [min, max)). */
 export const CHURN_AWAY_MIN_MS = 1_000
 export const CHURN_AWAY_MAX_MS = 4_000
+/**
+ * Longest the run waits after the data load for the devices' provider
+ * announcements (and the placement they settle); past it they go on in the
+ * background during the measurements and the job.
+ */
+export const ANNOUNCE_TIMEOUT_MS = 180_000
 /** How long a restarted peer may take to fetch the job result. */
 export const REFETCH_TIMEOUT_MS = 60_000
 /** Characters of the job result shown in the report. */

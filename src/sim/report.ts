@@ -62,6 +62,10 @@ export interface SimReport {
   setupMs: number
   /** Every device putting its readings into the swarm. */
   dataLoadMs: number
+  /** Waiting after the load for the devices' provider announcements (bounded; see announcementsSettled). */
+  announceMs: number
+  /** Whether every announcement was made within the wait's limit (otherwise they went on during the run). */
+  announcementsSettled: boolean
   /** The whole run, set-up to teardown. */
   wallMs: number
   /** `dht.provide(cid)` from one peer, whole operation. */
@@ -134,7 +138,7 @@ export function formatReport (r: SimReport): string {
     row(`  job ${j.name}`, `${j.correct ? 'ok' : 'WRONG'}  ${j.tasks} tasks, ${j.status}${j.reason != null ? ` (${j.reason})` : ''}, submitted in ${ms(j.submitMs)}, ${bytes(j.resultBytes)}: ${j.preview.replace(/\s+/g, ' ').slice(0, 90)}${j.preview.length > 90 ? '…' : ''}`)
   }
   row('job time', `${ms(r.durationMs)} for ${r.tasks} tasks (${r.tasksPerSecond.toFixed(1)} tasks/s)`)
-  row('set-up / data load', `${ms(r.setupMs)} / ${ms(r.dataLoadMs)}   (whole run ${ms(r.wallMs)})`)
+  row('set-up / data load', `${ms(r.setupMs)} / ${ms(r.dataLoadMs)}, announced ${r.announcementsSettled ? 'in' : 'in part after'} ${ms(r.announceMs)}   (whole run ${ms(r.wallMs)})`)
   row('DHT put (provide)', `${pct(r.dhtPutMs)}   (${r.dht.samples} samples, ${r.dht.putFailures} failed)`)
   row('DHT get (find)', `${pct(r.dhtGetMs)}   (${r.dht.getFailures} failed, ${r.dht.getLocalHits} answered from the finder's own store)`)
   row('gossip to a peer', pct(r.gossipMs))

@@ -25,7 +25,7 @@ import { STEAL_RANK_STEP_MS } from '../scheduler/index.ts'
 import {
   BOOTSTRAP_FANOUT, CRASH_SNAPSHOT_TIMEOUT_MS, DHT_SAMPLE_CONCURRENCY, DHT_SAMPLE_TIMEOUT_MS, GOSSIP_RECEIPT_TIMEOUT_MS, GOSSIP_SAMPLE_GAP_MS,
   LARGE_SWARM_CONNECTION_FRACTION, LARGE_SWARM_JOB_SYNC_MS, LARGE_SWARM_MAX_CONNECTIONS, LARGE_SWARM_PROVIDE_RATE_PER_S, LARGE_SWARM_REPAIR_INTERVAL_MS, LARGE_SWARM_PEERS, LARGE_SWARM_TARGET_PEERS, MESH_SETTLE_MS,
-  HUGE_SWARM_GOSSIP_LAZY_PEERS, HUGE_SWARM_HANDSHAKE_TIMEOUT_MS, HUGE_SWARM_PEERS, HUGE_SWARM_PROVIDE_RATE_PER_S, HUGE_SWARM_STEAL_RANK_STEP_MS, MIN_READY_CONNECTIONS, MIN_SUBMIT_TIMEOUT_MS, PROGRESS_POLL_MS, REFETCH_TIMEOUT_MS, SIM_GOSSIP_TOPIC, SIM_INBOUND_CONNECTION_THRESHOLD,
+  HUGE_SWARM_GOSSIP_LAZY_PEERS, HUGE_SWARM_HANDSHAKE_TIMEOUT_MS, HUGE_SWARM_PEERS, HUGE_SWARM_PROVIDE_RATE_PER_S, HUGE_SWARM_STEAL_RANK_STEP_MS, ANNOUNCE_TIMEOUT_MS, MIN_READY_CONNECTIONS, MIN_SUBMIT_TIMEOUT_MS, PROGRESS_POLL_MS, REFETCH_TIMEOUT_MS, SIM_GOSSIP_TOPIC, SIM_INBOUND_CONNECTION_THRESHOLD,
   SLOTS_PER_PEER, START_WAVE_SIZE, SWARM_READY_BASE_MS, SWARM_READY_PER_PEER_MS
 } from './constants.ts'
 import { SimTimeoutError } from './errors.ts'
@@ -256,6 +256,7 @@ class SimulationRun {
     const setupMs = performance.now() - this.startedAt
 
     const { cids, bytesInput, dataLoadMs, wasmCid } = await this.loadData()
+    const announce = await this.settleAnnouncements()
     const dht = await this.measureDht()
     const gossip = await this.measureGossip()
 
@@ -267,7 +268,7 @@ class SimulationRun {
     this.progress('verify', 'collecting metrics')
     const shared = await Promise.all(this.hosts.map(async h => await h.call('snapshot', {})))
     const solo = [...this.crashedSnapshots, ...await Promise.all([...this.soloHosts.values()].map(async h => await h.call('snapshot', {})))]
-    return this.report({ setupMs, dataLoadMs, bytesInput, dht, gossip, durationMs: job.durationMs, jobs, refetch, shared, solo })
+    return this.report({ setupMs, dataLoadMs, announce, bytesInput, dht, gossip, durationMs: job.durationMs, jobs, refetch, shared, solo })
   }
 
   async teardown (): Promise<void> {
@@ -379,6 +380,23 @@ class SimulationRun {
       dataLoadMs: performance.now() - start,
       ...(wasmCid != null ? { wasmCid } : {})
     }
+  }
+
+  /**
+   * Waits (up to ANNOUNCE_TIMEOUT_MS) for the devices' provider announcements,
+   * and the placement each one settles, before the measurements and the job:
+   * devices collect their readings well before anyone computes over them, so
+   * the job starts on data the swarm can find, and the DHT is timed without
+   * thousands of announcements in flight. Past the limit they go on in the
+   * background and the report says so.
+   */
+  private async settleAnnouncements (): Promise<{ ms: number, settled: boolean }> {
+    const start = performance.now()
+    this.progress('load', 'devices announcing their readings')
+    const waits = await Promise.allSettled(this.allHosts().map(async h => await h.call('whenProvided', { timeoutMs: ANNOUNCE_TIMEOUT_MS })))
+    const failed = waits.find((w): w is PromiseRejectedResult => w.status === 'rejected')
+    if (failed != null && !(failed.reason instanceof Error && /not made within/.test(failed.reason.message))) throw failed.reason
+    return { ms: performance.now() - start, settled: failed == null }
   }
 
   private async measureDht (): Promise<{ put: number[], get: number[], putFailures: number, getFailures: number, localHits: number }> {
@@ -771,6 +789,7 @@ class SimulationRun {
   private report (m: {
     setupMs: number
     dataLoadMs: number
+    announce: { ms: number, settled: boolean }
     bytesInput: number
     durationMs: number
     dht: Awaited<ReturnType<SimulationRun['measureDht']>>
@@ -807,6 +826,8 @@ class SimulationRun {
       tasksPerSecond: m.durationMs > 0 ? round(tasks / (m.durationMs / 1000)) : 0,
       setupMs: Math.round(m.setupMs),
       dataLoadMs: Math.round(m.dataLoadMs),
+      announceMs: Math.round(m.announce.ms),
+      announcementsSettled: m.announce.settled,
       wallMs: Math.round(performance.now() - this.startedAt),
       dhtPutMs: percentiles(m.dht.put),
       dhtGetMs: percentiles(m.dht.get),

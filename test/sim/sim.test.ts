@@ -71,6 +71,9 @@ describe('sim: a small swarm end to end', () => {
       expect(typeof report[key], key).toBe('number')
     }
     expect(report.bytesStored).toBeGreaterThan(report.bytesInput)
+    // 6 peers announce their readings well within the wait's limit
+    expect(report.announcementsSettled).toBe(true)
+    expect(report.announceMs).toBeLessThan(60_000)
     expect(report.bytesMoved).toBeGreaterThan(0)
     for (const p of [report.dhtPutMs, report.dhtGetMs, report.gossipMs]) {
       for (const v of [p.p50, p.p95, p.p99]) {
