@@ -115,6 +115,9 @@ export const RETRY_ELSEWHERE_STEPS = REOPEN_RANK_CAP + 2
  */
 export const ISOLATED_RETRY_MS = 5_000
 
+/** Failure reasons a scheduler keeps (see recentFailures). */
+export const MAX_RECENT_FAILURES = 50
+
 export interface SchedulerInit {
   jobs: JobService
   executor: TaskExecutor
@@ -152,6 +155,8 @@ export class Scheduler implements Startable {
   private readonly stealAfterMs: number
   readonly capabilities: LocalCapabilities
   readonly metrics: SchedulerMetrics = { claimed: 0, executed: 0, failed: 0, duplicates: 0, running: 0 }
+  /** Reasons of this peer's latest failed attempts (at most MAX_RECENT_FAILURES, oldest first): what the counters do not say. */
+  readonly recentFailures: string[] = []
   private readonly queue: Pending[] = []
   /** `job/task` keys that are queued, running, or finished but not yet published: all still ours to renew. */
   private readonly mine = new Set<string>()
@@ -540,6 +545,8 @@ export class Scheduler implements Startable {
       }
       this.metrics.failed++
       const reason = (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, MAX_REASON_CHARS)
+      this.recentFailures.push(reason)
+      if (this.recentFailures.length > MAX_RECENT_FAILURES) this.recentFailures.shift()
       // the next attempt goes to another peer first (see RETRY_ELSEWHERE_STEPS)
       this.notBefore.set(key, Date.now() + RETRY_ELSEWHERE_STEPS * this.stealRankStepMs)
       await this.jobs.publish({ t: 'fail', job: state.id, task, at: Date.now(), reason }).catch(() => {})

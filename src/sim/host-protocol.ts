@@ -85,7 +85,9 @@ export const PeerMetricsSchema = z.object({
   claimed: count,
   executed: count,
   failed: count,
-  duplicates: count
+  duplicates: count,
+  /** This device's latest failed attempts (up to 50 per incarnation), counted by kind (see failureKind). */
+  failureKinds: z.record(z.string(), count)
 })
 export type PeerMetrics = z.infer<typeof PeerMetricsSchema>
 

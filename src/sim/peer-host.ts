@@ -18,6 +18,7 @@ import { SimHostError } from './errors.ts'
 import type { HostArgs, HostOp, HostResult, PeerHost, PeerMetrics, Tuning } from './host-protocol.ts'
 import { deviceData, sha256Hex } from './workload.ts'
 import { percentiles } from './percentiles.ts'
+import { failureKind } from './report.ts'
 
 /** The only address a simulated peer listens on: loopback, any port. */
 export const LOOPBACK_LISTEN = ['/ip4/127.0.0.1/tcp/0']
@@ -87,6 +88,8 @@ export class LocalPeerHost implements PeerHost {
   private readonly peers = new Map<number, Hosted>()
   /** Counters of incarnations that were stopped, per device. */
   private readonly past = new Map<number, Counters>()
+  /** Failure reasons of each device's stopped incarnations. */
+  private readonly pastFailures = new Map<number, string[]>()
   private readonly receipts = new Map<number, Map<number, number>>()
   private readonly baselineRss = process.memoryUsage().rss
   private peakRss = this.baselineRss
@@ -186,6 +189,7 @@ export class LocalPeerHost implements PeerHost {
     const past = this.past.get(index)
     const now = countersOf(hosted.node)
     if (past != null) addCounters(past, now)
+    this.pastFailures.set(index, [...(this.pastFailures.get(index) ?? []), ...hosted.node.scheduler.recentFailures])
     hosted.node.libp2p.services.pubsub.removeEventListener('message', hosted.onMessage)
     // a device that dies or leaves drops its connections; it does not close them politely: a
     // graceful close awaits every peer's answer, and a host of 100 peers under load (one turn of
@@ -199,7 +203,10 @@ export class LocalPeerHost implements PeerHost {
   private async metrics (index: number): Promise<PeerMetrics> {
     const past = this.past.get(index) ?? noCounters()
     const hosted = this.peers.get(index)
-    const m: PeerMetrics = { index, live: hosted != null, starts: past.starts, connections: 0, routingTable: 0, bytesSent: past.bytesSent, bytesReceived: past.bytesReceived, bytesStored: 0, shards: 0, claimed: past.claimed, executed: past.executed, failed: past.failed, duplicates: past.duplicates }
+    const reasons = [...(this.pastFailures.get(index) ?? []), ...(hosted?.node.scheduler.recentFailures ?? [])]
+    const failureKinds: Record<string, number> = {}
+    for (const r of reasons) { const kind = failureKind(r); failureKinds[kind] = (failureKinds[kind] ?? 0) + 1 }
+    const m: PeerMetrics = { index, live: hosted != null, starts: past.starts, connections: 0, routingTable: 0, bytesSent: past.bytesSent, bytesReceived: past.bytesReceived, bytesStored: 0, shards: 0, claimed: past.claimed, executed: past.executed, failed: past.failed, duplicates: past.duplicates, failureKinds }
     if (hosted != null) {
       const now = countersOf(hosted.node)
       const local = await hosted.node.data.localStats()

@@ -83,6 +83,8 @@ export interface SimReport {
   tasksExecuted: number
   /** Runs that ended in a failure fact (an input not found in time, a sandbox limit, an error), over all peers. */
   failedAttempts: number
+  /** The most frequent kinds of failed attempts (see failureKind), over the devices' latest 50 each. */
+  failureReasons: Array<{ reason: string, count: number }>
   /** The devices' readings, as generated. */
   bytesInput: number
   /** Bytes held by live peers at the end (all replicas, job documents, results). */
@@ -148,10 +150,26 @@ export function formatReport (r: SimReport): string {
   row('refetch after return', `${r.refetch.ok}/${r.refetch.peers} returned peers fetched the right result`)
   for (const f of r.refetch.failures) row('', `failed: ${f}`)
   row('tasks', `executed ${r.tasksExecuted}, failed attempts ${r.failedAttempts}, retried ${r.tasksRetried}, duplicate executions ${r.duplicateExecutions}`)
+  for (const f of r.failureReasons) row('', `${String(f.count).padStart(5)} × ${f.reason}`)
   row('bytes', `input ${bytes(r.bytesInput)}, stored ${bytes(r.bytesStored)} (replicas ${r.replicas}), moved ${bytes(r.bytesMoved)}`)
   row('memory', `${r.rssPerPeerMB.toFixed(1)} MB RSS per peer (${r.rssMarginalPerPeerMB.toFixed(1)} MB without process baseline; ${r.rssTotalMB.toFixed(0)} MB total${r.soloProcesses > 0 ? ', over the processes that share peers' : ''})`)
   row('event loop delay', `p50 ${r.eventLoopDelayMs.p50.toFixed(0)} ms, p99 ${r.eventLoopDelayMs.p99.toFixed(0)} ms (worst host)`)
   row('connections per peer', `min ${r.connectionsPerPeer.min}, mean ${r.connectionsPerPeer.mean.toFixed(1)}, max ${r.connectionsPerPeer.max}`)
   for (const e of r.errors) row('error', e)
   return lines.join('\n') + '\n'
+}
+
+/** Characters of a failure kind kept. */
+const FAILURE_KIND_CHARS = 200
+
+/**
+ * A failed attempt's reason with what differs between attempts of the same
+ * kind masked (CIDs, peer ids, numbers), so they can be counted together.
+ */
+export function failureKind (reason: string): string {
+  return reason
+    .replace(/\b(baf[a-z2-7]{20,}|Qm[1-9A-HJ-NP-Za-km-z]{40,})\b/g, '<cid>')
+    .replace(/\b(12D3Koo|Qm)[1-9A-HJ-NP-Za-km-z]{30,}\b/g, '<peer>')
+    .replace(/\d+(\.\d+)?/g, 'N')
+    .slice(0, FAILURE_KIND_CHARS)
 }

@@ -839,6 +839,7 @@ class SimulationRun {
       duplicateExecutions: peers.reduce((a, p) => a + p.duplicates, 0),
       tasksExecuted: peers.reduce((a, p) => a + p.executed, 0),
       failedAttempts: peers.reduce((a, p) => a + p.failed, 0),
+      failureReasons: topFailureKinds(peers),
       bytesInput: m.bytesInput,
       bytesStored: live.reduce((a, p) => a + p.bytesStored, 0),
       bytesMoved: peers.reduce((a, p) => a + p.bytesSent, 0),
@@ -865,4 +866,14 @@ class SimulationRun {
       correct
     }
   }
+}
+
+/** Kinds of failed attempts shown in the report. */
+const FAILURE_KINDS_SHOWN = 5
+
+/** The most frequent kinds of failed attempts over every device. */
+function topFailureKinds (peers: Array<{ failureKinds: Record<string, number> }>): Array<{ reason: string, count: number }> {
+  const counts = new Map<string, number>()
+  for (const p of peers) for (const [reason, n] of Object.entries(p.failureKinds)) counts.set(reason, (counts.get(reason) ?? 0) + n)
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, FAILURE_KINDS_SHOWN).map(([reason, count]) => ({ reason, count }))
 }

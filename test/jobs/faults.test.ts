@@ -218,6 +218,9 @@ describe('jobs: faults', () => {
     expect(job.status().total).toBeGreaterThanOrEqual(6)
     expect(dec(await job.result({ signal: AbortSignal.timeout(30_000) }))).toBe(text)
     expect(a.scheduler.metrics.failed).toBeGreaterThan(0)
+    // and it keeps why
+    expect(a.scheduler.recentFailures.length).toBe(Math.min(a.scheduler.metrics.failed, 50))
+    expect(a.scheduler.recentFailures.every(r => r === 'Error: broken on A')).toBe(true)
     // no task failed twice: every failure of A was followed by B's attempt
     const fails = (a.jobs.service.state(job.id)?.allFacts() ?? []).filter(f => f.fact.t === 'fail').map(f => f.fact.t === 'fail' ? f.fact.task : -1)
     expect(new Set(fails).size).toBe(fails.length)

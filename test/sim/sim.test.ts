@@ -9,11 +9,22 @@ import { describe, it, expect } from 'vitest'
 import {
   runSimulation, planFaults, deviceData, resolveSimOptions, percentiles, formatReport, InvalidSimOptionsError, NOT_SUBMITTED
 } from '../../src/sim/index.ts'
+import { failureKind } from '../../src/sim/report.ts'
 
 /** A run must finish well inside the test's own limit. */
 const RUN_LIMIT_MS = 50_000
 
 describe('sim: pure parts', () => {
+  it('counts failed attempts of one kind together: CIDs, peer ids and numbers masked', () => {
+    const a = 'NotFoundError: bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy not found: none of the peers asked holds it (23 peers asked: 23 have none, 0 did not answer)'
+    const b = 'NotFoundError: bafkreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm not found: none of the peers asked holds it (9 peers asked: 7 have none, 2 did not answer)'
+    expect(failureKind(a)).toBe(failureKind(b))
+    expect(failureKind(a)).toBe('NotFoundError: <cid> not found: none of the peers asked holds it (N peers asked: N have none, N did not answer)')
+    expect(failureKind('peer 12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK left after 1.5 s'))
+      .toBe('peer <peer> left after N s')
+    expect(failureKind('WasmTimeoutError: over 10000 ms')).not.toBe(failureKind('WasmMemoryLimitError: over 256 MB'))
+  })
+
   it('same seed, same data and same fault plan; another seed, others', () => {
     expect(deviceData('csv-stats', 's', 3, 50)).toBe(deviceData('csv-stats', 's', 3, 50))
     expect(deviceData('csv-stats', 's', 3, 50)).not.toBe(deviceData('csv-stats', 't', 3, 50))
@@ -71,6 +82,8 @@ describe('sim: a small swarm end to end', () => {
       expect(typeof report[key], key).toBe('number')
     }
     expect(report.bytesStored).toBeGreaterThan(report.bytesInput)
+    // the kinds shown are counted from failed attempts: never more than there were
+    expect(report.failureReasons.reduce((a, f) => a + f.count, 0)).toBeLessThanOrEqual(report.failedAttempts)
     // 6 peers announce their readings well within the wait's limit
     expect(report.announcementsSettled).toBe(true)
     expect(report.announceMs).toBeLessThan(60_000)
