@@ -420,7 +420,7 @@ export class DataService implements Startable {
     const tried = new Set<string>([this.#node.peerId.toString()])
     const asked: Array<Promise<void>> = []
     // what the search saw, for the error: a NotFoundError says why
-    const seen: SearchSeen = { none: 0, failed: 0, providers: 0, lookup: 'not run' }
+    const seen: SearchSeen = { none: 0, failed: 0, providers: 0, lookup: 'not run', pending: 0 }
     let found: ((bytes: Uint8Array) => void) | undefined
     const first = new Promise<Uint8Array>(resolve => { found = resolve })
     const ask = (peer: PeerId): Promise<void> => {
@@ -508,7 +508,8 @@ export class DataService implements Startable {
     outer.throwIfAborted()
     // the search ended without bytes; a request may have won as it ended
     if (won.signal.aborted) return await first
-    const what = `${tried.size - 1} peers asked: ${seen.none} have none, ${seen.failed} did not answer; ${seen.providers} providers announced; provider lookup ${seen.lookup}`
+    seen.pending = Math.max(0, tried.size - 1 - seen.none - seen.failed)
+    const what = `${tried.size - 1} peers asked: ${seen.none} have none, ${seen.failed} did not answer${seen.pending > 0 ? `, ${seen.pending} not answered yet` : ''}; ${seen.providers} providers announced; provider lookup ${seen.lookup}`
     throw new NotFoundError(deadline.aborted
       ? `${cid.toString()} not found: no peer served it within ${FIND_TIMEOUT_MS / 1000} s (${what})`
       : `${cid.toString()} not found: none of the peers asked holds it (${what})`, conclusiveMiss(seen))

@@ -32,15 +32,19 @@ export interface SearchSeen {
   /** providers a DHT lookup named */
   providers: number
   lookup: 'not run' | 'running' | 'done'
+  /** peers asked whose answer had not come when the search ended (its deadline passed) */
+  pending: number
 }
 
 /**
  * Whether a search that found nothing says the block is missing: a DHT
  * lookup finished, or it named providers, or every peer asked answered and
- * some had none. Pure.
+ * some had none. A request still open at the deadline is no answer: at 200
+ * peers, searches that ran out of time with "N have none, 0 did not answer"
+ * and the rest of their requests open counted as misses and failed attempts. Pure.
  */
 export function conclusiveMiss (seen: SearchSeen): boolean {
-  return seen.lookup === 'done' || seen.providers > 0 || (seen.none > 0 && seen.failed === 0)
+  return seen.lookup === 'done' || seen.providers > 0 || (seen.none > 0 && seen.failed === 0 && seen.pending === 0)
 }
 
 /** A string is not a CID, or a CID this layer cannot handle (not sha2-256, not raw/dag-cbor). */

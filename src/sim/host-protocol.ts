@@ -86,8 +86,8 @@ export const PeerMetricsSchema = z.object({
   executed: count,
   failed: count,
   duplicates: count,
-  /** This device's latest failed attempts (up to 50 per incarnation), counted by kind (see failureKind). */
-  failureKinds: z.record(z.string(), count)
+  /** This device's latest failed attempts (up to 50 per incarnation), counted by kind (see failureKind), with the first reason of each kind in full. */
+  failureKinds: z.record(z.string(), z.object({ count, example: z.string() }))
 })
 export type PeerMetrics = z.infer<typeof PeerMetricsSchema>
 

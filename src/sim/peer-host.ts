@@ -204,8 +204,13 @@ export class LocalPeerHost implements PeerHost {
     const past = this.past.get(index) ?? noCounters()
     const hosted = this.peers.get(index)
     const reasons = [...(this.pastFailures.get(index) ?? []), ...(hosted?.node.scheduler.recentFailures ?? [])]
-    const failureKinds: Record<string, number> = {}
-    for (const r of reasons) { const kind = failureKind(r); failureKinds[kind] = (failureKinds[kind] ?? 0) + 1 }
+    const failureKinds: Record<string, { count: number, example: string }> = {}
+    for (const r of reasons) {
+      const kind = failureKind(r)
+      const seen = failureKinds[kind]
+      if (seen == null) failureKinds[kind] = { count: 1, example: r }
+      else seen.count++
+    }
     const m: PeerMetrics = { index, live: hosted != null, starts: past.starts, connections: 0, routingTable: 0, bytesSent: past.bytesSent, bytesReceived: past.bytesReceived, bytesStored: 0, shards: 0, claimed: past.claimed, executed: past.executed, failed: past.failed, duplicates: past.duplicates, failureKinds }
     if (hosted != null) {
       const now = countersOf(hosted.node)

@@ -83,8 +83,8 @@ export interface SimReport {
   tasksExecuted: number
   /** Runs that ended in a failure fact (an input not found in time, a sandbox limit, an error), over all peers. */
   failedAttempts: number
-  /** The most frequent kinds of failed attempts (see failureKind), over the devices' latest 50 each. */
-  failureReasons: Array<{ reason: string, count: number }>
+  /** The most frequent kinds of failed attempts (see failureKind), over the devices' latest 50 each, with one reason of each kind in full. */
+  failureReasons: Array<{ reason: string, count: number, example: string }>
   /** The devices' readings, as generated. */
   bytesInput: number
   /** Bytes held by live peers at the end (all replicas, job documents, results). */

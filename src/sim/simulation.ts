@@ -871,9 +871,15 @@ class SimulationRun {
 /** Kinds of failed attempts shown in the report. */
 const FAILURE_KINDS_SHOWN = 5
 
-/** The most frequent kinds of failed attempts over every device. */
-function topFailureKinds (peers: Array<{ failureKinds: Record<string, number> }>): Array<{ reason: string, count: number }> {
-  const counts = new Map<string, number>()
-  for (const p of peers) for (const [reason, n] of Object.entries(p.failureKinds)) counts.set(reason, (counts.get(reason) ?? 0) + n)
-  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, FAILURE_KINDS_SHOWN).map(([reason, count]) => ({ reason, count }))
+/** The most frequent kinds of failed attempts over every device, each with one reason in full. */
+function topFailureKinds (peers: Array<{ failureKinds: Record<string, { count: number, example: string }> }>): Array<{ reason: string, count: number, example: string }> {
+  const kinds = new Map<string, { count: number, example: string }>()
+  for (const p of peers) {
+    for (const [reason, { count, example }] of Object.entries(p.failureKinds)) {
+      const seen = kinds.get(reason)
+      if (seen == null) kinds.set(reason, { count, example })
+      else seen.count += count
+    }
+  }
+  return [...kinds].sort((a, b) => b[1].count - a[1].count || a[0].localeCompare(b[0])).slice(0, FAILURE_KINDS_SHOWN).map(([reason, k]) => ({ reason, ...k }))
 }
