@@ -420,14 +420,19 @@ export class DataService implements Startable {
     const tried = new Set<string>([this.#node.peerId.toString()])
     const asked: Array<Promise<void>> = []
     // what the search saw, for the error: a NotFoundError says why
-    const seen: SearchSeen = { none: 0, failed: 0, providers: 0, lookup: 'not run', pending: 0 }
+    const seen: SearchSeen = { none: 0, failed: 0, providers: 0, lookup: 'not run', pending: 0, closestSaidNone: false }
+    /** The peers asked, and which of them answered that they have none. */
+    const askedPeers: PeerId[] = []
+    const saidNone = new Set<string>()
     let found: ((bytes: Uint8Array) => void) | undefined
     const first = new Promise<Uint8Array>(resolve => { found = resolve })
     const ask = (peer: PeerId): Promise<void> => {
       const id = peer.toString()
       if (tried.has(id) || this.metrics.badPeers.has(id) || won.signal.aborted) return Promise.resolve()
       tried.add(id)
+      askedPeers.push(peer)
       const request = this.#askFor(cid, peer, signal).then(bytes => {
+        if (bytes === 'none') saidNone.add(id)
         if (bytes === 'none' || bytes === 'failed') { seen[bytes]++; return }
         if (!won.signal.aborted) { won.abort(); found?.(bytes) }
       })
@@ -509,6 +514,7 @@ export class DataService implements Startable {
     // the search ended without bytes; a request may have won as it ended
     if (won.signal.aborted) return await first
     seen.pending = Math.max(0, tried.size - 1 - seen.none - seen.failed)
+    seen.closestSaidNone = askedPeers.length > 0 && sortByDistance(key, askedPeers).slice(0, this.#replicas).every(p => saidNone.has(p.toString()))
     const what = `${tried.size - 1} peers asked: ${seen.none} have none, ${seen.failed} did not answer${seen.pending > 0 ? `, ${seen.pending} not answered yet` : ''}; ${seen.providers} providers announced; provider lookup ${seen.lookup}`
     throw new NotFoundError(deadline.aborted
       ? `${cid.toString()} not found: no peer served it within ${FIND_TIMEOUT_MS / 1000} s (${what})`

@@ -34,17 +34,24 @@ export interface SearchSeen {
   lookup: 'not run' | 'running' | 'done'
   /** peers asked whose answer had not come when the search ended (its deadline passed) */
   pending: number
+  /** whether the peers asked that are closest to the block (as many as its replicas) all answered that they have none */
+  closestSaidNone: boolean
 }
 
 /**
- * Whether a search that found nothing says the block is missing: a DHT
- * lookup finished, or it named providers, or every peer asked answered and
- * some had none. A request still open at the deadline is no answer: at 200
- * peers, searches that ran out of time with "N have none, 0 did not answer"
- * and the rest of their requests open counted as misses and failed attempts. Pure.
+ * Whether a search that found nothing says the block is missing: it named
+ * providers; or a DHT lookup finished and the peers asked closest to the
+ * block (where placement puts it, and where the lookup ends) said they have
+ * none; or every peer asked answered and some had none. A finished lookup
+ * alone is not enough: at 200 peers a device whose shard requests all failed
+ * ("14 peers asked: 1 have none, 13 did not answer; lookup done") failed a
+ * task three times, and its job. Nor is a request still open at the deadline
+ * an answer. Pure.
  */
 export function conclusiveMiss (seen: SearchSeen): boolean {
-  return seen.lookup === 'done' || seen.providers > 0 || (seen.none > 0 && seen.failed === 0 && seen.pending === 0)
+  return seen.providers > 0 ||
+    (seen.lookup === 'done' && seen.closestSaidNone) ||
+    (seen.none > 0 && seen.failed === 0 && seen.pending === 0)
 }
 
 /** A string is not a CID, or a CID this layer cannot handle (not sha2-256, not raw/dag-cbor). */

@@ -134,18 +134,21 @@ describe('mapOrdered', () => {
 
 describe('conclusiveMiss', () => {
   it('calls a miss conclusive only when the search could have found the block', () => {
-    // every peer asked answered "none", or a lookup finished, or providers were named
-    expect(conclusiveMiss({ none: 3, failed: 0, providers: 0, lookup: 'not run', pending: 0 })).toBe(true)
-    expect(conclusiveMiss({ none: 0, failed: 5, providers: 0, lookup: 'done', pending: 0 })).toBe(true)
-    expect(conclusiveMiss({ none: 0, failed: 2, providers: 1, lookup: 'running', pending: 0 })).toBe(true)
+    // every peer asked answered "none", or a lookup finished and the closest peers asked said none, or providers were named
+    expect(conclusiveMiss({ none: 3, failed: 0, providers: 0, lookup: 'not run', pending: 0, closestSaidNone: false })).toBe(true)
+    expect(conclusiveMiss({ none: 3, failed: 5, providers: 0, lookup: 'done', pending: 0, closestSaidNone: true })).toBe(true)
+    // a finished lookup whose closest peers did not answer: the 200-peer miss that failed a job
+    expect(conclusiveMiss({ none: 1, failed: 13, providers: 0, lookup: 'done', pending: 0, closestSaidNone: false })).toBe(false)
+    expect(conclusiveMiss({ none: 0, failed: 15, providers: 0, lookup: 'done', pending: 0, closestSaidNone: false })).toBe(false)
+    expect(conclusiveMiss({ none: 0, failed: 2, providers: 1, lookup: 'running', pending: 0, closestSaidNone: false })).toBe(true)
     // silent peers may be the holders: the 200-peer miss that failed a task three times
-    expect(conclusiveMiss({ none: 3, failed: 7, providers: 0, lookup: 'not run', pending: 0 })).toBe(false)
-    expect(conclusiveMiss({ none: 1, failed: 1, providers: 0, lookup: 'running', pending: 0 })).toBe(false)
+    expect(conclusiveMiss({ none: 3, failed: 7, providers: 0, lookup: 'not run', pending: 0, closestSaidNone: false })).toBe(false)
+    expect(conclusiveMiss({ none: 1, failed: 1, providers: 0, lookup: 'running', pending: 0, closestSaidNone: false })).toBe(false)
     // a search that ran out of time with requests still open: those may be the holders
-    expect(conclusiveMiss({ none: 3, failed: 0, providers: 0, lookup: 'not run', pending: 2 })).toBe(false)
-    expect(conclusiveMiss({ none: 3, failed: 0, providers: 0, lookup: 'done', pending: 2 })).toBe(true)
+    expect(conclusiveMiss({ none: 3, failed: 0, providers: 0, lookup: 'not run', pending: 2, closestSaidNone: false })).toBe(false)
+    expect(conclusiveMiss({ none: 3, failed: 0, providers: 0, lookup: 'done', pending: 2, closestSaidNone: true })).toBe(true)
     // nobody answered, or nobody was asked
-    expect(conclusiveMiss({ none: 0, failed: 4, providers: 0, lookup: 'not run', pending: 0 })).toBe(false)
-    expect(conclusiveMiss({ none: 0, failed: 0, providers: 0, lookup: 'not run', pending: 0 })).toBe(false)
+    expect(conclusiveMiss({ none: 0, failed: 4, providers: 0, lookup: 'not run', pending: 0, closestSaidNone: false })).toBe(false)
+    expect(conclusiveMiss({ none: 0, failed: 0, providers: 0, lookup: 'not run', pending: 0, closestSaidNone: false })).toBe(false)
   })
 })
