@@ -45,13 +45,14 @@ export interface SearchSeen {
  * none; or every peer asked answered and some had none. A finished lookup
  * alone is not enough: at 200 peers a device whose shard requests all failed
  * ("14 peers asked: 1 have none, 13 did not answer; lookup done") failed a
- * task three times, and its job. Nor is a request still open at the deadline
- * an answer. Pure.
+ * task three times, and its job. Nor is a request, or a lookup, still open at
+ * the deadline an answer ("3 peers asked: 3 have none; provider lookup
+ * running" after 30 s failed attempts at 200 peers). Pure.
  */
 export function conclusiveMiss (seen: SearchSeen): boolean {
   return seen.providers > 0 ||
     (seen.lookup === 'done' && seen.closestSaidNone) ||
-    (seen.none > 0 && seen.failed === 0 && seen.pending === 0)
+    (seen.lookup !== 'running' && seen.none > 0 && seen.failed === 0 && seen.pending === 0)
 }
 
 /** A string is not a CID, or a CID this layer cannot handle (not sha2-256, not raw/dag-cbor). */

@@ -147,6 +147,8 @@ describe('conclusiveMiss', () => {
     // a search that ran out of time with requests still open: those may be the holders
     expect(conclusiveMiss({ none: 3, failed: 0, providers: 0, lookup: 'not run', pending: 2, closestSaidNone: false })).toBe(false)
     expect(conclusiveMiss({ none: 3, failed: 0, providers: 0, lookup: 'done', pending: 2, closestSaidNone: true })).toBe(true)
+    // the deadline passed with the lookup still running: the closest peers were not reached yet
+    expect(conclusiveMiss({ none: 3, failed: 0, providers: 0, lookup: 'running', pending: 0, closestSaidNone: true })).toBe(false)
     // nobody answered, or nobody was asked
     expect(conclusiveMiss({ none: 0, failed: 4, providers: 0, lookup: 'not run', pending: 0, closestSaidNone: false })).toBe(false)
     expect(conclusiveMiss({ none: 0, failed: 0, providers: 0, lookup: 'not run', pending: 0, closestSaidNone: false })).toBe(false)
