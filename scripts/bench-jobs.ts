@@ -288,6 +288,7 @@ async function cpuPhase (burn: Uint8Array, rounds: number): Promise<CpuRun> {
     // the clock starts with the swarm as quiet as the baseline's machine: the put's provider
     // announcements (a DHT lookup and k messages per block) made first, not during the job
     const settle = await Promise.all(swarm.hosts.map(async h => await h.call('whenProvided', { timeoutMs: PHASE_TIMEOUT_MS })))
+    if (!settle.every(x => x.settled)) throw new Error(`(b) the put's provider announcements were not made within ${PHASE_TIMEOUT_MS} ms`)
     const job = await runHostedJob(swarm, { fn: 'burn', wasm: moduleCid.cid, inputs: [input.cid] })
     if (job.sha256 !== sha256Hex(enc(local.join('')))) throw new Error('(b) the swarm result differs from the local runs')
     const s = await hostedSummary(swarm)

@@ -117,7 +117,8 @@ export const HostCommandSchemas = {
   },
   putBytes: { args: z.object({ index, bytes, replicas: z.number().int().min(1), chunkSize: z.number().int().min(1).optional() }), result: z.object({ cid }) },
   /** Waits until every peer of the host has made its queued provider announcements (or `timeoutMs` passes: then it fails). */
-  whenProvided: { args: z.object({ timeoutMs: ms }), result: z.object({ ms }) },
+  /** Waits for every hosted peer's provider announcements, up to `timeoutMs`; `settled` false when the limit passed first. */
+  whenProvided: { args: z.object({ timeoutMs: ms }), result: z.object({ ms, settled: z.boolean() }) },
   submitJob: { args: z.object({ index, spec: JobSpecWireSchema, timeoutMs: ms }), result: z.object({ jobId: cid }) },
   jobStatus: { args: z.object({ index, jobId: cid }), result: z.object({ progress: JobProgressSchema.nullable() }) },
   jobResult: {

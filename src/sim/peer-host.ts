@@ -13,6 +13,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { CID } from 'multiformats/cid'
 import { createEdgeNode, initRepo, type EdgeNode } from '../index.ts'
 import { raceAbort } from '../data/index.ts'
+import { MAX_RECENT_FAILURES } from '../scheduler/index.ts'
 import { RESULT_PREVIEW_CHARS, RSS_SAMPLE_MS, SIM_SUBMIT_ROOT_ATTEMPTS } from './constants.ts'
 import { SimHostError } from './errors.ts'
 import type { HostArgs, HostOp, HostResult, PeerHost, PeerMetrics, Tuning } from './host-protocol.ts'
@@ -189,7 +190,7 @@ export class LocalPeerHost implements PeerHost {
     const past = this.past.get(index)
     const now = countersOf(hosted.node)
     if (past != null) addCounters(past, now)
-    this.pastFailures.set(index, [...(this.pastFailures.get(index) ?? []), ...hosted.node.scheduler.recentFailures])
+    this.pastFailures.set(index, [...(this.pastFailures.get(index) ?? []), ...hosted.node.scheduler.recentFailures].slice(-MAX_RECENT_FAILURES))
     hosted.node.libp2p.services.pubsub.removeEventListener('message', hosted.onMessage)
     // a device that dies or leaves drops its connections; it does not close them politely: a
     // graceful close awaits every peer's answer, and a host of 100 peers under load (one turn of
@@ -203,7 +204,7 @@ export class LocalPeerHost implements PeerHost {
   private async metrics (index: number): Promise<PeerMetrics> {
     const past = this.past.get(index) ?? noCounters()
     const hosted = this.peers.get(index)
-    const reasons = [...(this.pastFailures.get(index) ?? []), ...(hosted?.node.scheduler.recentFailures ?? [])]
+    const reasons = [...(this.pastFailures.get(index) ?? []), ...(hosted?.node.scheduler.recentFailures ?? [])].slice(-MAX_RECENT_FAILURES)
     const failureKinds: Record<string, { count: number, example: string }> = {}
     for (const r of reasons) {
       const kind = failureKind(r)
@@ -273,10 +274,11 @@ export class LocalPeerHost implements PeerHost {
       const start = performance.now()
       const signal = AbortSignal.timeout(timeoutMs)
       const all = Promise.all([...this.peers.values()].map(async ({ node }) => { await node.data.whenProvided() }))
-      await raceAbort(all, signal).catch((err: unknown) => {
-        throw signal.aborted ? new SimHostError(`provider announcements not made within ${timeoutMs} ms`) : err
+      const settled = await raceAbort(all, signal).then(() => true, (err: unknown) => {
+        if (signal.aborted) return false
+        throw err
       })
-      return { ms: performance.now() - start }
+      return { ms: performance.now() - start, settled }
     },
     jobStatus: async ({ index, jobId }) => {
       const view = this.node(index).jobs.list().find(j => j.id === jobId)
