@@ -11,7 +11,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import * as dagCbor from '@ipld/dag-cbor'
 import {
   BlockCache, ChunkSizeError, InvalidCidError, InvalidManifestError, MAX_BLOCK_SIZE, MAX_SHARDS_PER_ROOT,
-  TooManyShardsError, chunk, cidOf, conclusiveMiss, closestPeers, compareXor, decodeManifest, encodeManifest, parseCid, peerKadId, blockKadId
+  TooManyShardsError, chunk, cidOf, conclusiveMiss, type SearchSeen, closestPeers, compareXor, decodeManifest, encodeManifest, parseCid, peerKadId, blockKadId
 } from '../../src/data/index.ts'
 import { mapOrdered } from '../../src/data/parallel.ts'
 import { collect, random } from './helpers.ts'
@@ -134,23 +134,24 @@ describe('mapOrdered', () => {
 
 describe('conclusiveMiss', () => {
   it('calls a miss conclusive only when the search could have found the block', () => {
+    const seen = (s: Partial<SearchSeen>): SearchSeen => ({ none: 0, failed: 0, providers: 0, lookup: 'not run', pending: 0, closestSaidNone: false, ...s })
     // every peer asked answered "none", or a lookup finished and the closest peers asked said none, or providers were named
-    expect(conclusiveMiss({ none: 3, failed: 0, providers: 0, lookup: 'not run', pending: 0, closestSaidNone: false })).toBe(true)
-    expect(conclusiveMiss({ none: 3, failed: 5, providers: 0, lookup: 'done', pending: 0, closestSaidNone: true })).toBe(true)
+    expect(conclusiveMiss(seen({ none: 3 }))).toBe(true)
+    expect(conclusiveMiss(seen({ none: 3, failed: 5, lookup: 'done', closestSaidNone: true }))).toBe(true)
     // a finished lookup whose closest peers did not answer: the 200-peer miss that failed a job
-    expect(conclusiveMiss({ none: 1, failed: 13, providers: 0, lookup: 'done', pending: 0, closestSaidNone: false })).toBe(false)
-    expect(conclusiveMiss({ none: 0, failed: 15, providers: 0, lookup: 'done', pending: 0, closestSaidNone: false })).toBe(false)
-    expect(conclusiveMiss({ none: 0, failed: 2, providers: 1, lookup: 'running', pending: 0, closestSaidNone: false })).toBe(true)
+    expect(conclusiveMiss(seen({ none: 1, failed: 13, lookup: 'done' }))).toBe(false)
+    expect(conclusiveMiss(seen({ failed: 15, lookup: 'done' }))).toBe(false)
+    expect(conclusiveMiss(seen({ failed: 2, providers: 1, lookup: 'running' }))).toBe(true)
     // silent peers may be the holders: the 200-peer miss that failed a task three times
-    expect(conclusiveMiss({ none: 3, failed: 7, providers: 0, lookup: 'not run', pending: 0, closestSaidNone: false })).toBe(false)
-    expect(conclusiveMiss({ none: 1, failed: 1, providers: 0, lookup: 'running', pending: 0, closestSaidNone: false })).toBe(false)
+    expect(conclusiveMiss(seen({ none: 3, failed: 7 }))).toBe(false)
+    expect(conclusiveMiss(seen({ none: 1, failed: 1, lookup: 'running' }))).toBe(false)
     // a search that ran out of time with requests still open: those may be the holders
-    expect(conclusiveMiss({ none: 3, failed: 0, providers: 0, lookup: 'not run', pending: 2, closestSaidNone: false })).toBe(false)
-    expect(conclusiveMiss({ none: 3, failed: 0, providers: 0, lookup: 'done', pending: 2, closestSaidNone: true })).toBe(true)
+    expect(conclusiveMiss(seen({ none: 3, pending: 2 }))).toBe(false)
+    expect(conclusiveMiss(seen({ none: 3, lookup: 'done', pending: 2, closestSaidNone: true }))).toBe(true)
     // the deadline passed with the lookup still running: the closest peers were not reached yet
-    expect(conclusiveMiss({ none: 3, failed: 0, providers: 0, lookup: 'running', pending: 0, closestSaidNone: true })).toBe(false)
+    expect(conclusiveMiss(seen({ none: 3, lookup: 'running', closestSaidNone: true }))).toBe(false)
     // nobody answered, or nobody was asked
-    expect(conclusiveMiss({ none: 0, failed: 4, providers: 0, lookup: 'not run', pending: 0, closestSaidNone: false })).toBe(false)
-    expect(conclusiveMiss({ none: 0, failed: 0, providers: 0, lookup: 'not run', pending: 0, closestSaidNone: false })).toBe(false)
+    expect(conclusiveMiss(seen({ failed: 4 }))).toBe(false)
+    expect(conclusiveMiss(seen({}))).toBe(false)
   })
 })
