@@ -41,6 +41,8 @@ export interface EdgeNodeOptions {
   inboundConnectionThreshold?: number
   /** Peers outside the mesh sent gossip each heartbeat (see PeerInit); default gossipsub's. */
   gossipLazyPeers?: number
+  /** Mesh peers per topic, each message forwarded to as many (see PeerInit.gossipMeshDegree); default gossipsub's (6). */
+  gossipMeshDegree?: number
   /** How long (ms) setting up a connection may take, either way (see PeerInit.handshakeTimeoutMs). @default libp2p's */
   handshakeTimeoutMs?: number
   /** Data layer settings (replicas, chunk size, repair interval, storage limit). */
@@ -249,6 +251,7 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       maxConnections,
       inboundConnectionThreshold: options.inboundConnectionThreshold ?? config?.limits.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD,
       ...(options.gossipLazyPeers != null ? { gossipLazyPeers: options.gossipLazyPeers } : {}),
+      ...(options.gossipMeshDegree != null ? { gossipMeshDegree: options.gossipMeshDegree } : {}),
       ...(options.handshakeTimeoutMs != null ? { handshakeTimeoutMs: options.handshakeTimeoutMs } : {})
     })
     const walker = new PeerWalker(libp2p, { targetPeers, bootstrap, ...(options.handshakeTimeoutMs != null ? { dialTimeoutMs: options.handshakeTimeoutMs } : {}) })

@@ -50,6 +50,9 @@ export const DHT_DISJOINT_PATHS = 1
  */
 export const DHT_REQUEST_TIMEOUT_MAX_MS = 8_000
 
+/** Largest gossipsub mesh degree a peer accepts (gossipsub's own is 6; each mesh peer is a copy of every message). */
+export const MAX_GOSSIP_MESH_DEGREE = 32
+
 /** Shortest timeout kad-dht's adaptive timeout may pick for one request (its default). */
 export const DHT_REQUEST_TIMEOUT_MIN_MS = 5_000
 

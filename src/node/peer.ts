@@ -12,7 +12,7 @@
 import { createLibp2p, type Libp2p, type ServiceFactoryMap } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@libp2p/yamux'
+import { yamuxHalfWindow } from './yamux-window.ts'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
@@ -24,7 +24,7 @@ import type { Ping } from '@libp2p/ping'
 import type { PeerDiscovery, PrivateKey, ServiceMap } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 import {
-  DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DHT_ALPHA, DHT_DISCOVERY_TTL_MS, DHT_DISJOINT_PATHS, DHT_PROTOCOL, DHT_REQUEST_TIMEOUT_MAX_MS, DHT_REQUEST_TIMEOUT_MIN_MS
+  DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DHT_ALPHA, MAX_GOSSIP_MESH_DEGREE, DHT_DISCOVERY_TTL_MS, DHT_DISJOINT_PATHS, DHT_PROTOCOL, DHT_REQUEST_TIMEOUT_MAX_MS, DHT_REQUEST_TIMEOUT_MIN_MS
 } from './constants.ts'
 import { swarmPrologue } from './swarm-key.ts'
 import { createHash } from 'node:crypto'
@@ -66,6 +66,18 @@ export interface PeerInit<S extends ServiceMap = ServiceMap> {
    */
   gossipLazyPeers?: number
   /**
+   * Mesh peers a peer keeps per topic and forwards each message to
+   * (gossipsub's D; the low and high water marks and the score and outbound
+   * quotas follow from it, see gossipMeshParams). A message is also published
+   * to every connected peer of its topic at once (flood publish), so in a swarm
+   * where every peer is connected to every other, forwarding only duplicates:
+   * at gossipsub's D of 6, an 8-peer swarm sent each fact ~40 times for 7
+   * receivers, and forwarding was most of a peer's work in a job. Lower it for
+   * small, fully connected swarms; keep the default where peers reach only part
+   * of the swarm. Default: gossipsub's (6).
+   */
+  gossipMeshDegree?: number
+  /**
    * How long (ms) a new connection may take to be set up (TCP, Noise, yamux),
    * dialling and answering alike. libp2p's defaults (6 s per address, 10 s per
    * dial, 10 s to answer) suit a responsive peer; a peer whose event loop turns
@@ -99,10 +111,24 @@ export function gossipFastMsgId (msg: { data?: Uint8Array }): string {
 
 const EMPTY = new Uint8Array(0)
 
+/**
+ * gossipsub's mesh parameters for a mesh degree D: the low water mark 2/3 of
+ * it (at least 1), the high 2D, as many best-scored peers kept on pruning as
+ * the low mark, and fewer outbound-dialled mesh peers than the low mark (at
+ * most D/2). For 6 that is gossipsub's own 4, 12, 4 (and 3 outbound, not 2).
+ */
+export function gossipMeshParams (degree: number): { D: number, Dlo: number, Dhi: number, Dscore: number, Dout: number } {
+  const Dlo = Math.max(1, Math.round(degree * 2 / 3))
+  return { D: degree, Dlo, Dhi: 2 * degree, Dscore: Dlo, Dout: Math.min(Math.floor(degree / 2), Dlo - 1) }
+}
+
 /** Creates and starts an edgeswarm libp2p peer. */
 export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerInit<S>): Promise<EdgePeer<S>> {
   if (init.gossipLazyPeers != null && !(Number.isSafeInteger(init.gossipLazyPeers) && init.gossipLazyPeers >= 0)) {
     throw new RangeError(`gossipLazyPeers must be a whole number >= 0, got ${String(init.gossipLazyPeers)}`)
+  }
+  if (init.gossipMeshDegree != null && !(Number.isSafeInteger(init.gossipMeshDegree) && init.gossipMeshDegree >= 1 && init.gossipMeshDegree <= MAX_GOSSIP_MESH_DEGREE)) {
+    throw new RangeError(`gossipMeshDegree must be a whole number from 1 to ${MAX_GOSSIP_MESH_DEGREE}, got ${String(init.gossipMeshDegree)}`)
   }
   if (init.handshakeTimeoutMs != null && !(Number.isSafeInteger(init.handshakeTimeoutMs) && init.handshakeTimeoutMs > 0)) {
     throw new RangeError(`handshakeTimeoutMs must be a whole number of ms > 0, got ${String(init.handshakeTimeoutMs)}`)
@@ -142,7 +168,8 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
       globalSignaturePolicy: 'StrictNoSign',
       msgIdFn: gossipMsgId,
       fastMsgIdFn: gossipFastMsgId,
-      ...(init.gossipLazyPeers != null ? { Dlazy: init.gossipLazyPeers, gossipFactor: 0 } : {})
+      ...(init.gossipLazyPeers != null ? { Dlazy: init.gossipLazyPeers, gossipFactor: 0 } : {}),
+      ...(init.gossipMeshDegree != null ? gossipMeshParams(init.gossipMeshDegree) : {})
     }),
     ...(init.services ?? {})
   }
@@ -155,7 +182,8 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
     addresses: { listen: init.listen },
     transports: [tcp()],
     connectionEncrypters: [noise(prologueBytes != null ? { prologueBytes } : {})],
-    streamMuxers: [yamux()],
+    // window updates at half a window, not after every frame (yamux-window.ts)
+    streamMuxers: [yamuxHalfWindow()],
     peerDiscovery,
     // No connection monitor. It pings every connection on a stream of its own (by default
     // every 10 s, aborting the connection when a ping fails). On loaded devices pings fail for

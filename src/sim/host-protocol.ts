@@ -10,6 +10,7 @@
 import { z } from 'zod'
 import { InvalidHostMessageError } from './errors.ts'
 import { WORKLOADS } from './options.ts'
+import { MAX_GOSSIP_MESH_DEGREE } from '../node/constants.ts'
 
 const index = z.number().int().min(0)
 const count = z.number().int().min(0)
@@ -33,6 +34,8 @@ export const TuningSchema = z.object({
   repairIntervalMs: z.number().int().min(1000),
   /** Gossipsub's D_lazy (see PeerInit); absent: gossipsub's default. */
   gossipLazyPeers: count.optional(),
+  /** Gossipsub's D (see PeerInit.gossipMeshDegree); absent: gossipsub's default. */
+  gossipMeshDegree: z.number().int().min(1).max(MAX_GOSSIP_MESH_DEGREE).optional(),
   gossipTopic: z.string().min(1).max(200)
 })
 export type Tuning = z.infer<typeof TuningSchema>

@@ -151,6 +151,7 @@ export class LocalPeerHost implements PeerHost {
       maxConnections: t.maxConnections,
       inboundConnectionThreshold: t.inboundConnectionThreshold,
       ...(t.gossipLazyPeers != null ? { gossipLazyPeers: t.gossipLazyPeers } : {}),
+      ...(t.gossipMeshDegree != null ? { gossipMeshDegree: t.gossipMeshDegree } : {}),
       ...(t.handshakeTimeoutMs != null ? { handshakeTimeoutMs: t.handshakeTimeoutMs } : {}),
       data: { replicas: t.replicas, provideRatePerSecond: t.provideRatePerSecond, repairIntervalMs: t.repairIntervalMs },
       scheduler: { slots: t.slots, stealRankStepMs: t.stealRankStepMs },

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { generateSwarmKey } from '../../src/index.ts'
+import { generateSwarmKey, type EdgeNode } from '../../src/index.ts'
 import { useCleanup, addrOf, waitFor } from '../helpers.ts'
 
 describe('edge peers over TCP on 127.0.0.1', () => {
@@ -65,4 +65,35 @@ describe('edge peers over TCP on 127.0.0.1', () => {
     await expect(t.node({ handshakeTimeoutMs: 0 })).rejects.toThrow(/handshakeTimeoutMs/)
     await expect(t.node({ handshakeTimeoutMs: 2.5 })).rejects.toThrow(/handshakeTimeoutMs/)
   })
+
+  it('with gossipMeshDegree 1 a fully connected swarm keeps meshes of 1-2 peers and every message still reaches every peer', async () => {
+    const topic = 'edgeswarm-test/mesh'
+    interface MeshInternals { mesh: Map<string, Set<string>> }
+    const meshOf = (n: EdgeNode): number => (n.libp2p.services.pubsub as unknown as MeshInternals).mesh.get(topic)?.size ?? 0
+    const start = async (options: { gossipMeshDegree?: number }): Promise<EdgeNode[]> => {
+      const nodes = await Promise.all(Array.from({ length: 6 }, async () => await t.node(options)))
+      await Promise.all(nodes.flatMap((a, i) => nodes.slice(i + 1).map(async b => { await a.libp2p.dial(b.multiaddrs[0]) })))
+      for (const n of nodes) n.libp2p.services.pubsub.subscribe(topic)
+      // meshes form at gossipsub's heartbeats (1 s)
+      expect(await waitFor(() => nodes.every(n => n.libp2p.services.pubsub.getSubscribers(topic).length === 5 && meshOf(n) >= 1), 10_000)).toBe(true)
+      await new Promise(resolve => setTimeout(resolve, 2_500))
+      return nodes
+    }
+    const lean = await start({ gossipMeshDegree: 1 })
+    const full = await start({})
+    expect(lean.map(meshOf).every(m => m >= 1 && m <= 2)).toBe(true)
+    // gossipsub's own degree meshes a 6-peer swarm with (nearly) everyone
+    expect(full.map(meshOf).every(m => m >= 4)).toBe(true)
+
+    let received = 0
+    for (const n of lean.slice(1)) {
+      n.libp2p.services.pubsub.addEventListener('message', (evt) => { if (evt.detail.topic === topic) received++ })
+    }
+    for (let i = 0; i < 10; i++) await lean[0].libp2p.services.pubsub.publish(topic, new TextEncoder().encode(`fact ${i}`))
+    expect(await waitFor(() => received === 50, 5_000)).toBe(true)
+
+    await expect(t.node({ gossipMeshDegree: 0 })).rejects.toThrow(/gossipMeshDegree/)
+    await expect(t.node({ gossipMeshDegree: 1.5 })).rejects.toThrow(/gossipMeshDegree/)
+    await expect(t.node({ gossipMeshDegree: 1000 })).rejects.toThrow(/gossipMeshDegree/)
+  }, 30_000)
 })
