@@ -39,19 +39,22 @@ export interface SearchSeen {
 }
 
 /**
- * Whether a search that found nothing says the block is missing: it named
- * providers; or a DHT lookup finished and the peers asked closest to the
- * block (where placement puts it, and where the lookup ends) said they have
- * none; or every peer asked answered and some had none. A finished lookup
- * alone is not enough: at 200 peers a device whose shard requests all failed
- * ("14 peers asked: 1 have none, 13 did not answer; lookup done") failed a
- * task three times, and its job. Nor is a request, or a lookup, still open at
- * the deadline an answer ("3 peers asked: 3 have none; provider lookup
- * running" after 30 s failed attempts at 200 peers). Pure.
+ * Whether a search that found nothing says the block is missing: a DHT
+ * lookup finished and the peers asked closest to the block (where placement
+ * puts it, and where the lookup ends) said they have none; or every peer
+ * asked answered and some had none. A finished lookup alone is not enough:
+ * at 200 peers a device whose shard requests all failed ("14 peers asked: 1
+ * have none, 13 did not answer; lookup done") failed a task three times, and
+ * its job. Nor is a request, or a lookup, still open at the deadline an
+ * answer ("3 peers asked: 3 have none; provider lookup running" after 30 s
+ * failed attempts at 200 peers). Nor are named providers that did not
+ * serve: the block was announced, and its holders were busy or gone ("4
+ * peers asked: 1 did not answer, 3 not answered yet; 1 providers announced"
+ * failed an attempt at 200 peers); a provider that answers "none" is a peer
+ * that answered. Pure.
  */
 export function conclusiveMiss (seen: SearchSeen): boolean {
-  return seen.providers > 0 ||
-    (seen.lookup === 'done' && seen.closestSaidNone) ||
+  return (seen.lookup === 'done' && seen.closestSaidNone) ||
     (seen.lookup !== 'running' && seen.none > 0 && seen.failed === 0 && seen.pending === 0)
 }
 

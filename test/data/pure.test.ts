@@ -135,13 +135,16 @@ describe('mapOrdered', () => {
 describe('conclusiveMiss', () => {
   it('calls a miss conclusive only when the search could have found the block', () => {
     const seen = (s: Partial<SearchSeen>): SearchSeen => ({ none: 0, failed: 0, providers: 0, lookup: 'not run', pending: 0, closestSaidNone: false, ...s })
-    // every peer asked answered "none", or a lookup finished and the closest peers asked said none, or providers were named
+    // every peer asked answered "none" (a named provider among them), or a lookup finished and the closest peers asked said none
     expect(conclusiveMiss(seen({ none: 3 }))).toBe(true)
+    expect(conclusiveMiss(seen({ none: 2, providers: 1, lookup: 'done' }))).toBe(true)
     expect(conclusiveMiss(seen({ none: 3, failed: 5, lookup: 'done', closestSaidNone: true }))).toBe(true)
     // a finished lookup whose closest peers did not answer: the 200-peer miss that failed a job
     expect(conclusiveMiss(seen({ none: 1, failed: 13, lookup: 'done' }))).toBe(false)
     expect(conclusiveMiss(seen({ failed: 15, lookup: 'done' }))).toBe(false)
-    expect(conclusiveMiss(seen({ failed: 2, providers: 1, lookup: 'running' }))).toBe(true)
+    // providers were named but did not serve: the block was announced, its holders were busy or gone (a 200-peer attempt failed on this)
+    expect(conclusiveMiss(seen({ failed: 2, providers: 1, lookup: 'running' }))).toBe(false)
+    expect(conclusiveMiss(seen({ failed: 1, pending: 3, providers: 1, lookup: 'running' }))).toBe(false)
     // silent peers may be the holders: the 200-peer miss that failed a task three times
     expect(conclusiveMiss(seen({ none: 3, failed: 7 }))).toBe(false)
     expect(conclusiveMiss(seen({ none: 1, failed: 1, lookup: 'running' }))).toBe(false)
