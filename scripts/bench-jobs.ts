@@ -289,12 +289,12 @@ async function cpuPhase (burn: Uint8Array, rounds: number): Promise<CpuRun> {
     const host = swarm.hostOf(0)
     const moduleCid = await host.call('putBytes', { index: 0, bytes: burn, replicas: DEFAULT_REPLICAS })
     const input = await host.call('putBytes', { index: 0, bytes: enc(lines.join('')), replicas: DEFAULT_REPLICAS, chunkSize: LINE_BYTES })
-    // the clock starts with the swarm as quiet as the baseline's machine: the put's provider
-    // announcements (a DHT lookup and k messages per block) made first, not during the job
     // a short job first, as the baseline's pool was warmed by the calibration: every peer's
     // sandbox threads started and the module compiled, as on a device that has run a job before
     const warmInput = await host.call('putBytes', { index: 0, bytes: enc(Array.from({ length: WARM_UP_TASKS }, (_, i) => paddedLine(String(1000 + i))).join('')), replicas: DEFAULT_REPLICAS, chunkSize: LINE_BYTES })
     await runHostedJob(swarm, { fn: 'burn', wasm: moduleCid.cid, inputs: [warmInput.cid] })
+    // the clock starts with the swarm as quiet as the baseline's machine: the puts' provider
+    // announcements (a DHT lookup and k messages per block) made first, not during the job
     const settle = await Promise.all(swarm.hosts.map(async h => await h.call('whenProvided', { timeoutMs: PHASE_TIMEOUT_MS })))
     if (!settle.every(x => x.settled)) throw new Error(`(b) the put's provider announcements were not made within ${PHASE_TIMEOUT_MS} ms`)
     const job = await runHostedJob(swarm, { fn: 'burn', wasm: moduleCid.cid, inputs: [input.cid] })

@@ -132,10 +132,10 @@ export const HUGE_SWARM_LEASE_MS = 60_000
 export const HUGE_SWARM_GOSSIP_LAZY_PEERS = 0
 
 /**
- * Up to this many peers a simulated swarm is fully connected (every peer dials
- * and keeps every other: targetPeers and the DHT's own dials reach them all),
- * so a fact's flood publish reaches every peer at once and mesh forwarding
- * only sends duplicates.
+ * Up to this many peers a simulated swarm is (nearly) fully connected (a peer
+ * dials until it has targetPeers, 12, and the DHT's own dials add the rest: 9-14
+ * connections per peer at 12 peers, kills included), so a fact's flood publish
+ * reaches (nearly) every peer at once and mesh forwarding only sends duplicates.
  */
 export const SMALL_SWARM_PEERS = 16
 /**
