@@ -117,7 +117,7 @@ const EMPTY = new Uint8Array(0)
  * the low mark, and fewer outbound-dialled mesh peers than the low mark (at
  * most D/2). For 6 that is gossipsub's own 4, 12, 4 (and 3 outbound, not 2).
  */
-export function gossipMeshParams (degree: number): { D: number, Dlo: number, Dhi: number, Dscore: number, Dout: number } {
+function gossipMeshParams (degree: number): { D: number, Dlo: number, Dhi: number, Dscore: number, Dout: number } {
   const Dlo = Math.max(1, Math.round(degree * 2 / 3))
   return { D: degree, Dlo, Dhi: 2 * degree, Dscore: Dlo, Dout: Math.min(Math.floor(degree / 2), Dlo - 1) }
 }

@@ -77,7 +77,7 @@ function sendWindowUpdateAtHalf (this: WindowedStream): void {
 }
 
 /** Gives one stream the half-window update (a no-op for a stream of another shape). */
-export function halfWindowUpdates (stream: unknown): void {
+function halfWindowUpdates (stream: unknown): void {
   if (isWindowed(stream)) stream.sendWindowUpdate = sendWindowUpdateAtHalf
 }
 
