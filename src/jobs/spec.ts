@@ -112,8 +112,47 @@ const JobDocumentSchema = z.object({
   leaseMs: z.number().int().min(200).max(600_000),
   submitter: z.string().max(100),
   createdAt: z.number(),
-  tasks: z.array(z.object({ i: z.number().int().min(0), s: z.number().int().min(0), cid: cidString })).max(MAX_TASKS_PER_JOB)
+  // checked by `checkTasks`, by hand: zod's refinement parsed each of thousands of CIDs in
+  // a closure per task, and every peer decodes every document
+  tasks: z.array(z.unknown()).max(MAX_TASKS_PER_JOB)
 }).strict()
+
+/** The parsed CIDs of a decoded (or built) document's tasks, by document. */
+const taskCids = new WeakMap<JobDocument, CID[]>()
+
+/**
+ * The input shard of task `index` of `doc`, parsed once per document (the
+ * scheduler and the executor ask for every task's, on every peer).
+ */
+export function taskCid (doc: JobDocument, index: number): CID {
+  let cids = taskCids.get(doc)
+  if (cids == null) {
+    cids = doc.tasks.map(t => CID.parse(t.cid))
+    taskCids.set(doc, cids)
+  }
+  const cid = cids[index]
+  if (cid === undefined) throw new RangeError(`task ${index} is not in the job (${doc.tasks.length} tasks)`)
+  return cid
+}
+
+/** The tasks of a document from the network: each `{i, s, cid}` exactly; their CIDs parsed, or the path and reason. */
+function checkTasks (tasks: unknown[]): { tasks: TaskRef[], cids: CID[] } | { error: string } {
+  const out: TaskRef[] = new Array(tasks.length)
+  const cids: CID[] = new Array(tasks.length)
+  const count = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
+  for (let k = 0; k < tasks.length; k++) {
+    const t = tasks[k] as Record<string, unknown> | null
+    if (typeof t !== 'object' || t === null || Array.isArray(t)) return { error: `tasks.${k}: not an object` }
+    const keys = Object.keys(t)
+    if (keys.length !== 3 || !('i' in t) || !('s' in t) || !('cid' in t)) return { error: `tasks.${k}: must have exactly i, s and cid` }
+    if (!count(t.i)) return { error: `tasks.${k}.i: not a whole number >= 0` }
+    if (!count(t.s)) return { error: `tasks.${k}.s: not a whole number >= 0` }
+    if (typeof t.cid !== 'string' || t.cid.length === 0 || t.cid.length > 200) return { error: `tasks.${k}.cid: not a valid CID` }
+    try { cids[k] = CID.parse(t.cid) } catch { return { error: `tasks.${k}.cid: not a valid CID` } }
+    out[k] = { i: t.i, s: t.s, cid: t.cid }
+  }
+  return { tasks: out, cids }
+}
 
 function firstIssue (error: z.ZodError): string {
   const issue = error.issues[0]
@@ -201,7 +240,10 @@ export function decodeDocument (bytes: Uint8Array): JobDocument {
   try { raw = dagCbor.decode(bytes) } catch (err) { throw new InvalidJobError(`job document is not dag-cbor: ${(err as Error).message}`) }
   const r = JobDocumentSchema.safeParse(raw)
   if (!r.success) throw new InvalidJobError(`invalid job document: ${firstIssue(r.error)}`)
-  const doc = r.data as JobDocument
+  const checked = checkTasks(r.data.tasks)
+  if ('error' in checked) throw new InvalidJobError(`invalid job document: ${checked.error}`)
+  const doc: JobDocument = { ...r.data, tasks: checked.tasks }
+  taskCids.set(doc, checked.cids)
   if (doc.inputShards.length !== doc.inputs.length || !tasksInPartitionOrder(doc)) {
     throw new InvalidJobError('invalid job document: tasks do not match inputs')
   }

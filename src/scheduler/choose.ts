@@ -18,6 +18,8 @@ export interface Candidate {
   designated?: boolean
   /** How many live peers rank above this peer for the task (0: this peer is first). */
   rank?: number
+  /** This peer's rendezvous score for the task, when the caller has it (else computed). */
+  score?: number
 }
 
 /** The rank of `peer` among `peers` for `key`: how many of them score higher. */
@@ -33,7 +35,7 @@ export function rendezvousRank (key: string, peer: string, peers: readonly strin
 /** Orders candidates best first for `peer`; returns at most `limit`. */
 export function chooseTasks (candidates: Candidate[], peer: string, limit: number): Candidate[] {
   if (limit <= 0 || candidates.length === 0) return []
-  const scored = candidates.map(c => ({ c, score: rendezvousScore(`${c.job}/${c.task}`, peer) }))
+  const scored = candidates.map(c => ({ c, score: c.score ?? rendezvousScore(`${c.job}/${c.task}`, peer) }))
   scored.sort((a, b) =>
     Number(b.c.realtime) - Number(a.c.realtime) ||
     a.c.createdAt - b.c.createdAt ||

@@ -10,7 +10,8 @@
 import { alignRecords, firstLine, type FunctionRegistry, type TaskFunction } from '../functions/index.ts'
 import { runWasm, validateWasm, type WasmLimits } from '../sandbox/index.ts'
 import { raceAbort } from '../data/index.ts'
-import { readAll, type JobDataAccess, type JobDocument } from '../jobs/index.ts'
+import { readAll, taskCid, type JobDataAccess, type JobDocument } from '../jobs/index.ts'
+import type { CID } from 'multiformats/cid'
 
 /**
  * Input shards held in memory ahead of the tasks that read them (see
@@ -64,7 +65,7 @@ export class TaskExecutor {
   }
 
   /** The first line of input `input`, which has `count` shards, the n-th being `shardCid(n)`. */
-  private header (input: string, count: number, shardCid: (n: number) => string, signal?: AbortSignal): Promise<string | null> {
+  private header (input: string, count: number, shardCid: (n: number) => CID, signal?: AbortSignal): Promise<string | null> {
     let p = this.headers.get(input)
     if (p == null) {
       p = (async () => {
@@ -92,13 +93,14 @@ export class TaskExecutor {
     const task = doc.tasks[index]
     if (task === undefined) return
     const lineOriented = doc.wasm != null || (this.functions.has(doc.fn) && this.functions.get(doc.fn).lineOriented)
-    const cids = [task.cid]
-    if (lineOriented && task.s + 1 < doc.inputShards[task.i]) cids.push(doc.tasks[index + 1].cid)
+    const cids = [taskCid(doc, index)]
+    if (lineOriented && task.s + 1 < doc.inputShards[task.i]) cids.push(taskCid(doc, index + 1))
     for (const cid of cids) {
-      if (this.ahead.has(cid)) continue
+      const key = cid.toString()
+      if (this.ahead.has(key)) continue
       const p = this.data.getShard(cid)
-      p.catch(() => { if (this.ahead.get(cid) === p) this.ahead.delete(cid) })
-      this.ahead.set(cid, p)
+      p.catch(() => { if (this.ahead.get(key) === p) this.ahead.delete(key) })
+      this.ahead.set(key, p)
       if (this.ahead.size > MAX_PREFETCHED_SHARDS) this.ahead.delete(this.ahead.keys().next().value as string)
     }
   }
@@ -109,10 +111,11 @@ export class TaskExecutor {
   }
 
   /** A shard: the one read ahead if there is one (and `drop` forgets it), else read now. */
-  private async shard (cid: string, drop: boolean, signal?: AbortSignal): Promise<Uint8Array> {
-    const ahead = this.ahead.get(cid)
+  private async shard (cid: CID, drop: boolean, signal?: AbortSignal): Promise<Uint8Array> {
+    const key = cid.toString()
+    const ahead = this.ahead.get(key)
     if (ahead == null) return await this.data.getShard(cid, { signal })
-    if (drop) this.ahead.delete(cid)
+    if (drop) this.ahead.delete(key)
     try {
       return signal == null ? await ahead : await raceAbort(ahead, signal)
     } catch (err) {
@@ -136,9 +139,9 @@ export class TaskExecutor {
     // the input's shards are its consecutive tasks (spec.ts checks the order)
     const count = doc.inputShards[task.i]
     const firstTask = index - task.s
-    const shardCid = (s: number): string => doc.tasks[firstTask + s].cid
+    const shardCid = (s: number): CID => taskCid(doc, firstTask + s)
     // the task's own shard is forgotten once read; the next one is kept, as the own shard of the next task
-    const chunk = await this.shard(task.cid, true, signal)
+    const chunk = await this.shard(taskCid(doc, index), true, signal)
     let bytes = chunk
     if (lineOriented) {
       let next = task.s + 1

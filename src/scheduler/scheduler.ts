@@ -18,13 +18,13 @@ import * as dagCbor from '@ipld/dag-cbor'
 import type { Startable } from '@libp2p/interface'
 import {
   INLINE_RESULT_MAX_BYTES, MAX_INLINE_BYTES_PER_FACT, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT, MAX_REASON_CHARS, resultHash,
+  keyHash, peerHash, scoreOf, taskCid,
   type JobDataAccess, type JobDocument, type JobService, type JobState, type ResultEntry
 } from '../jobs/index.ts'
 import { fits, type LocalCapabilities } from './capabilities.ts'
-import { chooseTasks, rendezvousRank, type Candidate } from './choose.ts'
+import { chooseTasks, type Candidate } from './choose.ts'
 import { blockKadId, cidOf, compareXor, peerKadId } from '../data/index.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { CID } from 'multiformats/cid'
 import { MAX_PREFETCHED_SHARDS, type TaskExecutor } from './executor.ts'
 
 /** How often the scheduler looks for work even without a change. */
@@ -170,7 +170,7 @@ export class Scheduler implements Startable {
   private readonly reportDue = new Set<string>()
   private readonly locality = new Map<string, Set<number> | 'pending'>()
   /** Per job, for one membership: this peer's rendezvous rank of each task among the live peers, and the tasks it is designated for. */
-  private readonly ranks = new Map<string, { live: readonly string[], keys: Uint8Array[], ranks: Uint16Array, designated: Uint8Array }>()
+  private readonly ranks = new Map<string, RankTable>()
   /** When this peer first saw each job (for STEAL_AFTER_RANK_STEPS). */
   private readonly firstSeen = new Map<string, number>()
   private readonly stealTimers = new Set<string>()
@@ -263,7 +263,7 @@ export class Scheduler implements Startable {
     void (async () => {
       const local = new Set<number>()
       for (let i = 0; i < doc.tasks.length; i++) {
-        if (await this.data.hasLocal(doc.tasks[i].cid).catch(() => false)) local.add(i)
+        if (await this.data.hasLocal(taskCid(doc, i)).catch(() => false)) local.add(i)
       }
       this.locality.set(state.id, local)
       this.kick()
@@ -304,7 +304,7 @@ export class Scheduler implements Startable {
         const loc = this.locality.get(state.id)
         if (loc == null) { this.computeLocality(state); continue }
         if (loc === 'pending') continue
-        const { ranks, designated } = this.ranksOf(state)
+        const { ranks, designated, scores } = this.ranksOf(state)
         let seen = this.firstSeen.get(state.id)
         if (seen == null) { seen = now; this.firstSeen.set(state.id, now) }
         const stealingFor = now - seen - this.stealAfterMs
@@ -318,7 +318,7 @@ export class Scheduler implements Startable {
           // fact every peer checks, and most of them lost
           if (t.reopenedAt != null && now < t.reopenedAt + (designated[i] === 1 ? 0 : Math.min(ranks[i], REOPEN_RANK_CAP) + 1) * this.stealRankStepMs) continue
           if (t.openSlots > 0 && !state.involves(i, this.me, now) && !this.isQueued(state.id, i)) {
-            candidates.push({ job: state.id, task: i, realtime: doc.priority === 'realtime', createdAt: doc.createdAt, local: loc.has(i), designated: designated[i] === 1, rank: ranks[i] })
+            candidates.push({ job: state.id, task: i, realtime: doc.priority === 'realtime', createdAt: doc.createdAt, local: loc.has(i), designated: designated[i] === 1, rank: ranks[i], score: scores[i] })
           }
         }
         if (!stealing && !this.stealTimers.has(state.id)) {
@@ -359,25 +359,35 @@ export class Scheduler implements Startable {
    * peers closest to its key, where the data layer places it), so it is a
    * holder and every peer with the same view picks the same one.
    */
-  private ranksOf (state: JobState): { ranks: Uint16Array, designated: Uint8Array } {
+  private ranksOf (state: JobState): RankTable {
     const doc = state.doc
-    if (doc == null) return { ranks: new Uint16Array(0), designated: new Uint8Array(0) }
+    if (doc == null) return { live: [], keys: [], hashes: [], ranks: new Uint16Array(0), designated: new Uint8Array(0), scores: new Float64Array(0) }
     const live = this.jobs.livePeerIds()
     const cached = this.ranks.get(state.id)
     if (cached != null && cached.live === live) return cached
-    // the tasks' shard keys do not change with membership: hashed once per job
-    const keys = cached?.keys ?? doc.tasks.map(t => blockKadId(CID.parse(t.cid)))
+    // the tasks' shard keys and rendezvous hashes do not change with membership: made once per job
+    const keys = cached?.keys ?? doc.tasks.map((_, i) => blockKadId(taskCid(doc, i)))
+    const hashes = cached?.hashes ?? doc.tasks.map((_, i) => keyHash(`${state.id}/${i}`))
     const peers = [this.me, ...live]
     const ids = peers.map(p => this.kadIdOf(p))
-    const ranks = new Uint16Array(doc.tasks.length)
-    const designated = new Uint8Array(doc.tasks.length)
-    for (let i = 0; i < doc.tasks.length; i++) {
-      const key = `${state.id}/${i}`
-      ranks[i] = Math.min(65_535, rendezvousRank(key, this.me, peers))
-      const holders = closestIndexes(keys[i], ids, Math.max(1, this.replicas)).map(k => peers[k])
-      if (holders.includes(this.me) && rendezvousRank(key, this.me, holders) === 0) designated[i] = 1
+    const peerHashes = peers.map(p => peerHash(p))
+    const n = doc.tasks.length
+    const ranks = new Uint16Array(n)
+    const designated = new Uint8Array(n)
+    const scores = new Float64Array(n)
+    const holderCount = Math.max(1, this.replicas)
+    for (let i = 0; i < n; i++) {
+      const h = hashes[i]
+      const mine = scoreOf(h, peerHashes[0])
+      let rank = 0
+      for (let k = 1; k < peers.length; k++) if (scoreOf(h, peerHashes[k]) > mine) rank++
+      ranks[i] = Math.min(65_535, rank)
+      scores[i] = mine
+      // peers[0] is this peer: designated when it is a holder and no other holder scores higher
+      const holders = closestIndexes(keys[i], ids, holderCount)
+      if (holders.includes(0) && holders.every(k => k === 0 || scoreOf(h, peerHashes[k]) <= mine)) designated[i] = 1
     }
-    const entry = { live, keys, ranks, designated }
+    const entry = { live, keys, hashes, ranks, designated, scores }
     this.ranks.set(state.id, entry)
     return entry
   }
@@ -642,6 +652,21 @@ export function batchLength (pending: ReadonlyArray<{ bytes: Uint8Array }>): num
     n++
   }
   return n
+}
+
+/** A job's tasks as this peer ranks them, for one view of the live peers (see `ranksOf`). */
+interface RankTable {
+  live: readonly string[]
+  /** Each task's input shard's Kademlia key. */
+  keys: Uint8Array[]
+  /** Each task's rendezvous hash (`keyHash` of `job/index`). */
+  hashes: Uint32Array[]
+  /** How many live peers outscore this peer, per task. */
+  ranks: Uint16Array
+  /** 1 where this peer is the task's designated peer. */
+  designated: Uint8Array
+  /** This peer's rendezvous score, per task. */
+  scores: Float64Array
 }
 
 /** Indexes of the `n` ids closest to `target` by XOR, closest first: one pass, no full sort. */

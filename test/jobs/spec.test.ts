@@ -3,7 +3,7 @@
  * input, in order (executors find a task's neighbouring shards by position).
  */
 import { describe, it, expect } from 'vitest'
-import { buildDocument, decodeDocument, encodeDocument, validateSpec, InvalidJobError, type JobDocument } from '../../src/jobs/index.ts'
+import { buildDocument, decodeDocument, encodeDocument, taskCid, validateSpec, InvalidJobError, type JobDocument } from '../../src/jobs/index.ts'
 import { cidOf } from '../../src/data/index.ts'
 
 const shard = (n: number): { cid: { toString: () => string } } => ({ cid: cidOf(Uint8Array.of(n)) })
@@ -34,5 +34,30 @@ describe('job document', () => {
       change(d)
       expect(() => decodeDocument(encodeDocument(d))).toThrow(InvalidJobError)
     }
+  })
+
+  it('rejects a malformed task with the path and reason, and parses each task\'s CID once', () => {
+    const bad: Array<[(d: JobDocument) => void, string]> = [
+      [d => { d.tasks[1] = { ...d.tasks[1], cid: 'not-a-cid' } }, 'tasks.1.cid: not a valid CID'],
+      [d => { d.tasks[2] = { ...d.tasks[2], cid: '' } }, 'tasks.2.cid: not a valid CID'],
+      [d => { d.tasks[0] = { ...d.tasks[0], i: -1 } }, 'tasks.0.i: not a whole number >= 0'],
+      [d => { d.tasks[0] = { ...d.tasks[0], s: 0.5 } }, 'tasks.0.s: not a whole number >= 0'],
+      [d => { (d.tasks as unknown[])[3] = 'task' }, 'tasks.3: not an object'],
+      [d => { (d.tasks as unknown[])[3] = null }, 'tasks.3: not an object'],
+      [d => { d.tasks[1] = { ...d.tasks[1], extra: 1 } as unknown as JobDocument['tasks'][number] }, 'tasks.1: must have exactly i, s and cid'],
+      [d => { d.tasks[1] = { i: 0, s: 1 } as unknown as JobDocument['tasks'][number] }, 'tasks.1: must have exactly i, s and cid']
+    ]
+    for (const [change, message] of bad) {
+      const d = doc()
+      change(d)
+      expect(() => decodeDocument(encodeDocument(d))).toThrow(`invalid job document: ${message}`)
+    }
+    const d = decodeDocument(encodeDocument(doc()))
+    expect(d.tasks.map((_, i) => taskCid(d, i).toString())).toEqual(d.tasks.map(t => t.cid))
+    expect(taskCid(d, 2)).toBe(taskCid(d, 2))
+    expect(() => taskCid(d, 4)).toThrow(RangeError)
+    // a document built here (not decoded) has its CIDs parsed on first use
+    const built = doc()
+    expect(taskCid(built, 3).toString()).toBe(built.tasks[3].cid)
   })
 })
