@@ -23,7 +23,7 @@
  * Never listens on anything but 127.0.0.1; every node is stopped at the end and on error.
  */
 import { readFile } from 'node:fs/promises'
-import { availableParallelism } from 'node:os'
+import { availableParallelism, cpus } from 'node:os'
 import { parseArgs } from 'node:util'
 import { createEdgeNode, type EdgeNode } from '../src/index.ts'
 import { JOBS_TOPIC, type JobState } from '../src/jobs/index.ts'
@@ -196,15 +196,34 @@ async function withHostedSwarm<T> (fn: (swarm: HostedSwarm) => Promise<T>): Prom
   }
 }
 
-/** Submits `spec` from peer 0 and waits for its result: the ms from submit to result, the result's sha-256, and the job's tasks and retries. */
-async function runHostedJob (swarm: HostedSwarm, spec: { fn: string, wasm?: string, inputs: string[] }): Promise<{ ms: number, sha256: string, total: number, retried: number }> {
+/** CPU time of the whole machine so far (ms): busy (not idle) and all, over every core. */
+function machineTimes (): { busy: number, all: number } {
+  let busy = 0
+  let all = 0
+  for (const c of cpus()) {
+    const t = c.times.user + c.times.nice + c.times.sys + c.times.irq
+    busy += t
+    all += t + c.times.idle
+  }
+  return { busy, all }
+}
+
+/**
+ * Submits `spec` from peer 0 and waits for its result: the ms from submit to result, the result's
+ * sha-256, the job's tasks and retries, and how busy the machine's cores were meanwhile (0..1: below
+ * 1, the job waited on something other than CPU).
+ */
+async function runHostedJob (swarm: HostedSwarm, spec: { fn: string, wasm?: string, inputs: string[] }): Promise<{ ms: number, sha256: string, total: number, retried: number, machineBusy: number }> {
   const host = swarm.hostOf(0)
   const t = performance.now()
+  const before = machineTimes()
   const { jobId } = await host.call('submitJob', { index: 0, spec: { ...spec, params: {}, redundancy: 1, leaseMs: DEFAULT_LEASE_MS }, timeoutMs: PHASE_TIMEOUT_MS })
   const r = await host.call('jobResult', { index: 0, jobId, timeoutMs: PHASE_TIMEOUT_MS })
   const ms = performance.now() - t
+  const after = machineTimes()
   const { progress } = await host.call('jobStatus', { index: 0, jobId })
-  return { ms, sha256: r.sha256, total: progress?.total ?? 0, retried: progress?.retried ?? 0 }
+  const machineBusy = round((after.busy - before.busy) / Math.max(1, after.all - before.all), 3)
+  return { ms, sha256: r.sha256, total: progress?.total ?? 0, retried: progress?.retried ?? 0, machineBusy }
 }
 
 /** Executions per peer and duplicates from every host, and the worst host's event-loop delay over its life. */
@@ -222,7 +241,7 @@ const round = (x: number, digits = 1): number => Number(x.toFixed(digits))
 
 // ------------------------------------------------------------------ (a) tiny tasks
 
-interface TinyRun { tasks: number, processes: number, ms: number, tasksPerSecond: number, putMs: number, retried: number, duplicates: number, executedPerPeer: number[], loop: { p50Ms: number, p99Ms: number } }
+interface TinyRun { tasks: number, processes: number, ms: number, tasksPerSecond: number, machineBusy: number, putMs: number, retried: number, duplicates: number, executedPerPeer: number[], loop: { p50Ms: number, p99Ms: number } }
 
 async function tinyPhase (): Promise<TinyRun> {
   return await withHostedSwarm(async (swarm) => {
@@ -235,7 +254,7 @@ async function tinyPhase (): Promise<TinyRun> {
     if (job.sha256 !== expected) throw new Error('(a) the swarm result differs from the squares of 0..n-1')
     if (job.total !== tinyTasks) throw new Error(`(a) expected ${tinyTasks} tasks, the job has ${job.total}`)
     const s = await hostedSummary(swarm)
-    return { tasks: job.total, processes, ms: round(job.ms), tasksPerSecond: round(job.total / (job.ms / 1000)), putMs: round(putMs), retried: job.retried, ...s }
+    return { tasks: job.total, processes, ms: round(job.ms), tasksPerSecond: round(job.total / (job.ms / 1000)), machineBusy: job.machineBusy, putMs: round(putMs), retried: job.retried, ...s }
   })
 }
 
@@ -277,7 +296,7 @@ async function runLocally (burn: Uint8Array, lines: string[], concurrency: numbe
   return out
 }
 
-interface CpuRun { tasks: number, processes: number, rounds: number, localMs: number, settleMs: number, swarmMs: number, efficiency: number, duplicates: number, retried: number, executedPerPeer: number[], loop: { p50Ms: number, p99Ms: number } }
+interface CpuRun { tasks: number, processes: number, rounds: number, localMs: number, settleMs: number, swarmMs: number, efficiency: number, machineBusy: number, duplicates: number, retried: number, executedPerPeer: number[], loop: { p50Ms: number, p99Ms: number } }
 
 async function cpuPhase (burn: Uint8Array, rounds: number): Promise<CpuRun> {
   const lines = Array.from({ length: cpuTasks }, (_, i) => paddedLine(String(rounds + i)))
@@ -300,7 +319,7 @@ async function cpuPhase (burn: Uint8Array, rounds: number): Promise<CpuRun> {
     const job = await runHostedJob(swarm, { fn: 'burn', wasm: moduleCid.cid, inputs: [input.cid] })
     if (job.sha256 !== sha256Hex(enc(local.join('')))) throw new Error('(b) the swarm result differs from the local runs')
     const s = await hostedSummary(swarm)
-    return { tasks: job.total, processes, rounds, localMs: round(localMs), settleMs: round(Math.max(...settle.map(x => x.ms))), swarmMs: round(job.ms), efficiency: round(localMs / job.ms, 3), retried: job.retried, ...s }
+    return { tasks: job.total, processes, rounds, localMs: round(localMs), settleMs: round(Math.max(...settle.map(x => x.ms))), swarmMs: round(job.ms), efficiency: round(localMs / job.ms, 3), machineBusy: job.machineBusy, retried: job.retried, ...s }
   })
 }
 
@@ -386,12 +405,12 @@ async function main (): Promise<void> {
     if (phases.has('a')) {
       r.a = await tinyPhase()
       log(`run ${run} (a): ${r.a.tasks} tiny tasks in ${r.a.ms} ms = ${r.a.tasksPerSecond} tasks/s ` +
-        `(put ${r.a.putMs} ms, retried ${r.a.retried}, duplicates ${r.a.duplicates}, per peer ${r.a.executedPerPeer.join('/')}, worst host's loop delay p50 ${r.a.loop.p50Ms} ms, p99 ${r.a.loop.p99Ms} ms)`)
+        `(machine busy ${Math.round(r.a.machineBusy * 100)}%, put ${r.a.putMs} ms, retried ${r.a.retried}, duplicates ${r.a.duplicates}, per peer ${r.a.executedPerPeer.join('/')}, worst host's loop delay p50 ${r.a.loop.p50Ms} ms, p99 ${r.a.loop.p99Ms} ms)`)
     }
     if (phases.has('b') && cal !== undefined) {
       r.b = await cpuPhase(burn, cal.rounds)
       log(`run ${run} (b): ${r.b.tasks} cpu tasks: local ${LOCAL_WORKERS} workers ${r.b.localMs} ms, swarm ${r.b.swarmMs} ms, efficiency ${r.b.efficiency} ` +
-        `(duplicates ${r.b.duplicates}, per peer ${r.b.executedPerPeer.join('/')}, worst host's loop delay p50 ${r.b.loop.p50Ms} ms, p99 ${r.b.loop.p99Ms} ms)`)
+        `(machine busy ${Math.round(r.b.machineBusy * 100)}%, duplicates ${r.b.duplicates}, per peer ${r.b.executedPerPeer.join('/')}, worst host's loop delay p50 ${r.b.loop.p50Ms} ms, p99 ${r.b.loop.p99Ms} ms)`)
     }
     if (phases.has('c') && cal !== undefined) {
       r.c = await deathPhase(burn, deathRounds)
