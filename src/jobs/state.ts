@@ -335,6 +335,20 @@ export class JobState {
     return view
   }
 
+  /**
+   * Whether the task has a slot no live holder fills: `task(index, now).openSlots > 0`
+   * without building the view (a scheduler asks it of every pending task on each round).
+   */
+  hasOpenSlot (index: number, now = Date.now()): boolean {
+    const f = this.fold(index)
+    if (f.accepted != null || f.failures >= (this.doc?.maxAttempts ?? Infinity)) return false
+    let live = 0
+    for (const expiry of f.holders.values()) if (expiry >= now) live++
+    const redundancy = this.doc?.redundancy ?? 1
+    const slots = f.results.size < redundancy ? redundancy - f.results.size : 1
+    return slots > live
+  }
+
   /** Has `peer` a live claim on, or a result for, this task? */
   involves (index: number, peer: string, now = Date.now()): boolean {
     const f = this.fold(index)

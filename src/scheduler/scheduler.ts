@@ -312,14 +312,14 @@ export class Scheduler implements Startable {
         for (const i of state.pendingTasks()) {
           if (designated[i] === 0 && stealingFor < ranks[i] * this.stealRankStepMs) continue
           if ((alone && !loc.has(i)) || this.notBefore.has(`${state.id}/${i}`)) continue
-          const t = state.task(i, now)
+          // most pending tasks are held by someone: ruled out without building their views
+          if (!state.hasOpenSlot(i, now) || state.involves(i, this.me, now) || this.isQueued(state.id, i)) continue
           // a task opened again (a lease lapsed, a run failed) goes to the idle peers in rank
           // order too, not to all at once: at 200 peers every lapse drew 10-20 claims, each a
           // fact every peer checks, and most of them lost
-          if (t.reopenedAt != null && now < t.reopenedAt + (designated[i] === 1 ? 0 : Math.min(ranks[i], REOPEN_RANK_CAP) + 1) * this.stealRankStepMs) continue
-          if (t.openSlots > 0 && !state.involves(i, this.me, now) && !this.isQueued(state.id, i)) {
-            candidates.push({ job: state.id, task: i, realtime: doc.priority === 'realtime', createdAt: doc.createdAt, local: loc.has(i), designated: designated[i] === 1, rank: ranks[i], score: scores[i] })
-          }
+          const reopenedAt = state.task(i, now).reopenedAt
+          if (reopenedAt != null && now < reopenedAt + (designated[i] === 1 ? 0 : Math.min(ranks[i], REOPEN_RANK_CAP) + 1) * this.stealRankStepMs) continue
+          candidates.push({ job: state.id, task: i, realtime: doc.priority === 'realtime', createdAt: doc.createdAt, local: loc.has(i), designated: designated[i] === 1, rank: ranks[i], score: scores[i] })
         }
         if (!stealing && !this.stealTimers.has(state.id)) {
           this.stealTimers.add(state.id)

@@ -29,6 +29,7 @@ function summary (state: JobState, tasks: number, now: number): unknown {
   return {
     view: state.view(now),
     tasks: Array.from({ length: tasks }, (_, i) => state.task(i, now)),
+    open: Array.from({ length: tasks }, (_, i) => state.hasOpenSlot(i, now)),
     untrusted: [...state.untrusted].sort()
   }
 }
@@ -69,7 +70,11 @@ describe('job state fold', () => {
         const b = new JobState('j')
         shuffled.forEach(f => b.add(f))
         b.setDoc(doc(tasks, redundancy))
-        for (const now of [0, 2500, 10_000]) expect(summary(b, tasks, now)).toEqual(summary(a, tasks, now))
+        for (const now of [0, 2500, 10_000]) {
+          expect(summary(b, tasks, now)).toEqual(summary(a, tasks, now))
+          // the scheduler's shortcut says what the full view says
+          for (let i = 0; i < tasks; i++) expect(a.hasOpenSlot(i, now)).toBe(a.task(i, now).openSlots > 0)
+        }
       }), { numRuns: 300 })
   })
 
