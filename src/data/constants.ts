@@ -4,7 +4,7 @@
  */
 
 /** The shard exchange protocol: put / get / has of one content-addressed block. */
-export const SHARD_PROTOCOL = '/edgeswarm/shard/2.0.0'
+export const SHARD_PROTOCOL = '/edgeswarm/shard/1.0.0'
 
 /** Default shard size: 256 KiB, the IPFS default chunk size. */
 export const DEFAULT_CHUNK_SIZE = 256 * 1024
@@ -100,22 +100,8 @@ export const ROOT_PROVIDE_PRIORITY = 1
 /** A single shard-protocol request (dial, send, answer) must finish within this (ms). */
 export const REQUEST_TIMEOUT_MS = 10_000
 
-/** An inbound shard-protocol stream must deliver its first request, and each request once begun, within this (ms). */
+/** An inbound shard-protocol stream must deliver its request within this (ms). */
 export const INBOUND_TIMEOUT_MS = 10_000
-
-/**
- * A requester keeps a shard stream open for its next request to the same peer
- * this long (ms) after its last answer. Opening a stream per request (the
- * stream's frames, its protocol negotiation, its close both ways) was most of
- * the frames of a job of tiny tasks.
- */
-export const SHARD_STREAM_IDLE_MS = 3_000
-
-/** Open shard streams a requester keeps for later requests to one peer. */
-export const MAX_IDLE_SHARD_STREAMS_PER_PEER = 8
-
-/** An inbound shard stream with no next request for this long (ms) is closed (its requester closes it sooner). */
-export const SERVE_IDLE_MS = 30_000
 
 /**
  * Looking a block up in the swarm gives up with NotFoundError after this (ms).

@@ -25,14 +25,13 @@ import {
   DEFAULT_PROVIDE_RATE_PER_S, DEFAULT_REPROVIDE_INTERVAL_MS, DEFAULT_STORAGE_MAX, KNOWN_PEER_TTL_MS, FIND_TIMEOUT_MS, GET_PREFETCH, INBOUND_TIMEOUT_MS,
   LOOKUP_TIMEOUT_MS, MAX_BLOCK_SIZE, MAX_PROVIDERS, MAX_REPLICAS, MAX_STREAMS_PER_CONNECTION,
   PROVIDE_ATTEMPTS, PROVIDE_CONCURRENCY, PROVIDE_QUEUE_MAX, PROVIDE_RETRY_MS, PROVIDE_TIMEOUT_MS, PUT_CONCURRENCY, REPAIR_CONCURRENCY, REPAIR_JITTER,
-  REQUEST_TIMEOUT_MS, SERVE_IDLE_MS, SHARD_PROTOCOL, STAT_CONCURRENCY, SWARM_VIEW_TTL_MS, PROVIDE_QUIET_MS, PROVIDE_MAX_DELAY_MS,
+  REQUEST_TIMEOUT_MS, SHARD_PROTOCOL, STAT_CONCURRENCY, SWARM_VIEW_TTL_MS, PROVIDE_QUIET_MS, PROVIDE_MAX_DELAY_MS,
   ROOT_PROVIDE_PRIORITY, FETCH_HEDGE_MS, LOOKUP_HEDGE_MS, PLACEMENT_CANDIDATES_PER_REPLICA
 } from './constants.ts'
 import { InvalidCidError, InvalidManifestError, InvalidRangeError, NotFoundError, ReplicasError, StorageFullError, conclusiveMiss, type SearchSeen } from './errors.ts'
 import { forEachLimit, mapOrdered, raceAbort } from './parallel.ts'
 import { blockKadId, sortByDistance } from './placement.ts'
-import { serveShardStream, type ShardReply, type ShardRequest, type ShardResponse, type ShardServer } from './protocol.ts'
-import { ShardClient } from './shard-client.ts'
+import { requestShard, serveShardStream, type ShardReply, type ShardRequest, type ShardResponse, type ShardServer } from './protocol.ts'
 import { ShardStore } from './shard-store.ts'
 
 export interface DataServiceInit {
@@ -129,10 +128,6 @@ export interface DataMetrics {
   badPeers: Set<string>
   /** Provider announcements completed. */
   provides: number
-  /** Shard streams this peer opened for its requests. */
-  streamsOpened: number
-  /** Requests this peer sent on a shard stream opened for an earlier one. */
-  streamsReused: number
 }
 
 interface ReplicateResult { holders: PeerId[], copied: PeerId[] }
@@ -151,12 +146,10 @@ function anySignal (...signals: Array<AbortSignal | undefined>): AbortSignal {
 }
 
 export class DataService implements Startable {
-  readonly metrics: DataMetrics = { bytesSent: 0, bytesReceived: 0, badPeers: new Set(), provides: 0, streamsOpened: 0, streamsReused: 0 }
+  readonly metrics: DataMetrics = { bytesSent: 0, bytesReceived: 0, badPeers: new Set(), provides: 0 }
   readonly #node: EdgePeer
   readonly #store: ShardStore
   readonly #cache: BlockCache
-  /** The requesting end of the shard protocol (its idle streams); a new one per start. */
-  #client: ShardClient
   readonly #replicas: number
   readonly #chunkSize: number
   readonly #repairIntervalMs: number
@@ -191,7 +184,6 @@ export class DataService implements Startable {
     this.#provideQueue = new PQueue({ concurrency: PROVIDE_CONCURRENCY, intervalCap: Math.max(1, Math.round(provideRate)), interval: provideRate >= 1 ? 1000 : Math.round(1000 / provideRate) })
     this.#corruptOnServe = init.corruptOnServe === true
     this.#cache = new BlockCache(init.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES)
-    this.#client = this.#newClient()
     this.#store = new ShardStore(init.blockstore, init.datastore ?? new MemoryDatastore(), init.storageMax ?? DEFAULT_STORAGE_MAX)
     this.#log = node.logger.forComponent('edgeswarm:data')
   }
@@ -202,10 +194,9 @@ export class DataService implements Startable {
     if (this.#started) return
     this.#shutdown = new AbortController()
     setMaxListeners(Infinity, this.#shutdown.signal)
-    this.#client = this.#newClient()
     await this.#store.open()
     await this.#node.handle(SHARD_PROTOCOL, (stream, connection) => {
-      serveShardStream(stream, connection.remotePeer.toString(), this.#server, INBOUND_TIMEOUT_MS, SERVE_IDLE_MS)
+      serveShardStream(stream, connection.remotePeer.toString(), this.#server, INBOUND_TIMEOUT_MS)
         .catch(err => { this.#log.error('shard stream failed - %e', err) })
     }, {
       maxInboundStreams: MAX_STREAMS_PER_CONNECTION,
@@ -227,7 +218,6 @@ export class DataService implements Startable {
     this.#shutdown.abort(new Error('data service stopped'))
     this.#provideQueue.clear()
     this.#providing.clear()
-    this.#client.close()
     try {
       await this.#node.unhandle(SHARD_PROTOCOL)
     } catch {
@@ -854,16 +844,13 @@ export class DataService implements Startable {
     return sortByDistance(blockKadId(cid), [this.#node.peerId, ...this.#knownPeers()])
   }
 
-  #newClient (): ShardClient {
-    return new ShardClient({ open: async (peer, signal) => await this.#node.dialProtocol(peer, SHARD_PROTOCOL, { signal }), metrics: this.metrics })
-  }
-
   async #request (peer: PeerId, req: ShardRequest, body: Uint8Array | undefined, signal: AbortSignal): Promise<ShardReply> {
     const s = anySignal(signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS))
     s.throwIfAborted()
     // bounded by its time limit even if a dial or stream under it does not stop when aborted
     return await raceAbort((async () => {
-      const reply = await this.#client.request(peer, req, body, s)
+      const stream = await this.#node.dialProtocol(peer, SHARD_PROTOCOL, { signal: s })
+      const reply = await requestShard(stream, req, body, s)
       if (body != null && reply.response.ok) this.metrics.bytesSent += body.byteLength
       if (reply.bytes != null) this.metrics.bytesReceived += reply.bytes.byteLength
       return reply

@@ -4,7 +4,7 @@
  * The data layer of edgeswarm: files cut into content-addressed shards
  * (CIDv1 raw, sha2-256), a dag-cbor root object listing them, each block
  * placed on the `replicas` peers closest to it by XOR in the Kademlia DHT,
- * pushed over `/edgeswarm/shard/2.0.0`, announced as a DHT provider, fetched
+ * pushed over `/edgeswarm/shard/1.0.0`, announced as a DHT provider, fetched
  * back verified, and repaired when holders vanish.
  *
  * @example

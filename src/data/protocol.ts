@@ -1,8 +1,6 @@
 /**
- * data/protocol: the `/edgeswarm/shard/2.0.0` wire format and its two thin
- * ends. A stream carries requests one after another (the requester sends the
- * next once it has read the answer to the last, and closes its side when it
- * is done): a length-prefixed JSON header frame
+ * data/protocol: the `/edgeswarm/shard/1.0.0` wire format and its two thin
+ * ends. One request per stream: a length-prefixed JSON header frame
  * (`{ op: 'put' | 'get' | 'has', cid, size?, replicas?, announce? }`, zod-validated) and,
  * for `put`, one frame with the block; the answer is a header frame
  * (`{ ok: true, has?, size? }` or `{ ok: false, code, error }`) and, for a
@@ -10,10 +8,9 @@
  *
  * Owns framing, limits (MAX_HEADER_SIZE, MAX_MESSAGE_SIZE) and validation at
  * the trust boundary. Never decides placement and never stores anything:
- * `serveShardStream` asks a `ShardServer` for every decision; which streams
- * are kept open for more requests is `shard-client.ts`'s.
+ * `serveShardStream` asks a `ShardServer` for every decision.
  */
-import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
+import { lpStream } from '@libp2p/utils'
 import type { Stream } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
 import { z } from 'zod'
@@ -122,56 +119,30 @@ function asError (err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err))
 }
 
-/** Whether `err` is the end of a stream whose other side closed it between two frames. */
-function isCleanEnd (err: unknown, stream: Stream): boolean {
-  return (err as Error | undefined)?.name === 'UnexpectedEOFError' && stream.remoteWriteStatus !== 'writable'
-}
-
 /**
- * Serves the requests of one inbound shard stream, one after another, until
- * the requester closes its side or sends nothing for `idleMs` (then the
- * stream is closed), or sends something malformed. Each request must arrive
- * whole and be answered within `timeoutMs`. Never throws: a malformed or
- * oversized message gets an `invalid` answer when one can still be framed,
- * and the stream is closed (or reset when the framing itself is broken).
+ * Serves one inbound shard stream. Never throws: a malformed or oversized
+ * message gets an `invalid` answer when one can still be framed, and the
+ * stream is closed (or reset when the framing itself is broken).
  */
-export async function serveShardStream (stream: Stream, remotePeer: string, server: ShardServer, timeoutMs: number, idleMs: number = timeoutMs): Promise<void> {
+export async function serveShardStream (stream: Stream, remotePeer: string, server: ShardServer, timeoutMs: number): Promise<void> {
+  const signal = AbortSignal.timeout(timeoutMs)
   const lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_SIZE })
-  for (let served = 0; ; served++) {
-    let frame
-    try {
-      // the first request is due at once; later ones may come after a pause
-      frame = await lp.read({ signal: AbortSignal.timeout(served === 0 ? timeoutMs : idleMs) })
-    } catch (err) {
-      if (served > 0 && (isCleanEnd(err, stream) || (err as Error).name === 'TimeoutError')) {
-        // the requester is done (or went quiet): end our side too
-        await stream.close({ signal: AbortSignal.timeout(timeoutMs) }).catch(e => { stream.abort(asError(e)) })
-        return
-      }
-      // framing broken: oversize length, truncated frame, nothing sent in time
-      server.onError?.(asError(err), remotePeer)
-      stream.abort(asError(err))
-      return
-    }
-    if (!await serveRequest(stream, lp, frame.subarray(), remotePeer, server, AbortSignal.timeout(timeoutMs))) return
-  }
-}
-
-/** Answers one request whose header frame was read; false when the stream was ended (closed or reset). */
-async function serveRequest (stream: Stream, lp: LengthPrefixedStream<Stream>, header: Uint8Array, remotePeer: string, server: ShardServer, signal: AbortSignal): Promise<boolean> {
   let req: ShardRequest
   try {
-    req = decodeRequest(header)
-  } catch (err) {
-    // a requester that sends garbage gets its answer and no more of our time
-    server.onError?.(asError(err), remotePeer)
+    const frame = await lp.read({ signal })
     try {
+      req = decodeRequest(frame.subarray())
+    } catch (err) {
+      server.onError?.(asError(err), remotePeer)
       await lp.write(encodeHeader({ ok: false, code: 'invalid', error: asError(err).message }), { signal })
       await stream.close({ signal })
-    } catch (e) {
-      stream.abort(asError(e))
+      return
     }
-    return false
+  } catch (err) {
+    // framing broken: oversize length, truncated frame, timeout
+    server.onError?.(asError(err), remotePeer)
+    stream.abort(asError(err))
+    return
   }
   try {
     if (req.op === 'has') {
@@ -186,29 +157,26 @@ async function serveRequest (stream: Stream, lp: LengthPrefixedStream<Stream>, h
     } else {
       const admission = await server.admit(req, remotePeer)
       if (!('release' in admission)) {
-        // the block frame that follows is not read: the stream ends after the refusal
         await lp.write(encodeHeader(admission), { signal })
-        await stream.close({ signal })
-        return false
-      }
-      let response: ShardResponse
-      try {
-        const body = await lp.read({ signal })
-        if (body.byteLength !== req.size) {
-          response = { ok: false, code: 'invalid', error: `block frame has ${body.byteLength} bytes, header said ${req.size}` }
-        } else {
-          response = await server.accept(req, body.subarray(), remotePeer)
+      } else {
+        let response: ShardResponse
+        try {
+          const body = await lp.read({ signal })
+          if (body.byteLength !== req.size) {
+            response = { ok: false, code: 'invalid', error: `block frame has ${body.byteLength} bytes, header said ${req.size}` }
+          } else {
+            response = await server.accept(req, body.subarray(), remotePeer)
+          }
+        } finally {
+          admission.release()
         }
-      } finally {
-        admission.release()
+        await lp.write(encodeHeader(response), { signal })
       }
-      await lp.write(encodeHeader(response), { signal })
     }
-    return true
+    await stream.close({ signal })
   } catch (err) {
     server.onError?.(asError(err), remotePeer)
     stream.abort(asError(err))
-    return false
   }
 }
 
@@ -218,20 +186,26 @@ export interface ShardReply {
 }
 
 /**
- * Sends one request on `lp`'s stream and reads the answer (and the block for a
- * successful `get`), leaving the stream open for the next request. Throws on
- * transport errors and malformed answers (the stream is then unusable: the
- * caller aborts it); an `{ ok: false }` answer is returned, not thrown.
+ * Sends one request on a fresh stream and reads the answer (and the block for
+ * a successful `get`). Throws on transport errors and malformed answers; an
+ * `{ ok: false }` answer is returned, not thrown.
  */
-export async function exchangeShard (lp: LengthPrefixedStream<Stream>, req: ShardRequest, body: Uint8Array | undefined, signal: AbortSignal): Promise<ShardReply> {
-  const header = encodeHeader(req)
-  if (body != null) await lp.writeV([header, body], { signal })
-  else await lp.write(header, { signal })
-  const response = decodeResponse((await lp.read({ signal })).subarray())
-  if (!response.ok || req.op !== 'get') return { response }
-  const data = await lp.read({ signal })
-  if (response.size != null && data.byteLength !== response.size) {
-    throw new ShardProtocolError(`block frame has ${data.byteLength} bytes, header said ${response.size}`)
+export async function requestShard (stream: Stream, req: ShardRequest, body: Uint8Array | undefined, signal: AbortSignal): Promise<ShardReply> {
+  const lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_SIZE })
+  try {
+    const header = encodeHeader(req)
+    if (body != null) await lp.writeV([header, body], { signal })
+    else await lp.write(header, { signal })
+    await stream.close({ signal })
+    const response = decodeResponse((await lp.read({ signal })).subarray())
+    if (!response.ok || req.op !== 'get') return { response }
+    const data = await lp.read({ signal })
+    if (response.size != null && data.byteLength !== response.size) {
+      throw new ShardProtocolError(`block frame has ${data.byteLength} bytes, header said ${response.size}`)
+    }
+    return { response, bytes: data.subarray() }
+  } catch (err) {
+    stream.abort(asError(err))
+    throw err
   }
-  return { response, bytes: data.subarray() }
 }

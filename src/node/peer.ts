@@ -12,7 +12,7 @@
 import { createLibp2p, type Libp2p, type ServiceFactoryMap } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
-import { tunedYamux } from './yamux-tuning.ts'
+import { yamuxHalfWindow } from './yamux-window.ts'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
@@ -182,8 +182,8 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
     addresses: { listen: init.listen },
     transports: [tcp()],
     connectionEncrypters: [noise(prologueBytes != null ? { prologueBytes } : {})],
-    // window updates at half a window, and the frames of a loop turn sent together (yamux-tuning.ts)
-    streamMuxers: [tunedYamux()],
+    // window updates at half a window, not after every frame (yamux-window.ts)
+    streamMuxers: [yamuxHalfWindow()],
     peerDiscovery,
     // No connection monitor. It pings every connection on a stream of its own (by default
     // every 10 s, aborting the connection when a ping fails). On loaded devices pings fail for

@@ -1,32 +1,25 @@
 /**
- * yamux as edgeswarm runs it: @libp2p/yamux with two adjustments, both
- * invisible on the wire (peers running any yamux interoperate).
+ * yamux whose streams send window updates at half a window, as go-yamux and
+ * rust-yamux do, instead of after every data frame.
  *
- * 1. Window updates at half a window, as go-yamux and rust-yamux send them,
- *    instead of after every data frame. @libp2p/yamux 8 answers every data
- *    frame a stream receives with a window update frame, however little of
- *    the window it used. On a gossipsub stream carrying small messages that
- *    is one extra frame per message, each a Noise encryption, a socket write
- *    and a wake-up of the other peer: in the 8-peer 50 ms-task benchmark
- *    window updates were 40% of all frames sent during a job. Here a stream
- *    grants more credit once half of its receive window is used (or at once
- *    when the update carries a flag: SYN, ACK); the sender is never blocked
- *    while it has half a window left.
- * 2. Frames sent in one turn of the event loop go out together: a muxer
- *    collects the frames its streams send and hands them to the encrypted
- *    connection once, after the turn's I/O (setImmediate), or at once when
- *    SEND_BATCH_MAX_BYTES are waiting. Each hand-over is a Noise message and
- *    two socket writes; in the benchmark's job of 2,000 tiny tasks a host
- *    sent ~3 frames per connection per turn, each on its own.
+ * @libp2p/yamux 8 answers every data frame a stream receives with a window
+ * update frame, however little of the window it used. On a gossipsub stream
+ * carrying small messages that is one extra frame per message, each a Noise
+ * encryption, a socket write and a wake-up of the other peer: in the 8-peer
+ * 50 ms-task benchmark window updates were 40% of all frames sent during a
+ * job. Here a stream grants more credit once half of its receive window is
+ * used (or at once when the update carries a flag: SYN, ACK), which is what
+ * the yamux specification's reference implementation does; the sender is
+ * never blocked while it has half a window left, and the frames on the wire
+ * are standard yamux, so peers running any yamux interoperate.
  *
- * Owns those two changes, on the streams and muxers of edgeswarm's own
- * connections only (nothing global is patched). Never changes anything else
- * of yamux: a stream or muxer that does not look as expected (another yamux
- * version) keeps the library's behaviour.
+ * Owns that one change, on the streams of edgeswarm's own muxers only
+ * (nothing global is patched). Never changes anything else of yamux: a
+ * stream that does not look as expected (another yamux version) keeps the
+ * library's behaviour.
  */
 import { yamux, type YamuxMuxerInit } from '@libp2p/yamux'
 import { AbstractStreamMuxer, isPromise } from '@libp2p/utils'
-import { Uint8ArrayList } from 'uint8arraylist'
 import type { StreamMuxerFactory } from '@libp2p/interface'
 
 /** yamux frame type of a window update (the specification's 0x1). */
@@ -88,57 +81,8 @@ function halfWindowUpdates (stream: unknown): void {
   if (isWindowed(stream)) stream.sendWindowUpdate = sendWindowUpdateAtHalf
 }
 
-/** Bytes of frames a muxer holds back at most before handing them to the connection (one full Noise message). */
-export const SEND_BATCH_MAX_BYTES = 65_519
-
-/** What batching reads of a muxer's connection (its write state; private in its types). */
-interface Drainable { writableNeedsDrain?: boolean }
-
-/**
- * Makes `muxer` hand the frames sent in one event-loop turn to its connection
- * together. A send is accepted (true) while the connection can take more; once
- * it cannot, false, and the library's own signalling pauses the streams until
- * the connection drains. A close of the muxer sends what is waiting first.
- */
-function batchSends (muxer: AbstractStreamMuxer): void {
-  const send = muxer.send.bind(muxer)
-  const conn = (muxer as unknown as { maConn: Drainable }).maConn
-  let pending: Uint8ArrayList | undefined
-  let scheduled = false
-  const flush = (): boolean => {
-    scheduled = false
-    const data = pending
-    pending = undefined
-    if (data == null || data.byteLength === 0) return true
-    try {
-      return send(data)
-    } catch (err) {
-      // the connection closed under the frames: the muxer goes with it, as on a failed direct send
-      muxer.abort(err instanceof Error ? err : new Error(String(err)))
-      return false
-    }
-  }
-  muxer.send = (data) => {
-    pending ??= new Uint8ArrayList()
-    pending.append(data)
-    if (pending.byteLength >= SEND_BATCH_MAX_BYTES) return flush()
-    if (!scheduled) {
-      scheduled = true
-      setImmediate(flush)
-    }
-    // false only while the connection is full: its drain event resumes the streams
-    return conn.writableNeedsDrain !== true
-  }
-  const close = muxer.close.bind(muxer)
-  muxer.close = async (options) => {
-    await close(options)
-    // the streams' closing frames, before the connection under them closes
-    flush()
-  }
-}
-
-/** `yamux(init)` whose every stream sends window updates at half a window, and whose muxers batch the frames of a turn. */
-export function tunedYamux (init?: YamuxMuxerInit): () => StreamMuxerFactory {
+/** `yamux(init)` whose every stream, inbound and outbound, sends window updates at half a window. */
+export function yamuxHalfWindow (init?: YamuxMuxerInit): () => StreamMuxerFactory {
   const make = yamux(init)
   return () => {
     // the library's factory itself (its protocol and capabilities stay as they are), each muxer it makes adjusted
@@ -147,7 +91,6 @@ export function tunedYamux (init?: YamuxMuxerInit): () => StreamMuxerFactory {
     factory.createStreamMuxer = (maConn) => {
       const muxer = createStreamMuxer(maConn)
       if (!(muxer instanceof AbstractStreamMuxer)) return muxer
-      batchSends(muxer)
       // the two places every stream passes as it is made, before it sends its first frame
       // (not the 'stream' event: the first listener of that receives the streams that
       // arrived early, which libp2p's own listener, added later, would then never see)
