@@ -14,6 +14,9 @@
  */
 import { createHash } from 'node:crypto'
 
+/** What a key's and a peer's hashes are prefixed with, so a key never hashes like a peer. */
+const KEY_PREFIX = 'k\0'
+const PEER_PREFIX = 'p\0'
 /** Most cached hashes (the cache is cleared beyond it). */
 const MAX_CACHED = 100_000
 const cache = new Map<string, Uint32Array>()
@@ -38,12 +41,12 @@ function hash64 (prefix: string, value: string): Uint32Array {
 
 /** The hash of a key (a task: `job/index`) that `scoreOf` takes; not cached. */
 export function keyHash (key: string): Uint32Array {
-  return sha64('k\0' + key)
+  return sha64(KEY_PREFIX + key)
 }
 
 /** The hash of a peer that `scoreOf` takes (cached). */
 export function peerHash (peer: string): Uint32Array {
-  return hash64('p\0', peer)
+  return hash64(PEER_PREFIX, peer)
 }
 
 /** murmur3's 32-bit finalizer: every input bit affects every output bit. */
@@ -58,7 +61,7 @@ function fmix32 (x: number): number {
 
 /** A 53-bit score of `key` for `peer`; higher ranks first. */
 export function rendezvousScore (key: string, peer: string): number {
-  return scoreOf(hash64('k\0', key), peerHash(peer))
+  return scoreOf(hash64(KEY_PREFIX, key), peerHash(peer))
 }
 
 /** `rendezvousScore` from the two hashes (`keyHash`, `peerHash`). */

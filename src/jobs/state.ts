@@ -90,6 +90,11 @@ export function majority (redundancy: number): number {
   return Math.floor(redundancy / 2) + 1
 }
 
+/** Slots a task not yet accepted offers: what redundancy still needs, or 1 to replace a holder. */
+function slotsOf (results: number, redundancy: number): number {
+  return results < redundancy ? redundancy - results : 1
+}
+
 function foldTask (events: TaskEvent[], redundancy: number, untrustedPeers: ReadonlySet<string>): TaskFold {
   const cmp = (x: string, y: string): number => x < y ? -1 : x > y ? 1 : 0
   // the fact id last: two facts of one author with the same time and kind (two results of
@@ -113,7 +118,7 @@ function foldTask (events: TaskEvent[], redundancy: number, untrustedPeers: Read
   }
   const slots = (): number => {
     if (acceptedNow()) return 0
-    return f.results.size < redundancy ? redundancy - f.results.size : 1
+    return slotsOf(f.results.size, redundancy)
   }
   for (const e of events) {
     for (const [peer, expiry] of f.holders) {
@@ -323,8 +328,7 @@ export class JobState {
     else if (f.failures >= maxAttempts) status = 'failed'
     else {
       status = running.length > 0 ? 'running' : 'open'
-      const slots = f.results.size < redundancy ? redundancy - f.results.size : 1
-      openSlots = Math.max(0, slots - running.length)
+      openSlots = Math.max(0, slotsOf(f.results.size, redundancy) - running.length)
     }
     const view: TaskView = { status, running, openSlots, results: f.results.size, accepted: f.accepted?.entry, retried: f.retried }
     if (status === 'open') {
@@ -344,9 +348,7 @@ export class JobState {
     if (f.accepted != null || f.failures >= (this.doc?.maxAttempts ?? Infinity)) return false
     let live = 0
     for (const expiry of f.holders.values()) if (expiry >= now) live++
-    const redundancy = this.doc?.redundancy ?? 1
-    const slots = f.results.size < redundancy ? redundancy - f.results.size : 1
-    return slots > live
+    return slotsOf(f.results.size, this.doc?.redundancy ?? 1) > live
   }
 
   /** Has `peer` a live claim on, or a result for, this task? */

@@ -6,7 +6,7 @@
  * for them), then by rendezvous hashing of (task, peer) among the live peers,
  * best rank first (stealing).
  */
-import { rendezvousScore } from '../jobs/index.ts'
+import { keyHash as keyHashOf, peerHash, rendezvousScore, scoreOf } from '../jobs/index.ts'
 
 export interface Candidate {
   job: string
@@ -24,11 +24,18 @@ export interface Candidate {
 
 /** The rank of `peer` among `peers` for `key`: how many of them score higher. */
 export function rendezvousRank (key: string, peer: string, peers: readonly string[]): number {
-  const mine = rendezvousScore(key, peer)
+  return rankAmong(peerHash(peer), peers.filter(p => p !== peer).map(peerHash), keyHashOf(key))
+}
+
+/**
+ * How many of `others` (peer hashes) outscore `mine` for the key hashed `key`:
+ * 0 when `mine` ranks first. What the scheduler ranks every task with, from
+ * hashes it keeps per job.
+ */
+export function rankAmong (mine: Uint32Array, others: Iterable<Uint32Array>, key: Uint32Array): number {
+  const score = scoreOf(key, mine)
   let rank = 0
-  for (const other of peers) {
-    if (other !== peer && rendezvousScore(key, other) > mine) rank++
-  }
+  for (const other of others) if (scoreOf(key, other) > score) rank++
   return rank
 }
 

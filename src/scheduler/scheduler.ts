@@ -22,7 +22,7 @@ import {
   type JobDataAccess, type JobDocument, type JobService, type JobState, type ResultEntry
 } from '../jobs/index.ts'
 import { fits, type LocalCapabilities } from './capabilities.ts'
-import { chooseTasks, type Candidate } from './choose.ts'
+import { chooseTasks, rankAmong, type Candidate } from './choose.ts'
 import { blockKadId, cidOf, compareXor, peerKadId } from '../data/index.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { MAX_PREFETCHED_SHARDS, type TaskExecutor } from './executor.ts'
@@ -376,16 +376,14 @@ export class Scheduler implements Startable {
     const designated = new Uint8Array(n)
     const scores = new Float64Array(n)
     const holderCount = Math.max(1, this.replicas)
+    const others = peerHashes.slice(1)
     for (let i = 0; i < n; i++) {
       const h = hashes[i]
-      const mine = scoreOf(h, peerHashes[0])
-      let rank = 0
-      for (let k = 1; k < peers.length; k++) if (scoreOf(h, peerHashes[k]) > mine) rank++
-      ranks[i] = Math.min(65_535, rank)
-      scores[i] = mine
+      ranks[i] = Math.min(65_535, rankAmong(peerHashes[0], others, h))
+      scores[i] = scoreOf(h, peerHashes[0])
       // peers[0] is this peer: designated when it is a holder and no other holder scores higher
       const holders = closestIndexes(keys[i], ids, holderCount)
-      if (holders.includes(0) && holders.every(k => k === 0 || scoreOf(h, peerHashes[k]) <= mine)) designated[i] = 1
+      if (holders.includes(0) && rankAmong(peerHashes[0], holders.filter(k => k !== 0).map(k => peerHashes[k]), h) === 0) designated[i] = 1
     }
     const entry = { live, keys, hashes, ranks, designated, scores }
     this.ranks.set(state.id, entry)
