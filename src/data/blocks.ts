@@ -29,6 +29,21 @@ export const MANIFEST_VERSION = 1
 export interface ShardRef {
   cid: CID
   size: number
+  /**
+   * Whether the shard's last byte is '\n', so a line ends with it and the next
+   * shard starts one: line-oriented readers then need no neighbouring shard to
+   * find their record boundaries. Written for every shard by `put`; absent in
+   * manifests written before it was, where readers look at the neighbours.
+   */
+  nl?: boolean
+}
+
+/** '\n', the byte a shard's `nl` is about. */
+const NEWLINE = 0x0a
+
+/** Whether `bytes` ends with '\n' (a shard's `nl`). */
+export function endsWithNewline (bytes: Uint8Array): boolean {
+  return bytes.byteLength > 0 && bytes[bytes.byteLength - 1] === NEWLINE
 }
 
 /** The root object of a stored file, as it sits (dag-cbor) in the root block. */
@@ -104,7 +119,8 @@ const manifestSchema = z.object({
   chunkSize: z.number().int().min(MIN_CHUNK_SIZE).max(MAX_CHUNK_SIZE),
   shards: z.array(z.object({
     cid: cidSchema,
-    size: z.number().int().min(1).max(MAX_CHUNK_SIZE)
+    size: z.number().int().min(1).max(MAX_CHUNK_SIZE),
+    nl: z.boolean().optional()
   })).max(MAX_SHARDS_PER_ROOT)
 }).superRefine((m, ctx) => {
   let total = 0
@@ -123,7 +139,7 @@ export function encodeManifest (m: Omit<Manifest, 'type' | 'version'>): { cid: C
     version: MANIFEST_VERSION,
     size: m.size,
     chunkSize: m.chunkSize,
-    shards: m.shards.map(s => ({ cid: s.cid, size: s.size }))
+    shards: m.shards.map(s => s.nl === undefined ? { cid: s.cid, size: s.size } : { cid: s.cid, size: s.size, nl: s.nl })
   })
   return { cid: cidOf(bytes, DAG_CBOR_CODE), bytes }
 }

@@ -22,7 +22,7 @@ export const MAX_CHUNK_SIZE = 1024 * 1024
 export const MAX_BLOCK_SIZE = 1024 * 1024
 
 /**
- * Most shards one root may list. Each entry is ~45 bytes of dag-cbor, so a full
+ * Most shards one root may list. Each entry is ~60 bytes of dag-cbor, so a full
  * root stays under MAX_BLOCK_SIZE; at the default chunk size this is 4 GiB, at
  * 1 MiB chunks 16 GiB. Larger inputs must use a larger chunk size.
  */

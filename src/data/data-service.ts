@@ -17,7 +17,7 @@ import type { Datastore } from 'interface-datastore'
 import type { CID } from 'multiformats/cid'
 import PQueue from 'p-queue'
 import { connectedPeerCount, connectedPeers, type EdgePeer } from '../node/index.ts'
-import { blockMatches, cidOf, decodeManifest, encodeManifest, parseCid, DAG_CBOR_CODE, RAW_CODE, type Manifest, type ShardRef } from './blocks.ts'
+import { blockMatches, cidOf, decodeManifest, encodeManifest, endsWithNewline, parseCid, DAG_CBOR_CODE, RAW_CODE, type Manifest, type ShardRef } from './blocks.ts'
 import { BlockCache } from './cache.ts'
 import { checkChunkSize, chunk, type ByteSource } from './chunker.ts'
 import {
@@ -252,10 +252,10 @@ export class DataService implements Startable {
       await this.#store.put(cid, bytes, { forOthers: false, replicas })
       this.#enqueueProvide(cid)
       const { holders } = await this.#replicate(cid, replicas, async () => bytes, anySignal(signal, stop), { announcedBySender: true })
-      return { cid, size: bytes.byteLength, holders: holders.length }
+      return { cid, size: bytes.byteLength, nl: endsWithNewline(bytes), holders: holders.length }
     })
     for await (const shard of placed) {
-      shards.push({ cid: shard.cid, size: shard.size })
+      shards.push({ cid: shard.cid, size: shard.size, nl: shard.nl })
       bytesDone += shard.size
       minHolders = Math.min(minHolders, shard.holders)
       options.onProgress?.({ type: 'shard', index: shards.length - 1, cid: shard.cid.toString(), size: shard.size, holders: shard.holders, shardsDone: shards.length, bytesDone })
@@ -315,7 +315,7 @@ export class DataService implements Startable {
     const shards: ShardRef[] = []
     let size = 0
     for await (const bytes of chunk(content, chunkSize)) {
-      shards.push({ cid: cidOf(bytes), size: bytes.byteLength })
+      shards.push({ cid: cidOf(bytes), size: bytes.byteLength, nl: endsWithNewline(bytes) })
       size += bytes.byteLength
     }
     return encodeManifest({ size, chunkSize, shards }).cid
@@ -344,6 +344,7 @@ export class DataService implements Startable {
     const fetched = mapOrdered(wanted, GET_PREFETCH, async (s, stop) => {
       const bytes = await this.getShard(s.cid, { signal: anySignal(signal, stop) })
       if (bytes.byteLength !== s.size) throw new InvalidManifestError(`shard ${s.cid.toString()} has ${bytes.byteLength} bytes, manifest says ${s.size}`)
+      if (s.nl !== undefined && s.nl !== endsWithNewline(bytes)) throw new InvalidManifestError(`shard ${s.cid.toString()} ${s.nl ? 'does not end' : 'ends'} with a newline, the manifest says otherwise`)
       return { bytes, start: s.offset }
     })
     for await (const piece of fetched) {

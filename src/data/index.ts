@@ -30,7 +30,7 @@ export {
   type FileStat, type ShardStat, type RootListing, type RepairReport, type DataMetrics
 } from './data-service.ts'
 export {
-  cidOf, parseCid, verifyBlock, blockMatches, encodeManifest, decodeManifest,
+  cidOf, parseCid, verifyBlock, blockMatches, encodeManifest, decodeManifest, endsWithNewline,
   MANIFEST_TYPE, MANIFEST_VERSION, type Manifest, type ShardRef
 } from './blocks.ts'
 export { chunk, checkChunkSize, type ByteSource } from './chunker.ts'

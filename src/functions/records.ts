@@ -1,12 +1,15 @@
 /**
  * functions/records: aligns byte ranges of a file to whole '\n'-terminated records, so a
  * task's result never depends on where the file was cut. Pure byte logic; it must never do
- * I/O itself (the caller supplies the following ranges through `next`).
+ * I/O itself (the caller says whether a line starts at the range, and supplies the following
+ * ranges through `next`).
  *
- * Ownership rule (the Hadoop LineRecordReader rule): the task for byte range [s, e) owns
- * every line whose first byte p satisfies s < p <= e (task 0: 0 <= p <= e). Applied to every
+ * Ownership rule: the task for byte range [s, e) owns every line whose first byte p satisfies
+ * s <= p < e. A line starts at s when s is 0 or the byte before s is '\n'. Applied to every
  * range of a file, each line is owned by exactly one task, so concatenating the aligned
- * outputs of all ranges in order gives back the file.
+ * outputs of all ranges in order gives back the file. A task reads past e only to finish its
+ * last line, so a range that ends with '\n' and whose start is known to begin a line (the
+ * file manifest says whether each shard ends with '\n') needs no other range at all.
  */
 
 import { concat as concatBytes } from 'uint8arrays/concat'
@@ -21,22 +24,25 @@ export type NextRange = () => Promise<Uint8Array | null>
 /**
  * Returns the whole records the task for `chunk` owns.
  *
- * Unless `isFirst`, drops the bytes through the first '\n' (they belong to the previous task);
- * a chunk with no '\n' at all then owns nothing. Then appends the bytes of the following
- * ranges up to and including their first '\n' (the line starting right at the end of the
- * range, or the rest of the line cut by the range end), or up to end of file.
+ * Unless `startsLine` (the range is the file's first, or the byte before it is '\n'), drops
+ * the bytes through the first '\n' (the rest of a line owned by the previous task); a chunk
+ * with no '\n' at all then owns nothing. If what is left does not end with '\n', appends the
+ * bytes of the following ranges up to and including their first '\n' (the rest of the last
+ * line), or up to end of file.
  *
  * @throws RecordTooLargeError if the extension exceeds `maxRecordBytes`
  */
-export async function alignRecords (chunk: Uint8Array, isFirst: boolean, next: NextRange, maxRecordBytes: number = MAX_RECORD_BYTES): Promise<Uint8Array> {
+export async function alignRecords (chunk: Uint8Array, startsLine: boolean, next: NextRange, maxRecordBytes: number = MAX_RECORD_BYTES): Promise<Uint8Array> {
   let start = 0
-  if (!isFirst) {
+  if (!startsLine) {
     const nl = chunk.indexOf(NEWLINE)
     if (nl === -1) return new Uint8Array(0)
     start = nl + 1
   }
+  const owned = chunk.subarray(start)
+  if (owned.length === 0 || owned[owned.length - 1] === NEWLINE) return owned
   const tail = await readThroughNewline(next, maxRecordBytes)
-  return concat([chunk.subarray(start), ...tail])
+  return concat([owned, ...tail])
 }
 
 /**

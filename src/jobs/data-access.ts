@@ -12,7 +12,8 @@ export interface JobDataAccess {
   /** The CID `put` gives `content`, with nothing stored or sent. */
   cidFor: (content: Uint8Array) => Promise<CID>
   get: (cid: CID | string, options?: { signal?: AbortSignal }) => AsyncIterable<Uint8Array>
-  manifest: (cid: CID | string, options?: { signal?: AbortSignal }) => Promise<{ size: number, shards: Array<{ cid: CID, size: number }> }>
+  /** A file's manifest: its shards in order, each with `nl` (ends with '\n') when the manifest says. */
+  manifest: (cid: CID | string, options?: { signal?: AbortSignal }) => Promise<{ size: number, shards: Array<{ cid: CID, size: number, nl?: boolean }> }>
   getShard: (cid: CID | string, options?: { signal?: AbortSignal }) => Promise<Uint8Array>
   hasLocal: (cid: CID | string) => Promise<boolean>
 }

@@ -62,6 +62,13 @@ export interface JobDocument {
   inputs: string[]
   /** Shards per input, for record alignment across shard boundaries. */
   inputShards: number[]
+  /**
+   * Per input, one character per shard: '1' when the shard ends with '\n' (so
+   * the next one starts a line), '0' when not; null when the input's manifest
+   * does not say (then an executor reads the neighbouring shards to find its
+   * records' bounds). Absent in documents made before it existed.
+   */
+  lineEnds?: Array<string | null>
   params: Record<string, string>
   redundancy: number
   requirements: { minMemoryMB: number, gpu: boolean, labels: string[] }
@@ -104,6 +111,7 @@ const JobDocumentSchema = z.object({
   wasm: cidString.nullable(),
   inputs: z.array(cidString).min(1).max(MAX_INPUTS_PER_JOB),
   inputShards: z.array(z.number().int().min(0)),
+  lineEnds: z.array(z.string().regex(/^[01]*$/).nullable()).optional(),
   params: z.record(z.string(), z.string()),
   redundancy: z.number().int().min(1).max(MAX_REDUNDANCY),
   requirements: z.object({ minMemoryMB: z.number().min(0), gpu: z.boolean(), labels: z.array(z.string()) }),
@@ -166,9 +174,36 @@ export function validateSpec (spec: unknown): ValidSpec {
   return r.data
 }
 
-/** What partitioning needs to know of each input: its shards in order. */
+/** What partitioning needs to know of each input: its shards in order, and whether each ends with '\n' when known. */
 export interface InputLayout {
-  shards: Array<{ cid: { toString: () => string } }>
+  shards: Array<{ cid: { toString: () => string }, nl?: boolean }>
+}
+
+/** An input's `lineEnds` entry: '1'/'0' per shard, or null unless every shard's `nl` is known. */
+function lineEndsOf (layout: InputLayout): string | null {
+  let out = ''
+  for (const shard of layout.shards) {
+    if (shard.nl === undefined) return null
+    out += shard.nl ? '1' : '0'
+  }
+  return out
+}
+
+/**
+ * Whether a line starts at shard `s` of input `i`: the file's first shard
+ * always; another when the shard before it ends with '\n'. Undefined when
+ * the document does not say (the executor then reads the shard before).
+ */
+export function shardStartsLine (doc: JobDocument, i: number, s: number): boolean | undefined {
+  if (s === 0) return true
+  const ends = doc.lineEnds?.[i]
+  return ends == null ? undefined : ends[s - 1] === '1'
+}
+
+/** Whether shard `s` of input `i` ends with '\n' (no later shard is needed to finish its lines); undefined when unknown. */
+export function shardEndsLine (doc: JobDocument, i: number, s: number): boolean | undefined {
+  const ends = doc.lineEnds?.[i]
+  return ends == null ? undefined : ends[s] === '1'
 }
 
 /** One task per shard of each input, in input order then shard order. */
@@ -191,6 +226,7 @@ export function buildDocument (spec: ValidSpec, layouts: InputLayout[], submitte
     wasm: spec.wasm ?? null,
     inputs: spec.inputs,
     inputShards: layouts.map(l => l.shards.length),
+    lineEnds: layouts.map(lineEndsOf),
     params: spec.params,
     redundancy: spec.redundancy,
     requirements: spec.requirements,
@@ -246,6 +282,9 @@ export function decodeDocument (bytes: Uint8Array): JobDocument {
   taskCids.set(doc, checked.cids)
   if (doc.inputShards.length !== doc.inputs.length || !tasksInPartitionOrder(doc)) {
     throw new InvalidJobError('invalid job document: tasks do not match inputs')
+  }
+  if (doc.lineEnds !== undefined && (doc.lineEnds.length !== doc.inputs.length || doc.lineEnds.some((ends, i) => ends !== null && ends.length !== doc.inputShards[i]))) {
+    throw new InvalidJobError('invalid job document: lineEnds do not match inputShards')
   }
   return doc
 }

@@ -1,6 +1,9 @@
 /**
  * Runs one task: assembles its input (the task's shard, record-aligned with
- * the following shards, plus the file's header line when the function needs
+ * its neighbours: the shard before says whether a line starts at the task's
+ * start, the following ones finish its last line; the job document says both
+ * when the input's manifest did, and then a shard that ends with '\n' needs
+ * no neighbour at all; plus the file's header line when the function needs
  * it), then runs the function: a trusted JS function registered on this
  * peer, or the job's WebAssembly module in the sandbox.
  *
@@ -9,8 +12,8 @@
  */
 import { alignRecords, firstLine, type FunctionRegistry, type TaskFunction } from '../functions/index.ts'
 import { runWasm, validateWasm, type WasmLimits } from '../sandbox/index.ts'
-import { raceAbort } from '../data/index.ts'
-import { readAll, taskCid, type JobDataAccess, type JobDocument } from '../jobs/index.ts'
+import { endsWithNewline, raceAbort } from '../data/index.ts'
+import { InvalidJobError, readAll, shardEndsLine, shardStartsLine, taskCid, type JobDataAccess, type JobDocument } from '../jobs/index.ts'
 import type { CID } from 'multiformats/cid'
 
 /**
@@ -82,9 +85,10 @@ export class TaskExecutor {
   }
 
   /**
-   * Starts reading the shards task `index` of `doc` reads (its own and, for
-   * line-oriented functions, the next one, where its last record ends) into
-   * memory, so the task does not hold its slot through network round trips or
+   * Starts reading the shards task `index` of `doc` reads into memory: its
+   * own and, for line-oriented functions, the one before unless the document
+   * says whether a line starts at the task's start, and the next one unless
+   * the document says the task's shard ends with '\n'. Into memory, so the task does not hold its slot through network round trips or
    * store reads when it runs (on 8 busy peers in one process a tiny task of a
    * peer without its shards waited 100-500 ms on them). Best effort: a failed
    * read is left to the run, which reads again.
@@ -94,7 +98,10 @@ export class TaskExecutor {
     if (task === undefined) return
     const lineOriented = doc.wasm != null || (this.functions.has(doc.fn) && this.functions.get(doc.fn).lineOriented)
     const cids = [taskCid(doc, index)]
-    if (lineOriented && task.s + 1 < doc.inputShards[task.i]) cids.push(taskCid(doc, index + 1))
+    if (lineOriented) {
+      if (shardStartsLine(doc, task.i, task.s) === undefined) cids.push(taskCid(doc, index - 1))
+      if (task.s + 1 < doc.inputShards[task.i] && shardEndsLine(doc, task.i, task.s) !== true) cids.push(taskCid(doc, index + 1))
+    }
     for (const cid of cids) {
       const key = cid.toString()
       if (this.ahead.has(key)) continue
@@ -140,12 +147,21 @@ export class TaskExecutor {
     const count = doc.inputShards[task.i]
     const firstTask = index - task.s
     const shardCid = (s: number): CID => taskCid(doc, firstTask + s)
-    // the task's own shard is forgotten once read; the next one is kept, as the own shard of the next task
+    // the task's own shard is forgotten once read; its neighbours are kept, as the own shards of other tasks
     const chunk = await this.shard(taskCid(doc, index), true, signal)
     let bytes = chunk
     if (lineOriented) {
+      const ends = shardEndsLine(doc, task.i, task.s)
+      if (ends !== undefined && ends !== endsWithNewline(chunk)) {
+        throw new InvalidJobError(`shard ${task.s} of input ${task.i} ${ends ? 'does not end' : 'ends'} with a newline, the job document says otherwise`)
+      }
+      let startsLine = shardStartsLine(doc, task.i, task.s)
+      if (startsLine === undefined) {
+        const before = await this.shard(shardCid(task.s - 1), false, signal)
+        startsLine = endsWithNewline(before)
+      }
       let next = task.s + 1
-      bytes = await alignRecords(chunk, task.s === 0, async () => {
+      bytes = await alignRecords(chunk, startsLine, async () => {
         if (next >= count) return null
         return await this.shard(shardCid(next++), false, signal)
       })

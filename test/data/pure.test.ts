@@ -57,23 +57,27 @@ describe('blocks', () => {
   })
 
   it('round-trips the dag-cbor manifest and rejects wrong ones', () => {
-    const shards = [cidOf(random(2048)), cidOf(random(100))].map((cid, i) => ({ cid, size: i === 0 ? 2048 : 100 }))
+    const shards = [cidOf(random(2048)), cidOf(random(100))].map((cid, i) => ({ cid, size: i === 0 ? 2048 : 100, nl: i === 0 }))
     const { cid, bytes } = encodeManifest({ size: 2148, chunkSize: 2048, shards })
     expect(cid.code).toBe(0x71)
     expect(cid.toString().startsWith('bafyrei')).toBe(true)
     const m = decodeManifest(bytes)
     expect(m).toMatchObject({ type: 'edgeswarm/file', version: 1, size: 2148, chunkSize: 2048 })
     expect(m.shards.map(s => s.cid.toString())).toEqual(shards.map(s => s.cid.toString()))
+    expect(m.shards.map(s => s.nl)).toEqual([true, false])
+    // a manifest written without `nl` (before it existed) still reads, with nothing said about newlines
+    expect(decodeManifest(dagCbor.encode({ type: 'edgeswarm/file', version: 1, size: 100, chunkSize: 2048, shards: [{ cid: shards[1].cid, size: 100 }] })).shards[0].nl).toBeUndefined()
     const bad = (v: unknown): void => { expect(() => decodeManifest(dagCbor.encode(v))).toThrow(InvalidManifestError) }
     bad({ type: 'other', version: 1, size: 0, chunkSize: 2048, shards: [] })
     bad({ type: 'edgeswarm/file', version: 1, size: 9, chunkSize: 2048, shards: [{ cid: shards[0].cid, size: 2048 }] })
     bad({ type: 'edgeswarm/file', version: 1, size: 200, chunkSize: 2048, shards: [{ cid: shards[1].cid, size: 100 }, { cid: shards[1].cid, size: 100 }] })
+    bad({ type: 'edgeswarm/file', version: 1, size: 100, chunkSize: 2048, shards: [{ cid: shards[1].cid, size: 100, nl: 'yes' }] })
     expect(() => decodeManifest(new Uint8Array([0xff, 0x00]))).toThrow(InvalidManifestError)
   })
 
   it('keeps a root with MAX_SHARDS_PER_ROOT shards under MAX_BLOCK_SIZE', () => {
     const cid = cidOf(new Uint8Array(1))
-    const { bytes } = encodeManifest({ size: MAX_SHARDS_PER_ROOT * 1024 * 1024, chunkSize: 1024 * 1024, shards: Array.from({ length: MAX_SHARDS_PER_ROOT }, () => ({ cid, size: 1024 * 1024 })) })
+    const { bytes } = encodeManifest({ size: MAX_SHARDS_PER_ROOT * 1024 * 1024, chunkSize: 1024 * 1024, shards: Array.from({ length: MAX_SHARDS_PER_ROOT }, () => ({ cid, size: 1024 * 1024, nl: false })) })
     expect(bytes.byteLength).toBeLessThan(MAX_BLOCK_SIZE)
   })
 

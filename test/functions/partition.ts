@@ -20,11 +20,20 @@ export function cutAt (bytes: Uint8Array, cuts: number[]): Uint8Array[] {
   return ranges
 }
 
+/** Whether a line starts at range `i` of a file: it is the first, or the byte before it is '\n'. */
+export function startsLine (ranges: Uint8Array[], i: number): boolean {
+  for (let j = i - 1; j >= 0; j--) {
+    const r = ranges[j]
+    if (r.length > 0) return r[r.length - 1] === 0x0a
+  }
+  return true
+}
+
 /** The aligned task inputs for the ranges of one file. */
 export async function alignAll (ranges: Uint8Array[]): Promise<Uint8Array[]> {
   return await Promise.all(ranges.map(async (range, i) => {
     let j = i + 1
-    return await alignRecords(range, i === 0, async () => j < ranges.length ? ranges[j++] : null)
+    return await alignRecords(range, startsLine(ranges, i), async () => j < ranges.length ? ranges[j++] : null)
   }))
 }
 

@@ -17,9 +17,20 @@ describe('alignRecords', () => {
     expect((await alignAll(ranges)).map(decode)).toEqual(['abcdefgh\n', '', 'x\n'])
   })
 
-  it('takes the line that starts exactly at the end of its range', async () => {
+  it('owns the line that starts exactly at the start of its range, not the one at its end', async () => {
     const ranges = cutAt(encode('a\nb\nc'), [2, 4])
-    expect((await alignAll(ranges)).map(decode)).toEqual(['a\nb\n', 'c', ''])
+    expect((await alignAll(ranges)).map(decode)).toEqual(['a\n', 'b\n', 'c'])
+  })
+
+  it('reads no other range when its start begins a line and it ends with one', async () => {
+    let calls = 0
+    const next = async (): Promise<Uint8Array | null> => { calls++; return encode('x\n') }
+    expect(decode(await alignRecords(encode('a\nb\n'), true, next))).toBe('a\nb\n')
+    expect(decode(await alignRecords(encode('a\nb\n'), false, next))).toBe('b\n')
+    expect(decode(await alignRecords(encode('a\n'), false, next))).toBe('')
+    expect(calls).toBe(0)
+    expect(decode(await alignRecords(encode('a\nb'), false, next))).toBe('bx\n')
+    expect(calls).toBe(1)
   })
 
   it('refuses to extend past maxRecordBytes', async () => {

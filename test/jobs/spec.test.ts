@@ -3,7 +3,7 @@
  * input, in order (executors find a task's neighbouring shards by position).
  */
 import { describe, it, expect } from 'vitest'
-import { buildDocument, decodeDocument, encodeDocument, taskCid, validateSpec, InvalidJobError, type JobDocument } from '../../src/jobs/index.ts'
+import { buildDocument, decodeDocument, encodeDocument, shardEndsLine, shardStartsLine, taskCid, validateSpec, InvalidJobError, type JobDocument } from '../../src/jobs/index.ts'
 import { cidOf } from '../../src/data/index.ts'
 
 const shard = (n: number): { cid: { toString: () => string } } => ({ cid: cidOf(Uint8Array.of(n)) })
@@ -59,5 +59,34 @@ describe('job document', () => {
     // a document built here (not decoded) has its CIDs parsed on first use
     const built = doc()
     expect(taskCid(built, 3).toString()).toBe(built.tasks[3].cid)
+  })
+
+  it('says where lines start and end when the manifests did, and refuses line ends that do not fit the inputs', () => {
+    const a = cidOf(Uint8Array.of(100)).toString()
+    const b = cidOf(Uint8Array.of(101)).toString()
+    const withNl = (n: number, nl: boolean): { cid: { toString: () => string }, nl: boolean } => ({ ...shard(n), nl })
+    const built = buildDocument(validateSpec({ fn: 'square', inputs: [a, b] }), [{ shards: [withNl(1, true), withNl(2, false), withNl(3, true)] }, { shards: [shard(4)] }], 'me', 1)
+    const d = decodeDocument(encodeDocument(built))
+    expect(d.lineEnds).toEqual(['101', null])
+    expect([0, 1, 2].map(s => shardStartsLine(d, 0, s))).toEqual([true, true, false])
+    expect([0, 1, 2].map(s => shardEndsLine(d, 0, s))).toEqual([true, false, true])
+    // an input whose manifest did not say: only the file's start is known to start a line
+    expect([shardStartsLine(d, 1, 0), shardEndsLine(d, 1, 0)]).toEqual([true, undefined])
+    // a document made before lineEnds existed still decodes, with nothing known
+    const old: Partial<JobDocument> = { ...doc() }
+    delete old.lineEnds
+    const o = decodeDocument(encodeDocument(old as JobDocument))
+    expect([shardStartsLine(o, 0, 1), shardEndsLine(o, 0, 1)]).toEqual([undefined, undefined])
+    const bad: Array<(d: JobDocument) => void> = [
+      d => { d.lineEnds = ['10', null] },
+      d => { d.lineEnds = ['101'] },
+      d => { d.lineEnds = ['1x1', null] },
+      d => { d.lineEnds = [1 as unknown as string, null] }
+    ]
+    for (const change of bad) {
+      const x = { ...built }
+      change(x)
+      expect(() => decodeDocument(encodeDocument(x))).toThrow(InvalidJobError)
+    }
   })
 })
