@@ -147,3 +147,6 @@ export const PROVIDE_ATTEMPTS = 4
 
 /** Wait before announcing again after a failed attempt, times the attempt number. */
 export const PROVIDE_RETRY_MS = 5_000
+
+/** Kademlia ids a data service keeps of the peers it has placed blocks among (32 bytes each; cleared when full). */
+export const KAD_ID_CACHE_MAX = 10_000

@@ -26,11 +26,11 @@ import {
   LOOKUP_TIMEOUT_MS, MAX_BLOCK_SIZE, MAX_PROVIDERS, MAX_REPLICAS, MAX_STREAMS_PER_CONNECTION,
   PROVIDE_ATTEMPTS, PROVIDE_CONCURRENCY, PROVIDE_QUEUE_MAX, PROVIDE_RETRY_MS, PROVIDE_TIMEOUT_MS, PUT_CONCURRENCY, REPAIR_CONCURRENCY, REPAIR_JITTER,
   REQUEST_TIMEOUT_MS, SHARD_PROTOCOL, STAT_CONCURRENCY, SWARM_VIEW_TTL_MS, PROVIDE_QUIET_MS, PROVIDE_MAX_DELAY_MS,
-  ROOT_PROVIDE_PRIORITY, FETCH_HEDGE_MS, LOOKUP_HEDGE_MS, PLACEMENT_CANDIDATES_PER_REPLICA
+  ROOT_PROVIDE_PRIORITY, FETCH_HEDGE_MS, KAD_ID_CACHE_MAX, LOOKUP_HEDGE_MS, PLACEMENT_CANDIDATES_PER_REPLICA
 } from './constants.ts'
 import { InvalidCidError, InvalidManifestError, InvalidRangeError, NotFoundError, ReplicasError, StorageFullError, conclusiveMiss, type SearchSeen } from './errors.ts'
 import { forEachLimit, mapOrdered, raceAbort } from './parallel.ts'
-import { blockKadId, sortByDistance } from './placement.ts'
+import { blockKadId, compareXor, peerKadId, sortByDistance } from './placement.ts'
 import { requestShard, serveShardStream, type ShardReply, type ShardRequest, type ShardResponse, type ShardServer } from './protocol.ts'
 import { ShardStore } from './shard-store.ts'
 
@@ -128,6 +128,8 @@ export interface DataMetrics {
   badPeers: Set<string>
   /** Provider announcements completed. */
   provides: number
+  /** Blocks kept from facts as one of their closest peers (see adoptBlock). */
+  adopted: number
 }
 
 interface ReplicateResult { holders: PeerId[], copied: PeerId[] }
@@ -146,7 +148,8 @@ function anySignal (...signals: Array<AbortSignal | undefined>): AbortSignal {
 }
 
 export class DataService implements Startable {
-  readonly metrics: DataMetrics = { bytesSent: 0, bytesReceived: 0, badPeers: new Set(), provides: 0 }
+  readonly metrics: DataMetrics = { bytesSent: 0, bytesReceived: 0, badPeers: new Set(), provides: 0, adopted: 0 }
+  readonly #kadIds = new Map<string, Uint8Array>()
   readonly #node: EdgePeer
   readonly #store: ShardStore
   readonly #cache: BlockCache
@@ -285,24 +288,75 @@ export class DataService implements Startable {
 
   /**
    * Stores one small block (at most MAX_BLOCK_SIZE bytes, no manifest: its
-   * CID is `cidOf(bytes)`, and `getShard` reads it) here and on the closest
-   * peers known here, `replicas` copies in all, without a DHT lookup and
-   * without announcing it now (the hourly reprovide does). For small records
-   * of which many are written, such as a job's batches of task results:
-   * readers ask a block's closest peers first, and a lookup's closest
-   * responders, so a block placed there is found without an announcement.
-   * A full `put` of one such batch took a lookup, two announcements and six
-   * copies, and was most of a peer's network work in a job of 50 ms tasks.
+   * CID is `cidOf(bytes)`, and `getShard` reads it) here only, as this
+   * peer's own, unannounced until the hourly reprovide. For blocks every
+   * peer also receives inside a signed fact (a job's batch of inline task
+   * results): the peers closest to the block keep their copies from the
+   * fact (`adoptBlock`), so none is pushed. Pushing each batch to its
+   * closest peers was three shard streams per result fact (and a lookup
+   * whenever the swarm view was older than 5 s): in the 50 ms-task
+   * benchmark, 158 of a job's 178 shard streams.
    */
-  async putBlock (bytes: Uint8Array, options: { replicas?: number, signal?: AbortSignal } = {}): Promise<CID> {
+  async keepBlock (bytes: Uint8Array): Promise<CID> {
     if (bytes.byteLength > MAX_BLOCK_SIZE) throw new RangeError(`a block of ${bytes.byteLength} bytes exceeds ${MAX_BLOCK_SIZE}; use put`)
-    const replicas = checkReplicas(options.replicas ?? this.#replicas)
-    const signal = anySignal(options.signal, this.#shutdown.signal)
     const cid = cidOf(bytes)
-    await this.#store.put(cid, bytes, { forOthers: false, replicas })
+    await this.#store.put(cid, bytes, { forOthers: false, replicas: this.#replicas })
     this.#provided.add(cid.toString())
-    await this.#replicate(cid, replicas, async () => bytes, signal, { announcedBySender: true })
     return cid
+  }
+
+  /**
+   * Keeps a block that reached this peer other than over the shard protocol
+   * (inside a signed fact every peer receives) when this peer is among the
+   * `replicas` closest to it in its own view (itself, connected and
+   * remembered peers; no lookup): the block ends where placement puts it
+   * and readers search with no transfer, since the peers closest to it in
+   * the whole swarm are the closest in their own views too (a peer that
+   * sees only part of the swarm may keep a spare copy). `load` is called
+   * only then, and its bytes must hash to `cid`. Held for others, within
+   * `storageMax`, announced at the hourly reprovide. Resolves whether this
+   * peer holds the block now; never throws for a bad or oversized block.
+   */
+  async adoptBlock (cidOrString: CID | string, load: () => Uint8Array | undefined, options: { replicas?: number } = {}): Promise<boolean> {
+    let cid: CID
+    try { cid = parseCid(cidOrString) } catch { return false }
+    if (this.#store.has(cid)) return true
+    const replicas = Math.min(MAX_REPLICAS, Math.max(1, options.replicas ?? this.#replicas))
+    if (!this.#amongClosest(blockKadId(cid), replicas)) return false
+    const bytes = load()
+    if (bytes == null || bytes.byteLength > MAX_BLOCK_SIZE || !blockMatches(cid, bytes)) return false
+    let release: () => void
+    try { release = this.#store.reserve(bytes.byteLength) } catch { return false }
+    try {
+      await this.#store.put(cid, bytes, { forOthers: true, replicas })
+    } finally {
+      release()
+    }
+    this.#provided.add(cid.toString())
+    this.metrics.adopted++
+    return true
+  }
+
+  /** Whether fewer than `n` peers of this peer's view are closer to `key` than this peer (no sort, no lookup). */
+  #amongClosest (key: Uint8Array, n: number): boolean {
+    const self = this.#kadIdOf(this.#node.peerId)
+    let closer = 0
+    for (const peer of this.#knownPeers()) {
+      if (compareXor(key, this.#kadIdOf(peer), self) < 0 && ++closer >= n) return false
+    }
+    return true
+  }
+
+  /** Kademlia ids of peers, by peer id string (bounded: cleared past KAD_ID_CACHE_MAX). */
+  #kadIdOf (peer: PeerId): Uint8Array {
+    const key = peer.toString()
+    let id = this.#kadIds.get(key)
+    if (id == null) {
+      if (this.#kadIds.size >= KAD_ID_CACHE_MAX) this.#kadIds.clear()
+      id = peerKadId(peer)
+      this.#kadIds.set(key, id)
+    }
+    return id
   }
 
   /**

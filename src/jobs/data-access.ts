@@ -7,8 +7,10 @@ import { concat } from 'uint8arrays/concat'
 
 export interface JobDataAccess {
   put: (content: Uint8Array, options?: { signal?: AbortSignal, replicas?: number }) => Promise<CID>
-  /** Stores one small block here and on its closest peers, unannounced (see DataService.putBlock); its raw CID. */
-  putBlock: (bytes: Uint8Array, options?: { signal?: AbortSignal, replicas?: number }) => Promise<CID>
+  /** Stores one small block here only, unannounced (see DataService.keepBlock); its raw CID. */
+  keepBlock: (bytes: Uint8Array) => Promise<CID>
+  /** Keeps a block carried by a fact when this peer is among its closest (see DataService.adoptBlock); whether it is held here. */
+  adoptBlock: (cid: CID | string, load: () => Uint8Array | undefined) => Promise<boolean>
   /** The CID `put` gives `content`, with nothing stored or sent. */
   cidFor: (content: Uint8Array) => Promise<CID>
   get: (cid: CID | string, options?: { signal?: AbortSignal }) => AsyncIterable<Uint8Array>

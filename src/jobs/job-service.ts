@@ -29,6 +29,7 @@ import { JobState, type JobView } from './state.ts'
 import { readAll, type JobDataAccess } from './data-access.ts'
 import { NotFoundError, mapOrdered } from '../data/index.ts'
 import { resultHash } from './result-hash.ts'
+import { encodeResultBatch } from './result-batch.ts'
 import { rendezvousScore } from './rendezvous.ts'
 
 export interface JobServiceInit {
@@ -284,6 +285,11 @@ export class JobService extends EventTarget implements Startable {
     state.add(sf)
     this.knownFactIds.add(sf.id)
     this.stats.factsReceived++
+    // the peers closest to a result batch keep it from the fact (the author kept its own copy)
+    if (f.t === 'result' && f.batch != null && sf.from !== this.peerId) {
+      const batch = f.batch
+      void this.data.adoptBlock(batch, () => encodeResultBatch(f.job, f.results)).catch(() => {})
+    }
     if (persist && this.datastore != null) this.persist(new Key(`${FACT_PREFIX}/${f.job}/${sf.id}`), sf.envelope)
     this.changed(f.job)
     return true

@@ -1,7 +1,8 @@
 /**
  * Peer discovery beyond bootstrap: dials peers that mDNS or the DHT discover
  * while this peer has fewer connections than its target, runs DHT random
- * walks (a lookup of a random key) to find more, and, while this peer has no
+ * walks (a lookup of a random key) to find more (less and less often while
+ * they find nobody new: a swarm smaller than the target), and, while this peer has no
  * connection at all, dials its bootstrap list and peers it remembers again
  * (libp2p's bootstrap dials once: a device whose first dials failed, because
  * its network was down or every bootstrap peer was full, stayed alone).
@@ -17,6 +18,15 @@ import { connectedPeerCount, isConnected } from './connected-peers.ts'
 
 /** How often a peer below its target walks the DHT. */
 export const RANDOM_WALK_INTERVAL_MS = 10_000
+/**
+ * Longest wait between walks. Each walk that names no peer this one is not
+ * connected to doubles the wait up to this: in a swarm smaller than the
+ * target (a few dozen devices on a floor, or a test swarm) every walk found
+ * nobody new, and each was a lookup of several DHT requests; on 8 peers the
+ * walks were 8 of the 19 lookups during a 6 s job. A walk that names a new
+ * peer, or a lost connection, returns to RANDOM_WALK_INTERVAL_MS.
+ */
+export const RANDOM_WALK_MAX_INTERVAL_MS = 320_000
 /** Time limit for one random walk. */
 export const RANDOM_WALK_TIMEOUT_MS = 5_000
 /** Dials the walker has in flight at most: discovery bursts must not become connection storms. */
@@ -39,6 +49,10 @@ export interface WalkerInit {
   redialMs?: number
   /** Time limit of one dial (raise it with the node's handshake limit). @default WALKER_DIAL_TIMEOUT_MS */
   dialTimeoutMs?: number
+  /** Wait between walks while they find new peers. @default RANDOM_WALK_INTERVAL_MS */
+  walkIntervalMs?: number
+  /** Longest wait between walks that find nobody new. @default RANDOM_WALK_MAX_INTERVAL_MS */
+  maxWalkIntervalMs?: number
 }
 
 export class PeerWalker implements Startable {
@@ -53,10 +67,23 @@ export class PeerWalker implements Startable {
   /** Redials made while alone, for status and tests. */
   redials = 0
   private walking = false
+  /** Walks made, for status and tests. */
+  walks = 0
+  private readonly walkIntervalMs: number
+  private readonly maxWalkIntervalMs: number
+  /** Current wait between walks (see RANDOM_WALK_MAX_INTERVAL_MS). */
+  private walkWaitMs: number
+  private nextWalkAt = 0
   private readonly dialing = new Set<string>()
   private readonly failedAt = new Map<string, number>()
   private readonly onDiscovery = (evt: CustomEvent<PeerInfo>): void => {
     this.maybeDial(evt.detail.id)
+  }
+
+  /** A lost connection: walk again soon, at the base interval. */
+  private readonly onDisconnect = (): void => {
+    this.walkWaitMs = this.walkIntervalMs
+    this.nextWalkAt = Math.min(this.nextWalkAt, Date.now() + this.walkIntervalMs)
   }
 
   constructor (node: Libp2p<{ dht: KadDHT }>, init: WalkerInit) {
@@ -65,6 +92,15 @@ export class PeerWalker implements Startable {
     this.bootstrap = init.bootstrap ?? []
     this.redialMs = init.redialMs ?? ISOLATED_REDIAL_MS
     this.dialTimeoutMs = init.dialTimeoutMs ?? WALKER_DIAL_TIMEOUT_MS
+    this.walkIntervalMs = init.walkIntervalMs ?? RANDOM_WALK_INTERVAL_MS
+    this.maxWalkIntervalMs = Math.max(this.walkIntervalMs, init.maxWalkIntervalMs ?? RANDOM_WALK_MAX_INTERVAL_MS)
+    if (!(this.walkIntervalMs > 0)) throw new RangeError(`walkIntervalMs must be > 0, got ${String(init.walkIntervalMs)}`)
+    this.walkWaitMs = this.walkIntervalMs
+  }
+
+  /** The wait before the next walk, in ms (doubles while walks find nobody new). */
+  get walkIntervalNowMs (): number {
+    return this.walkWaitMs
   }
 
   private belowTarget (): boolean {
@@ -88,7 +124,9 @@ export class PeerWalker implements Startable {
 
   start (): void {
     this.node.addEventListener('peer:discovery', this.onDiscovery)
-    this.timer = setInterval(() => { void this.walk() }, RANDOM_WALK_INTERVAL_MS)
+    this.node.addEventListener('peer:disconnect', this.onDisconnect)
+    this.nextWalkAt = Date.now() + this.walkIntervalMs
+    this.timer = setInterval(() => { if (Date.now() >= this.nextWalkAt) void this.walk() }, Math.min(this.walkIntervalMs, 1_000))
     this.timer.unref()
     this.redialTimer = setInterval(() => { void this.redialIfAlone() }, this.redialMs)
     this.redialTimer.unref()
@@ -120,29 +158,41 @@ export class PeerWalker implements Startable {
     }
   }
 
-  /** One random walk: a DHT lookup of a random key; dials what it finds while below target. */
+  /**
+   * One random walk: a DHT lookup of a random key; dials what it finds while
+   * below target. The next walk comes after the base interval when this one
+   * named a peer this one is not connected to, else after twice the last wait
+   * (at most maxWalkIntervalMs).
+   */
   async walk (): Promise<void> {
     if (this.walking || !this.belowTarget() || !isConnected(this.node)) return
     this.walking = true
+    this.walks++
+    let foundNew = false
     try {
       const signal = AbortSignal.timeout(RANDOM_WALK_TIMEOUT_MS)
       for await (const ev of this.node.services.dht.getClosestPeers(randomBytes(32), { signal })) {
         if (ev.name === 'PEER_RESPONSE') {
           for (const peer of ev.closer) {
-            if (!this.belowTarget()) return
+            if (!peer.id.equals(this.node.peerId) && this.node.getConnections(peer.id).length === 0) foundNew = true
+            if (!this.belowTarget()) { foundNew = true; return }
             this.maybeDial(peer.id)
           }
         }
       }
     } catch {
       // a walk that times out or finds nothing is not an error
+      foundNew = true
     } finally {
       this.walking = false
+      this.walkWaitMs = foundNew ? this.walkIntervalMs : Math.min(this.maxWalkIntervalMs, this.walkWaitMs * 2)
+      this.nextWalkAt = Date.now() + this.walkWaitMs
     }
   }
 
   stop (): void {
     this.node.removeEventListener('peer:discovery', this.onDiscovery)
+    this.node.removeEventListener('peer:disconnect', this.onDisconnect)
     clearInterval(this.timer)
     clearInterval(this.redialTimer)
   }

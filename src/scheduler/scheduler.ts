@@ -14,11 +14,10 @@
  * Owns claiming and execution on this peer. Never decides a winner itself:
  * the job state fold does, identically on every peer.
  */
-import * as dagCbor from '@ipld/dag-cbor'
 import type { Startable } from '@libp2p/interface'
 import {
   INLINE_RESULT_MAX_BYTES, MAX_INLINE_BYTES_PER_FACT, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT, MAX_REASON_CHARS, resultHash,
-  keyHash, peerHash, scoreOf, taskCid,
+  encodeResultBatch, keyHash, peerHash, scoreOf, taskCid,
   type JobDataAccess, type JobDocument, type JobService, type JobState, type ResultEntry
 } from '../jobs/index.ts'
 import { fits, type LocalCapabilities } from './capabilities.ts'
@@ -569,9 +568,9 @@ export class Scheduler implements Startable {
    * Publishes this peer's finished results of a job in as few facts as fit
    * (see batchLength). Small results travel inline (every peer keeps the
    * facts, persisted) and are also stored in the swarm as one batch block
-   * (`putBlock`: placed on its closest peers, unannounced), named by the
-   * fact's `batch` CID and stored in the background so the announcement is
-   * not held up; large ones are stored first (`put`) and referenced.
+   * (encodeResultBatch), named by the fact's `batch` CID: kept here, and by
+   * the peers closest to it from the fact itself (no transfer); large ones
+   * are stored first (`put`) and referenced.
    * One flush per job at a time, so results batch up under load. Tasks stay
    * ours (renewed) until their result is published.
    */
@@ -592,19 +591,17 @@ export class Scheduler implements Startable {
         const batch = pending.splice(0, batchLength(pending))
         try {
           const entries: ResultEntry[] = []
-          const inline: Array<{ task: number, data: Uint8Array }> = []
           for (const r of batch) {
             const entry: ResultEntry = { task: r.task, hash: resultHash(r.bytes), size: r.bytes.length }
             if (r.bytes.length <= INLINE_RESULT_MAX_BYTES) {
               entry.data = r.bytes
-              inline.push({ task: r.task, data: r.bytes })
             } else {
               entry.ref = (await this.data.put(r.bytes)).toString()
             }
             entries.push(entry)
           }
           // the inline results are stored in the swarm as one block, which the fact names
-          const stored = inline.length > 0 ? dagCbor.encode({ job, results: inline }) : undefined
+          const stored = encodeResultBatch(job, entries)
           const batchCid = stored != null ? cidOf(stored).toString() : undefined
           // the fact renews this peer's other tasks of the job too: fewer renew facts
           const at = Date.now()
@@ -613,7 +610,7 @@ export class Scheduler implements Startable {
           // their lease clocks restart with the fact, once it is out
           for (const task of renew?.tasks ?? []) if (this.mine.has(`${job}/${task}`)) this.leasedAt.set(`${job}/${task}`, at)
           for (const r of batch) this.disown(`${job}/${r.task}`)
-          if (stored != null) void this.data.putBlock(stored).catch(() => {})
+          if (stored != null) void this.data.keepBlock(stored).catch(() => {})
         } catch {
           // keep them: the next flush retries (their leases are still renewed)
           pending.unshift(...batch)

@@ -7,7 +7,9 @@ import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
 import { useCleanup } from '../helpers.ts'
 import * as dagCbor from '@ipld/dag-cbor'
+import { CID } from 'multiformats/cid'
 import { MAX_FACT_BYTES, resultHash } from '../../src/jobs/index.ts'
+import { cidOf, closestPeers } from '../../src/data/index.ts'
 import { swarm, computeLocally, enc, dec } from './swarm.ts'
 
 describe('jobs: the seeds\' examples', () => {
@@ -81,6 +83,57 @@ describe('jobs: the seeds\' examples', () => {
     expect(stored.results.map(r => r.task)).toEqual(batchFact.results.map(r => r.task))
     for (const r of stored.results) expect(resultHash(r.data)).toBe(batchFact.results.find(e => e.task === r.task)?.hash)
   }, 90_000)
+
+  it('result batches are kept by the peers closest to them, from the fact, with no transfer; read after their author stops', async () => {
+    const nodes = await swarm(t.node, 5)
+    const text = Array.from({ length: 40 }, (_, i) => String(i).padStart(1023, ' ')).join('\n') + '\n'
+    const cid = await nodes[0].data.put(enc(text), { chunkSize: 1024 })
+    const adoptedBefore = nodes.map(n => n.data.metrics.adopted)
+    const job = await nodes[1].jobs.submit({ fn: 'square', inputs: [cid.toString()] })
+    await job.result({ signal: AbortSignal.timeout(30_000) })
+    const batches = (nodes[1].jobs.service.state(job.id)?.allFacts() ?? [])
+      .flatMap(f => f.fact.t === 'result' && f.fact.batch != null ? [{ author: f.from, batch: f.fact.batch, fact: f.fact }] : [])
+    expect(batches.length).toBeGreaterThan(0)
+    const byId = new Map(nodes.map(n => [n.peerId.toString(), n]))
+    // the replicas (3) closest of the whole swarm hold each batch, and so does its author
+    const closestOf = (batch: string): string[] => closestPeers(CID.parse(batch), nodes.map(n => n.peerId), 3).map(p => p.toString())
+    for (const { author, batch } of batches) {
+      for (const holder of new Set([author, ...closestOf(batch)])) {
+        await expect.poll(async () => await byId.get(holder)?.data.hasLocal(batch), { timeout: 10_000 }).toBe(true)
+      }
+    }
+    // kept from the facts: every closest peer other than the author adopted its copy
+    const expectedAdoptions = new Map<string, number>()
+    for (const { author, batch } of batches) for (const p of closestOf(batch)) if (p !== author) expectedAdoptions.set(p, (expectedAdoptions.get(p) ?? 0) + 1)
+    for (const [i, n] of nodes.entries()) expect(n.data.metrics.adopted - adoptedBefore[i]).toBeGreaterThanOrEqual(expectedAdoptions.get(n.peerId.toString()) ?? 0)
+    // a batch stays readable, by its CID, from a peer that does not hold it, once its author is gone
+    const { author, batch, fact } = batches.find(b => !closestOf(b.batch).includes(b.author)) ?? batches[0]
+    await byId.get(author)?.stop()
+    const holders = new Set([author, ...closestOf(batch)])
+    const reader = nodes.find(n => !holders.has(n.peerId.toString())) ?? nodes.find(n => n.peerId.toString() !== author) ?? nodes[0]
+    const stored = dagCbor.decode(await reader.data.getShard(batch, { signal: AbortSignal.timeout(10_000) })) as { job: string, results: Array<{ task: number, data: Uint8Array }> }
+    expect(stored.job).toBe(job.id)
+    if (fact.t !== 'result') throw new Error('not a result fact')
+    expect(stored.results.map(r => r.task)).toEqual(fact.results.map(r => r.task))
+    for (const r of stored.results) expect(resultHash(r.data)).toBe(fact.results.find(e => e.task === r.task)?.hash)
+  }, 60_000)
+
+  it('a peer adopts only a block it is among the closest to, and only bytes that hash to its CID', async () => {
+    const nodes = await swarm(t.node, 5)
+    const blocks = Array.from({ length: 24 }, (_, i) => enc(`block ${i}\n`))
+    for (const bytes of blocks) {
+      const c = cidOf(bytes)
+      const closest = closestPeers(c, nodes.map(n => n.peerId), 3).map(p => p.toString())
+      for (const n of nodes) {
+        // wrong bytes for the CID are never kept
+        expect(await n.data.adoptBlock(c, () => enc('not the block'))).toBe(false)
+        expect(await n.data.adoptBlock(c, () => bytes)).toBe(closest.includes(n.peerId.toString()))
+        expect(await n.data.hasLocal(c)).toBe(closest.includes(n.peerId.toString()))
+      }
+    }
+    // a malformed CID is refused, not thrown
+    expect(await nodes[0].data.adoptBlock('not-a-cid', () => blocks[0])).toBe(false)
+  })
 
   it('any swarm result equals the local result, for random inputs and chunk sizes', async () => {
     const [a, b] = await swarm(t.node, 2)

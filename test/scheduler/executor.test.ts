@@ -23,7 +23,8 @@ function memoryData (): { data: JobDataAccess, blocks: Map<string, Uint8Array>, 
   const unused = async (): Promise<never> => { throw new Error('not used by the executor here') }
   const data: JobDataAccess = {
     put: unused,
-    putBlock: unused,
+    keepBlock: unused,
+    adoptBlock: unused,
     cidFor: unused,
     manifest: unused,
     get: async function * () { yield * [] as Uint8Array[]; throw new Error('not used') },
