@@ -57,7 +57,9 @@ export const FactSchema = z.discriminatedUnion('t', [
     /** CID of the block holding the inline results (a batch stored in the swarm). */
     batch: z.string().max(200).optional(),
     /** The author's other tasks of the job, still held: renewed as by a `renew` fact of the same time (one fact, not two). */
-    renew: z.object({ tasks: z.array(taskIdx).min(1).max(MAX_TASKS_PER_FACT), lease: z.number().int().min(1) }).optional()
+    renew: z.object({ tasks: z.array(taskIdx).min(1).max(MAX_TASKS_PER_FACT), lease: z.number().int().min(1) }).optional(),
+    /** Tasks the author claims with these results (its next work request): claimed as by a `claim` fact of the same time. */
+    claim: z.object({ tasks: z.array(taskIdx).min(1).max(MAX_TASKS_PER_FACT), lease: z.number().int().min(1) }).optional()
   }),
   z.object({ t: z.literal('fail'), job: jobId, task: taskIdx, at: time, reason: z.string().max(MAX_REASON_CHARS) }),
   z.object({

@@ -24,7 +24,8 @@
  *   peers whose result differs from the accepted one are untrusted;
  * - a failure frees the holder's slot; `maxAttempts` failures fail the job;
  * - a result fact's `renew` list renews its author's other tasks, exactly as
- *   a renew fact of the same time would.
+ *   a renew fact of the same time would, and its `claim` list claims tasks
+ *   exactly as a claim fact of the same time would.
  * Owns no I/O.
  */
 import type { JobDocument } from './spec.ts'
@@ -257,6 +258,10 @@ export class JobState {
           if (entry.ref != null) this.resultRefs.set(entry.hash, entry.ref)
         }
         if (f.renew != null) for (const task of f.renew.tasks) push(task, { at: f.at, kind: 'renew', from: sf.from, lease: f.renew.lease, id: sf.id })
+        if (f.claim != null) {
+          this.claimed = true
+          for (const task of f.claim.tasks) push(task, { at: f.at, kind: 'claim', from: sf.from, lease: f.claim.lease, id: sf.id })
+        }
         break
       case 'fail':
         push(f.task, { at: f.at, kind: 'fail', from: sf.from, lease: 0, reason: f.reason, id: sf.id })

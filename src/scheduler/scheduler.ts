@@ -163,10 +163,8 @@ export class Scheduler implements Startable {
   private readonly finished = new Set<string>()
   private lastTick = 0
   private readonly active = new Map<string, { job: string, task: number, controller: AbortController }>()
-  private readonly results = new Map<string, Array<{ task: number, bytes: Uint8Array }>>()
+  private readonly results = new Map<string, FinishedResult[]>()
   private readonly flushing = new Set<string>()
-  /** Jobs whose held results go out now: this peer is claiming more of them. */
-  private readonly reportDue = new Set<string>()
   private readonly locality = new Map<string, Set<number> | 'pending'>()
   /** Per job, for one membership: this peer's rendezvous rank of each task among the live peers, and the tasks it is designated for. */
   private readonly ranks = new Map<string, RankTable>()
@@ -335,10 +333,13 @@ export class Scheduler implements Startable {
       for (const [job, tasks] of byJob) {
         const doc = this.jobs.state(job)?.doc
         if (doc == null) continue
-        if (this.flushing.has(job)) this.reportDue.add(job)
         for (let i = 0; i < tasks.length; i += MAX_TASKS_PER_FACT) {
           const slice = tasks.slice(i, i + MAX_TASKS_PER_FACT)
-          await this.jobs.publish({ t: 'claim', job, tasks: slice, at: Date.now(), lease: doc.leaseMs })
+          const claim = { tasks: slice, lease: doc.leaseMs }
+          // the finished results go out with the work request: one fact, not two
+          const finished = this.takeInline(job)
+          if (finished.length > 0) await this.publishResults(job, finished, claim)
+          else await this.jobs.publish({ t: 'claim', job, tasks: slice, at: Date.now(), lease: doc.leaseMs })
           this.metrics.claimed += slice.length
           const at = Date.now()
           for (const task of slice) { this.queue.push({ job, task }); this.own(`${job}/${task}`, at) }
@@ -497,6 +498,12 @@ export class Scheduler implements Startable {
       if (!due) continue
       const lease = this.jobs.state(job)?.doc?.leaseMs as number
       for (const task of tasks) this.leasedAt.set(`${job}/${task}`, now)
+      // finished results held for a claim go out now instead, renewing the rest: one fact either way
+      const finished = tasks.length <= MAX_TASKS_PER_FACT ? this.takeInline(job) : []
+      if (finished.length > 0) {
+        void this.publishResults(job, finished).catch(() => { void this.flush(job) })
+        continue
+      }
       for (let i = 0; i < tasks.length; i += MAX_TASKS_PER_FACT) {
         void this.jobs.publish({ t: 'renew', job, tasks: tasks.slice(i, i + MAX_TASKS_PER_FACT), at: now, lease }).catch(() => {})
       }
@@ -570,9 +577,12 @@ export class Scheduler implements Startable {
    * facts, persisted) and are also stored in the swarm as one batch block
    * (encodeResultBatch), named by the fact's `batch` CID: kept here, and by
    * the peers closest to it from the fact itself (no transfer); large ones
-   * are stored first (`put`) and referenced.
-   * One flush per job at a time, so results batch up under load. Tasks stay
-   * ours (renewed) until their result is published.
+   * are stored first (`put`) and referenced. While this peer still has
+   * tasks of the job queued or running, results wait (at most
+   * RESULT_MAX_DELAY_MS): they go out with its next claim, or with its next
+   * renewal, in the same fact (see publishResults). One flush per job at a
+   * time, so results batch up under load. Tasks stay ours (renewed) until
+   * their result is published.
    */
   private async flush (job: string): Promise<void> {
     if (this.flushing.has(job)) return
@@ -580,40 +590,17 @@ export class Scheduler implements Startable {
     try {
       const first = Date.now()
       await new Promise(resolve => setTimeout(resolve, RESULT_BATCH_MS))
-      // hold the results while this peer still has the job's tasks queued: they go out with its next claim
-      while (this.running && !this.reportDue.has(job) && this.queue.some(q => q.job === job) && Date.now() - first < RESULT_MAX_DELAY_MS) {
+      while (this.running && (this.results.get(job)?.length ?? 0) > 0 && this.holdsWork(job) && Date.now() - first < RESULT_MAX_DELAY_MS) {
         await new Promise(resolve => setTimeout(resolve, RESULT_BATCH_MS))
       }
-      this.reportDue.delete(job)
       while (this.running) {
         const pending = this.results.get(job) ?? []
         if (pending.length === 0) break
         const batch = pending.splice(0, batchLength(pending))
         try {
-          const entries: ResultEntry[] = []
-          for (const r of batch) {
-            const entry: ResultEntry = { task: r.task, hash: resultHash(r.bytes), size: r.bytes.length }
-            if (r.bytes.length <= INLINE_RESULT_MAX_BYTES) {
-              entry.data = r.bytes
-            } else {
-              entry.ref = (await this.data.put(r.bytes)).toString()
-            }
-            entries.push(entry)
-          }
-          // the inline results are stored in the swarm as one block, which the fact names
-          const stored = encodeResultBatch(job, entries)
-          const batchCid = stored != null ? cidOf(stored).toString() : undefined
-          // the fact renews this peer's other tasks of the job too: fewer renew facts
-          const at = Date.now()
-          const renew = this.renewalOf(job, new Set(batch.map(r => r.task)))
-          await this.jobs.publish({ t: 'result', job, at, results: entries, ...(batchCid != null ? { batch: batchCid } : {}), ...(renew != null ? { renew } : {}) })
-          // their lease clocks restart with the fact, once it is out
-          for (const task of renew?.tasks ?? []) if (this.mine.has(`${job}/${task}`)) this.leasedAt.set(`${job}/${task}`, at)
-          for (const r of batch) this.disown(`${job}/${r.task}`)
-          if (stored != null) void this.data.keepBlock(stored).catch(() => {})
+          await this.publishResults(job, batch)
         } catch {
-          // keep them: the next flush retries (their leases are still renewed)
-          pending.unshift(...batch)
+          // kept (publishResults put them back): the next round retries (their leases are still renewed)
           await new Promise(resolve => setTimeout(resolve, 500))
         }
       }
@@ -621,7 +608,64 @@ export class Scheduler implements Startable {
       this.flushing.delete(job)
     }
   }
+
+  /** Whether this peer has tasks of `job` queued or running. */
+  private holdsWork (job: string): boolean {
+    for (const a of this.active.values()) if (a.job === job) return true
+    return this.queue.some(q => q.job === job)
+  }
+
+  /**
+   * Takes the finished results of `job` that can go in one fact at once:
+   * inline ones only (a large one is stored in the swarm first, by flush),
+   * as many as batchLength allows.
+   */
+  private takeInline (job: string): FinishedResult[] {
+    const pending = this.results.get(job)
+    if (pending == null || pending.length === 0) return []
+    let n = 0
+    const fit = batchLength(pending)
+    while (n < fit && pending[n].bytes.length <= INLINE_RESULT_MAX_BYTES) n++
+    return pending.splice(0, n)
+  }
+
+  /**
+   * One result fact of `batch` (taken from this.results): it renews this
+   * peer's other tasks of the job, and with `claim` it claims those tasks
+   * too, folded as the claim fact of its time would be. On failure the
+   * results are put back (first) and the error thrown.
+   */
+  private async publishResults (job: string, batch: FinishedResult[], claim?: { tasks: number[], lease: number }): Promise<void> {
+    try {
+      const entries: ResultEntry[] = []
+      for (const r of batch) {
+        const entry: ResultEntry = { task: r.task, hash: resultHash(r.bytes), size: r.bytes.length }
+        if (r.bytes.length <= INLINE_RESULT_MAX_BYTES) entry.data = r.bytes
+        else entry.ref = (await this.data.put(r.bytes)).toString()
+        entries.push(entry)
+      }
+      // the inline results are stored in the swarm as one block, which the fact names
+      const stored = encodeResultBatch(job, entries)
+      const batchCid = stored != null ? cidOf(stored).toString() : undefined
+      // the fact renews this peer's other tasks of the job too: fewer renew facts
+      const at = Date.now()
+      const renew = this.renewalOf(job, new Set(batch.map(r => r.task)))
+      await this.jobs.publish({ t: 'result', job, at, results: entries, ...(batchCid != null ? { batch: batchCid } : {}), ...(renew != null ? { renew } : {}), ...(claim != null ? { claim } : {}) })
+      // their lease clocks restart with the fact, once it is out
+      for (const task of renew?.tasks ?? []) if (this.mine.has(`${job}/${task}`)) this.leasedAt.set(`${job}/${task}`, at)
+      for (const r of batch) this.disown(`${job}/${r.task}`)
+      if (stored != null) void this.data.keepBlock(stored).catch(() => {})
+    } catch (err) {
+      const pending = this.results.get(job) ?? []
+      pending.unshift(...batch)
+      this.results.set(job, pending)
+      throw err
+    }
+  }
 }
+
+/** A finished run whose result is not published yet. */
+interface FinishedResult { task: number, bytes: Uint8Array }
 
 /** The job id and task index of a `job/task` key. */
 function splitKey (key: string): [string, number] {

@@ -39,10 +39,11 @@ const factArb = (tasks: number): fc.Arbitrary<SignedFact> => fc.oneof(
     .map(({ from, task, at }) => signed(from, { t: 'claim', job: 'j', tasks: [task], at, lease: 1000 })),
   fc.record({ from: fc.constantFrom(...PEERS), task: fc.nat(tasks - 1), at: fc.nat(5000) })
     .map(({ from, task, at }) => signed(from, { t: 'renew', job: 'j', tasks: [task], at, lease: 1000 })),
-  fc.record({ from: fc.constantFrom(...PEERS), task: fc.nat(tasks - 1), at: fc.nat(5000), wrong: fc.boolean(), renew: fc.option(fc.nat(tasks - 1), { nil: undefined }) })
-    .map(({ from, task, at, wrong, renew }) => signed(from, {
+  fc.record({ from: fc.constantFrom(...PEERS), task: fc.nat(tasks - 1), at: fc.nat(5000), wrong: fc.boolean(), renew: fc.option(fc.nat(tasks - 1), { nil: undefined }), claim: fc.option(fc.nat(tasks - 1), { nil: undefined }) })
+    .map(({ from, task, at, wrong, renew, claim }) => signed(from, {
       t: 'result', job: 'j', at, results: [{ task, hash: wrong ? `bad-${from}` : `good-${task}`, size: 1 }],
-      ...(renew != null && renew !== task ? { renew: { tasks: [renew], lease: 1000 } } : {})
+      ...(renew != null && renew !== task ? { renew: { tasks: [renew], lease: 1000 } } : {}),
+      ...(claim != null && claim !== task ? { claim: { tasks: [claim], lease: 1000 } } : {})
     })),
   fc.record({ from: fc.constantFrom(...PEERS), task: fc.nat(tasks - 1), at: fc.nat(5000) })
     .map(({ from, task, at }) => signed(from, { t: 'fail', job: 'j', task, at, reason: 'boom' }))
@@ -56,7 +57,7 @@ describe('job state fold', () => {
       (tasks, redundancy, facts, randoms) => {
         const usable = facts.filter(f => !('task' in f.fact) || (f.fact as { task: number }).task < tasks)
           .filter(f => !('tasks' in f.fact) || (f.fact as { tasks: number[] }).tasks.every(t => t < tasks))
-          .filter(f => f.fact.t !== 'result' || (f.fact.results.every(r => r.task < tasks) && (f.fact.renew?.tasks ?? []).every(t => t < tasks)))
+          .filter(f => f.fact.t !== 'result' || (f.fact.results.every(r => r.task < tasks) && [...(f.fact.renew?.tasks ?? []), ...(f.fact.claim?.tasks ?? [])].every(t => t < tasks)))
         const a = new JobState('j')
         a.setDoc(doc(tasks, redundancy))
         usable.forEach(f => a.add(f))
@@ -113,6 +114,25 @@ describe('job state fold', () => {
     expect(withResultFact.task(1, 1600).running).toEqual(['peer-b'])
     withResultFact.add(signed('peer-d', { t: 'claim', job: 'j', tasks: [1], at: 1850, lease: 1000 }))
     expect(withResultFact.task(1, 1900)).toMatchObject({ running: ['peer-d'], retried: 1 })
+  })
+
+  it('claims tasks from a result fact\'s claim list, as a claim fact of the same time would', () => {
+    const withClaimFact = new JobState('j')
+    const withResultFact = new JobState('j')
+    for (const s of [withClaimFact, withResultFact]) {
+      s.setDoc(doc(3, 1))
+      s.add(signed('peer-b', { t: 'claim', job: 'j', tasks: [0, 1], at: 100, lease: 1000 }))
+      // another peer claims task 2 later than b's work request: b's claim wins
+      s.add(signed('peer-c', { t: 'claim', job: 'j', tasks: [2], at: 900, lease: 1000 }))
+    }
+    withClaimFact.add(signed('peer-b', { t: 'result', job: 'j', at: 800, results: [{ task: 0, hash: 'h0', size: 1 }], renew: { tasks: [1], lease: 1000 } }))
+    withClaimFact.add(signed('peer-b', { t: 'claim', job: 'j', tasks: [2], at: 800, lease: 1000 }))
+    withResultFact.add(signed('peer-b', { t: 'result', job: 'j', at: 800, results: [{ task: 0, hash: 'h0', size: 1 }], renew: { tasks: [1], lease: 1000 }, claim: { tasks: [2], lease: 1000 } }))
+    for (const now of [850, 1000, 1500, 1900, 2000]) expect(summary(withResultFact, 3, now)).toEqual(summary(withClaimFact, 3, now))
+    expect(withResultFact.task(0, 1000).status).toBe('done')
+    expect(withResultFact.task(2, 1000)).toMatchObject({ status: 'running', running: ['peer-b'] })
+    // the claimed task's lease runs from the fact's time: open again after 1800
+    expect(withResultFact.task(2, 1850)).toMatchObject({ status: 'open', reopenedAt: 1800 })
   })
 
   it('counts a result from a peer that lost the claim race once the winner\'s lease has lapsed, not before', () => {

@@ -1,7 +1,7 @@
 /**
  * Few facts per task: every fact costs each peer of the swarm a receipt and a
  * signature check, so peers claim in batches, renew a job's leases together
- * and report results when they ask for more work.
+ * and report results when they ask for more work, in the same fact.
  */
 import { describe, it, expect } from 'vitest'
 import { useCleanup } from '../helpers.ts'
@@ -30,10 +30,13 @@ describe('scheduler batching', () => {
     const facts = nodes[1].jobs.service.state(job.id)?.allFacts() ?? []
     const count = (t: string): number => facts.filter(f => f.fact.t === t).length
     const results = facts.flatMap(f => f.fact.t === 'result' ? f.fact.results : [])
-    console.log(`facts for ${n} tasks: claim ${count('claim')}, renew ${count('renew')}, result ${count('result')} (${results.length} results)`)
+    const claimsWithResults = facts.filter(f => f.fact.t === 'result' && f.fact.claim != null).length
+    console.log(`facts for ${n} tasks: claim ${count('claim')}, renew ${count('renew')}, result ${count('result')} (${results.length} results; ${claimsWithResults} of them with a claim)`)
     expect(results.length).toBeGreaterThanOrEqual(n)
     // claims and results: per batch, not per task (one fact per result would be ~n/2 here)
     expect(count('claim') + count('result')).toBeLessThan(n / 3)
+    // a peer's work requests after its first travel with its finished results, in one fact
+    expect(claimsWithResults).toBeGreaterThan(count('claim'))
     // renewals: one per peer per job per third of a lease (3 s) at most, however many tasks are held
     expect(count('renew')).toBeLessThanOrEqual(nodes.length * (Math.ceil(elapsedMs / 1000) + 1))
   }, 90_000)
