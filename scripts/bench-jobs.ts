@@ -9,7 +9,8 @@
  *      LINE_BYTES, chunkSize LINE_BYTES): tasks/s from submit to verified result;
  *  (b) CPU-bound tasks: `burn.wasm` (wasm/burn.ts) over CPU_TASKS one-line shards of
  *      ~CPU_TASK_MS each, against the same runs through runWasm on a local pool of
- *      LOCAL_WORKERS concurrent workers in this process: efficiency = local time / swarm time;
+ *      LOCAL_WORKERS concurrent workers in this process, timed before and after the swarm's
+ *      job: efficiency = mean local time / swarm time;
  *      the swarm's clock starts after a short warm-up job (WARM_UP_TASKS), as the local
  *      pool was warmed by the calibration (sandbox threads started, module compiled);
  *  (c) re-run after death: a job of ~DEATH_TASK_MS burn tasks with a short lease; once a
@@ -45,6 +46,12 @@ const DEFAULT_CPU_TASKS = 200
 const DEFAULT_CPU_TASK_MS = 50
 /** Concurrent runWasm calls of the local baseline of phase (b): the cores of the reference machine. */
 const LOCAL_WORKERS = 2
+/*
+ * The local baseline of phase (b) runs before the swarm's job and again after it, and
+ * their mean is the baseline: this machine's speed drifts by several percent within a
+ * minute (the same 200 runs took 4.53-5.17 s from one run to the next), so a baseline
+ * taken on one side of the swarm's job alone tilted the ratio whichever way the drift went.
+ */
 /** Tiny tasks of the warm-up job that phase (b) runs before its clock starts. */
 const WARM_UP_TASKS = 32
 /** Target CPU time of one phase-(c) task. */
@@ -296,15 +303,20 @@ async function runLocally (burn: Uint8Array, lines: string[], concurrency: numbe
   return out
 }
 
-interface CpuRun { tasks: number, processes: number, rounds: number, localMs: number, settleMs: number, swarmMs: number, efficiency: number, machineBusy: number, duplicates: number, retried: number, executedPerPeer: number[], loop: { p50Ms: number, p99Ms: number } }
+interface CpuRun { tasks: number, processes: number, rounds: number, localMs: number, localBeforeMs: number, localAfterMs: number, settleMs: number, swarmMs: number, efficiency: number, machineBusy: number, duplicates: number, retried: number, executedPerPeer: number[], loop: { p50Ms: number, p99Ms: number } }
 
 async function cpuPhase (burn: Uint8Array, rounds: number): Promise<CpuRun> {
   const lines = Array.from({ length: cpuTasks }, (_, i) => paddedLine(String(rounds + i)))
-  // the baseline first, with no swarm running: the same runs on LOCAL_WORKERS concurrent workers
-  const t0 = performance.now()
-  const local = await runLocally(burn, lines, LOCAL_WORKERS)
-  const localMs = performance.now() - t0
-  return await withHostedSwarm(async (swarm) => {
+  // the baseline with no swarm running: the same runs on LOCAL_WORKERS concurrent workers,
+  // before the swarm's job and again after it (see the note by LOCAL_WORKERS)
+  const timeLocally = async (): Promise<{ ms: number, out: string[] }> => {
+    const t0 = performance.now()
+    const out = await runLocally(burn, lines, LOCAL_WORKERS)
+    return { ms: performance.now() - t0, out }
+  }
+  const before = await timeLocally()
+  const local = before.out
+  const swarmRun = await withHostedSwarm(async (swarm) => {
     const host = swarm.hostOf(0)
     const moduleCid = await host.call('putBytes', { index: 0, bytes: burn, replicas: DEFAULT_REPLICAS })
     const input = await host.call('putBytes', { index: 0, bytes: enc(lines.join('')), replicas: DEFAULT_REPLICAS, chunkSize: LINE_BYTES })
@@ -319,8 +331,15 @@ async function cpuPhase (burn: Uint8Array, rounds: number): Promise<CpuRun> {
     const job = await runHostedJob(swarm, { fn: 'burn', wasm: moduleCid.cid, inputs: [input.cid] })
     if (job.sha256 !== sha256Hex(enc(local.join('')))) throw new Error('(b) the swarm result differs from the local runs')
     const s = await hostedSummary(swarm)
-    return { tasks: job.total, processes, rounds, localMs: round(localMs), settleMs: round(Math.max(...settle.map(x => x.ms))), swarmMs: round(job.ms), efficiency: round(localMs / job.ms, 3), machineBusy: job.machineBusy, retried: job.retried, ...s }
+    return { tasks: job.total, settleMs: round(Math.max(...settle.map(x => x.ms))), swarmMs: job.ms, machineBusy: job.machineBusy, retried: job.retried, ...s }
   })
+  const after = await timeLocally()
+  if (sha256Hex(enc(after.out.join(''))) !== sha256Hex(enc(local.join('')))) throw new Error('(b) the two local runs differ')
+  const localMs = (before.ms + after.ms) / 2
+  return {
+    ...swarmRun, processes, rounds, localMs: round(localMs), localBeforeMs: round(before.ms), localAfterMs: round(after.ms),
+    swarmMs: round(swarmRun.swarmMs), efficiency: round(localMs / swarmRun.swarmMs, 3)
+  }
 }
 
 // ------------------------------------------------------------------ (c) re-run after death
@@ -409,7 +428,7 @@ async function main (): Promise<void> {
     }
     if (phases.has('b') && cal !== undefined) {
       r.b = await cpuPhase(burn, cal.rounds)
-      log(`run ${run} (b): ${r.b.tasks} cpu tasks: local ${LOCAL_WORKERS} workers ${r.b.localMs} ms, swarm ${r.b.swarmMs} ms, efficiency ${r.b.efficiency} ` +
+      log(`run ${run} (b): ${r.b.tasks} cpu tasks: local ${LOCAL_WORKERS} workers ${r.b.localMs} ms (before ${r.b.localBeforeMs}, after ${r.b.localAfterMs}), swarm ${r.b.swarmMs} ms, efficiency ${r.b.efficiency} ` +
         `(machine busy ${Math.round(r.b.machineBusy * 100)}%, duplicates ${r.b.duplicates}, per peer ${r.b.executedPerPeer.join('/')}, worst host's loop delay p50 ${r.b.loop.p50Ms} ms, p99 ${r.b.loop.p99Ms} ms)`)
     }
     if (phases.has('c') && cal !== undefined) {
