@@ -16,7 +16,7 @@ import type { Blockstore } from 'interface-blockstore'
 import type { Datastore } from 'interface-datastore'
 import type { CID } from 'multiformats/cid'
 import PQueue from 'p-queue'
-import { connectedPeerCount, connectedPeers, type EdgePeer } from '../node/index.ts'
+import { connectedPeerCount, connectedPeers, deadline, type EdgePeer } from '../node/index.ts'
 import { blockMatches, cidOf, decodeManifest, encodeManifest, endsWithNewline, parseCid, DAG_CBOR_CODE, RAW_CODE, type Manifest, type ShardRef } from './blocks.ts'
 import { BlockCache } from './cache.ts'
 import { checkChunkSize, chunk, type ByteSource } from './chunker.ts'
@@ -469,9 +469,18 @@ export class DataService implements Startable {
    * of DHT messages.
    */
   async #fetch (cid: CID, outer: AbortSignal): Promise<Uint8Array> {
-    const deadline = AbortSignal.timeout(FIND_TIMEOUT_MS)
+    const limit = deadline(FIND_TIMEOUT_MS)
+    try {
+      return await this.#fetchWithin(cid, outer, limit.signal)
+    } finally {
+      limit.clear()
+    }
+  }
+
+  /** #fetch, ended by `timeUp` (FIND_TIMEOUT_MS after it began) if nothing else ends it first. */
+  async #fetchWithin (cid: CID, outer: AbortSignal, timeUp: AbortSignal): Promise<Uint8Array> {
     const won = new AbortController()
-    const signal = anySignal(outer, deadline, won.signal)
+    const signal = anySignal(outer, timeUp, won.signal)
     const tried = new Set<string>([this.#node.peerId.toString()])
     const asked: Array<Promise<void>> = []
     // what the search saw, for the error: a NotFoundError says why
@@ -546,7 +555,7 @@ export class DataService implements Startable {
     const searched = search().then(() => undefined, (err: unknown) => {
       if (won.signal.aborted) return undefined
       if (outer.aborted) throw err
-      if (!deadline.aborted) throw err
+      if (!timeUp.aborted) throw err
       return undefined
     })
     // the deadline ends the fetch even if a request or lookup does not stop when aborted:
@@ -554,15 +563,15 @@ export class DataService implements Startable {
     let onExpired: (() => void) | undefined
     const expired = new Promise<undefined>(resolve => {
       onExpired = () => { resolve(undefined) }
-      if (deadline.aborted) resolve(undefined)
-      else deadline.addEventListener('abort', onExpired, { once: true })
+      if (timeUp.aborted) resolve(undefined)
+      else timeUp.addEventListener('abort', onExpired, { once: true })
     })
     let bytes: Uint8Array | undefined
     try {
       bytes = await Promise.race([first, searched, expired])
     } finally {
       // the listener holds this fetch (and its bytes) until the deadline's timer fires
-      if (onExpired != null) deadline.removeEventListener('abort', onExpired)
+      if (onExpired != null) timeUp.removeEventListener('abort', onExpired)
     }
     if (bytes != null) return bytes
     outer.throwIfAborted()
@@ -571,7 +580,7 @@ export class DataService implements Startable {
     seen.pending = Math.max(0, tried.size - 1 - seen.none - seen.failed)
     seen.closestSaidNone = askedPeers.length > 0 && sortByDistance(key, askedPeers).slice(0, this.#replicas).every(p => saidNone.has(p.toString()))
     const what = `${tried.size - 1} peers asked: ${seen.none} have none, ${seen.failed} did not answer${seen.pending > 0 ? `, ${seen.pending} not answered yet` : ''}; ${seen.providers} providers announced; provider lookup ${seen.lookup}`
-    throw new NotFoundError(deadline.aborted
+    throw new NotFoundError(timeUp.aborted
       ? `${cid.toString()} not found: no peer served it within ${FIND_TIMEOUT_MS / 1000} s (${what})`
       : `${cid.toString()} not found: none of the peers asked holds it (${what})`, conclusiveMiss(seen))
   }
@@ -767,9 +776,14 @@ export class DataService implements Startable {
       const closest: PeerId[] = []
       try {
         if (this.#routingTableSize() === 0) return // retried by the next repair pass
-        const signal = anySignal(this.#shutdown.signal, AbortSignal.timeout(PROVIDE_TIMEOUT_MS))
-        for await (const ev of this.#node.services.dht.provide(cid, { signal })) {
-          if (ev.name === 'FINAL_PEER') closest.push(ev.peer.id)
+        const limit = deadline(PROVIDE_TIMEOUT_MS)
+        try {
+          const signal = anySignal(this.#shutdown.signal, limit.signal)
+          for await (const ev of this.#node.services.dht.provide(cid, { signal })) {
+            if (ev.name === 'FINAL_PEER') closest.push(ev.peer.id)
+          }
+        } finally {
+          limit.clear()
         }
         this.#provided.add(key)
         this.metrics.provides++
@@ -900,16 +914,21 @@ export class DataService implements Startable {
   }
 
   async #request (peer: PeerId, req: ShardRequest, body: Uint8Array | undefined, signal: AbortSignal): Promise<ShardReply> {
-    const s = anySignal(signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS))
-    s.throwIfAborted()
-    // bounded by its time limit even if a dial or stream under it does not stop when aborted
-    return await raceAbort((async () => {
-      const stream = await this.#node.dialProtocol(peer, SHARD_PROTOCOL, { signal: s })
-      const reply = await requestShard(stream, req, body, s)
-      if (body != null && reply.response.ok) this.metrics.bytesSent += body.byteLength
-      if (reply.bytes != null) this.metrics.bytesReceived += reply.bytes.byteLength
-      return reply
-    })(), s)
+    const limit = deadline(REQUEST_TIMEOUT_MS)
+    try {
+      const s = anySignal(signal, limit.signal)
+      s.throwIfAborted()
+      // bounded by its time limit even if a dial or stream under it does not stop when aborted
+      return await raceAbort((async () => {
+        const stream = await this.#node.dialProtocol(peer, SHARD_PROTOCOL, { signal: s })
+        const reply = await requestShard(stream, req, body, s)
+        if (body != null && reply.response.ok) this.metrics.bytesSent += body.byteLength
+        if (reply.bytes != null) this.metrics.bytesReceived += reply.bytes.byteLength
+        return reply
+      })(), s)
+    } finally {
+      limit.clear()
+    }
   }
 
   readonly #server: ShardServer = {

@@ -17,6 +17,7 @@ import { z } from 'zod'
 import { DAG_CBOR_CODE, RAW_CODE, SHA2_256 } from './blocks.ts'
 import { MAX_BLOCK_SIZE, MAX_HEADER_SIZE, MAX_MESSAGE_SIZE, MAX_REPLICAS } from './constants.ts'
 import { ShardProtocolError } from './errors.ts'
+import { deadline } from '../node/index.ts'
 
 const cidString = z.string().max(200).transform((s, ctx) => {
   try {
@@ -125,7 +126,16 @@ function asError (err: unknown): Error {
  * stream is closed (or reset when the framing itself is broken).
  */
 export async function serveShardStream (stream: Stream, remotePeer: string, server: ShardServer, timeoutMs: number): Promise<void> {
-  const signal = AbortSignal.timeout(timeoutMs)
+  // called off once served: a limit left to fire after every stream costs a timer and an exception each
+  const limit = deadline(timeoutMs)
+  try {
+    await serve(stream, remotePeer, server, limit.signal)
+  } finally {
+    limit.clear()
+  }
+}
+
+async function serve (stream: Stream, remotePeer: string, server: ShardServer, signal: AbortSignal): Promise<void> {
   const lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_SIZE })
   let req: ShardRequest
   try {

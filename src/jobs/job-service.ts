@@ -15,7 +15,7 @@ import { Key, type Datastore } from 'interface-datastore'
 import * as dagCbor from '@ipld/dag-cbor'
 import { z } from 'zod'
 import type { Startable, PeerId, PrivateKey, Stream } from '@libp2p/interface'
-import { connectedPeers, isConnected, type EdgePeer } from '../node/index.ts'
+import { connectedPeers, deadline, isConnected, type EdgePeer } from '../node/index.ts'
 import type { FunctionRegistry } from '../functions/index.ts'
 import { validateWasm } from '../sandbox/index.ts'
 import {
@@ -380,7 +380,8 @@ export class JobService extends EventTarget implements Startable {
   }
 
   private async syncOnce (peer: PeerId): Promise<boolean> {
-    const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
+    const limit = deadline(SYNC_TIMEOUT_MS)
+    const signal = limit.signal
     let stream: Stream | undefined
     try {
       stream = await this.node.dialProtocol(peer, JOB_SYNC_PROTOCOL, { signal })
@@ -412,6 +413,8 @@ export class JobService extends EventTarget implements Startable {
     } catch {
       stream?.abort(new Error('sync failed'))
       return false
+    } finally {
+      limit.clear()
     }
   }
 
@@ -448,7 +451,8 @@ export class JobService extends EventTarget implements Startable {
   }
 
   private async serveSync (stream: Stream, remote: PeerId): Promise<void> {
-    const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
+    const limit = deadline(SYNC_TIMEOUT_MS)
+    const signal = limit.signal
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_FACT_BYTES })
       const req = SyncHaveSchema.parse(dagCbor.decode((await lp.read({ signal })).subarray()))
@@ -477,6 +481,8 @@ export class JobService extends EventTarget implements Startable {
       }
     } catch (err) {
       stream.abort(err instanceof Error ? err : new Error(String(err)))
+    } finally {
+      limit.clear()
     }
   }
 
