@@ -58,6 +58,21 @@ export const RESULT_BATCH_MS = 15
 export const RESULT_MAX_DELAY_MS = 1_000
 /** How often leases due for renewal are looked for (on their own timer, never held up by a round). */
 export const RENEW_CHECK_MS = 200
+/**
+ * Leases up to this long (the default's 3 s and shorter) are renewed half way
+ * to expiring, longer ones a third of the way. A short lease belongs to a
+ * responsive swarm, where a renewal reaches every peer in tens of ms and half
+ * a lease is ample; each renewal is a fact every peer verifies, and at a third
+ * of a 3 s lease they were a fifth of a 50 ms-task job's facts. A long lease
+ * is chosen for hosts whose event loops take seconds a turn (the simulation's
+ * large swarms), where a renewal needs most of the lease to arrive.
+ */
+export const SHORT_LEASE_MS = 3_000
+
+/** How long after a lease was granted or renewed its renewal is due. */
+export function renewalDueMs (leaseMs: number): number {
+  return leaseMs <= SHORT_LEASE_MS ? leaseMs / 2 : leaseMs / 3
+}
 /** Least time between two scheduling rounds: a burst of facts costs one round, not one each. */
 export const MIN_TICK_GAP_MS = 25
 /**
@@ -476,10 +491,12 @@ export class Scheduler implements Startable {
   }
 
   /**
-   * Renews this peer's leases of a job once any of them is a third of the way
-   * to expiring: all of the job's tasks in one fact (per MAX_TASKS_PER_FACT),
-   * so their clocks align and a peer sends at most one renewal per job per
-   * interval. Tasks claimed ahead and still queued are renewed too.
+   * Renews this peer's leases of a job once any of them is due (renewalDueMs:
+   * half way to expiring for short leases): all of the job's tasks in one fact
+   * (per MAX_TASKS_PER_FACT), so their clocks align and a peer sends at most
+   * one renewal per job per interval. Tasks claimed ahead and still queued are
+   * renewed too. A renewal that comes late at worst lets another peer run the
+   * task too, never a wrong result.
    */
   private renewAll (): void {
     if (!this.running || this.mine.size === 0) return
@@ -492,7 +509,7 @@ export class Scheduler implements Startable {
       let entry = held.get(job)
       if (entry == null) { entry = { tasks: [], due: false }; held.set(job, entry) }
       entry.tasks.push(task)
-      if (now - (this.leasedAt.get(key) ?? 0) >= lease / 3) entry.due = true
+      if (now - (this.leasedAt.get(key) ?? 0) >= renewalDueMs(lease)) entry.due = true
     }
     for (const [job, { tasks, due }] of held) {
       if (!due) continue
