@@ -16,7 +16,7 @@
  */
 import type { Startable } from '@libp2p/interface'
 import {
-  INLINE_RESULT_MAX_BYTES, MAX_INLINE_BYTES_PER_FACT, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT, MAX_REASON_CHARS, resultHash,
+  DEFAULT_LEASE_MS, INLINE_RESULT_MAX_BYTES, MAX_INLINE_BYTES_PER_FACT, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT, MAX_REASON_CHARS, resultHash,
   encodeResultBatch, keyHash, peerHash, scoreOf, taskCid,
   type JobDataAccess, type JobDocument, type JobService, type JobState, type ResultEntry
 } from '../jobs/index.ts'
@@ -68,7 +68,7 @@ export const RESULT_MAX_DELAY_MS = 1_000
 /** How often leases due for renewal are looked for (on their own timer, never held up by a round). */
 export const RENEW_CHECK_MS = 200
 /**
- * Leases up to this long (the default's 3 s and shorter) are renewed half way
+ * Leases up to this long (the default, 3 s, and shorter) are renewed half way
  * to expiring, longer ones a third of the way. A short lease belongs to a
  * responsive swarm, where a renewal reaches every peer in tens of ms and half
  * a lease is ample; each renewal is a fact every peer verifies, and at a third
@@ -76,7 +76,7 @@ export const RENEW_CHECK_MS = 200
  * is chosen for hosts whose event loops take seconds a turn (the simulation's
  * large swarms), where a renewal needs most of the lease to arrive.
  */
-export const SHORT_LEASE_MS = 3_000
+export const SHORT_LEASE_MS = DEFAULT_LEASE_MS
 
 /** How long after a lease was granted or renewed its renewal is due. */
 export function renewalDueMs (leaseMs: number): number {

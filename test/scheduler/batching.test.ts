@@ -37,7 +37,8 @@ describe('scheduler batching', () => {
     expect(count('claim') + count('result')).toBeLessThan(n / 3)
     // a peer's work requests after its first travel with its finished results, in one fact
     expect(claimsWithResults).toBeGreaterThan(count('claim'))
-    // renewals: one per peer per job per half lease (3 s) at most, however many tasks are held
+    // renewals: one per peer per job per half lease (1.5 s of the default 3 s) at most, however many
+    // tasks are held; bounded here by one a second
     expect(count('renew')).toBeLessThanOrEqual(nodes.length * (Math.ceil(elapsedMs / 1000) + 1))
   }, 90_000)
 })
