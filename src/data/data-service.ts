@@ -16,7 +16,8 @@ import type { Blockstore } from 'interface-blockstore'
 import type { Datastore } from 'interface-datastore'
 import type { CID } from 'multiformats/cid'
 import PQueue from 'p-queue'
-import { connectedPeerCount, connectedPeers, deadline, type EdgePeer } from '../node/index.ts'
+import { anySignal, deadline, forEachLimit, mapOrdered, raceAbort, untilAborted } from '../async/index.ts'
+import { connectedPeerCount, connectedPeers, type EdgePeer } from '../node/index.ts'
 import { blockMatches, cidOf, decodeManifest, encodeManifest, endsWithNewline, parseCid, DAG_CBOR_CODE, RAW_CODE, type Manifest, type ShardRef } from './blocks.ts'
 import { BlockCache } from './cache.ts'
 import { checkChunkSize, chunk, type ByteSource } from './chunker.ts'
@@ -29,7 +30,6 @@ import {
   ROOT_PROVIDE_PRIORITY, FETCH_HEDGE_MS, KAD_ID_CACHE_MAX, LOOKUP_HEDGE_MS, PLACEMENT_CANDIDATES_PER_REPLICA
 } from './constants.ts'
 import { InvalidCidError, InvalidManifestError, InvalidRangeError, NotFoundError, ReplicasError, StorageFullError, conclusiveMiss, type SearchSeen } from './errors.ts'
-import { forEachLimit, mapOrdered, raceAbort } from './parallel.ts'
 import { blockKadId, compareXor, peerKadId, sortByDistance } from './placement.ts'
 import { requestShard, serveShardStream, type ShardReply, type ShardRequest, type ShardResponse, type ShardServer } from './protocol.ts'
 import { ShardStore } from './shard-store.ts'
@@ -139,12 +139,6 @@ function checkReplicas (n: number): number {
     throw new ReplicasError(`replicas must be an integer from 1 to ${MAX_REPLICAS}, got ${n}`)
   }
   return n
-}
-
-function anySignal (...signals: Array<AbortSignal | undefined>): AbortSignal {
-  const s = AbortSignal.any(signals.filter((x): x is AbortSignal => x != null))
-  setMaxListeners(Infinity, s)
-  return s
 }
 
 export class DataService implements Startable {
@@ -969,25 +963,5 @@ export class DataService implements Startable {
       return { ok: true }
     },
     onError: (err, peer) => { this.#log('rejected shard message from %s - %s', peer, err.message) }
-  }
-}
-
-/**
- * The events of a DHT query until `signal` aborts, even if the query itself
- * does not stop then (on a saturated swarm a lookup's own abort was not always
- * honoured, and a put waiting on it never ended).
- */
-async function * untilAborted<T> (source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
-  const iterator = source[Symbol.asyncIterator]()
-  let finished = false
-  try {
-    while (true) {
-      const next = await raceAbort(iterator.next(), signal)
-      if (next.done === true) { finished = true; return }
-      yield next.value
-    }
-  } finally {
-    // not awaited: a query stuck in an await would hold us here too
-    if (!finished) void iterator.return?.()?.catch(() => {})
   }
 }

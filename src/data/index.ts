@@ -36,7 +36,6 @@ export {
 export { chunk, checkChunkSize, type ByteSource } from './chunker.ts'
 export { blockKadId, peerKadId, closestPeers, sortByDistance, compareXor } from './placement.ts'
 export { BlockCache } from './cache.ts'
-export { mapOrdered, raceAbort } from './parallel.ts'
 export { MemoryBlockstore }
 
 /** An in-memory blockstore, for peers without a repo. */

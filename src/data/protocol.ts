@@ -17,7 +17,7 @@ import { z } from 'zod'
 import { DAG_CBOR_CODE, RAW_CODE, SHA2_256 } from './blocks.ts'
 import { MAX_BLOCK_SIZE, MAX_HEADER_SIZE, MAX_MESSAGE_SIZE, MAX_REPLICAS } from './constants.ts'
 import { ShardProtocolError } from './errors.ts'
-import { deadline } from '../node/index.ts'
+import { deadline } from '../async/index.ts'
 
 const cidString = z.string().max(200).transform((s, ctx) => {
   try {

@@ -9,7 +9,7 @@ import { z } from 'zod'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
   DEFAULT_API, DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_LISTEN,
-  DEFAULT_MAX_CONNECTIONS, DEFAULT_STORAGE_MAX, DEFAULT_TARGET_PEERS
+  DEFAULT_MAX_CONNECTIONS, DEFAULT_TARGET_PEERS
 } from './constants.ts'
 
 export class InvalidConfigError extends Error {
@@ -38,8 +38,8 @@ export const ConfigSchema = z.object({
   limits: z.object({
     maxConnections: z.number().int().min(1).default(DEFAULT_MAX_CONNECTIONS),
     inboundConnectionThreshold: z.number().min(1).default(DEFAULT_INBOUND_CONNECTION_THRESHOLD),
-    /** Bytes this peer stores for others at most. */
-    storageMax: z.number().int().min(0).default(DEFAULT_STORAGE_MAX)
+    /** Bytes this peer stores for others at most; the data layer's default when absent. */
+    storageMax: z.number().int().min(0).optional()
   }).prefault({}),
   data: z.object({
     replicas: z.number().int().min(1).max(20).optional(),

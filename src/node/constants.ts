@@ -23,10 +23,6 @@ export const DEFAULT_MAX_CONNECTIONS = 300
 /** How many peers a node tries to stay connected to (random walks refill below this). */
 export const DEFAULT_TARGET_PEERS = 12
 
-/** Storage offered to other peers by default: 10 GiB. */
-export const DEFAULT_STORAGE_MAX = 10 * 1024 * 1024 * 1024
-
-
 /**
  * Concurrent requests of one DHT lookup path. kad-dht's default is 10 with 10
  * disjoint paths, each converging on its own k closest peers: a lookup then

@@ -12,7 +12,8 @@
  */
 import { alignRecords, firstLine, type FunctionRegistry, type TaskFunction } from '../functions/index.ts'
 import { runWasm, validateWasm, type WasmLimits } from '../sandbox/index.ts'
-import { endsWithNewline, raceAbort } from '../data/index.ts'
+import { raceAbort } from '../async/index.ts'
+import { endsWithNewline } from '../data/index.ts'
 import { InvalidJobError, readAll, shardEndsLine, shardStartsLine, taskCid, type JobDataAccess, type JobDocument } from '../jobs/index.ts'
 import type { CID } from 'multiformats/cid'
 

@@ -12,7 +12,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { CID } from 'multiformats/cid'
 import { createEdgeNode, initRepo, type EdgeNode } from '../index.ts'
-import { raceAbort } from '../data/index.ts'
+import { raceAbort } from '../async/index.ts'
 import { MAX_RECENT_FAILURES } from '../scheduler/index.ts'
 import { RESULT_PREVIEW_CHARS, RSS_SAMPLE_MS, SIM_SUBMIT_ROOT_ATTEMPTS } from './constants.ts'
 import { SimHostError } from './errors.ts'

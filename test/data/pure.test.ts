@@ -13,7 +13,6 @@ import {
   BlockCache, ChunkSizeError, InvalidCidError, InvalidManifestError, MAX_BLOCK_SIZE, MAX_SHARDS_PER_ROOT,
   TooManyShardsError, chunk, cidOf, conclusiveMiss, type SearchSeen, closestPeers, compareXor, decodeManifest, encodeManifest, parseCid, peerKadId, blockKadId
 } from '../../src/data/index.ts'
-import { mapOrdered } from '../../src/data/parallel.ts'
 import { collect, random } from './helpers.ts'
 
 describe('chunker', () => {
@@ -118,21 +117,6 @@ describe('cache', () => {
     c.set('huge', new Uint8Array(301))
     expect(c.has('huge')).toBe(false)
     expect(c.bytes).toBeLessThanOrEqual(300)
-  })
-})
-
-describe('mapOrdered', () => {
-  it('keeps order and bounds concurrency', async () => {
-    let running = 0; let peak = 0
-    const out: number[] = []
-    for await (const v of mapOrdered(Array.from({ length: 30 }, (_, i) => i), 4, async (i) => {
-      running++; peak = Math.max(peak, running)
-      await new Promise(resolve => setTimeout(resolve, Math.random() * 5))
-      running--
-      return i * 2
-    })) out.push(v)
-    expect(out).toEqual(Array.from({ length: 30 }, (_, i) => i * 2))
-    expect(peak).toBeLessThanOrEqual(4)
   })
 })
 

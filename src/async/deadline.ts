@@ -1,11 +1,10 @@
 /**
- * A time limit that can be called off. `AbortSignal.timeout` cannot be
- * cleared: every one fires when its time is up, long after the work it
- * bounded has finished, and firing builds a DOMException and runs the
- * signal's listeners. A put of a few hundred shards left thousands such
- * timers behind (a request, a stream served, a provider announcement each)
- * that all fired ten seconds later, in the middle of whatever ran next. Owns
- * nothing but its timer.
+ * async/deadline: a time limit that can be called off. `AbortSignal.timeout`
+ * cannot be cleared: every one fires when its time is up, long after the work
+ * it bounded has finished, building an exception and running the signal's
+ * listeners. Work that finishes in time should leave no timer behind, so every
+ * request, served stream and lookup of edgeswarm is bounded with this instead.
+ * Owns nothing but its timer.
  */
 
 export interface Deadline {

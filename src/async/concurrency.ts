@@ -1,7 +1,8 @@
 /**
- * data/parallel: bounded, order-preserving concurrency for streams of work
- * (put pipelines shards, get prefetches them). Pure; never buffers more than
- * `concurrency` results, never leaves a rejection unhandled.
+ * async/concurrency: bounded concurrency over streams of work, in source order
+ * (`mapOrdered`: a put pipelines shards, a get prefetches them) or not
+ * (`forEachLimit`). Never buffers more than `concurrency` results, never
+ * leaves a rejection unhandled.
  */
 
 /**
@@ -52,17 +53,4 @@ export async function forEachLimit<T> (items: Iterable<T>, concurrency: number, 
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker))
-}
-
-/** `promise`, or the signal's reason once it aborts (the promise itself is not cancelled). */
-export async function raceAbort<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => {}) // nobody waits for it any more
-    throw signal.reason
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => { reject(signal.reason) }
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(resolve, reject).finally(() => { signal.removeEventListener('abort', onAbort) })
-  })
 }

@@ -2,7 +2,7 @@
  * deadline: a time limit that fires with a TimeoutError, and one cleared in time that never fires.
  */
 import { describe, expect, it } from 'vitest'
-import { deadline } from '../../src/node/index.ts'
+import { deadline } from '../../src/async/index.ts'
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
@@ -37,7 +37,7 @@ describe('deadline', () => {
 
   it('does not keep the process alive (its timer is unref\'d)', async () => {
     const { spawnSync } = await import('node:child_process')
-    const script = "import('./src/node/deadline.ts').then(m => { m.deadline(60000); console.log('started') })"
+    const script = "import('./src/async/deadline.ts').then(m => { m.deadline(60000); console.log('started') })"
     const t = Date.now()
     const r = spawnSync(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 })
     expect(r.stdout.trim()).toBe('started')
