@@ -34,7 +34,7 @@ export {
   MANIFEST_TYPE, MANIFEST_VERSION, type Manifest, type ShardRef
 } from './blocks.ts'
 export { chunk, checkChunkSize, type ByteSource } from './chunker.ts'
-export { blockKadId, peerKadId, closestPeers, sortByDistance, compareXor } from './placement.ts'
+export { blockKadId, peerKadId, closestPeers, closestIndexes, sortByDistance, compareXor } from './placement.ts'
 export { BlockCache } from './cache.ts'
 export { MemoryBlockstore }
 

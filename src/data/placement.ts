@@ -46,3 +46,16 @@ export function sortByDistance (target: Uint8Array, peers: Iterable<PeerId>): Pe
 export function closestPeers (cid: CID, peers: Iterable<PeerId>, n: number): PeerId[] {
   return sortByDistance(blockKadId(cid), peers).slice(0, n)
 }
+
+/** Indexes of the `n` ids closest to `target` by XOR, closest first: one pass, no full sort. */
+export function closestIndexes (target: Uint8Array, ids: Uint8Array[], n: number): number[] {
+  const best: number[] = []
+  for (let k = 0; k < ids.length; k++) {
+    if (best.length === n && compareXor(target, ids[k], ids[best[n - 1]]) >= 0) continue
+    let at = best.length === n ? n - 1 : best.length
+    while (at > 0 && compareXor(target, ids[k], ids[best[at - 1]]) < 0) { best[at] = best[at - 1]; at-- }
+    best[at] = k
+  }
+  return best
+}
+

@@ -22,7 +22,7 @@ import {
 } from '../jobs/index.ts'
 import { fits, type LocalCapabilities } from './capabilities.ts'
 import { chooseTasks, rankAmong, type Candidate } from './choose.ts'
-import { blockKadId, cidOf, compareXor, peerKadId } from '../data/index.ts'
+import { blockKadId, cidOf, closestIndexes, peerKadId } from '../data/index.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { MAX_PREFETCHED_SHARDS, type TaskExecutor } from './executor.ts'
 
@@ -733,16 +733,3 @@ interface RankTable {
   /** This peer's rendezvous score, per task. */
   scores: Float64Array
 }
-
-/** Indexes of the `n` ids closest to `target` by XOR, closest first: one pass, no full sort. */
-function closestIndexes (target: Uint8Array, ids: Uint8Array[], n: number): number[] {
-  const best: number[] = []
-  for (let k = 0; k < ids.length; k++) {
-    if (best.length === n && compareXor(target, ids[k], ids[best[n - 1]]) >= 0) continue
-    let at = best.length === n ? n - 1 : best.length
-    while (at > 0 && compareXor(target, ids[k], ids[best[at - 1]]) < 0) { best[at] = best[at - 1]; at-- }
-    best[at] = k
-  }
-  return best
-}
-
