@@ -1,7 +1,7 @@
 /**
  * Job facts: the immutable, signed statements peers make about jobs (a job
- * exists, a peer claims or renews tasks, a result, a failure, a job is done,
- * a peer's capabilities). A job's state is a pure function of the set of its
+ * exists, a peer claims or renews tasks, a result, a failure, a job is done).
+ * A job's state is a pure function of the set of its
  * facts, so facts may arrive in any order, twice, by gossip or by sync.
  *
  * Owns the wire encoding (dag-cbor envelope `{from, body, sig}`), its size
@@ -24,17 +24,6 @@ const bytes = z.custom<Uint8Array>(v => v instanceof Uint8Array, { message: 'exp
 const jobId = z.string().min(1).max(200)
 const taskIdx = z.number().int().min(0)
 const time = z.number().int().min(0)
-
-export const CapabilitiesSchema = z.object({
-  cpus: z.number().int().min(0),
-  freeMemoryMB: z.number().min(0),
-  gpu: z.boolean(),
-  labels: z.array(z.string().max(64)).max(64),
-  functions: z.array(z.string().max(64)).max(256),
-  slots: z.number().int().min(0),
-  running: z.number().int().min(0)
-})
-export type Capabilities = z.infer<typeof CapabilitiesSchema>
 
 export const ResultEntrySchema = z.object({
   task: taskIdx,
@@ -66,8 +55,7 @@ export const FactSchema = z.discriminatedUnion('t', [
     t: z.literal('done'), job: jobId, at: time, result: z.string().max(200), hash: z.string().max(200), size: z.number().int().min(0),
     /** The final result's bytes, when small (INLINE_DONE_MAX_BYTES); readers check them against `hash`. */
     data: bytes.refine(b => b.length <= INLINE_DONE_MAX_BYTES, { message: `inline result exceeds ${INLINE_DONE_MAX_BYTES} bytes` }).optional()
-  }),
-  z.object({ t: z.literal('caps'), at: time, caps: CapabilitiesSchema })
+  })
 ])
 export type Fact = z.infer<typeof FactSchema>
 export type FactOf<T extends Fact['t']> = Extract<Fact, { t: T }>

@@ -24,7 +24,7 @@ import {
   FAILURE_CHECK_PEERS, FIND_RETRY_MS, FIND_SYNC_PEERS, FIND_TIMEOUT_MS, PROGRESS_INTERVAL_MS, SUBMIT_MANIFEST_CONCURRENCY, SUBMIT_WITNESS_TIMEOUT_MS, SYNC_INTERVAL_MS, SYNC_TIMEOUT_MS
 } from './constants.ts'
 import { InvalidFactError, InvalidJobError, JobFailedError, JobNotFoundError, SubmitAbortedError } from './errors.ts'
-import { openFact, peekFactId, signFact, type Capabilities, type Fact, type SignedFact } from './facts.ts'
+import { openFact, peekFactId, signFact, type Fact, type SignedFact } from './facts.ts'
 import { buildDocument, decodeDocument, documentId, encodeDocument, validateSpec, type JobDocument, type JobSpec } from './spec.ts'
 import { JobState, type JobView } from './state.ts'
 import { readAll, type JobDataAccess } from './data-access.ts'
@@ -181,7 +181,6 @@ export class JobService extends EventTarget implements Startable {
   private readonly states = new Map<string, JobState>()
   /** Peers outvoted in any job: their claims are not granted in later jobs. */
   readonly untrusted = new Set<string>()
-  readonly capabilities = new Map<string, Capabilities & { at: number }>()
   private syncTimer?: ReturnType<typeof setInterval>
   private readonly syncing = new Map<string, Promise<boolean>>()
   private readonly syncAgain = new Set<string>()
@@ -271,11 +270,6 @@ export class JobService extends EventTarget implements Startable {
   /** Applies a verified fact; returns true when it was new. */
   private async accept (sf: SignedFact, persist: boolean): Promise<boolean> {
     const f = sf.fact
-    if (f.t === 'caps') {
-      const prev = this.capabilities.get(sf.from)
-      if (prev == null || prev.at < f.at) this.capabilities.set(sf.from, { ...f.caps, at: f.at })
-      return false
-    }
     const state = this.stateOf(f.job)
     if (state.has(sf.id)) return false
     if (f.t === 'job') {

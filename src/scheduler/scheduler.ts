@@ -29,13 +29,6 @@ import { MAX_PREFETCHED_SHARDS, type TaskExecutor } from './executor.ts'
 /** How often the scheduler looks for work even without a change. */
 export const TICK_MS = 200
 /**
- * How often this peer re-announces its capabilities (also once at start).
- * Every announcement costs every peer a signature check, O(N²) over the
- * swarm, so it is rare: capabilities are information, never needed for
- * correctness (each peer checks a job's requirements against its own).
- */
-export const CAPABILITIES_INTERVAL_MS = 300_000
-/**
  * Claim at least this many tasks per slot ahead of running them (more when
  * CLAIM_BATCH_TARGET_MS of work holds more). A task's measured time is its
  * wall time, many times its CPU time where slots outnumber free cores: in the
@@ -205,7 +198,6 @@ export class Scheduler implements Startable {
   /** `job/task` keys this peer leaves alone until the time given (see ISOLATED_RETRY_MS). */
   private readonly notBefore = new Map<string, number>()
   private timer?: ReturnType<typeof setInterval>
-  private capsTimer?: ReturnType<typeof setInterval>
   private renewTimer?: ReturnType<typeof setInterval>
   private ticking = false
   private running = false
@@ -231,17 +223,13 @@ export class Scheduler implements Startable {
     this.jobs.addEventListener('change', this.onChange)
     this.timer = setInterval(() => { void this.tick() }, TICK_MS)
     this.timer.unref()
-    this.capsTimer = setInterval(() => { void this.announce() }, CAPABILITIES_INTERVAL_MS)
-    this.capsTimer.unref()
     this.renewTimer = setInterval(() => { this.renewAll() }, RENEW_CHECK_MS)
     this.renewTimer.unref()
-    void this.announce()
   }
 
   stop (): void {
     this.running = false
     clearInterval(this.timer)
-    clearInterval(this.capsTimer)
     clearInterval(this.renewTimer)
     this.jobs.removeEventListener('change', this.onChange)
     for (const a of this.active.values()) a.controller.abort(new Error('peer stopping'))
@@ -256,16 +244,6 @@ export class Scheduler implements Startable {
     this.kickPending = true
     const wait = Math.max(0, MIN_TICK_GAP_MS - (Date.now() - this.lastTick))
     setTimeout(() => { this.kickPending = false; void this.tick() }, wait).unref()
-  }
-
-  private async announce (): Promise<void> {
-    if (!this.running) return
-    const c = this.capabilities
-    await this.jobs.publish({
-      t: 'caps',
-      at: Date.now(),
-      caps: { cpus: c.cpus, freeMemoryMB: c.freeMemoryMB, gpu: c.gpu, labels: c.labels, functions: [], slots: c.slots, running: this.active.size }
-    }).catch(() => {})
   }
 
   private claimAhead (): number {
