@@ -39,7 +39,7 @@ async function startPeers (n: number): Promise<Peer[]> {
   for (let i = 0; i < n; i++) {
     const bootstrap = peers.length > 0 ? [peers[0].node.getMultiaddrs()[0].toString()] : []
     const node = await createPeer({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap })
-    const data = new DataService(node, { blockstore: createMemoryBlockstore(), repairIntervalMs: 0, replicas })
+    const data = new DataService({ peerId: node.peerId, logger: node.logger, libp2p: node, dht: node.services.dht, blockstore: createMemoryBlockstore() }, { repairIntervalMs: 0, replicas })
     await data.start()
     peers.push({ node, data })
   }

@@ -15,7 +15,7 @@ import {
   DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DEFAULT_TARGET_PEERS,
   type EdgePeer
 } from './node/index.ts'
-import { DataService, createMemoryBlockstore, type DataServiceInit } from './data/index.ts'
+import { DataService, createMemoryBlockstore, type DataServiceInit, type ShardServer } from './data/index.ts'
 import { FunctionRegistry, builtinFunctions, type FunctionInfo, type SimpleFunctionOptions, type SimpleReduce, type SimpleRun, type TaskFunction } from './functions/index.ts'
 import type { WasmLimits } from './sandbox/index.ts'
 import { JobService, type Job, type JobSpec, type JobView, type SubmitOptions } from './jobs/index.ts'
@@ -46,7 +46,12 @@ export interface EdgeNodeOptions {
   /** How long (ms) setting up a connection may take, either way (see PeerInit.handshakeTimeoutMs). @default libp2p's */
   handshakeTimeoutMs?: number
   /** Data layer settings (replicas, chunk size, repair interval, storage limit). */
-  data?: Omit<DataServiceInit, 'blockstore' | 'datastore'>
+  data?: DataServiceInit
+  /** Parts of the node wrapped by the caller: each function gets the default part and returns the one the node uses. */
+  decorate?: {
+    /** The shard server that answers other peers' shard requests (a test's corrupting holder, say). */
+    shardServer?: (s: ShardServer) => ShardServer
+  }
   /** Scheduler settings; capabilities default to what the OS reports (slots = CPUs). */
   scheduler?: Partial<LocalCapabilities> & {
     wasmLimits?: Partial<WasmLimits>
@@ -264,16 +269,22 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
     } else {
       blockstore = createMemoryBlockstore()
     }
-    const data = new DataService(libp2p, {
+    const data = new DataService({
+      peerId: libp2p.peerId,
+      logger: libp2p.logger,
+      libp2p,
+      dht: libp2p.services.dht,
+      blockstore,
+      datastore: repo?.datastore,
+      shardServer: options.decorate?.shardServer
+    }, {
       ...definedOnly({
         replicas: config?.data.replicas,
         chunkSize: config?.data.chunkSize,
         repairIntervalMs: config?.data.repairIntervalMs,
         storageMax: config?.limits.storageMax
       }),
-      ...options.data,
-      blockstore,
-      datastore: repo?.datastore
+      ...options.data
     })
     const functions = new Functions(new FunctionRegistry(builtinFunctions))
     const jobService = new JobService({

@@ -1,19 +1,18 @@
 /**
- * data/errors: the named errors of the data layer (and the rule that makes a miss
- * conclusive), so callers (API, CLI, jobs)
- * branch on type and print one clear line. Never imports anything.
+ * data/errors: the named errors of the data layer, so callers (API, CLI, jobs)
+ * branch with `instanceof` and print one clear line, and the rule that makes
+ * a miss conclusive (`NotFoundError.searched`). Never imports anything.
  */
 
-/** No local copy and no reachable peer served the block within FIND_TIMEOUT_MS. */
+/** No local copy, and no reachable peer served the block within FETCH_TIMEOUT_MS. */
 export class NotFoundError extends Error {
   static readonly code = 'ERR_NOT_FOUND'
   override name = 'NotFoundError'
   /**
    * Whether the search was complete enough to say the block is missing (see
    * `conclusiveMiss`): false when peers asked did not answer and no DHT
-   * lookup finished, as the silent ones may be its holders (at 200 peers a
-   * task failed three times on "3 have none, 7 did not answer; lookup not
-   * run"), or when no peer answered at all.
+   * lookup finished, as the silent ones may be its holders, or when no peer
+   * answered at all. A caller retries a miss that is not conclusive.
    */
   readonly searched: boolean
 
@@ -42,16 +41,11 @@ export interface SearchSeen {
  * Whether a search that found nothing says the block is missing: a DHT
  * lookup finished and the peers asked closest to the block (where placement
  * puts it, and where the lookup ends) said they have none; or every peer
- * asked answered and some had none. A finished lookup alone is not enough:
- * at 200 peers a device whose shard requests all failed ("14 peers asked: 1
- * have none, 13 did not answer; lookup done") failed a task three times, and
- * its job. Nor is a request, or a lookup, still open at the deadline an
- * answer ("3 peers asked: 3 have none; provider lookup running" after 30 s
- * failed attempts at 200 peers). Nor are named providers that did not
- * serve: the block was announced, and its holders were busy or gone ("4
- * peers asked: 1 did not answer, 3 not answered yet; 1 providers announced"
- * failed an attempt at 200 peers); a provider that answers "none" is a peer
- * that answered. Pure.
+ * asked answered and some had none. A finished lookup alone is not enough,
+ * since the closest peers may be the ones that did not answer; nor is a
+ * request or lookup still open at the deadline an answer; nor are named
+ * providers that did not serve (the block was announced, its holders were
+ * busy or gone). A provider that answers "none" is a peer that answered. Pure.
  */
 export function conclusiveMiss (seen: SearchSeen): boolean {
   return (seen.lookup === 'done' && seen.closestSaidNone) ||

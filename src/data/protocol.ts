@@ -104,7 +104,7 @@ export function decodeResponse (bytes: Uint8Array): ShardResponse {
   return parsed.data
 }
 
-/** What the serving side needs; implemented by the DataService. */
+/** What the serving side needs: shard-server's LocalShardServer, or a decorator around it (DataServiceComponents.shardServer). */
 export interface ShardServer {
   has(cid: CID): Promise<boolean>
   /** The block to serve, or undefined when not held. */

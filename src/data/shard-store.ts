@@ -33,70 +33,70 @@ const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
 export class ShardStore {
-  readonly #blocks: Blockstore
-  readonly #datastore: Datastore
-  readonly #index = new Map<string, BlockEntry & { cid: CID }>()
+  private readonly blocks: Blockstore
+  private readonly datastore: Datastore
+  private readonly index = new Map<string, BlockEntry & { cid: CID }>()
   readonly storageMax: number
-  #bytes = 0
-  #bytesForOthers = 0
-  #reserved = 0
+  private bytes = 0
+  private bytesForOthers = 0
+  private reserved = 0
 
   constructor (blocks: Blockstore, datastore: Datastore, storageMax: number) {
-    this.#blocks = blocks
-    this.#datastore = datastore
+    this.blocks = blocks
+    this.datastore = datastore
     this.storageMax = storageMax
   }
 
   /** Loads the index; rebuilds it from the blockstore when the index is missing. */
   async open (): Promise<void> {
-    this.#index.clear()
-    this.#bytes = 0
-    this.#bytesForOthers = 0
-    for await (const { key, value } of this.#datastore.query({ prefix: BLOCK_PREFIX })) {
+    this.index.clear()
+    this.bytes = 0
+    this.bytesForOthers = 0
+    for await (const { key, value } of this.datastore.query({ prefix: BLOCK_PREFIX })) {
       try {
         const cid = CID.parse(key.baseNamespace())
         const entry = blockEntrySchema.parse(JSON.parse(decoder.decode(value)))
-        this.#remember(cid, entry)
+        this.remember(cid, entry)
       } catch {
         // a damaged index entry: dropped; the block is found again below if still stored
       }
     }
-    if (this.#index.size === 0) {
-      for await (const { cid, bytes } of this.#blocks.getAll()) {
+    if (this.index.size === 0) {
+      for await (const { cid, bytes } of this.blocks.getAll()) {
         let size = 0
         for await (const piece of bytes) size += piece.byteLength
-        this.#remember(cid, { size, forOthers: false, replicas: 1 })
+        this.remember(cid, { size, forOthers: false, replicas: 1 })
       }
     }
   }
 
-  #remember (cid: CID, entry: BlockEntry): void {
+  private remember (cid: CID, entry: BlockEntry): void {
     const key = cid.toString()
-    const old = this.#index.get(key)
+    const old = this.index.get(key)
     if (old != null) {
-      this.#bytes -= old.size
-      if (old.forOthers) this.#bytesForOthers -= old.size
+      this.bytes -= old.size
+      if (old.forOthers) this.bytesForOthers -= old.size
     }
-    this.#index.set(key, { ...entry, cid })
-    this.#bytes += entry.size
-    if (entry.forOthers) this.#bytesForOthers += entry.size
+    this.index.set(key, { ...entry, cid })
+    this.bytes += entry.size
+    if (entry.forOthers) this.bytesForOthers += entry.size
   }
 
-  async #writeEntry (cid: CID, entry: BlockEntry): Promise<void> {
-    await this.#datastore.put(new Key(`${BLOCK_PREFIX}/${cid.toString()}`), encoder.encode(JSON.stringify(entry)))
+  private async writeEntry (cid: CID, entry: BlockEntry): Promise<void> {
+    await this.datastore.put(new Key(`${BLOCK_PREFIX}/${cid.toString()}`), encoder.encode(JSON.stringify(entry)))
   }
 
   has (cid: CID): boolean {
-    return this.#index.has(cid.toString())
+    return this.index.has(cid.toString())
   }
 
   entry (cid: CID): (BlockEntry & { cid: CID }) | undefined {
-    return this.#index.get(cid.toString())
+    return this.index.get(cid.toString())
   }
 
   /** Every block held, with its index entry. */
   entries (): Array<BlockEntry & { cid: CID }> {
-    return [...this.#index.values()]
+    return [...this.index.values()]
   }
 
   async get (cid: CID): Promise<Uint8Array | undefined> {
@@ -104,7 +104,7 @@ export class ShardStore {
     const pieces: Uint8Array[] = []
     let total = 0
     try {
-      for await (const piece of this.#blocks.get(cid)) {
+      for await (const piece of this.blocks.get(cid)) {
         pieces.push(piece)
         total += piece.byteLength
       }
@@ -123,13 +123,13 @@ export class ShardStore {
    * when it would exceed storageMax. Returns the release function.
    */
   reserve (size: number): () => void {
-    if (this.#bytesForOthers + this.#reserved + size > this.storageMax) {
-      throw new StorageFullError(`storage for other peers is full: ${this.#bytesForOthers + this.#reserved} of ${this.storageMax} bytes used, ${size} more requested`)
+    if (this.bytesForOthers + this.reserved + size > this.storageMax) {
+      throw new StorageFullError(`storage for other peers is full: ${this.bytesForOthers + this.reserved} of ${this.storageMax} bytes used, ${size} more requested`)
     }
-    this.#reserved += size
+    this.reserved += size
     let released = false
     return () => {
-      if (!released) { released = true; this.#reserved -= size }
+      if (!released) { released = true; this.reserved -= size }
     }
   }
 
@@ -144,24 +144,24 @@ export class ShardStore {
       const replicas = Math.max(old.replicas, options.replicas)
       if (forOthers !== old.forOthers || replicas !== old.replicas) {
         const entry = { size: old.size, forOthers, replicas }
-        await this.#writeEntry(cid, entry)
-        this.#remember(cid, entry)
+        await this.writeEntry(cid, entry)
+        this.remember(cid, entry)
       }
       return
     }
     const entry = { size: bytes.byteLength, forOthers: options.forOthers, replicas: options.replicas }
-    await this.#blocks.put(cid, bytes)
-    await this.#writeEntry(cid, entry)
-    this.#remember(cid, entry)
+    await this.blocks.put(cid, bytes)
+    await this.writeEntry(cid, entry)
+    this.remember(cid, entry)
   }
 
   async addRoot (cid: CID, entry: Omit<RootEntry, 'cid'>): Promise<void> {
-    await this.#datastore.put(new Key(`${ROOT_PREFIX}/${cid.toString()}`), encoder.encode(JSON.stringify(entry)))
+    await this.datastore.put(new Key(`${ROOT_PREFIX}/${cid.toString()}`), encoder.encode(JSON.stringify(entry)))
   }
 
   async roots (): Promise<RootEntry[]> {
     const out: RootEntry[] = []
-    for await (const { key, value } of this.#datastore.query({ prefix: ROOT_PREFIX })) {
+    for await (const { key, value } of this.datastore.query({ prefix: ROOT_PREFIX })) {
       try {
         const entry = rootEntrySchema.parse(JSON.parse(decoder.decode(value)))
         out.push({ cid: key.baseNamespace(), ...entry })
@@ -173,6 +173,6 @@ export class ShardStore {
   }
 
   stats (): { shards: number, bytes: number, bytesForOthers: number } {
-    return { shards: this.#index.size, bytes: this.#bytes, bytesForOthers: this.#bytesForOthers }
+    return { shards: this.index.size, bytes: this.bytes, bytesForOthers: this.bytesForOthers }
   }
 }

@@ -12,9 +12,26 @@ import { LevelDatastore } from 'datastore-level'
 import { afterEach, describe, expect, it } from 'vitest'
 import { equals } from 'uint8arrays/equals'
 import { createPeer } from '../../src/node/index.ts'
-import { DataService, NotFoundError, closestPeers } from '../../src/data/index.ts'
+import { DataService, NotFoundError, closestPeers, type ShardServer } from '../../src/data/index.ts'
 import { cidOf } from '../../src/data/blocks.ts'
-import { addrOf, collect, connectAll, random, sleep, startPeer, startSwarm, stopAll, type TestPeer } from './helpers.ts'
+import { addrOf, collect, componentsOf, connectAll, random, sleep, startPeer, startSwarm, stopAll, type TestPeer } from './helpers.ts'
+
+/** A holder that serves every block with its first byte flipped, and otherwise behaves as `server`. */
+function corrupting (server: ShardServer): ShardServer {
+  return {
+    has: async (cid) => server.has(cid),
+    read: async (cid) => {
+      const bytes = await server.read(cid)
+      if (bytes == null || bytes.byteLength === 0) return bytes
+      const bad = bytes.slice()
+      bad[0] ^= 0xff
+      return bad
+    },
+    admit: async (req, remotePeer) => server.admit(req, remotePeer),
+    accept: async (req, bytes, remotePeer) => server.accept(req, bytes, remotePeer),
+    onError: (err, remotePeer) => { server.onError?.(err, remotePeer) }
+  }
+}
 
 describe('data faults', () => {
   const peers: TestPeer[] = []
@@ -26,7 +43,7 @@ describe('data faults', () => {
 
   it('detects a holder that serves corrupted bytes and still returns the file', async () => {
     // peer 3 corrupts everything it serves
-    await startSwarm(5, i => ({ repairIntervalMs: 0, corruptOnServe: i === 3 }), peers)
+    await startSwarm(5, () => ({ repairIntervalMs: 0 }), peers, i => i === 3 ? { shardServer: corrupting } : {})
     const content = random(2 * 1024 * 1024)
     // 128 shards: with random peer ids some reader is then (almost surely, ~1e-6 otherwise) one
     // for which the corrupt peer is the first holder it asks; 32 shards missed now and then
@@ -123,7 +140,7 @@ describe('data faults', () => {
       const datastore = new LevelDatastore(join(dir, 'datastore'))
       await datastore.open()
       const node = await createPeer({ listen: ['/ip4/127.0.0.1/tcp/0'] })
-      const data = new DataService(node, { blockstore, datastore, chunkSize: 64 * 1024 })
+      const data = new DataService(componentsOf(node, { blockstore, datastore }), { chunkSize: 64 * 1024 })
       await data.start()
       const peer = { node, data }
       const stop = node.stop.bind(node)

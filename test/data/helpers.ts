@@ -5,16 +5,21 @@
 import { randomBytes } from 'node:crypto'
 import type { PeerId } from '@libp2p/interface'
 import { createPeer, type EdgePeer } from '../../src/node/index.ts'
-import { DataService, createMemoryBlockstore, type DataServiceInit } from '../../src/data/index.ts'
+import { DataService, createMemoryBlockstore, type DataServiceComponents, type DataServiceInit } from '../../src/data/index.ts'
 
 export interface TestPeer {
   node: EdgePeer
   data: DataService
 }
 
-export async function startPeer (init: Partial<DataServiceInit> = {}, bootstrap: string[] = []): Promise<TestPeer> {
+/** What a DataService uses of `node`, with an in-memory blockstore unless `extra` gives stores or a shard-server decorator. */
+export function componentsOf (node: EdgePeer, extra: Partial<DataServiceComponents> = {}): DataServiceComponents {
+  return { peerId: node.peerId, logger: node.logger, libp2p: node, dht: node.services.dht, blockstore: createMemoryBlockstore(), ...extra }
+}
+
+export async function startPeer (init: DataServiceInit = {}, bootstrap: string[] = [], components: Partial<DataServiceComponents> = {}): Promise<TestPeer> {
   const node = await createPeer({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap })
-  const data = new DataService(node, { blockstore: createMemoryBlockstore(), ...init })
+  const data = new DataService(componentsOf(node, components), init)
   await data.start()
   return { node, data }
 }
@@ -26,10 +31,15 @@ export function addrOf (peer: TestPeer): string {
 }
 
 /** Starts `n` peers, all bootstrapped from the first, and waits until every DHT routing table is full. */
-export async function startSwarm (n: number, init: (i: number) => Partial<DataServiceInit> = () => ({}), into: TestPeer[] = []): Promise<TestPeer[]> {
-  const first = await startPeer(init(0))
+export async function startSwarm (
+  n: number,
+  init: (i: number) => DataServiceInit = () => ({}),
+  into: TestPeer[] = [],
+  components: (i: number) => Partial<DataServiceComponents> = () => ({})
+): Promise<TestPeer[]> {
+  const first = await startPeer(init(0), [], components(0))
   into.push(first)
-  for (let i = 1; i < n; i++) into.push(await startPeer(init(i), [addrOf(first)]))
+  for (let i = 1; i < n; i++) into.push(await startPeer(init(i), [addrOf(first)], components(i)))
   await connectAll(into)
   return into
 }

@@ -10,9 +10,11 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import * as dagCbor from '@ipld/dag-cbor'
 import {
-  BlockCache, ChunkSizeError, InvalidCidError, InvalidManifestError, MAX_BLOCK_SIZE, MAX_SHARDS_PER_ROOT,
-  TooManyShardsError, chunk, cidOf, conclusiveMiss, type SearchSeen, closestPeers, compareXor, decodeManifest, encodeManifest, parseCid, peerKadId, blockKadId
+  ChunkSizeError, InvalidCidError, InvalidManifestError, MAX_BLOCK_SIZE, MAX_SHARDS_PER_ROOT,
+  TooManyShardsError, chunk, cidOf, closestPeers, compareXor, decodeManifest, encodeManifest, parseCid, peerKadId, blockKadId
 } from '../../src/data/index.ts'
+import { BlockCache } from '../../src/data/cache.ts'
+import { conclusiveMiss, type SearchSeen } from '../../src/data/errors.ts'
 import { collect, random } from './helpers.ts'
 
 describe('chunker', () => {
