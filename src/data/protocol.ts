@@ -4,7 +4,10 @@
  * (`{ op: 'put' | 'get' | 'has', cid, size?, replicas?, announce? }`, zod-validated) and,
  * for `put`, one frame with the block; the answer is a header frame
  * (`{ ok: true, has?, size? }` or `{ ok: false, code, error }`) and, for a
- * successful `get`, one frame with the block.
+ * successful `get`, one frame with the block. The header is JSON, unlike
+ * the dag-cbor roots: it is a control message of one request, never stored,
+ * signed or content-addressed, so it needs no canonical bytes, and a strict
+ * schema checks it once at the boundary.
  *
  * Owns framing, limits (MAX_HEADER_SIZE, MAX_MESSAGE_SIZE) and validation at
  * the trust boundary. Never decides placement and never stores anything:
@@ -19,7 +22,13 @@ import { MAX_BLOCK_SIZE, MAX_HEADER_SIZE, MAX_MESSAGE_SIZE, MAX_REPLICAS } from 
 import { ShardProtocolError } from './errors.ts'
 import { deadline } from '../async/index.ts'
 
-const cidString = z.string().max(200).transform((s, ctx) => {
+/** Longest CID string a header may carry: a sha2-256 CIDv1 in base32 or base58 is under 64 characters, so a longer one is refused unparsed. */
+const MAX_CID_LENGTH = 200
+
+/** Longest error text an answer may carry: one line for a log, never a payload. */
+const MAX_ERROR_LENGTH = 1000
+
+const cidString = z.string().max(MAX_CID_LENGTH).transform((s, ctx) => {
   try {
     const cid = CID.parse(s)
     if (cid.multihash.code !== SHA2_256 || (cid.code !== RAW_CODE && cid.code !== DAG_CBOR_CODE)) {
@@ -39,7 +48,7 @@ export const requestSchema = z.discriminatedUnion('op', [
     cid: cidString,
     size: z.number().int().min(0).max(MAX_BLOCK_SIZE),
     replicas: z.number().int().min(1).max(MAX_REPLICAS).optional(),
-    /** false: the sender announces the block itself; the receiver announces its copy at the hourly reprovide. @default true */
+    /** false: the sender announces the block itself; the receiver announces its copy at its next reprovide. @default true */
     announce: z.boolean().optional()
   }).strict(),
   z.object({ op: z.literal('get'), cid: cidString }).strict(),
@@ -60,7 +69,7 @@ export const responseSchema = z.union([
   z.object({
     ok: z.literal(false),
     code: z.enum(RESPONSE_CODES),
-    error: z.string().max(1000)
+    error: z.string().max(MAX_ERROR_LENGTH)
   })
 ])
 export type ShardResponse = z.infer<typeof responseSchema>

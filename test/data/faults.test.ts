@@ -46,7 +46,7 @@ describe('data faults', () => {
     await startSwarm(5, () => ({ repairIntervalMs: 0 }), peers, i => i === 3 ? { shardServer: corrupting } : {})
     const content = random(2 * 1024 * 1024)
     // 128 shards: with random peer ids some reader is then (almost surely, ~1e-6 otherwise) one
-    // for which the corrupt peer is the first holder it asks; 32 shards missed now and then
+    // for which the corrupt peer is the first holder it asks
     const cid = await peers[0].data.put(content, { replicas: 3, chunkSize: 16 * 1024 })
     const corrupt = peers[3].node.peerId
     const manifest = await peers[0].data.manifest(cid)

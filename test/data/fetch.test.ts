@@ -1,7 +1,7 @@
 /**
- * A block fetch asks its candidates in parallel: peers that accept a request
- * and never answer (a loaded device) cost no more than one request timeout,
- * not one each, so the holder is still reached well within the deadline.
+ * A block fetch hedges: peers that accept a request and never answer (a
+ * loaded device) delay the next request by FETCH_HEDGE_MS, not by a request
+ * timeout each, so the holder is still reached well within the deadline.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { equals } from 'uint8arrays/equals'

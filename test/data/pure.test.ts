@@ -129,13 +129,13 @@ describe('conclusiveMiss', () => {
     expect(conclusiveMiss(seen({ none: 3 }))).toBe(true)
     expect(conclusiveMiss(seen({ none: 2, providers: 1, lookup: 'done' }))).toBe(true)
     expect(conclusiveMiss(seen({ none: 3, failed: 5, lookup: 'done', closestSaidNone: true }))).toBe(true)
-    // a finished lookup whose closest peers did not answer: the 200-peer miss that failed a job
+    // a finished lookup whose closest peers did not answer: they may be the holders
     expect(conclusiveMiss(seen({ none: 1, failed: 13, lookup: 'done' }))).toBe(false)
     expect(conclusiveMiss(seen({ failed: 15, lookup: 'done' }))).toBe(false)
-    // providers were named but did not serve: the block was announced, its holders were busy or gone (a 200-peer attempt failed on this)
+    // providers were named but did not serve: the block was announced, its holders were busy or gone
     expect(conclusiveMiss(seen({ failed: 2, providers: 1, lookup: 'running' }))).toBe(false)
     expect(conclusiveMiss(seen({ failed: 1, pending: 3, providers: 1, lookup: 'running' }))).toBe(false)
-    // silent peers may be the holders: the 200-peer miss that failed a task three times
+    // silent peers may be the holders
     expect(conclusiveMiss(seen({ none: 3, failed: 7 }))).toBe(false)
     expect(conclusiveMiss(seen({ none: 1, failed: 1, lookup: 'running' }))).toBe(false)
     // a search that ran out of time with requests still open: those may be the holders

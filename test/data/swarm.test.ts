@@ -131,7 +131,6 @@ describe('data swarm (6 peers)', () => {
       announcedCopies += copies.length
     }
     expect(announcedCopies).toBeGreaterThan(0)
-    console.log(`repair restored ${REPLICAS} live holders ${elapsed} ms after the kill (interval ${REPAIR_MS} ms)`)
     expect(elapsed).toBeLessThan(2 * REPAIR_MS + 4000)
   })
 })
