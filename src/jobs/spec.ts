@@ -1,9 +1,9 @@
 /**
- * The job model: what a user submits (`JobSpec`), the content-addressed job
- * document every peer works from (`JobDocument`, its CID is the job id), and
- * partitioning (one task per input shard).
+ * jobs/spec: the job model: what a user submits (`JobSpec`), the
+ * content-addressed job document every peer works from (`JobDocument`, its
+ * CID is the job id), and partitioning (one task per input shard).
  *
- * Owns validation of job specs and documents; pure, no network.
+ * Owns validation of job specs and documents. Pure: never does I/O.
  */
 import { z } from 'zod'
 import * as dagCbor from '@ipld/dag-cbor'
@@ -66,7 +66,7 @@ export interface JobDocument {
    * Per input, one character per shard: '1' when the shard ends with '\n' (so
    * the next one starts a line), '0' when not; null when the input's manifest
    * does not say (then an executor reads the neighbouring shards to find its
-   * records' bounds). Absent in documents made before it existed.
+   * records' bounds). May be absent: a document without it is valid.
    */
   lineEnds?: Array<string | null>
   params: Record<string, string>
