@@ -63,7 +63,7 @@ export class JobService extends EventTarget implements Startable, JobSource {
       peerId,
       data: components.data,
       functions: components.functions,
-      connectedPeers: () => this.membership.connectedPeers(),
+      membership: this.membership,
       publish,
       log
     })

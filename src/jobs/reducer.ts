@@ -13,7 +13,7 @@
  * stored in the swarm in the background; a larger one is stored first.
  * Never reduces after stop, nor a job that has a `done` fact.
  */
-import type { Logger, PeerId, Startable } from '@libp2p/interface'
+import type { Logger, Startable } from '@libp2p/interface'
 import { concat } from 'uint8arrays/concat'
 import { INLINE_DONE_MAX_BYTES, REDUCE_GRACE_MS } from './constants.ts'
 import type { Fact, SignedFact } from './facts.ts'
@@ -21,6 +21,7 @@ import type { JobFunctions } from './components.ts'
 import type { JobServiceData } from './data-access.ts'
 import type { JobDocument } from './spec.ts'
 import type { JobState } from './state.ts'
+import type { Membership } from './membership.ts'
 import { rendezvousScore } from './rendezvous.ts'
 import { resultHash } from './result-hash.ts'
 import { readTaskResult } from './results.ts'
@@ -31,7 +32,7 @@ export interface ReducerComponents {
   data: Pick<JobServiceData, 'put' | 'cidFor' | 'get'>
   functions: JobFunctions
   /** The peers connected now: only they are ranked. */
-  connectedPeers: () => PeerId[]
+  membership: Pick<Membership, 'connectedPeers'>
   /** Signs, applies and gossips a fact (the `done` fact). */
   publish: (fact: Fact) => Promise<SignedFact>
   log: Logger
@@ -70,7 +71,7 @@ export class Reducer implements Startable {
     if (!this.running || !state.complete || state.doneResult() != null) return
     if (doc.wasm == null && !this.components.functions.has(doc.fn)) return
     const me = this.components.peerId
-    const live = new Set([me, ...this.components.connectedPeers().map(p => p.toString())])
+    const live = new Set([me, ...this.components.membership.connectedPeers().map(p => p.toString())])
     const candidates = state.contributors().filter(p => live.has(p))
     if (!candidates.includes(me)) candidates.push(me)
     candidates.sort((a, b) => rendezvousScore(state.id, b) - rendezvousScore(state.id, a))
