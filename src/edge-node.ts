@@ -18,7 +18,7 @@ import {
 import { DataService, createMemoryBlockstore, type DataServiceInit, type ShardServer } from './data/index.ts'
 import { FunctionRegistry, builtinFunctions, type FunctionInfo, type SimpleFunctionOptions, type SimpleReduce, type SimpleRun, type TaskFunction } from './functions/index.ts'
 import type { WasmLimits } from './sandbox/index.ts'
-import { JobService, type Job, type JobSpec, type JobView, type SubmitOptions } from './jobs/index.ts'
+import { JobService, type Job, type JobListEntry, type JobSpec, type SubmitOptions } from './jobs/index.ts'
 import { Scheduler, TaskExecutor, detectCapabilities, type LocalCapabilities, type SchedulerMetrics } from './scheduler/index.ts'
 
 /** Where an in-memory node listens unless told otherwise: loopback, any port. */
@@ -106,7 +106,8 @@ export class Jobs {
     return await this.service.find(id, options)
   }
 
-  list (): Array<JobView & { fn: string, createdAt: number, submitter: string }> {
+  /** Every job this peer knows, oldest first. */
+  list (): JobListEntry[] {
     return this.service.list()
   }
 }
@@ -288,13 +289,15 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
     })
     const functions = new Functions(new FunctionRegistry(builtinFunctions))
     const jobService = new JobService({
-      node: libp2p,
+      peerId: libp2p.peerId,
       privateKey,
+      pubsub: libp2p.services.pubsub,
+      network: libp2p,
+      logger: libp2p.logger,
       data,
       functions: functions.registry,
-      datastore: repo?.datastore,
-      syncIntervalMs: options.jobSyncIntervalMs
-    })
+      datastore: repo?.datastore
+    }, { syncIntervalMs: options.jobSyncIntervalMs })
     const { wasmLimits, rigResults, stealRankStepMs, ...capsOverrides } = options.scheduler ?? {}
     const capabilities = detectCapabilities({
       ...definedOnly({ slots: config?.scheduler.slots, labels: config?.scheduler.labels, gpu: config?.scheduler.gpu }),

@@ -1,96 +1,112 @@
 /**
- * Limits and timings of jobs, one place, each with its reason.
+ * jobs/constants: the job layer's limits, timings and wire names, each with
+ * the rule it sets and why. Never computed values or state; the measurements
+ * behind the timings are in docs/decisions/jobs-*.md.
  */
 
-/** The gossip topic every job fact travels on. */
+// ---------------------------------------------------------------- wire names
+
+/** The gossip topic every job fact travels on; peers on other versions of it never see these facts. */
 export const JOBS_TOPIC = 'edgeswarm/jobs/1'
-/** The anti-entropy protocol: a peer catches up on job facts from another. */
+/** The anti-entropy protocol by which a peer pulls the job facts it missed from another. */
 export const JOB_SYNC_PROTOCOL = '/edgeswarm/job-sync/2.0.0'
 
-/** Largest encoded fact (gossip message or sync frame); every peer uses the same limit. */
+// ---------------------------------------------------------------- sizes of facts and jobs
+
+/** Largest encoded fact (a gossip message or a sync frame): the same on every peer, so a fact one peer accepts every peer can carry. */
 export const MAX_FACT_BYTES = 512 * 1024
-/** Largest job document: the task list of a 1 GiB input at 256 KiB chunks fits easily. */
+/** Largest encoded job document: it travels inside a `job` fact, so it leaves room in MAX_FACT_BYTES for the envelope and signature. */
 export const MAX_JOB_DOCUMENT_BYTES = 448 * 1024
-/** Most tasks one job may have. */
+/** Most tasks one job may have: every peer folds and ranks every task, so the count bounds each peer's work per job. */
 export const MAX_TASKS_PER_JOB = 10_000
-/** Most input files one job may have. */
+/** Most input files one job may have: submit reads each input's root before announcing the job. */
 export const MAX_INPUTS_PER_JOB = 5_000
-/** Most peers that run the same task (redundancy). */
+/** Most peers that run the same task: a result needs a majority of them, and each run costs a slot somewhere. */
 export const MAX_REDUNDANCY = 7
-/** Default times a task may fail before its job fails. */
+/** Failures a task may have before its job fails, when the spec does not say: a failure may be the peer's, not the task's, so one is not enough. */
 export const DEFAULT_MAX_ATTEMPTS = 3
-/** Default claim lease: a task whose holder stops renewing is open again after this. */
+/** Most failures a spec may allow per task: past it a broken task only burns the swarm's time. */
+export const MAX_ATTEMPTS_LIMIT = 20
+/** Claim lease when the spec does not say: a task whose holder stops renewing is open to others after it, so a dead peer costs this long. */
 export const DEFAULT_LEASE_MS = 3_000
-/** A fact stamped this far in the future (clock skew) is rejected. */
+/** Shortest lease a spec may ask for: a lease must outlast the gossip of its renewal. */
+export const MIN_LEASE_MS = 200
+/** Longest lease a spec may ask for: a dead holder keeps its tasks for a whole lease. */
+export const MAX_LEASE_MS = 600_000
+/** A fact stamped further than this in the future is rejected, so an author cannot hold a lease open by its clock; clocks may differ by less. */
 export const MAX_CLOCK_SKEW_MS = 30_000
-/** Task results up to this size travel inline in the result fact (and in a batch block stored in the swarm, which the fact names). */
+/** Task results up to this size travel inline in the result fact (and in the batch block it names), so most results need no transfer of their own. */
 export const INLINE_RESULT_MAX_BYTES = 16 * 1024
-/** Most task ids in one claim or renewal fact. */
+/** Most task ids in one claim or renewal: keeps the fact well inside MAX_FACT_BYTES. */
 export const MAX_TASKS_PER_FACT = 2_000
-/**
- * Most bytes of inline results in one result fact: what is left of
- * MAX_FACT_BYTES for the envelope, the signature and up to
- * MAX_RESULTS_PER_FACT entries' hashes (~100 bytes each) is ample.
- */
+/** Most bytes of inline results in one result fact: what MAX_FACT_BYTES leaves for them after the envelope, signature and MAX_RESULTS_PER_FACT entries' hashes. */
 export const MAX_INLINE_BYTES_PER_FACT = 384 * 1024
-/** Most results in one result fact. */
+/** Most results in one result fact: their hashes must fit the fact beside MAX_INLINE_BYTES_PER_FACT of inline data. */
 export const MAX_RESULTS_PER_FACT = 500
-/** How often a peer runs anti-entropy with one random connected peer. */
-export const SYNC_INTERVAL_MS = 3_000
-/** Connected peers a job's result waiter syncs with before it reports the job failed (its view may be partial). */
-export const FAILURE_CHECK_PEERS = 3
-/** Fact envelopes whose verified signature a process remembers (see facts.ts; ~100 bytes each). */
-export const MAX_VERIFIED_ENVELOPES = 100_000
-/** Most facts one sync offers (and so sends). */
-export const MAX_SYNC_FACTS = 50_000
-/**
- * Most fact ids in one frame of a sync's offer or want list (an id is 43
- * characters: 8,000 fit a 512 KiB frame well); longer lists take more frames.
- */
-export const MAX_SYNC_OFFER_IDS = 8_000
-/** Connected peers a lookup of an unknown job syncs with at once. */
-export const FIND_SYNC_PEERS = 8
-/**
- * How long a lookup of an unknown job waits, when its caller sets no limit,
- * for a peer to answer (a device just started has no connection yet).
- */
-export const FIND_TIMEOUT_MS = 30_000
-/** Pause between rounds of such a lookup when no peer answered and none connected. */
-export const FIND_RETRY_MS = 1_000
-/** Time limit of one sync exchange. */
-export const SYNC_TIMEOUT_MS = 10_000
-/**
- * How long the peer ranked r-th to reduce a job waits for a `done` fact
- * before reducing itself: r x REDUCE_GRACE_MS, so a reducer that died costs a
- * few seconds, and a slow one is not joined by every peer at once (at 200
- * peers all of them reduced and stored the same result together, and none
- * finished for minutes). Also the pause before a failed reduce is retried.
- */
-export const REDUCE_GRACE_MS = 2_000
+/** Longest reason string in a failure fact: enough to say why, bounded because every peer keeps every fact. */
+export const MAX_REASON_CHARS = 500
 /**
  * A final result up to this size travels inline in the `done` fact, which
- * every peer keeps: the reducer announces it as soon as it is computed and
- * stores it in the swarm in the background (at 200 peers on two cores a put
- * took minutes, and the job's end waited on it).
+ * every peer keeps: the job is done as soon as it is reduced, and the copy in
+ * the swarm is stored in the background instead of delaying the end.
  */
 export const INLINE_DONE_MAX_BYTES = 64 * 1024
-/** Largest reason string in a failure fact. */
-export const MAX_REASON_CHARS = 500
-/** Longest `submit` waits for another peer to show it knows a new job. */
-export const SUBMIT_WITNESS_TIMEOUT_MS = 5_000
-/** Progress events of a job are coalesced to at most one per this interval. */
+/** Fact envelopes whose verified signature a process remembers: peers sharing a process then check each fact once, within bounded memory. */
+export const MAX_VERIFIED_ENVELOPES = 100_000
+
+// ---------------------------------------------------------------- sync
+
+/** How often a peer runs anti-entropy with one random connected peer: gossip is the fast path, so this only bounds how long a missed fact stays missed. */
+export const SYNC_INTERVAL_MS = 3_000
+/** Time limit of one sync exchange, both sides: a peer that stalls cannot hold a stream or a requester forever. */
+export const SYNC_TIMEOUT_MS = 10_000
+/** Most facts one sync offers (and so sends): bounds a served exchange; what is left comes in the next one. */
+export const MAX_SYNC_FACTS = 50_000
+/** Most fact ids in one frame of a sync's offer or want list, so a frame of ids stays well inside MAX_FACT_BYTES; longer lists take more frames. */
+export const MAX_SYNC_OFFER_IDS = 8_000
+/** Inbound sync streams one connection may hold at once: a peer runs one exchange with another at a time, so this only bounds a misbehaving one. */
+export const JOB_SYNC_MAX_INBOUND_STREAMS = 32
+/** Pause between a new connection and the sync with its peer, so the connection has finished setting up before the sync stream opens. */
+export const SYNC_ON_CONNECT_DELAY_MS = 200
+
+// ---------------------------------------------------------------- find and results
+
+/** Connected peers a lookup of an unknown job syncs with at once: enough that one busy peer does not make the job look unknown. */
+export const FIND_SYNC_PEERS = 8
+/** How long a lookup of an unknown job waits for a peer to answer when its caller sets no limit: a device just started has no connection yet. */
+export const JOB_FIND_TIMEOUT_MS = 30_000
+/** Pause between rounds of such a lookup when no peer answered and none connected, so a lookup waiting for a peer does not spin. */
+export const FIND_RETRY_MS = 1_000
+/** Connected peers a result waiter syncs with before it reports a job failed: its own view may be partial, and a result elsewhere outweighs the failures. */
+export const FAILURE_CHECK_PEERS = 3
+/** Progress events of a job are coalesced to at most one per this interval, so a burst of facts makes one event. */
 export const PROGRESS_INTERVAL_MS = 50
-/** Input roots `submit` reads at once. */
+
+// ---------------------------------------------------------------- reduce
+
+/**
+ * The peer ranked r-th to reduce a job waits r x this for a `done` fact before
+ * reducing itself, so a dead reducer costs a few seconds and a slow one is not
+ * joined by every peer at once; also the pause before a failed reduce is tried again.
+ */
+export const REDUCE_GRACE_MS = 2_000
+
+// ---------------------------------------------------------------- submit
+
+/** Longest `submit` waits for another peer to show it knows a new job, so the submitter may leave once it returns. */
+export const SUBMIT_WITNESS_TIMEOUT_MS = 5_000
+/** Input roots `submit` reads at once: each read mostly waits on other peers, so reads overlap. */
 export const SUBMIT_MANIFEST_CONCURRENCY = 32
-
-/** Facts are written to the datastore in batches of up to this many (see JobService persist). */
-export const FACT_PERSIST_BATCH = 512
-
-/** Longest a fact waits before it is written to the datastore. */
-export const FACT_PERSIST_DELAY_MS = 200
-
-/** Pause between two asks for an input's root that was not found. */
-export const SUBMIT_ROOT_RETRY_MS = 1_000
-
-/** Times submit asks for one input's manifest before it gives up (see JobService manifestOf). */
+/** Times submit asks for one input's root before it fails: on a loaded swarm one ask can run out of time while the root is there. */
 export const SUBMIT_MANIFEST_ATTEMPTS = 3
+/** Pause between two asks for an input's root that was not found, so a quick "nobody holds it" is not asked again at once. */
+export const SUBMIT_ROOT_RETRY_MS = 1_000
+/** Connected peers a submitter syncs with right after announcing a job, so they pull it even if its gossip missed them. */
+export const SUBMIT_NUDGE_PEERS = 3
+
+// ---------------------------------------------------------------- persistence
+
+/** Facts are written to the datastore in batches of up to this many: a write per fact costs a busy peer more than the fact. */
+export const FACT_PERSIST_BATCH = 512
+/** Longest an accepted fact waits before it is written; the few a crash loses come back by sync. */
+export const FACT_PERSIST_DELAY_MS = 200

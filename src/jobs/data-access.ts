@@ -1,6 +1,9 @@
 /**
- * What the job layer needs of the data layer, as an interface: the data
- * service satisfies it, and tests may pass another store.
+ * jobs/data-access: what the job layer needs of the data layer, as
+ * interfaces: `JobDataAccess` for the job layer and the scheduler above it
+ * (the data service satisfies it), and `JobServiceData`, the part the job
+ * service itself uses. Never imports the data service; tests may pass
+ * another store.
  */
 import type { CID } from 'multiformats/cid'
 import { concat } from 'uint8arrays/concat'
@@ -19,6 +22,16 @@ export interface JobDataAccess {
   getShard: (cid: CID | string, options?: { signal?: AbortSignal }) => Promise<Uint8Array>
   hasLocal: (cid: CID | string) => Promise<boolean>
 }
+
+/**
+ * What the job service uses of the data layer: storing job documents and
+ * final results (`put`, `cidFor`), keeping result batches carried by facts
+ * (`adoptBlock`), reading input roots (`manifest`) and results (`get`).
+ */
+export type JobServiceData = Pick<JobDataAccess, 'put' | 'adoptBlock' | 'cidFor' | 'get' | 'manifest'>
+
+/** An input's manifest, as `JobDataAccess.manifest` gives it. */
+export type InputManifest = Awaited<ReturnType<JobDataAccess['manifest']>>
 
 /** Reads a whole stream into one buffer. */
 export async function readAll (source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {

@@ -1,12 +1,14 @@
 /**
- * Job facts: the immutable, signed statements peers make about jobs (a job
+ * jobs/facts: the immutable, signed statements peers make about jobs (a job
  * exists, a peer claims or renews tasks, a result, a failure, a job is done).
- * A job's state is a pure function of the set of its
- * facts, so facts may arrive in any order, twice, by gossip or by sync.
+ * A job's state is a pure function of the set of its facts, so facts may
+ * arrive in any order, twice, by gossip or by sync.
  *
  * Owns the wire encoding (dag-cbor envelope `{from, body, sig}`), its size
  * limit, schema validation and the signature check. A fact is signed by its
  * author's peer key, so a peer that relays facts (sync) cannot forge them.
+ * Never accepts an envelope it has not checked (or checked before, in this
+ * process, byte for byte).
  */
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
@@ -100,6 +102,9 @@ export async function peekFactId (envelope: Uint8Array): Promise<string | undefi
   }
 }
 
+/** Most authors' public keys kept parsed (the cache is cleared beyond it). */
+const MAX_CACHED_PUBLIC_KEYS = 10_000
+/** Authors' public keys, parsed from their peer ids once. */
 const publicKeys = new Map<string, PublicKey>()
 function publicKeyOf (from: string): PublicKey {
   let key = publicKeys.get(from)
@@ -107,7 +112,7 @@ function publicKeyOf (from: string): PublicKey {
     const peer = peerIdFromString(from)
     if (peer.publicKey == null) throw new InvalidFactError('author peer id carries no public key')
     key = peer.publicKey
-    if (publicKeys.size > 10_000) publicKeys.clear()
+    if (publicKeys.size > MAX_CACHED_PUBLIC_KEYS) publicKeys.clear()
     publicKeys.set(from, key)
   }
   return key
@@ -115,11 +120,11 @@ function publicKeyOf (from: string): PublicKey {
 
 /**
  * Envelopes whose signature this process has checked, by sha-256 of the
- * whole envelope (author, body and signature), oldest first. A device runs
- * one peer and gains nothing from it; peers sharing a process (the sim puts
- * 100 in one) check each fact once instead of once each: at 200 peers the
- * signature checks were 13-31% of a host. A verification is a pure function
- * of these bytes, so the cached answer is the answer.
+ * whole envelope (author, body and signature), oldest first, at most
+ * MAX_VERIFIED_ENVELOPES. Peers sharing a process (the simulation's hosts)
+ * check each fact once instead of once each; a device running one peer gains
+ * nothing. A verification is a pure function of these bytes, so the cached
+ * answer is the answer.
  */
 const verifiedEnvelopes = new Set<string>()
 

@@ -1,17 +1,41 @@
 /**
  * @packageDocumentation
  *
- * Jobs without a coordinator: the job model and partitioning (`spec`), signed
- * facts (`facts`), the deterministic state fold (`state`) and the service that
- * keeps every peer's facts in step and aggregates results (`job-service`).
+ * jobs/: jobs without a coordinator. The job model and partitioning
+ * (`spec`), signed facts (`facts`), the deterministic fold of a job's facts
+ * (`task-fold`, `state`), and `JobService`, which keeps every peer's facts in
+ * step (gossip, sync, the datastore), submits and finds jobs, and elects the
+ * peer that reduces a complete job. Never runs tasks: the scheduler does.
+ *
+ * @example
+ * ```ts
+ * import { createEdgeNode } from 'edgeswarm'
+ *
+ * const node = await createEdgeNode({})
+ * const input = await node.data.put(new TextEncoder().encode('1\n2\n3\n'))
+ * const job = await node.jobs.submit({ fn: 'square', inputs: [input.toString()] })
+ * job.addEventListener('progress', (evt) => { console.log((evt as CustomEvent).detail) })
+ * console.log(new TextDecoder().decode(await job.result())) // 1 4 9, one a line
+ * await node.stop()
+ * ```
  */
-export * from './constants.ts'
-export * from './errors.ts'
-export * from './spec.ts'
-export * from './facts.ts'
-export * from './state.ts'
-export * from './data-access.ts'
-export * from './result-hash.ts'
-export * from './result-batch.ts'
-export * from './rendezvous.ts'
-export { Job, JobService, type JobServiceInit, type SubmitOptions } from './job-service.ts'
+export { JobService, type JobListEntry } from './job-service.ts'
+export type { JobServiceComponents, JobServiceInit, JobPubSub, JobNetwork, JobFunctions } from './components.ts'
+export type { JobStats } from './fact-store.ts'
+export type { SubmitOptions } from './submit.ts'
+export { Job, type JobSource } from './job.ts'
+export { JobState, type JobView, type JobStatus, type TaskView, type TaskStatus } from './state.ts'
+export {
+  validateSpec, buildDocument, encodeDocument, decodeDocument, documentId, taskCid, shardStartsLine, shardEndsLine,
+  type JobSpec, type JobDocument, type Requirements, type Priority, type TaskRef, type ValidSpec, type InputLayout
+} from './spec.ts'
+export { signFact, openFact, type Fact, type FactOf, type SignedFact, type ResultEntry } from './facts.ts'
+export { readAll, type JobDataAccess, type JobServiceData } from './data-access.ts'
+export { resultHash } from './result-hash.ts'
+export { encodeResultBatch } from './result-batch.ts'
+export { rendezvousScore, keyHash, peerHash, scoreOf } from './rendezvous.ts'
+export { InvalidJobError, JobNotFoundError, JobFailedError, InvalidFactError, SubmitAbortedError } from './errors.ts'
+export {
+  JOBS_TOPIC, JOB_SYNC_PROTOCOL, SYNC_INTERVAL_MS, MAX_FACT_BYTES, MAX_REDUNDANCY, DEFAULT_MAX_ATTEMPTS, DEFAULT_LEASE_MS,
+  INLINE_RESULT_MAX_BYTES, MAX_INLINE_BYTES_PER_FACT, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT, MAX_REASON_CHARS
+} from './constants.ts'

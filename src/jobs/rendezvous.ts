@@ -1,16 +1,15 @@
 /**
- * Rendezvous (highest-random-weight) hashing: a score for (key, peer) that
- * every peer computes alike, so peers spread over tasks, and agree on a
- * reducer, without talking.
+ * jobs/rendezvous: rendezvous (highest-random-weight) hashing, a score for
+ * (key, peer) that every peer computes alike, so peers spread over tasks, and
+ * agree on a reducer, without talking. Pure; never reads anything but its
+ * arguments (and its hash cache).
  *
  * A key and a peer are each hashed once (sha256, cached); a score mixes the
- * two hashes with murmur3's finalizer. A scheduler ranks every task of a job
- * against every live peer (200 tasks x 200 peers is 40,000 scores) whenever
- * membership changes: a sha256 per score made that seconds of CPU per host
- * of 100 simulated peers; the mix is a few integer operations. A caller that
- * scores the same keys again and again (every task of a job) keeps their
- * hashes (`keyHash`) and scores with `scoreOf`, without the cache's lookups:
- * 2,000 tasks x 8 peers through the cache were a fifth of a job's start.
+ * two hashes with murmur3's finalizer, a few integer operations, because a
+ * scheduler ranks every task of a job against every live peer whenever
+ * membership changes. A caller that scores the same keys again and again
+ * (every task of a job) keeps their hashes (`keyHash`) and scores with
+ * `scoreOf`, without the cache's lookups.
  */
 import { createHash } from 'node:crypto'
 

@@ -1,10 +1,10 @@
 /**
- * The block of a result fact's inline results: dag-cbor `{job, results:
- * [{task, data}]}` in the fact's order, so every peer that holds the fact
- * makes the same bytes, and the fact's `batch` CID names them. The author
+ * jobs/result-batch: the block of a result fact's inline results, dag-cbor
+ * `{job, results: [{task, data}]}` in the fact's order, so every peer that
+ * holds the fact makes the same bytes, and the fact's `batch` CID names them. The author
  * keeps it and the peers closest to that CID keep it from the fact (see
  * DataService.adoptBlock): results are stored in the swarm under a CID with
- * no transfer beyond the fact itself.
+ * no transfer beyond the fact itself. Pure: never stores anything.
  */
 import * as dagCbor from '@ipld/dag-cbor'
 

@@ -1,17 +1,17 @@
 /**
- * The job model: what a user submits (`JobSpec`), the content-addressed job
- * document every peer works from (`JobDocument`, its CID is the job id), and
- * partitioning (one task per input shard).
+ * jobs/spec: the job model: what a user submits (`JobSpec`), the
+ * content-addressed job document every peer works from (`JobDocument`, its
+ * CID is the job id), and partitioning (one task per input shard).
  *
- * Owns validation of job specs and documents; pure, no network.
+ * Owns validation of job specs and documents. Pure: never does I/O.
  */
 import { z } from 'zod'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import {
-  DEFAULT_LEASE_MS, DEFAULT_MAX_ATTEMPTS, MAX_INPUTS_PER_JOB, MAX_JOB_DOCUMENT_BYTES,
-  MAX_REDUNDANCY, MAX_TASKS_PER_JOB
+  DEFAULT_LEASE_MS, DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, MAX_INPUTS_PER_JOB, MAX_JOB_DOCUMENT_BYTES,
+  MAX_LEASE_MS, MAX_REDUNDANCY, MAX_TASKS_PER_JOB, MIN_LEASE_MS
 } from './constants.ts'
 import { InvalidJobError } from './errors.ts'
 
@@ -66,7 +66,7 @@ export interface JobDocument {
    * Per input, one character per shard: '1' when the shard ends with '\n' (so
    * the next one starts a line), '0' when not; null when the input's manifest
    * does not say (then an executor reads the neighbouring shards to find its
-   * records' bounds). Absent in documents made before it existed.
+   * records' bounds). May be absent: a document without it is valid.
    */
   lineEnds?: Array<string | null>
   params: Record<string, string>
@@ -98,8 +98,8 @@ export const JobSpecSchema = z.object({
     labels: z.array(z.string().max(64)).max(32).default([])
   }).prefault({}),
   priority: z.enum(['realtime', 'batch']).default('batch'),
-  maxAttempts: z.number().int().min(1).max(20).default(DEFAULT_MAX_ATTEMPTS),
-  leaseMs: z.number().int().min(200).max(600_000).default(DEFAULT_LEASE_MS)
+  maxAttempts: z.number().int().min(1).max(MAX_ATTEMPTS_LIMIT).default(DEFAULT_MAX_ATTEMPTS),
+  leaseMs: z.number().int().min(MIN_LEASE_MS).max(MAX_LEASE_MS).default(DEFAULT_LEASE_MS)
 }).strict()
 
 export type ValidSpec = z.infer<typeof JobSpecSchema>
@@ -116,8 +116,8 @@ const JobDocumentSchema = z.object({
   redundancy: z.number().int().min(1).max(MAX_REDUNDANCY),
   requirements: z.object({ minMemoryMB: z.number().min(0), gpu: z.boolean(), labels: z.array(z.string()) }),
   priority: z.enum(['realtime', 'batch']),
-  maxAttempts: z.number().int().min(1).max(20),
-  leaseMs: z.number().int().min(200).max(600_000),
+  maxAttempts: z.number().int().min(1).max(MAX_ATTEMPTS_LIMIT),
+  leaseMs: z.number().int().min(MIN_LEASE_MS).max(MAX_LEASE_MS),
   submitter: z.string().max(100),
   createdAt: z.number(),
   // checked by `checkTasks`, by hand: zod's refinement parsed each of thousands of CIDs in

@@ -1,55 +1,24 @@
 /**
- * The state of one job as a pure, deterministic fold of its facts.
+ * jobs/state: one job's facts and what the swarm agrees on from them
+ * (`JobState`): it indexes each fact into the events of the tasks it names,
+ * refolds only the tasks a new fact touched (rules in task-fold.ts), keeps the
+ * pending, accepted and failed task sets current, and builds the task and job
+ * views. Never does I/O; only "is this lease alive now" reads a clock, and a
+ * lease that expired stays expired everywhere.
  *
- * Every peer that holds the same set of facts computes the same claims,
- * winners, accepted results, untrusted peers and retries, whatever order the
- * facts arrived in: that is how the swarm agrees without a coordinator. Only
- * "is this lease still alive" looks at the local clock, and a lease that
- * expired stays expired everywhere.
- *
- * Rules, per task, over its facts sorted by (time, kind, author):
- * - a claim is granted while fewer holders than open slots exist (slots =
- *   redundancy minus results so far; one more while results disagree without
- *   a majority); a holder whose lease (claim or last renewal + lease) ended
- *   before a later fact's time is dropped, which counts as a retry when the
- *   task is granted again;
- * - a result counts from a peer that was granted the task, once per peer,
- *   and from any other trusted peer while the task has a free slot (fewer
- *   live holders than open slots; with redundancy 1, no live holder): the
- *   result is then a claim and its completion at once (a retry if a lapsed
- *   lease freed the slot).
- *   On a loaded swarm, peers that lost a claim race but saw the winner's
- *   lease lapse finish the task; their result must not be thrown away;
- * - a result is accepted when a majority of `redundancy` agree on its hash;
- *   peers whose result differs from the accepted one are untrusted;
- * - a failure frees the holder's slot; `maxAttempts` failures fail the job;
- * - a result fact's `renew` list renews its author's other tasks, exactly as
- *   a renew fact of the same time would, and its `claim` list claims tasks
- *   exactly as a claim fact of the same time would.
- * Owns no I/O.
+ * A result fact's `renew` and `claim` lists become renew and claim events of
+ * the fact's time, so they fold exactly as separate renew and claim facts
+ * would. A task fails the job after the document's `maxAttempts` failures.
+ * The job's outcome is the `done` hash with the most distinct authors (then
+ * the earliest), so peers that reduced alike agree on one.
  */
 import type { JobDocument } from './spec.ts'
 import type { FactOf, ResultEntry, SignedFact } from './facts.ts'
 import { resultHash } from './result-hash.ts'
+import { foldTask, slotsOf, type TaskEvent, type TaskFold } from './task-fold.ts'
 
 export type TaskStatus = 'open' | 'running' | 'done' | 'failed'
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed'
-
-interface TaskFold {
-  /** Holders still in the fold's last state, with their lease expiry. */
-  holders: Map<string, number>
-  granted: Set<string>
-  results: Map<string, ResultEntry>
-  accepted: { hash: string, entry: ResultEntry, voters: string[] } | undefined
-  untrusted: string[]
-  failures: number
-  lastFailure: string | undefined
-  retried: number
-  /** Claims that did not get a slot: duplicate work that lost a race. */
-  lostClaims: number
-  /** Latest time a holder's slot was freed by a lapsed lease or a failure (0: never). */
-  lastFreed: number
-}
 
 export interface TaskView {
   status: TaskStatus
@@ -83,92 +52,6 @@ export interface JobView {
   result?: { cid: string, hash: string, size: number }
 }
 
-const KIND_ORDER: Record<string, number> = { result: 0, fail: 1, renew: 2, claim: 3 }
-
-interface TaskEvent { at: number, kind: 'claim' | 'renew' | 'result' | 'fail', from: string, lease: number, entry?: ResultEntry, reason?: string, /** the fact's id: the last tie-breaker */ id: string }
-
-export function majority (redundancy: number): number {
-  return Math.floor(redundancy / 2) + 1
-}
-
-/** Slots a task not yet accepted offers: what redundancy still needs, or 1 to replace a holder. */
-function slotsOf (results: number, redundancy: number): number {
-  return results < redundancy ? redundancy - results : 1
-}
-
-function foldTask (events: TaskEvent[], redundancy: number, untrustedPeers: ReadonlySet<string>): TaskFold {
-  const cmp = (x: string, y: string): number => x < y ? -1 : x > y ? 1 : 0
-  // the fact id last: two facts of one author with the same time and kind (two results of
-  // a task, say) are ordered the same on every peer, whatever order they arrived in
-  events.sort((a, b) => a.at - b.at || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || cmp(a.from, b.from) || cmp(a.id, b.id))
-  const f: TaskFold = { holders: new Map(), granted: new Set(), results: new Map(), accepted: undefined, untrusted: [], failures: 0, lastFailure: undefined, retried: 0, lostClaims: 0, lastFreed: 0 }
-  let freedSlots = 0
-  const need = majority(redundancy)
-  const acceptedNow = (): boolean => f.accepted != null
-  const recomputeAccepted = (): void => {
-    const votes = new Map<string, string[]>()
-    for (const [peer, entry] of f.results) votes.set(entry.hash, [...(votes.get(entry.hash) ?? []), peer])
-    let best: [string, string[]] | undefined
-    for (const [hash, voters] of votes) {
-      if (voters.length >= need && (best == null || voters.length > best[1].length || (voters.length === best[1].length && hash < best[0]))) best = [hash, voters]
-    }
-    if (best != null) {
-      const voters = best[1].sort()
-      f.accepted = { hash: best[0], entry: f.results.get(voters[0]) as ResultEntry, voters }
-    }
-  }
-  const slots = (): number => {
-    if (acceptedNow()) return 0
-    return slotsOf(f.results.size, redundancy)
-  }
-  for (const e of events) {
-    for (const [peer, expiry] of f.holders) {
-      if (expiry < e.at) { f.holders.delete(peer); freedSlots++; f.lastFreed = Math.max(f.lastFreed, expiry) }
-    }
-    switch (e.kind) {
-      case 'claim':
-        if (untrustedPeers.has(e.from) || f.holders.has(e.from) || f.results.has(e.from) || acceptedNow()) break
-        if (f.holders.size < slots()) {
-          f.holders.set(e.from, e.at + e.lease)
-          f.granted.add(e.from)
-          if (freedSlots > 0) { f.retried++; freedSlots-- }
-        } else {
-          f.lostClaims++
-        }
-        break
-      case 'renew': {
-        const expiry = f.holders.get(e.from)
-        if (expiry != null) f.holders.set(e.from, Math.max(expiry, e.at + e.lease))
-        break
-      }
-      case 'result':
-        if (e.entry == null || f.results.has(e.from)) break
-        if (f.granted.has(e.from) || (!untrustedPeers.has(e.from) && !acceptedNow() && f.holders.size < slots())) {
-          // a result taking a slot a lapsed lease freed is a retry, as a claim taking it would be
-          if (!f.granted.has(e.from) && freedSlots > 0) { f.retried++; freedSlots-- }
-          f.results.set(e.from, e.entry)
-          f.holders.delete(e.from)
-          if (!acceptedNow()) recomputeAccepted()
-        }
-        break
-      case 'fail':
-        if (f.holders.has(e.from)) {
-          f.holders.delete(e.from)
-          f.lastFreed = Math.max(f.lastFreed, e.at)
-          f.failures++
-          f.lastFailure = e.reason
-          freedSlots++
-        }
-        break
-    }
-  }
-  if (f.accepted != null) {
-    const hash = f.accepted.hash
-    f.untrusted = [...f.results].filter(([, entry]) => entry.hash !== hash).map(([peer]) => peer).sort()
-  }
-  return f
-}
-
 /** One job's facts and the views derived from them. */
 export class JobState {
   readonly id: string
@@ -182,9 +65,9 @@ export class JobState {
   private readonly outvoted = new Map<number, string[]>()
 
   /**
-   * Peers whose results were outvoted in this job, by the current folds: a
-   * fold of part of the facts can outvote a peer that the full set does not
-   * (the property test found it), and every peer must name the same ones.
+   * Peers whose results were outvoted in this job, by the current folds (not
+   * by any fold seen before): a fold of part of the facts can outvote a peer
+   * that the full set does not, and every peer must name the same ones.
    */
   get untrusted (): Set<string> {
     return new Set([...this.outvoted.values()].flat())

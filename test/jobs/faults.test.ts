@@ -3,6 +3,7 @@
  * and the swarm still finishes it, correctly.
  */
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, it, expect } from 'vitest'
 import { initRepo, createEdgeNode, type EdgeNode } from '../../src/index.ts'
 import { createPeer } from '../../src/node/index.ts'
@@ -15,7 +16,7 @@ import { swarm, enc, dec, computeLocally } from './swarm.ts'
 /** A trusted JS function that squares slowly, so a job is still running when peers die. */
 function registerSlowSquare (node: EdgeNode, ms = 250): void {
   node.functions.register('slow-square', async (input) => {
-    await new Promise(resolve => setTimeout(resolve, ms))
+    await sleep(ms)
     const out = new TextDecoder().decode(input).split('\n').filter(l => l.trim() !== '').map(l => `${Number(l) ** 2}\n`).join('')
     return enc(out)
   })
@@ -86,7 +87,7 @@ describe('jobs: faults', () => {
     let submitter = await createEdgeNode({ repo, mdns: false, bootstrap: [addrOf(others[0])] })
     t.defer(async () => { await submitter.stop() })
     registerSlowSquare(submitter, 100)
-    await waitFor(() => submitter.libp2p.services.pubsub.getSubscribers('edgeswarm/jobs/1').length >= 2, 10_000)
+    await waitFor(() => submitter.libp2p.services.pubsub.getSubscribers(JOBS_TOPIC).length >= 2, 10_000)
 
     const text = numbers(3000)
     const cid = await others[1].data.put(enc(text), { chunkSize: 1024 })
@@ -131,7 +132,7 @@ describe('jobs: faults', () => {
     const outsider = await createPeer({ listen: ['/ip4/127.0.0.1/tcp/0'] })
     t.defer(async () => { await outsider.stop() })
     await c.libp2p.dial(outsider.getMultiaddrs()[0])
-    await new Promise(resolve => setTimeout(resolve, 2_500))
+    await sleep(2_500)
     expect(c.peers()).toHaveLength(1)
     expect(c.jobs.service.jobPeers()).toBe(0)
     expect(c.scheduler.metrics.failed).toBe(0)
@@ -194,7 +195,7 @@ describe('jobs: faults', () => {
       .rejects.toMatchObject({ name: 'JobNotFoundError', message: expect.stringMatching(/no connection to ask/) })
     // asked before it has a peer, it waits for one
     const found = late.jobs.get(job.id, { signal: AbortSignal.timeout(20_000) })
-    await new Promise(resolve => setTimeout(resolve, 500))
+    await sleep(500)
     await late.libp2p.dial(a.multiaddrs[0])
     const bytes = await (await found).result({ signal: AbortSignal.timeout(20_000) })
     expect(dec(bytes)).toBe(await computeLocally('square', numbers(10)))

@@ -4,6 +4,7 @@
  */
 import { FunctionRegistry, builtinFunctions } from '../../src/functions/index.ts'
 import type { EdgeNode, EdgeNodeOptions } from '../../src/index.ts'
+import { JOBS_TOPIC } from '../../src/jobs/index.ts'
 import { addrOf, waitFor } from '../helpers.ts'
 
 type MakeNode = (options?: EdgeNodeOptions) => Promise<EdgeNode>
@@ -15,7 +16,7 @@ export async function swarm (make: MakeNode, n: number, options: EdgeNodeOptions
   const nodes = [first, ...rest]
   await waitFor(() => nodes.every(x => x.peers().length >= Math.min(n - 1, 2)), 15_000)
   // let gossipsub meshes form
-  await waitFor(() => nodes.every(x => x.libp2p.services.pubsub.getSubscribers('edgeswarm/jobs/1').length >= Math.min(n - 1, 2)), 10_000)
+  await waitFor(() => nodes.every(x => x.libp2p.services.pubsub.getSubscribers(JOBS_TOPIC).length >= Math.min(n - 1, 2)), 10_000)
   return nodes
 }
 
