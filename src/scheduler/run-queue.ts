@@ -6,9 +6,9 @@
  *
  * A claimed task runs unless it is settled (accepted or failed), even when
  * its claim lost a race in this peer's view: views differ for a while on a
- * loaded swarm, and when every claimant dropped the task for a winner that
- * had lost in its own view, nobody ran it. Its result counts if the task has
- * a free slot when it arrives. Never publishes anything: the scheduler
+ * loaded swarm, and if every claimant dropped the task for a winner that had
+ * lost in its own view, nobody would run it. Its result counts if the task
+ * has a free slot when it arrives. Never publishes anything: the scheduler
  * handles a run's outcome.
  */
 import type { JobState } from '../jobs/index.ts'
