@@ -19,7 +19,7 @@ import { DataService, createMemoryBlockstore, type DataServiceInit, type ShardSe
 import { FunctionRegistry, builtinFunctions, type FunctionInfo, type SimpleFunctionOptions, type SimpleReduce, type SimpleRun, type TaskFunction } from './functions/index.ts'
 import type { WasmLimits } from './sandbox/index.ts'
 import { JobService, type Job, type JobListEntry, type JobSpec, type SubmitOptions } from './jobs/index.ts'
-import { Scheduler, TaskExecutor, detectCapabilities, type LocalCapabilities, type SchedulerMetrics } from './scheduler/index.ts'
+import { Scheduler, TaskExecutor, detectCapabilities, type LocalCapabilities, type SchedulerMetrics, type TaskRunner } from './scheduler/index.ts'
 
 /** Where an in-memory node listens unless told otherwise: loopback, any port. */
 export const IN_MEMORY_DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
@@ -51,13 +51,13 @@ export interface EdgeNodeOptions {
   decorate?: {
     /** The shard server that answers other peers' shard requests (a test's corrupting holder, say). */
     shardServer?: (s: ShardServer) => ShardServer
+    /** The executor that runs this peer's tasks (a test's lying peer, say). */
+    taskExecutor?: (executor: TaskRunner) => TaskRunner
   }
   /** Scheduler settings; capabilities default to what the OS reports (slots = CPUs). */
   scheduler?: Partial<LocalCapabilities> & {
     wasmLimits?: Partial<WasmLimits>
-    /** TEST-ONLY: this peer returns wrong results (to exercise voting). */
-    rigResults?: boolean
-    /** Stagger of stealing per rendezvous rank, ms (the simulation's huge swarms share two cores: gossip takes seconds). */
+    /** Stagger of stealing per rendezvous rank, ms: longer than gossip takes to reach every peer (see SchedulerInit). */
     stealRankStepMs?: number
   }
   /** Anti-entropy interval of job facts, in ms. */
@@ -298,13 +298,14 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       functions: functions.registry,
       datastore: repo?.datastore
     }, { syncIntervalMs: options.jobSyncIntervalMs })
-    const { wasmLimits, rigResults, stealRankStepMs, ...capsOverrides } = options.scheduler ?? {}
+    const { wasmLimits, stealRankStepMs, ...capsOverrides } = options.scheduler ?? {}
     const capabilities = detectCapabilities({
       ...definedOnly({ slots: config?.scheduler.slots, labels: config?.scheduler.labels, gpu: config?.scheduler.gpu }),
       ...capsOverrides
     })
-    const executor = new TaskExecutor({ data, functions: functions.registry, wasmLimits, rigResults })
-    const scheduler = new Scheduler({ jobs: jobService, executor, data, peerId: libp2p.peerId.toString(), capabilities, replicas: data.replicas, ...(stealRankStepMs != null ? { stealRankStepMs } : {}) })
+    const taskExecutor = new TaskExecutor({ data, functions: functions.registry }, { wasmLimits })
+    const executor = options.decorate?.taskExecutor?.(taskExecutor) ?? taskExecutor
+    const scheduler = new Scheduler({ peerId: libp2p.peerId, jobs: jobService, executor, data }, { capabilities, stealRankStepMs })
     const watchdog = new GossipStreamWatchdog(libp2p)
     const node = new EdgeNode({ libp2p, repo, walker, trimmer, watchdog, blockstore, data, functions, jobService, scheduler })
     try {

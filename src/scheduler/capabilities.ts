@@ -1,6 +1,8 @@
 /**
- * What this peer can do (cpus, free memory, gpu, labels, functions, slots),
- * and whether a job's requirements fit it. Pure except for reading the OS.
+ * scheduler/capabilities: what this peer can do (cpus, free memory, gpu,
+ * labels, slots), and whether a job's requirements fit it. A peer checks
+ * every job against its own capabilities: it never claims a task it cannot
+ * run. Pure except for reading the OS; never announces anything.
  */
 import { availableParallelism, freemem } from 'node:os'
 import type { JobDocument } from '../jobs/index.ts'
@@ -15,6 +17,7 @@ export interface LocalCapabilities {
   slots: number
 }
 
+/** This peer's capabilities as the OS reports them (slots: one per CPU), with `overrides` applied. */
 export function detectCapabilities (overrides: Partial<LocalCapabilities> = {}): LocalCapabilities {
   const cpus = availableParallelism()
   return {
@@ -27,7 +30,7 @@ export function detectCapabilities (overrides: Partial<LocalCapabilities> = {}):
   }
 }
 
-/** Does a job's requirements fit these capabilities? */
+/** Whether a job's requirements fit these capabilities. */
 export function fits (req: JobDocument['requirements'], caps: LocalCapabilities): boolean {
   if (req.gpu && !caps.gpu) return false
   if (req.minMemoryMB > caps.freeMemoryMB) return false

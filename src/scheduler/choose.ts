@@ -1,10 +1,12 @@
 /**
- * The pull choice, pure: which open tasks this peer claims next. Realtime
- * jobs before batch jobs, then tasks whose input shard this peer holds, then
- * the tasks it is designated for (first by rendezvous hash among the peers
- * expected to hold the input: exactly one peer per task, so peers do not race
- * for them), then by rendezvous hashing of (task, peer) among the live peers,
- * best rank first (stealing).
+ * scheduler/choose: the order of the pull choice, pure: which of the tasks
+ * this peer may claim it claims first. Realtime jobs before batch jobs, older
+ * jobs first, then tasks whose input shard this peer holds (no transfer),
+ * then the tasks it is designated for (exactly one peer per task, so peers do
+ * not race for them), then by rendezvous rank of (task, peer) among the live
+ * peers, best first (stealing). Also the rendezvous rank itself.
+ *
+ * Never decides which tasks are claimable (claim-rules.ts does) or how many.
  */
 import { keyHash as keyHashOf, peerHash, rendezvousScore, scoreOf } from '../jobs/index.ts'
 
@@ -14,7 +16,7 @@ export interface Candidate {
   realtime: boolean
   createdAt: number
   local: boolean
-  /** This peer is the task's designated peer (see Scheduler). */
+  /** This peer is the task's designated peer (see rank-table.ts). */
   designated?: boolean
   /** How many live peers rank above this peer for the task (0: this peer is first). */
   rank?: number
@@ -29,7 +31,7 @@ export function rendezvousRank (key: string, peer: string, peers: readonly strin
 
 /**
  * How many of `others` (peer hashes) outscore `mine` for the key hashed `key`:
- * 0 when `mine` ranks first. What the scheduler ranks every task with, from
+ * 0 when `mine` ranks first. What the rank table ranks every task with, from
  * hashes it keeps per job.
  */
 export function rankAmong (mine: Uint32Array, others: Iterable<Uint32Array>, key: Uint32Array): number {

@@ -1,58 +1,78 @@
 /**
- * Runs one task: assembles its input (the task's shard, record-aligned with
- * its neighbours: the shard before says whether a line starts at the task's
- * start, the following ones finish its last line; the job document says both
- * when the input's manifest did, and then a shard that ends with '\n' needs
- * no neighbour at all; plus the file's header line when the function needs
- * it), then runs the function: a trusted JS function registered on this
- * peer, or the job's WebAssembly module in the sandbox.
+ * scheduler/executor: runs one task. `TaskRunner` is what the scheduler
+ * needs of an executor; `TaskExecutor` is the one a node uses. It assembles
+ * the task's input: the task's shard, record-aligned with its neighbours
+ * (a task owns the lines that start in its shard: the shard before says
+ * whether a line starts at the task's start, the following ones finish its
+ * last line; the job document says both when the input's manifest did, and
+ * then a shard that ends with '\n' needs no neighbour at all), plus the
+ * file's header line when the function needs it. Then it runs the function:
+ * a trusted JS function registered on this peer, or the job's WebAssembly
+ * module in the sandbox. It reads the shards of queued tasks ahead, into
+ * memory, so a task holds its slot for its run, not for its reads.
  *
  * Owns input assembly and the choice of runtime. Never runs network-supplied
  * code outside the sandbox.
  */
+import type { AbortOptions } from '@libp2p/interface'
 import { alignRecords, firstLine, type FunctionRegistry, type TaskFunction } from '../functions/index.ts'
 import { runWasm, validateWasm, type WasmLimits } from '../sandbox/index.ts'
 import { raceAbort } from '../async/index.ts'
 import { endsWithNewline } from '../data/index.ts'
 import { InvalidJobError, readAll, shardEndsLine, shardStartsLine, taskCid, type JobDataAccess, type JobDocument } from '../jobs/index.ts'
+import { MAX_CACHED_HEADERS, MAX_CACHED_MODULES, MAX_PREFETCHED_SHARDS } from './constants.ts'
 import type { CID } from 'multiformats/cid'
 
-/**
- * Input shards held in memory ahead of the tasks that read them (see
- * `prefetch`), oldest dropped first: a few per queued task (the scheduler
- * prefetches for at most PREFETCH_PER_SLOT tasks per slot).
- */
-export const MAX_PREFETCHED_SHARDS = 64
-
-/** Compiled-module cache size (WASM modules by CID). */
-export const MAX_CACHED_MODULES = 16
-
-export interface ExecutorInit {
-  data: JobDataAccess
-  functions: FunctionRegistry
-  wasmLimits?: Partial<WasmLimits>
-  /** TEST-ONLY: return wrong results (to test voting). */
-  rigResults?: boolean
+/** Options of one run. */
+export interface RunOptions extends AbortOptions {
+  /**
+   * Set by `run` once the task's input is assembled: the ms it spent reading
+   * or waiting for shards, which the scheduler leaves out of the task's
+   * measured time (claims are sized by the work, and inputs are read ahead).
+   */
+  inputMs?: number
 }
 
-export class TaskExecutor {
+/** What the scheduler needs of an executor. */
+export interface TaskRunner {
+  /** Whether this peer can run the job's function at all. */
+  canRun: (doc: JobDocument) => boolean
+  /** Starts reading the input of task `index` of `doc` ahead of its run; best effort. */
+  prefetch: (doc: JobDocument, index: number) => void
+  /** Forgets every input read ahead (the scheduler stopped). */
+  clearPrefetched: () => void
+  /** Runs task `index` of `doc`: its result bytes. */
+  run: (doc: JobDocument, index: number, options?: RunOptions) => Promise<Uint8Array>
+}
+
+export interface TaskExecutorInit {
+  /** Limits of the WebAssembly sandbox. @default the sandbox's defaults */
+  wasmLimits?: Partial<WasmLimits>
+}
+
+export interface TaskExecutorComponents {
+  /** Where task inputs and modules are read from. */
+  data: JobDataAccess
+  /** The trusted functions registered on this peer. */
+  functions: FunctionRegistry
+}
+
+export class TaskExecutor implements TaskRunner {
   private readonly data: JobDataAccess
   private readonly functions: FunctionRegistry
   private readonly wasmLimits?: Partial<WasmLimits>
-  private readonly rig: boolean
   private readonly modules = new Map<string, Promise<Uint8Array>>()
   private readonly headers = new Map<string, Promise<string | null>>()
   /** Shards fetched ahead of their tasks, by CID (see prefetch). */
   private readonly ahead = new Map<string, Promise<Uint8Array>>()
 
-  constructor (init: ExecutorInit) {
-    this.data = init.data
-    this.functions = init.functions
+  constructor (components: TaskExecutorComponents, init: TaskExecutorInit = {}) {
+    this.data = components.data
+    this.functions = components.functions
     this.wasmLimits = init.wasmLimits
-    this.rig = init.rigResults === true
   }
 
-  /** Can this peer run the job's function at all? */
+  /** Whether this peer can run the job's function at all: a module, or a function registered here. */
   canRun (doc: JobDocument): boolean {
     return doc.wasm != null || this.functions.has(doc.fn)
   }
@@ -79,7 +99,7 @@ export class TaskExecutor {
         return await firstLine(first, async () => next < count ? await this.data.getShard(shardCid(next++), { signal }) : null)
       })()
       p.catch(() => { this.headers.delete(input) })
-      if (this.headers.size > 256) this.headers.clear()
+      if (this.headers.size > MAX_CACHED_HEADERS) this.headers.clear()
       this.headers.set(input, p)
     }
     return p
@@ -89,10 +109,10 @@ export class TaskExecutor {
    * Starts reading the shards task `index` of `doc` reads into memory: its
    * own and, for line-oriented functions, the one before unless the document
    * says whether a line starts at the task's start, and the next one unless
-   * the document says the task's shard ends with '\n'. Into memory, so the task does not hold its slot through network round trips or
-   * store reads when it runs (on 8 busy peers in one process a tiny task of a
-   * peer without its shards waited 100-500 ms on them). Best effort: a failed
-   * read is left to the run, which reads again.
+   * the document says the task's shard ends with '\n'. Into memory, so the
+   * task does not hold its slot through network round trips or store reads
+   * when it runs. At most MAX_PREFETCHED_SHARDS are held, oldest dropped
+   * first. Best effort: a failed read is left to the run, which reads again.
    */
   prefetch (doc: JobDocument, index: number): void {
     const task = doc.tasks[index]
@@ -134,10 +154,11 @@ export class TaskExecutor {
   }
 
   /**
-   * Runs task `index` of `doc`; the result bytes. `timing.inputMs` is set to
+   * Runs task `index` of `doc`: the result bytes. Sets `options.inputMs` to
    * the time spent assembling the input (reading or waiting for shards).
    */
-  async run (doc: JobDocument, index: number, signal?: AbortSignal, timing?: { inputMs: number }): Promise<Uint8Array> {
+  async run (doc: JobDocument, index: number, options: RunOptions = {}): Promise<Uint8Array> {
+    const { signal } = options
     const started = performance.now()
     const task = doc.tasks[index]
     const input = doc.inputs[task.i]
@@ -167,25 +188,13 @@ export class TaskExecutor {
         return await this.shard(shardCid(next++), false, signal)
       })
     }
-    if (timing != null) timing.inputMs = performance.now() - started
-    let out: Uint8Array
+    options.inputMs = performance.now() - started
     if (fn == null) {
       const module = await this.module(doc.wasm as string, signal)
       const args = [doc.fn, ...Object.entries(doc.params).map(([k, v]) => `${k}=${v}`)]
-      out = await runWasm(module, bytes, args, this.wasmLimits, { signal })
-    } else {
-      let header: string | null = null
-      if (fn.needsHeader) {
-        header = await this.header(input, count, shardCid, signal)
-      }
-      out = await fn.run(bytes, doc.params, { taskIndex: task.s, taskCount: doc.inputShards[task.i], header, signal })
+      return await runWasm(module, bytes, args, this.wasmLimits, { signal })
     }
-    if (this.rig) {
-      const rigged = new Uint8Array(out.length + 1)
-      rigged.set(out)
-      rigged[out.length] = 0x21 // '!': a wrong answer that still looks plausible
-      return rigged
-    }
-    return out
+    const header = fn.needsHeader ? await this.header(input, count, shardCid, signal) : null
+    return await fn.run(bytes, doc.params, { taskIndex: task.s, taskCount: doc.inputShards[task.i], header, signal })
   }
 }

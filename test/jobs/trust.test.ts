@@ -12,6 +12,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { randomBytes } from 'node:crypto'
 import { JOBS_TOPIC, JOB_SYNC_PROTOCOL, signFact, documentId, InvalidJobError } from '../../src/jobs/index.ts'
 import { cidOf } from '../../src/data/index.ts'
+import type { TaskRunner } from '../../src/scheduler/index.ts'
 import { buildWasm } from '../../wasm/build.mts'
 import { loopForever, growForever } from '../sandbox/wasm-fixtures.ts'
 import { useCleanup, waitFor } from '../helpers.ts'
@@ -19,11 +20,27 @@ import { swarm, enc, dec, computeLocally } from './swarm.ts'
 
 const numbers = (n: number): string => Array.from({ length: n }, (_, i) => String(i + 1)).join('\n') + '\n'
 
+/** An executor that runs every task, then returns a wrong answer that still looks plausible: its result with '!' appended. */
+function lying (executor: TaskRunner): TaskRunner {
+  return {
+    canRun: doc => executor.canRun(doc),
+    prefetch: (doc, index) => { executor.prefetch(doc, index) },
+    clearPrefetched: () => { executor.clearPrefetched() },
+    run: async (doc, index, options) => {
+      const out = await executor.run(doc, index, options)
+      const wrong = new Uint8Array(out.length + 1)
+      wrong.set(out)
+      wrong[out.length] = 0x21
+      return wrong
+    }
+  }
+}
+
 describe('jobs: trust and limits', () => {
   const t = useCleanup()
 
   it('a peer that returns wrong results is outvoted with redundancy 3 and marked untrusted', async () => {
-    const nodes = await swarm(t.node, 4, {}, i => i === 3 ? { scheduler: { rigResults: true } } : {})
+    const nodes = await swarm(t.node, 4, {}, i => i === 3 ? { decorate: { taskExecutor: lying } } : {})
     const rigged = nodes[3]
     const text = numbers(2000)
     const cid = await nodes[0].data.put(enc(text), { chunkSize: 1024 })

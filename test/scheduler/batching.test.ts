@@ -31,7 +31,6 @@ describe('scheduler batching', () => {
     const count = (t: string): number => facts.filter(f => f.fact.t === t).length
     const results = facts.flatMap(f => f.fact.t === 'result' ? f.fact.results : [])
     const claimsWithResults = facts.filter(f => f.fact.t === 'result' && f.fact.claim != null).length
-    console.log(`facts for ${n} tasks: claim ${count('claim')}, renew ${count('renew')}, result ${count('result')} (${results.length} results; ${claimsWithResults} of them with a claim)`)
     expect(results.length).toBeGreaterThanOrEqual(n)
     // claims and results: per batch, not per task (one fact per result would be ~n/2 here)
     expect(count('claim') + count('result')).toBeLessThan(n / 3)

@@ -1,7 +1,9 @@
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
-import { chooseTasks, rendezvousRank, Scheduler, type Candidate, type SchedulerInit } from '../../src/scheduler/index.ts'
-import { fits } from '../../src/scheduler/capabilities.ts'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { Scheduler, fits, type SchedulerComponents } from '../../src/scheduler/index.ts'
+import { chooseTasks, rendezvousRank, type Candidate } from '../../src/scheduler/choose.ts'
 
 describe('task choice', () => {
   it('gives every task exactly one first-ranked peer', () => {
@@ -59,10 +61,12 @@ describe('task choice', () => {
 })
 
 describe('scheduler options', () => {
-  it('rejects a rank step that is not a whole number of ms >= 0, naming it', () => {
-    // the constructor only stores what it is given: the collaborators are not used
-    const init = { jobs: {}, executor: {}, data: {}, peerId: 'p', capabilities: { cpus: 1, freeMemoryMB: 1, gpu: false, labels: [], slots: 1 } } as unknown as SchedulerInit
-    for (const bad of [-1, 0.5, Number.NaN]) expect(() => new Scheduler({ ...init, stealRankStepMs: bad })).toThrow(/stealRankStepMs/)
-    expect(() => new Scheduler({ ...init, stealRankStepMs: 1000 })).not.toThrow()
+  it('rejects a rank step that is not a whole number of ms >= 0, naming it', async () => {
+    // the constructor only stores its collaborators: they are not used
+    const peerId = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    const components = { peerId, jobs: {}, executor: {}, data: { replicas: 3 } } as unknown as SchedulerComponents
+    const capabilities = { cpus: 1, freeMemoryMB: 1, gpu: false, labels: [], slots: 1 }
+    for (const bad of [-1, 0.5, Number.NaN]) expect(() => new Scheduler(components, { capabilities, stealRankStepMs: bad })).toThrow(/stealRankStepMs/)
+    expect(() => new Scheduler(components, { capabilities, stealRankStepMs: 1000 })).not.toThrow()
   })
 })
