@@ -33,7 +33,7 @@ import { JOBS_TOPIC, type JobState } from '../src/jobs/index.ts'
 import { runWasm } from '../src/sandbox/index.ts'
 import { DEFAULT_LEASE_MS } from '../src/jobs/constants.ts'
 import { DEFAULT_REPLICAS } from '../src/data/constants.ts'
-import { startPeerHosts, tuningFor } from '../src/sim/simulation.ts'
+import { deviceConfigFor, startPeerHosts } from '../src/sim/index.ts'
 import type { PeerHost } from '../src/sim/host-protocol.ts'
 import { sha256Hex } from '../src/sim/workload.ts'
 import { buildWasm } from '../wasm/build.mts'
@@ -182,8 +182,9 @@ async function startHostedSwarm (n: number): Promise<HostedSwarm & { close: () =
   const close = async (): Promise<void> => { await Promise.allSettled(hosts.map(async h => { await h.close() })) }
   try {
     await startPeerHosts(processes, hosts)
-    const tuning = { ...tuningFor(n, DEFAULT_REPLICAS), slots }
-    await Promise.all(hosts.map(async h => await h.call('configure', { tuning })))
+    const base = deviceConfigFor(n, DEFAULT_REPLICAS)
+    const config = { ...base, scheduler: { ...base.scheduler, slots } }
+    await Promise.all(hosts.map(async h => await h.call('configure', { config })))
     const hostOf = (index: number): PeerHost => hosts[index % hosts.length]
     const addrs: string[] = []
     for (let i = 0; i < n; i++) {

@@ -12,12 +12,13 @@
  */
 import { readFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError, Option } from 'commander'
+import { DEFAULT_REPLICAS } from '../src/data/index.ts'
 import {
   runSimulation, formatReport, resolveSimOptions, NOT_SUBMITTED, InvalidSimOptionsError, WORKLOADS,
-  DEFAULT_PEERS, DEFAULT_KILL, DEFAULT_RESTART, DEFAULT_CHURN_PER_MIN, DEFAULT_REPLICAS, DEFAULT_REDUNDANCY,
-  DEFAULT_SEED, DEFAULT_ROWS_PER_DEVICE, DEFAULT_CHUNK_SIZE, DEFAULT_LEASE_MS, DEFAULT_DHT_SAMPLES,
-  DEFAULT_GOSSIP_SAMPLES, DEFAULT_JOB_TIMEOUT_MS, HUGE_SWARM_JOB_TIMEOUT_MS, HUGE_SWARM_LEASE_MS, HUGE_SWARM_PEERS, LARGE_SWARM_LEASE_MS, LARGE_SWARM_PEERS,
-  type SimOptions, type SimProgress, type Workload
+  DEFAULT_PEERS, DEFAULT_KILL, DEFAULT_RESTART, DEFAULT_CHURN_PER_MIN, DEFAULT_REDUNDANCY,
+  DEFAULT_SEED, DEFAULT_ROWS_PER_DEVICE, SIM_CHUNK_SIZE, SIM_LEASE_MS, DEFAULT_DHT_SAMPLES,
+  DEFAULT_GOSSIP_SAMPLES, DEFAULT_JOB_TIMEOUT_MS, CROWDED_SWARM_JOB_TIMEOUT_MS, CROWDED_SWARM_LEASE_MS, CROWDED_SWARM_PEERS,
+  LARGE_SWARM_LEASE_MS, LARGE_SWARM_PEERS, type SimOptions, type SimProgress, type Workload
 } from '../src/sim/index.ts'
 import { buildWasm } from '../wasm/build.mts'
 
@@ -75,11 +76,11 @@ const program = new Command()
   .option('--seed <s>', 'same seed, same data and same fault schedule', DEFAULT_SEED)
   .option('--json', 'one JSON object on stdout (the human report goes to stderr)', false)
   .option('--rows <n>', 'readings each device generates', integer('--rows'), DEFAULT_ROWS_PER_DEVICE)
-  .option('--chunk-size <bytes>', 'shard size of the devices\' files (tasks = shards)', integer('--chunk-size'), DEFAULT_CHUNK_SIZE)
-  .option('--lease-ms <ms>', `claim lease of the jobs (default: ${DEFAULT_LEASE_MS}, ${LARGE_SWARM_LEASE_MS} above ${LARGE_SWARM_PEERS} peers, ${HUGE_SWARM_LEASE_MS} above ${HUGE_SWARM_PEERS})`, integer('--lease-ms'))
+  .option('--chunk-size <bytes>', 'shard size of the devices\' files (tasks = shards)', integer('--chunk-size'), SIM_CHUNK_SIZE)
+  .option('--lease-ms <ms>', `claim lease of the jobs (default: ${SIM_LEASE_MS}, ${LARGE_SWARM_LEASE_MS} above ${LARGE_SWARM_PEERS} peers, ${CROWDED_SWARM_LEASE_MS} above ${CROWDED_SWARM_PEERS})`, integer('--lease-ms'))
   .option('--dht-samples <n>', 'DHT provide/find pairs timed', integer('--dht-samples'), DEFAULT_DHT_SAMPLES)
   .option('--gossip-samples <n>', 'gossip probes timed', integer('--gossip-samples'), DEFAULT_GOSSIP_SAMPLES)
-  .option('--timeout <s>', `limit of the job phase, in seconds (default: ${DEFAULT_JOB_TIMEOUT_MS / MS_PER_S}, ${HUGE_SWARM_JOB_TIMEOUT_MS / MS_PER_S} above ${HUGE_SWARM_PEERS} peers)`, decimal('--timeout'))
+  .option('--timeout <s>', `limit of the job phase, in seconds (default: ${DEFAULT_JOB_TIMEOUT_MS / MS_PER_S}, ${CROWDED_SWARM_JOB_TIMEOUT_MS / MS_PER_S} above ${CROWDED_SWARM_PEERS} peers)`, decimal('--timeout'))
   .showHelpAfterError(false)
   .configureOutput({ outputError: (text, write) => { write(`sim: ${text.replace(/^error: /, '').trim()}\n`) } })
   .exitOverride()

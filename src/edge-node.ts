@@ -12,8 +12,8 @@ import { LevelBlockstore } from 'blockstore-level'
 import type { Blockstore } from 'interface-blockstore'
 import {
   createPeer, PeerWalker, ConnectionTrimmer, GossipStreamWatchdog, Repo, parseSwarmKey,
-  DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DEFAULT_TARGET_PEERS,
-  type EdgePeer
+  DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DEFAULT_TARGET_PEERS, DEFAULT_TUNING_PROFILE, TUNING,
+  type EdgeConfig, type EdgePeer, type TuningProfile, type TuningProfileName
 } from './node/index.ts'
 import { DataService, createMemoryBlockstore, type DataServiceInit, type ShardServer } from './data/index.ts'
 import { FunctionRegistry, builtinFunctions, type FunctionInfo, type SimpleFunctionOptions, type SimpleReduce, type SimpleRun, type TaskFunction } from './functions/index.ts'
@@ -35,17 +35,30 @@ export interface EdgeNodeOptions {
   swarmKey?: Uint8Array | string
   /** mDNS discovery. Default: the repo config (on), or off for an in-memory node. */
   mdns?: boolean
-  /** Connections to keep before random walks stop. */
+  /**
+   * The tuning profile (see node/tuning.ts): `crowded` for hosts whose event
+   * loop takes seconds a turn (many peers per core, slow devices). Each setting
+   * it holds yields to the same setting given as an option or in config.json.
+   * @default the repo config's `tuning`, else DEFAULT_TUNING_PROFILE
+   */
+  tuning?: TuningProfileName
+  /** Connections to keep before random walks stop. @default the repo config's, else DEFAULT_TARGET_PEERS */
   targetPeers?: number
+  /** @default the repo config's, else DEFAULT_MAX_CONNECTIONS */
   maxConnections?: number
+  /** @default the repo config's, else DEFAULT_INBOUND_CONNECTION_THRESHOLD */
   inboundConnectionThreshold?: number
-  /** Peers outside the mesh sent gossip each heartbeat (see PeerInit); default gossipsub's. */
+  /** Peers outside the mesh sent gossip each heartbeat (see PeerInit). @default the repo config's, else the profile's, else gossipsub's */
   gossipLazyPeers?: number
-  /** Mesh peers per topic, each message forwarded to as many (see PeerInit.gossipMeshDegree); default gossipsub's (6). */
+  /** Mesh peers per topic, each message forwarded to as many (see PeerInit.gossipMeshDegree). @default the repo config's, else gossipsub's (6) */
   gossipMeshDegree?: number
-  /** How long (ms) setting up a connection may take, either way (see PeerInit.handshakeTimeoutMs). @default libp2p's */
+  /** How long (ms) setting up a connection may take, either way (see PeerInit.handshakeTimeoutMs). @default the repo config's, else the profile's, else libp2p's */
   handshakeTimeoutMs?: number
-  /** Data layer settings (replicas, chunk size, repair interval, storage limit). */
+  /**
+   * Data layer settings (replicas, chunk size, repair interval, provider
+   * announcement rate, storage limit); each defaults to the repo config's,
+   * then (repair interval, announcement rate) the profile's, then the layer's.
+   */
   data?: DataServiceInit
   /** Parts of the node wrapped by the caller: each function gets the default part and returns the one the node uses. */
   decorate?: {
@@ -57,10 +70,10 @@ export interface EdgeNodeOptions {
   /** Scheduler settings; capabilities default to what the OS reports (slots = CPUs). */
   scheduler?: Partial<LocalCapabilities> & {
     wasmLimits?: Partial<WasmLimits>
-    /** Stagger of stealing per rendezvous rank, ms: longer than gossip takes to reach every peer (see SchedulerInit). */
+    /** Stagger of stealing per rendezvous rank, ms. @default the repo config's, else the profile's, else the scheduler's */
     stealRankStepMs?: number
   }
-  /** Anti-entropy interval of job facts, in ms. */
+  /** Anti-entropy interval of job facts, in ms. @default the repo config's, else the profile's, else the job layer's */
   jobSyncIntervalMs?: number
 }
 
@@ -247,6 +260,8 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
     const bootstrap = options.bootstrap ?? config?.bootstrap ?? []
     const maxConnections = options.maxConnections ?? config?.limits.maxConnections ?? DEFAULT_MAX_CONNECTIONS
     const targetPeers = options.targetPeers ?? config?.discovery.targetPeers ?? DEFAULT_TARGET_PEERS
+    const tuned = resolveTuning(options, config)
+    const gossipMeshDegree = options.gossipMeshDegree ?? config?.gossip.meshDegree
     const libp2p = await createPeer({
       privateKey,
       datastore: repo?.datastore,
@@ -256,11 +271,11 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       swarmKey: toSwarmKey(options.swarmKey) ?? repo?.swarmKey,
       maxConnections,
       inboundConnectionThreshold: options.inboundConnectionThreshold ?? config?.limits.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD,
-      ...(options.gossipLazyPeers != null ? { gossipLazyPeers: options.gossipLazyPeers } : {}),
-      ...(options.gossipMeshDegree != null ? { gossipMeshDegree: options.gossipMeshDegree } : {}),
-      ...(options.handshakeTimeoutMs != null ? { handshakeTimeoutMs: options.handshakeTimeoutMs } : {})
+      ...(tuned.gossipLazyPeers != null ? { gossipLazyPeers: tuned.gossipLazyPeers } : {}),
+      ...(gossipMeshDegree != null ? { gossipMeshDegree } : {}),
+      ...(tuned.handshakeTimeoutMs != null ? { handshakeTimeoutMs: tuned.handshakeTimeoutMs } : {})
     })
-    const walker = new PeerWalker(libp2p, { targetPeers, bootstrap, ...(options.handshakeTimeoutMs != null ? { dialTimeoutMs: options.handshakeTimeoutMs } : {}) })
+    const walker = new PeerWalker(libp2p, { targetPeers, bootstrap, ...(tuned.handshakeTimeoutMs != null ? { dialTimeoutMs: tuned.handshakeTimeoutMs } : {}) })
     const trimmer = new ConnectionTrimmer(libp2p, { maxConnections, targetPeers })
     let blockstore: Parts['blockstore']
     if (repo != null) {
@@ -282,10 +297,10 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       ...definedOnly({
         replicas: config?.data.replicas,
         chunkSize: config?.data.chunkSize,
-        repairIntervalMs: config?.data.repairIntervalMs,
         storageMax: config?.limits.storageMax
       }),
-      ...options.data
+      ...options.data,
+      ...definedOnly({ repairIntervalMs: tuned.repairIntervalMs, provideRatePerSecond: tuned.provideRatePerSecond })
     })
     const functions = new Functions(new FunctionRegistry(builtinFunctions))
     const jobService = new JobService({
@@ -297,7 +312,7 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       data,
       functions: functions.registry,
       datastore: repo?.datastore
-    }, { syncIntervalMs: options.jobSyncIntervalMs })
+    }, { syncIntervalMs: tuned.jobSyncIntervalMs })
     const { wasmLimits, stealRankStepMs, ...capsOverrides } = options.scheduler ?? {}
     const capabilities = detectCapabilities({
       ...definedOnly({ slots: config?.scheduler.slots, labels: config?.scheduler.labels, gpu: config?.scheduler.gpu }),
@@ -305,7 +320,7 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
     })
     const taskExecutor = new TaskExecutor({ data, functions: functions.registry }, { wasmLimits })
     const executor = options.decorate?.taskExecutor?.(taskExecutor) ?? taskExecutor
-    const scheduler = new Scheduler({ peerId: libp2p.peerId, jobs: jobService, executor, data }, { capabilities, stealRankStepMs })
+    const scheduler = new Scheduler({ peerId: libp2p.peerId, jobs: jobService, executor, data }, { capabilities, stealRankStepMs: tuned.stealRankStepMs })
     const watchdog = new GossipStreamWatchdog(libp2p)
     const node = new EdgeNode({ libp2p, repo, walker, trimmer, watchdog, blockstore, data, functions, jobService, scheduler })
     try {
@@ -323,6 +338,23 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
   } catch (err) {
     await repo?.close()
     throw err
+  }
+}
+
+/**
+ * The settings a tuning profile may hold, each from the option, else the repo's
+ * config.json, else the profile (the option's, else the config's); undefined
+ * where none sets it: the owning layer's default.
+ */
+function resolveTuning (options: EdgeNodeOptions, config: EdgeConfig | undefined): TuningProfile {
+  const profile = TUNING[options.tuning ?? config?.tuning ?? DEFAULT_TUNING_PROFILE]
+  return {
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? config?.limits.handshakeTimeoutMs ?? profile.handshakeTimeoutMs,
+    gossipLazyPeers: options.gossipLazyPeers ?? config?.gossip.lazyPeers ?? profile.gossipLazyPeers,
+    provideRatePerSecond: options.data?.provideRatePerSecond ?? config?.data.provideRatePerSecond ?? profile.provideRatePerSecond,
+    repairIntervalMs: options.data?.repairIntervalMs ?? config?.data.repairIntervalMs ?? profile.repairIntervalMs,
+    jobSyncIntervalMs: options.jobSyncIntervalMs ?? config?.jobs.syncIntervalMs ?? profile.jobSyncIntervalMs,
+    stealRankStepMs: options.scheduler?.stealRankStepMs ?? config?.scheduler.stealRankStepMs ?? profile.stealRankStepMs
   }
 }
 

@@ -7,6 +7,7 @@
  */
 export * from './constants.ts'
 export * from './config.ts'
+export { TUNING, TUNING_PROFILES, DEFAULT_TUNING_PROFILE, type TuningProfile, type TuningProfileName } from './tuning.ts'
 export * from './repo.ts'
 export * from './swarm-key.ts'
 export * from './peer.ts'

@@ -8,6 +8,7 @@
  * if it dies. Never forwards the child's output to the user.
  */
 import { fork, type ChildProcess } from 'node:child_process'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import {
   HOST_EXIT_TIMEOUT_MS, HOST_MAX_OLD_SPACE_MB, HOST_MAX_SEMI_SPACE_MB, HOST_READY_TIMEOUT_MS, HOST_REQUEST_MARGIN_MS, HOST_REQUEST_TIMEOUT_MS, HOST_STDERR_TAIL_BYTES
@@ -162,7 +163,7 @@ export class ChildPeerHost implements PeerHost {
   async close (): Promise<void> {
     this.closing ??= (async () => {
       if (this.exitInfo != null) return
-      const timeout = new Promise<'timeout'>(resolve => { setTimeout(() => { resolve('timeout') }, HOST_EXIT_TIMEOUT_MS).unref() })
+      const timeout = sleep(HOST_EXIT_TIMEOUT_MS, 'timeout' as const, { ref: false })
       const asked = this.call('shutdown', {}).then(async () => await this.exited).catch(() => {})
       if (await Promise.race([asked, timeout]) === 'timeout') await this.crash()
       else await Promise.race([this.exited, timeout.then(async () => { await this.crash() })])

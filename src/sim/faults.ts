@@ -3,8 +3,8 @@
  * same seed kills the same devices at the same job progress, restarts the
  * same ones after the same delays, and churns in the same order.
  *
- * Owns the plan, not its execution (simulation.ts triggers it from job
- * progress and the clock). Pure.
+ * Owns the plan, not its execution (fault-runner.ts carries it out, from
+ * job progress and the clock). Pure.
  */
 import {
   CHURN_AWAY_MAX_MS, CHURN_AWAY_MIN_MS, KILL_FRACTION_MAX, KILL_FRACTION_MIN,

@@ -1,18 +1,18 @@
 /**
  * sim/file-limit: checks, before any peer starts, that each host process may
  * open enough files. Every connection end is a file descriptor, and a peer
- * holds its LevelDB files too: 100 peers of a 200-peer run in one process
- * hold ~5,000. A default soft limit of 1,024 would surface mid-run as EMFILE
- * on some dial; this says what to do instead. Linux only (reads
+ * holds its LevelDB files too, so a host of a hundred peers needs thousands.
+ * A soft limit too low would surface mid-run as EMFILE on some dial; this
+ * says which `ulimit -n` to set instead. Linux only (reads
  * /proc/self/limits); elsewhere it checks nothing.
  */
 import { readFileSync } from 'node:fs'
 import { SimLimitError } from './errors.ts'
 
-/** Descriptors a peer holds besides its connections (two LevelDBs, listener, pipes); measured ~8. */
+/** Descriptors a peer holds besides its connections (two LevelDBs, listener, pipes), with a margin. */
 export const FILES_PER_PEER = 12
 
-/** Connections run this far above `maxConnections` before the pruner catches up (measured ~10%). */
+/** Connections run above `maxConnections` until the trimmer catches up: this factor, with a margin. */
 const CONNECTION_OVERSHOOT = 1.25
 
 /** Descriptors one host process of `peersPerHost` peers needs, with connections bounded by `maxConnections`. */

@@ -10,7 +10,7 @@
 import { z } from 'zod'
 import { InvalidHostMessageError } from './errors.ts'
 import { WORKLOADS } from './options.ts'
-import { MAX_GOSSIP_MESH_DEGREE } from '../node/constants.ts'
+import { DeviceConfigSchema } from './tuning.ts'
 
 const index = z.number().int().min(0)
 const count = z.number().int().min(0)
@@ -18,27 +18,6 @@ const ms = z.number().min(0)
 const cid = z.string().min(1).max(200)
 const multiaddrText = z.string().min(1).max(1000)
 const bytes = z.custom<Uint8Array>(v => v instanceof Uint8Array, { message: 'expected bytes' })
-
-/** Per-peer libp2p and job-layer tuning, the same on every host of a run. */
-export const TuningSchema = z.object({
-  targetPeers: count,
-  maxConnections: z.number().int().min(1),
-  inboundConnectionThreshold: z.number().int().min(1),
-  /** Connection set-up limit, either way; none: libp2p's defaults. */
-  handshakeTimeoutMs: z.number().int().min(1000).max(600_000).optional(),
-  jobSyncIntervalMs: z.number().int().min(100),
-  slots: count,
-  stealRankStepMs: z.number().int().min(1).max(60_000),
-  replicas: z.number().int().min(1),
-  provideRatePerSecond: z.number().positive().max(1000),
-  repairIntervalMs: z.number().int().min(1000),
-  /** Gossipsub's D_lazy (see PeerInit); absent: gossipsub's default. */
-  gossipLazyPeers: count.optional(),
-  /** Gossipsub's D (see PeerInit.gossipMeshDegree); absent: gossipsub's default. */
-  gossipMeshDegree: z.number().int().min(1).max(MAX_GOSSIP_MESH_DEGREE).optional(),
-  gossipTopic: z.string().min(1).max(200)
-})
-export type Tuning = z.infer<typeof TuningSchema>
 
 export const PeerStartSchema = z.object({
   index,
@@ -96,7 +75,8 @@ export type PeerMetrics = z.infer<typeof PeerMetricsSchema>
 
 /** Every command: its arguments and its result. */
 export const HostCommandSchemas = {
-  configure: { args: z.object({ tuning: TuningSchema }), result: z.object({}) },
+  /** The config.json sections of every device the host starts (see tuning.ts), the same on every host of a run. */
+  configure: { args: z.object({ config: DeviceConfigSchema }), result: z.object({}) },
   startPeers: { args: z.object({ peers: z.array(PeerStartSchema).min(1).max(1000) }), result: z.object({ peers: z.array(PeerInfoSchema) }) },
   stopPeer: { args: z.object({ index }), result: z.object({}) },
   readiness: {
@@ -119,7 +99,6 @@ export const HostCommandSchemas = {
     result: z.object({ cid, bytes: count })
   },
   putBytes: { args: z.object({ index, bytes, replicas: z.number().int().min(1), chunkSize: z.number().int().min(1).optional() }), result: z.object({ cid }) },
-  /** Waits until every peer of the host has made its queued provider announcements (or `timeoutMs` passes: then it fails). */
   /** Waits for every hosted peer's provider announcements, up to `timeoutMs`; `settled` false when the limit passed first. */
   whenProvided: { args: z.object({ timeoutMs: ms }), result: z.object({ ms, settled: z.boolean() }) },
   submitJob: { args: z.object({ index, spec: JobSpecWireSchema, timeoutMs: ms }), result: z.object({ jobId: cid }) },

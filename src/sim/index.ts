@@ -19,18 +19,30 @@
  * console.log(formatReport(report), report.correct)
  * ```
  *
+ * Every device starts from a repo whose config.json holds the run's
+ * configuration (a tuning profile and fields, `deviceConfigFor`), so the
+ * swarm a run validates is one that daemons can run.
+ *
  * Owns the scenario, never the swarm: everything it does to peers goes
  * through the public node API (`createEdgeNode`, `node.data`, `node.jobs`,
  * `node.libp2p`). Never listens beyond loopback; leaves no peer, process or
  * temp dir behind.
  */
-export { runSimulation, startPeerHosts, tuningFor, type SimHooks, type SimProgress, type SimPhase } from './simulation.ts'
-export { resolveSimOptions, defaultProcesses, WORKLOADS, type SimOptions, type ResolvedSimOptions, type Workload } from './options.ts'
+export { runSimulation } from './simulation.ts'
+export type { SimHooks, SimProgress, SimPhase } from './progress.ts'
+export { resolveSimOptions, WORKLOADS, type SimOptions, type ResolvedSimOptions, type Workload } from './options.ts'
 export { formatReport, NOT_SUBMITTED, type SimReport, type JobReport, type FaultRecord, type FaultKind } from './report.ts'
-export { planFaults, type FaultPlan, type FaultPlanInput, type KillPlan, type RestartPlan, type ChurnEvent } from './faults.ts'
-export { deviceData, deviceName, jobPlans, jobSpec, computeLocally, type JobPlan } from './workload.ts'
-export { percentiles, quantile, type Percentiles } from './percentiles.ts'
-export { SeededRandom, hashString } from './random.ts'
+export { startPeerHosts } from './swarm.ts'
+export { deviceConfigFor, type DeviceConfig } from './tuning.ts'
+export type { PeerHost } from './host-protocol.ts'
+export { planFaults, type FaultPlan, type FaultPlanInput } from './faults.ts'
+export { deviceData } from './workload.ts'
+export { percentiles, type Percentiles } from './percentiles.ts'
 export { InvalidSimOptionsError, SimTimeoutError, SimHostError, InvalidHostMessageError, SimLimitError } from './errors.ts'
 export { checkFileLimit, filesNeeded, openFileLimit } from './file-limit.ts'
-export * from './constants.ts'
+export {
+  DEFAULT_PEERS, DEFAULT_KILL, DEFAULT_RESTART, DEFAULT_CHURN_PER_MIN, DEFAULT_REDUNDANCY, DEFAULT_SEED,
+  DEFAULT_ROWS_PER_DEVICE, SIM_CHUNK_SIZE, SIM_LEASE_MS, DEFAULT_DHT_SAMPLES, DEFAULT_GOSSIP_SAMPLES,
+  DEFAULT_JOB_TIMEOUT_MS, LARGE_SWARM_PEERS, LARGE_SWARM_LEASE_MS, CROWDED_SWARM_PEERS, CROWDED_SWARM_LEASE_MS,
+  CROWDED_SWARM_JOB_TIMEOUT_MS
+} from './constants.ts'

@@ -3,13 +3,14 @@
  * validation of every option at the boundary (CLI flags and library callers
  * alike), with one clear message naming the bad option.
  */
+import { DEFAULT_REPLICAS } from '../data/index.ts'
 import { InvalidSimOptionsError } from './errors.ts'
 import {
-  DEFAULT_CHUNK_SIZE, DEFAULT_CHURN_PER_MIN, DEFAULT_DHT_SAMPLES, DEFAULT_GOSSIP_SAMPLES,
-  DEFAULT_JOB_TIMEOUT_MS, HUGE_SWARM_JOB_TIMEOUT_MS, HUGE_SWARM_LEASE_MS, HUGE_SWARM_PEERS, DEFAULT_KILL, DEFAULT_LEASE_MS, LARGE_SWARM_LEASE_MS, LARGE_SWARM_PEERS, DEFAULT_MULTI_PROCESSES, DEFAULT_PEERS,
-  DEFAULT_REDUNDANCY, DEFAULT_REPLICAS, DEFAULT_RESTART, DEFAULT_ROWS_PER_DEVICE, DEFAULT_SEED,
-  MAX_CHURN_PER_MIN, MAX_PEERS, MAX_PROCESSES, MIN_PEERS, SINGLE_PROCESS_MAX_PEERS
+  DEFAULT_CHURN_PER_MIN, DEFAULT_DHT_SAMPLES, DEFAULT_GOSSIP_SAMPLES, DEFAULT_KILL, DEFAULT_MULTI_PROCESSES, DEFAULT_PEERS,
+  DEFAULT_REDUNDANCY, DEFAULT_RESTART, DEFAULT_ROWS_PER_DEVICE, DEFAULT_SEED, MAX_CHURN_PER_MIN, MAX_PEERS,
+  MAX_PROCESSES, MIN_PEERS, SIM_CHUNK_SIZE, SINGLE_PROCESS_MAX_PEERS
 } from './constants.ts'
+import { jobTimeoutFor, leaseFor } from './tuning.ts'
 
 /** The workloads: the three built-ins, and `square` as a sandboxed WebAssembly module. */
 export const WORKLOADS = ['square', 'word-count', 'csv-stats', 'wasm'] as const
@@ -26,35 +27,35 @@ const MAX_LEASE_MS = 600_000
 const MAX_SAMPLES = 10_000
 
 export interface SimOptions {
-  /** Real peers in the swarm. @default 12 */
+  /** Real peers in the swarm. @default DEFAULT_PEERS */
   peers?: number
   /** @default 'csv-stats' */
   workload?: Workload
-  /** Peers killed (`stop()`) during the job. @default 2 */
+  /** Peers killed during the job (a SIGKILL of their own process with child processes, else a stop). @default DEFAULT_KILL */
   kill?: number
-  /** Killed peers restarted from their repo. @default 1 */
+  /** Killed peers restarted from their repo. @default DEFAULT_RESTART */
   restart?: number
-  /** Peers leaving and coming back (or new ones joining) per minute during the job. @default 0 */
+  /** Peers leaving and coming back (or new ones joining) per minute during the job. @default DEFAULT_CHURN_PER_MIN */
   churnPerMin?: number
-  /** Copies of every shard. @default 3 */
+  /** Copies of every shard. @default DEFAULT_REPLICAS (the data layer's) */
   replicas?: number
-  /** Peers that run each task (majority vote). @default 1 */
+  /** Peers that run each task (majority vote). @default DEFAULT_REDUNDANCY */
   redundancy?: number
-  /** Child processes hosting the peers; 1 hosts them in this process. @default 1 up to 16 peers, else 2 */
+  /** Child processes hosting the peers; 1 hosts them in this process. @default 1 up to SINGLE_PROCESS_MAX_PEERS peers, else DEFAULT_MULTI_PROCESSES */
   processes?: number
-  /** Same seed → same data and same fault schedule. @default '1' */
+  /** Same seed → same data and same fault schedule. @default DEFAULT_SEED */
   seed?: string | number
-  /** Sensor readings (rows or lines) each device generates. @default 2000 */
+  /** Sensor readings (rows or lines) each device generates. @default DEFAULT_ROWS_PER_DEVICE */
   rowsPerDevice?: number
-  /** Shard size of the devices' files; tasks = shards. @default 16 KiB */
+  /** Shard size of the devices' files; tasks = shards. @default SIM_CHUNK_SIZE */
   chunkSize?: number
-  /** Claim lease of the jobs. @default 2000, 6000 above LARGE_SWARM_PEERS peers, 60000 above HUGE_SWARM_PEERS */
+  /** Claim lease of the jobs. @default SIM_LEASE_MS, LARGE_SWARM_LEASE_MS above LARGE_SWARM_PEERS peers, CROWDED_SWARM_LEASE_MS above CROWDED_SWARM_PEERS */
   leaseMs?: number
-  /** DHT provide/find pairs measured. @default 24 */
+  /** DHT provide/find pairs measured. @default DEFAULT_DHT_SAMPLES */
   dhtSamples?: number
-  /** Gossip probes published. @default 10 */
+  /** Gossip probes published. @default DEFAULT_GOSSIP_SAMPLES */
   gossipSamples?: number
-  /** Limit of the job phase (submit to verified result), in ms. @default 300000, 1800000 above HUGE_SWARM_PEERS peers */
+  /** Limit of the job phase (submit to verified result), in ms. @default DEFAULT_JOB_TIMEOUT_MS, CROWDED_SWARM_JOB_TIMEOUT_MS above CROWDED_SWARM_PEERS peers */
   jobTimeoutMs?: number
   /** The WebAssembly `square` module (bytes), required by the `wasm` workload. */
   wasmModule?: Uint8Array
@@ -112,14 +113,11 @@ export function resolveSimOptions (options: SimOptions = {}): ResolvedSimOptions
   const seed = String(options.seed ?? DEFAULT_SEED)
   if (seed.length === 0 || seed.length > 200) throw new InvalidSimOptionsError('seed must be 1 to 200 characters')
   const rowsPerDevice = integer('rowsPerDevice', options.rowsPerDevice, DEFAULT_ROWS_PER_DEVICE, 1, MAX_ROWS_PER_DEVICE)
-  const chunkSize = integer('chunkSize', options.chunkSize, DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE)
-  // a large swarm on two cores has event-loop stalls of a second and more (major GCs of big
-  // heaps): a 2 s lease then expires under running tasks, which run again elsewhere
-  const defaultLease = peers > HUGE_SWARM_PEERS ? HUGE_SWARM_LEASE_MS : peers > LARGE_SWARM_PEERS ? LARGE_SWARM_LEASE_MS : DEFAULT_LEASE_MS
-  const leaseMs = integer('leaseMs', options.leaseMs, defaultLease, MIN_LEASE_MS, MAX_LEASE_MS)
+  const chunkSize = integer('chunkSize', options.chunkSize, SIM_CHUNK_SIZE, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE)
+  const leaseMs = integer('leaseMs', options.leaseMs, leaseFor(peers), MIN_LEASE_MS, MAX_LEASE_MS)
   const dhtSamples = integer('dhtSamples', options.dhtSamples, DEFAULT_DHT_SAMPLES, 0, MAX_SAMPLES)
   const gossipSamples = integer('gossipSamples', options.gossipSamples, DEFAULT_GOSSIP_SAMPLES, 0, MAX_SAMPLES)
-  const jobTimeoutMs = integer('jobTimeoutMs', options.jobTimeoutMs, peers > HUGE_SWARM_PEERS ? HUGE_SWARM_JOB_TIMEOUT_MS : DEFAULT_JOB_TIMEOUT_MS, 1_000, 24 * 3_600_000)
+  const jobTimeoutMs = integer('jobTimeoutMs', options.jobTimeoutMs, jobTimeoutFor(peers), 1_000, 24 * 3_600_000)
   if (workload === 'wasm' && options.wasmModule == null) {
     throw new InvalidSimOptionsError('the wasm workload needs the module bytes (wasmModule: build/wasm/square.wasm)')
   }

@@ -5,21 +5,26 @@
  * device's readings, submit and watch jobs, time DHT and gossip operations,
  * and report memory and metrics.
  *
- * Owns the peers it started: every one is stopped by `close()`. Never listens
- * on anything but 127.0.0.1 and never turns mDNS on. Times are stamped with
- * the machine clock (`machineNow`) so hosts in different processes agree.
+ * A device with a repo starts as a daemon does: `initRepo`, then the run's
+ * configuration written into its config.json, then `createEdgeNode({ repo })`
+ * with only its bootstrap list as an option. Owns the peers it started: every
+ * one is stopped by `close()`. Never listens on anything but 127.0.0.1 and
+ * never turns mDNS on. Times are stamped with the machine clock
+ * (`machineNow`) so hosts in different processes agree.
  */
+import { writeFile } from 'node:fs/promises'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { CID } from 'multiformats/cid'
 import { createEdgeNode, initRepo, type EdgeNode } from '../index.ts'
+import { repoPaths } from '../node/index.ts'
 import { raceAbort } from '../async/index.ts'
-import { MAX_RECENT_FAILURES } from '../scheduler/index.ts'
-import { RESULT_PREVIEW_CHARS, RSS_SAMPLE_MS, SIM_SUBMIT_ROOT_ATTEMPTS } from './constants.ts'
+import { RESULT_PREVIEW_CHARS, RSS_SAMPLE_MS, SIM_GOSSIP_TOPIC, SIM_SUBMIT_ROOT_ATTEMPTS } from './constants.ts'
+import { DeviceCounters } from './device-counters.ts'
 import { SimHostError } from './errors.ts'
-import type { HostArgs, HostOp, HostResult, PeerHost, PeerMetrics, Tuning } from './host-protocol.ts'
+import type { HostArgs, HostOp, HostResult, PeerHost, PeerMetrics } from './host-protocol.ts'
+import { inMemoryOptions, type DeviceConfig } from './tuning.ts'
 import { deviceData, sha256Hex } from './workload.ts'
 import { percentiles } from './percentiles.ts'
-import { failureKind } from './report.ts'
 
 /** The only address a simulated peer listens on: loopback, any port. */
 export const LOOPBACK_LISTEN = ['/ip4/127.0.0.1/tcp/0']
@@ -34,16 +39,6 @@ export function machineNow (): number {
   return performance.timeOrigin + performance.now()
 }
 
-interface Counters {
-  starts: number
-  bytesSent: number
-  bytesReceived: number
-  claimed: number
-  executed: number
-  failed: number
-  duplicates: number
-}
-
 interface Hosted {
   node: EdgeNode
   onMessage: (evt: Event) => void
@@ -56,41 +51,22 @@ const MAX_LIFETIMES = 1000
 
 type Handlers = { [K in HostOp]: (args: HostArgs<K>) => Promise<HostResult<K>> }
 
-type RunCounters = Omit<Counters, 'starts'>
-
-const noCounters = (): Counters => ({ starts: 0, bytesSent: 0, bytesReceived: 0, claimed: 0, executed: 0, failed: 0, duplicates: 0 })
-
-/** Adds a running incarnation's counters to `into`. */
-function addCounters (into: RunCounters, now: RunCounters): void {
-  for (const key of Object.keys(now) as Array<keyof RunCounters>) into[key] += now[key]
-}
-
-function countersOf (node: EdgeNode): RunCounters {
-  const s = node.scheduler.metrics
-  return {
-    bytesSent: node.data.metrics.bytesSent,
-    bytesReceived: node.data.metrics.bytesReceived,
-    claimed: s.claimed,
-    executed: s.executed,
-    failed: s.failed,
-    duplicates: s.duplicates
-  }
-}
-
-function routingTableSize (node: EdgeNode): number {
-  const dht = node.libp2p.services.dht as unknown as { routingTable?: { size?: number } }
-  return dht.routingTable?.size ?? 0
+/**
+ * Creates a device's repo as `edgeswarm init --listen` does, then writes the
+ * run's configuration into its config.json, as an operator edits it; the node
+ * validates the file when it opens the repo.
+ */
+async function initDeviceRepo (repo: string, config: DeviceConfig): Promise<void> {
+  const initial = await initRepo(repo, { listen: LOOPBACK_LISTEN })
+  await writeFile(repoPaths(repo).config, JSON.stringify({ ...initial, ...config }, null, 2) + '\n')
 }
 
 /** Peers hosted in this process. */
 export class LocalPeerHost implements PeerHost {
   readonly id: number
-  private tuning?: Tuning
+  private deviceConfig?: DeviceConfig
   private readonly peers = new Map<number, Hosted>()
-  /** Counters of incarnations that were stopped, per device. */
-  private readonly past = new Map<number, Counters>()
-  /** Failure reasons of each device's stopped incarnations. */
-  private readonly pastFailures = new Map<number, string[]>()
+  private readonly counters = new DeviceCounters()
   private readonly receipts = new Map<number, Map<number, number>>()
   private readonly baselineRss = process.memoryUsage().rss
   private peakRss = this.baselineRss
@@ -133,42 +109,29 @@ export class LocalPeerHost implements PeerHost {
     return hosted.node
   }
 
-  private get config (): Tuning {
-    if (this.tuning == null) throw new SimHostError(`host ${this.id} was not configured`)
-    return this.tuning
+  private get config (): DeviceConfig {
+    if (this.deviceConfig == null) throw new SimHostError(`host ${this.id} was not configured`)
+    return this.deviceConfig
   }
 
   private async startPeer (index: number, repo: string | undefined, init: boolean, bootstrap: string[]): Promise<EdgeNode> {
     if (this.peers.has(index)) throw new SimHostError(`peer ${index} is already running`)
-    const t = this.config
-    if (repo != null && init) await initRepo(repo, { listen: LOOPBACK_LISTEN })
-    const node = await createEdgeNode({
-      ...(repo != null ? { repo } : {}),
-      listen: LOOPBACK_LISTEN,
-      bootstrap,
-      mdns: false,
-      targetPeers: t.targetPeers,
-      maxConnections: t.maxConnections,
-      inboundConnectionThreshold: t.inboundConnectionThreshold,
-      ...(t.gossipLazyPeers != null ? { gossipLazyPeers: t.gossipLazyPeers } : {}),
-      ...(t.gossipMeshDegree != null ? { gossipMeshDegree: t.gossipMeshDegree } : {}),
-      ...(t.handshakeTimeoutMs != null ? { handshakeTimeoutMs: t.handshakeTimeoutMs } : {}),
-      data: { replicas: t.replicas, provideRatePerSecond: t.provideRatePerSecond, repairIntervalMs: t.repairIntervalMs },
-      scheduler: { slots: t.slots, stealRankStepMs: t.stealRankStepMs },
-      jobSyncIntervalMs: t.jobSyncIntervalMs
-    })
+    if (repo != null && init) await initDeviceRepo(repo, this.config)
+    const node = await createEdgeNode(repo != null
+      ? { repo, bootstrap }
+      : { ...inMemoryOptions(this.config), listen: LOOPBACK_LISTEN, bootstrap })
     const pubsub = node.libp2p.services.pubsub
     const onMessage = (evt: Event): void => {
       const at = machineNow()
       const msg = (evt as CustomEvent<{ topic: string, data: Uint8Array }>).detail
-      if (msg.topic !== t.gossipTopic || msg.data.length !== PROBE_BYTES) return
+      if (msg.topic !== SIM_GOSSIP_TOPIC || msg.data.length !== PROBE_BYTES) return
       const probe = new DataView(msg.data.buffer, msg.data.byteOffset, PROBE_BYTES).getUint32(0)
       let seen = this.receipts.get(probe)
       if (seen == null) { seen = new Map(); this.receipts.set(probe, seen) }
       if (!seen.has(index)) seen.set(index, at)
     }
     pubsub.addEventListener('message', onMessage)
-    pubsub.subscribe(t.gossipTopic)
+    pubsub.subscribe(SIM_GOSSIP_TOPIC)
     const links = { opened: 0, closed: 0, lifetimes: [] as number[] }
     node.libp2p.addEventListener('connection:open', () => { links.opened++ })
     node.libp2p.addEventListener('connection:close', (evt) => {
@@ -177,9 +140,7 @@ export class LocalPeerHost implements PeerHost {
       if (links.lifetimes.length > MAX_LIFETIMES) links.lifetimes.shift()
     })
     this.peers.set(index, { node, onMessage, links })
-    const past = this.past.get(index) ?? noCounters()
-    past.starts++
-    this.past.set(index, past)
+    this.counters.started(index)
     this.peakLive = Math.max(this.peakLive, this.peers.size)
     return node
   }
@@ -188,47 +149,19 @@ export class LocalPeerHost implements PeerHost {
     const hosted = this.peers.get(index)
     if (hosted == null) return
     this.peers.delete(index)
-    const past = this.past.get(index)
-    const now = countersOf(hosted.node)
-    if (past != null) addCounters(past, now)
-    this.pastFailures.set(index, [...(this.pastFailures.get(index) ?? []), ...hosted.node.scheduler.recentFailures].slice(-MAX_RECENT_FAILURES))
+    this.counters.stopped(index, hosted.node)
     hosted.node.libp2p.services.pubsub.removeEventListener('message', hosted.onMessage)
     // a device that dies or leaves drops its connections; it does not close them politely: a
-    // graceful close awaits every peer's answer, and a host of 100 peers under load (one turn of
-    // its event loop took 40 s at 200 peers) took longer than the job to stop one peer
+    // graceful close awaits every peer's answer, which on saturated hosts outlasts the job
     for (const connection of hosted.node.libp2p.getConnections()) {
       try { connection.abort(new Error('device went away')) } catch { /* already closed */ }
     }
     await hosted.node.stop()
   }
 
-  private async metrics (index: number): Promise<PeerMetrics> {
-    const past = this.past.get(index) ?? noCounters()
-    const hosted = this.peers.get(index)
-    const reasons = [...(this.pastFailures.get(index) ?? []), ...(hosted?.node.scheduler.recentFailures ?? [])].slice(-MAX_RECENT_FAILURES)
-    const failureKinds: Record<string, { count: number, example: string }> = {}
-    for (const r of reasons) {
-      const kind = failureKind(r)
-      const seen = failureKinds[kind]
-      if (seen == null) failureKinds[kind] = { count: 1, example: r }
-      else seen.count++
-    }
-    const m: PeerMetrics = { index, live: hosted != null, starts: past.starts, connections: 0, routingTable: 0, bytesSent: past.bytesSent, bytesReceived: past.bytesReceived, bytesStored: 0, shards: 0, claimed: past.claimed, executed: past.executed, failed: past.failed, duplicates: past.duplicates, failureKinds }
-    if (hosted != null) {
-      const now = countersOf(hosted.node)
-      const local = await hosted.node.data.localStats()
-      m.connections = hosted.node.libp2p.getConnections().length
-      m.routingTable = routingTableSize(hosted.node)
-      addCounters(m, now)
-      m.bytesStored = local.bytes
-      m.shards = local.shards
-    }
-    return m
-  }
-
   private readonly handlers: Handlers = {
-    configure: async ({ tuning }) => {
-      this.tuning = tuning
+    configure: async ({ config }) => {
+      this.deviceConfig = config
       return {}
     },
     startPeers: async ({ peers }) => {
@@ -316,7 +249,7 @@ export class LocalPeerHost implements PeerHost {
       const data = new Uint8Array(PROBE_BYTES)
       new DataView(data.buffer).setUint32(0, probe)
       const at = machineNow()
-      await this.node(index).libp2p.services.pubsub.publish(this.config.gossipTopic, data)
+      await this.node(index).libp2p.services.pubsub.publish(SIM_GOSSIP_TOPIC, data)
       return { at }
     },
     gossipReceipts: async ({ probes }) => {
@@ -328,9 +261,8 @@ export class LocalPeerHost implements PeerHost {
     },
     snapshot: async () => {
       this.sampleRss()
-      const indexes = new Set([...this.past.keys(), ...this.peers.keys()])
       const peers: PeerMetrics[] = []
-      for (const index of [...indexes].sort((a, b) => a - b)) peers.push(await this.metrics(index))
+      for (const index of this.counters.indexes()) peers.push(await this.counters.metrics(index, this.peers.get(index)?.node))
       return {
         pid: process.pid,
         rssBytes: process.memoryUsage().rss,

@@ -1,9 +1,13 @@
 /**
- * sim/report: what a simulation run found (`SimReport`, also its JSON shape)
- * and its human-readable rendering. Pure.
+ * sim/report: what a simulation run found (`SimReport`, also its JSON shape):
+ * building it from the phases' measurements and the hosts' snapshots, and
+ * its human-readable rendering. Pure.
  */
-import type { Percentiles } from './percentiles.ts'
-import type { Workload } from './options.ts'
+import type { DhtSamples, GossipSamples } from './probes.ts'
+import type { FaultSummary } from './fault-runner.ts'
+import type { HostSnapshot, PeerMetrics } from './host-protocol.ts'
+import { percentiles, type Percentiles } from './percentiles.ts'
+import type { ResolvedSimOptions, Workload } from './options.ts'
 
 export type FaultKind = 'kill' | 'restart' | 'leave' | 'return' | 'join' | 'skip-leave'
 
@@ -172,4 +176,111 @@ export function failureKind (reason: string): string {
     .replace(/\b(12D3Koo|Qm)[1-9A-HJ-NP-Za-km-z]{30,}\b/g, '<peer>')
     .replace(/\d+(\.\d+)?/g, 'N')
     .slice(0, FAILURE_KIND_CHARS)
+}
+
+/** Kinds of failed attempts shown in the report. */
+const FAILURE_KINDS_SHOWN = 5
+const BYTES_PER_MB = 1024 * 1024
+
+/** The most frequent kinds of failed attempts over every device, each with one reason in full. */
+function topFailureKinds (peers: PeerMetrics[]): SimReport['failureReasons'] {
+  const kinds = new Map<string, { count: number, example: string }>()
+  for (const p of peers) {
+    for (const [reason, { count, example }] of Object.entries(p.failureKinds)) {
+      const seen = kinds.get(reason)
+      if (seen == null) kinds.set(reason, { count, example })
+      else seen.count += count
+    }
+  }
+  return [...kinds].sort((a, b) => b[1].count - a[1].count || a[0].localeCompare(b[0])).slice(0, FAILURE_KINDS_SHOWN).map(([reason, k]) => ({ reason, ...k }))
+}
+
+/** What the phases of a run measured, for `buildReport`. */
+export interface RunMeasurements {
+  setupMs: number
+  dataLoadMs: number
+  announce: { ms: number, settled: boolean }
+  bytesInput: number
+  dht: DhtSamples
+  gossip: GossipSamples
+  /** Of the job phase (see JobPhaseResult.durationMs). */
+  durationMs: number
+  jobs: JobReport[]
+  refetch: SimReport['refetch']
+  faults: FaultSummary
+  /** One-device processes started. */
+  soloProcesses: number
+  /** Snapshots of the hosts that share the peers. */
+  shared: HostSnapshot[]
+  /** Snapshots of the one-device processes, the crashed ones' taken just before their kill. */
+  solo: HostSnapshot[]
+  /** The whole run, ms. */
+  wallMs: number
+}
+
+/** The report of a run: `correct` when every job equals the single-machine result and every returned device fetched it. */
+export function buildReport (o: ResolvedSimOptions, m: RunMeasurements): SimReport {
+  const snapshots = [...m.shared, ...m.solo]
+  const peers = snapshots.flatMap(s => s.peers)
+  const live = peers.filter(p => p.live)
+  const conns = live.map(p => p.connections)
+  // memory per peer is that of peers sharing a process: a one-device process is mostly Node itself
+  const peakPeers = m.shared.reduce((a, s) => a + s.peakLivePeers, 0)
+  const rssTotal = m.shared.reduce((a, s) => a + s.peakRssBytes, 0)
+  const rssMarginal = m.shared.reduce((a, s) => a + Math.max(0, s.peakRssBytes - s.baselineRssBytes), 0)
+  const tasks = m.jobs.reduce((a, j) => a + j.tasks, 0)
+  const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits
+  const correct = m.jobs.length > 0 && m.jobs.every(j => j.correct) && m.refetch.ok === m.refetch.peers
+  return {
+    seed: o.seed,
+    workload: o.workload,
+    peers: o.peers,
+    processes: o.processes,
+    soloProcesses: m.soloProcesses,
+    replicas: o.replicas,
+    redundancy: o.redundancy,
+    tasks,
+    durationMs: Math.round(m.durationMs),
+    tasksPerSecond: m.durationMs > 0 ? round(tasks / (m.durationMs / 1000)) : 0,
+    setupMs: Math.round(m.setupMs),
+    dataLoadMs: Math.round(m.dataLoadMs),
+    announceMs: Math.round(m.announce.ms),
+    announcementsSettled: m.announce.settled,
+    wallMs: Math.round(m.wallMs),
+    dhtPutMs: percentiles(m.dht.put),
+    dhtGetMs: percentiles(m.dht.get),
+    dht: { samples: o.dhtSamples, putFailures: m.dht.putFailures, getFailures: m.dht.getFailures, getLocalHits: m.dht.localHits },
+    gossipMs: percentiles(m.gossip.each),
+    gossipToAllMs: percentiles(m.gossip.all),
+    gossip: { probes: m.gossip.probes, expected: m.gossip.expected, received: m.gossip.received },
+    tasksRetried: m.jobs.reduce((a, j) => a + j.retried, 0),
+    duplicateExecutions: peers.reduce((a, p) => a + p.duplicates, 0),
+    tasksExecuted: peers.reduce((a, p) => a + p.executed, 0),
+    failedAttempts: peers.reduce((a, p) => a + p.failed, 0),
+    failureReasons: topFailureKinds(peers),
+    bytesInput: m.bytesInput,
+    bytesStored: live.reduce((a, p) => a + p.bytesStored, 0),
+    bytesMoved: peers.reduce((a, p) => a + p.bytesSent, 0),
+    killed: m.faults.killed,
+    restarted: m.faults.restarted,
+    churn: m.faults.churn,
+    submitterKilled: m.faults.submitterKilled,
+    refetch: m.refetch,
+    faults: m.faults.faults,
+    rssPerPeerMB: peakPeers > 0 ? round(rssTotal / BYTES_PER_MB / peakPeers) : 0,
+    rssMarginalPerPeerMB: peakPeers > 0 ? round(rssMarginal / BYTES_PER_MB / peakPeers) : 0,
+    rssTotalMB: round(rssTotal / BYTES_PER_MB, 0),
+    eventLoopDelayMs: {
+      p50: round(Math.max(0, ...snapshots.map(s => s.eventLoopDelayP50Ms))),
+      p99: round(Math.max(0, ...snapshots.map(s => s.eventLoopDelayP99Ms)))
+    },
+    connectionsPerPeer: {
+      min: conns.length > 0 ? Math.min(...conns) : 0,
+      mean: conns.length > 0 ? round(conns.reduce((a, b) => a + b, 0) / conns.length) : 0,
+      max: conns.length > 0 ? Math.max(...conns) : 0
+    },
+    jobs: m.jobs,
+    errors: m.faults.errors.map(e => `${e.name}: ${e.message}`),
+    correct
+  }
 }

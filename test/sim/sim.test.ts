@@ -78,9 +78,11 @@ describe('sim: a small swarm end to end', () => {
     expect(report.jobs.every(j => j.correct && j.resultSha256 === j.expectedSha256)).toBe(true)
     expect(report.jobs.every(j => j.submitMs != null && j.submitMs > 0 && j.submitMs <= report.durationMs)).toBe(true)
     expect(report.faults.map(f => f.kind)).toEqual(['kill', 'restart'])
-    for (const key of ['durationMs', 'tasksPerSecond', 'tasksRetried', 'duplicateExecutions', 'bytesStored', 'bytesMoved', 'rssPerPeerMB'] as const) {
-      expect(typeof report[key], key).toBe('number')
-    }
+    // every task ran at least once, the rate is of the job phase's time, and the hosts' memory was sampled
+    expect(report.durationMs).toBeGreaterThan(0)
+    expect(report.tasksExecuted).toBeGreaterThanOrEqual(report.tasks)
+    expect(report.tasksPerSecond).toBeCloseTo(report.tasks / (report.durationMs / 1000), 0)
+    expect(report.rssPerPeerMB).toBeGreaterThan(0)
     expect(report.bytesStored).toBeGreaterThan(report.bytesInput)
     // the kinds shown are counted from failed attempts: never more than there were
     expect(report.failureReasons.reduce((a, f) => a + f.count, 0)).toBeLessThanOrEqual(report.failedAttempts)
