@@ -1,9 +1,8 @@
 /**
- * The repo: one directory per device holding its identity, config, datastore,
- * blocks, optional swarm key and (while a daemon runs) its API address.
- *
- * Owns the on-disk layout and the single-writer lock. Never opens the same
- * repo twice: a second process (or a second node in this process) gets a
+ * node/repo: the repo, one directory per device holding its identity, config,
+ * datastore, blocks, optional swarm key and (while a daemon runs) its API
+ * address. Owns the on-disk layout and the single-writer lock. Never opens the
+ * same repo twice: a second process (or a second node in this process) gets a
  * RepoLockedError.
  */
 import { mkdir, open, readFile, rm, stat, writeFile, chmod } from 'node:fs/promises'
