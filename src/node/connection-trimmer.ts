@@ -21,6 +21,9 @@ const TRIM_CLOSE_TIMEOUT_MS = 1_000
 /** Protocols whose streams live as long as the connection: their streams do not keep a connection open. */
 const LONG_LIVED_PROTOCOLS = ['/meshsub/1.0.0', '/meshsub/1.1.0', '/meshsub/1.2.0', '/floodsub/1.0.0', '/ipfs/id/1.0.0', '/ipfs/id/push/1.0.0', '/ipfs/ping/1.0.0']
 
+/** The parts of the libp2p node the trimmer uses. */
+export type TrimmerComponents = Pick<Libp2p, 'getConnections' | 'peerStore'>
+
 export interface TrimmerInit {
   /** The connection limit libp2p enforces on inbound connections. */
   maxConnections: number
@@ -45,7 +48,7 @@ export function waterMarks (maxConnections: number, targetPeers: number): { high
 }
 
 export class ConnectionTrimmer implements Startable {
-  private readonly node: Libp2p
+  private readonly node: TrimmerComponents
   private readonly high: number
   private readonly low: number
   private readonly intervalMs: number
@@ -55,7 +58,7 @@ export class ConnectionTrimmer implements Startable {
   /** Connections this trimmer closed, for status and tests. */
   closed = 0
 
-  constructor (node: Libp2p, init: TrimmerInit) {
+  constructor (node: TrimmerComponents, init: TrimmerInit) {
     this.node = node
     const { high, low } = waterMarks(init.maxConnections, init.targetPeers)
     this.high = high

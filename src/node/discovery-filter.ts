@@ -2,8 +2,8 @@
  * node/discovery-filter: passes on the peers a DHT answer names at most once
  * per peer and address set per `ttlMs`. kad-dht announces every peer of every
  * answer to its routing-table update queue and to libp2p's discovery wiring
- * (a peer-store merge under the store's lock, `peer:discovery`); in a large
- * swarm the same peers are named thousands of times a minute
+ * (a peer-store merge under the store's lock, `peer:discovery`), and in a
+ * large swarm every answer names mostly the same peers again
  * (docs/decisions/node-discovery-filter.md).
  *
  * Owns only the thinning of those announcements; never touches kad-dht's

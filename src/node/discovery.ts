@@ -42,6 +42,9 @@ const ISOLATED_REDIAL_PEERS = 8
 /** Peer-store entries read per redial to pick ISOLATED_REDIAL_PEERS of them at random. */
 const ISOLATED_REDIAL_CANDIDATES = ISOLATED_REDIAL_PEERS * 4
 
+/** The parts of the libp2p node the walker uses. */
+export type WalkerComponents = Pick<Libp2p<{ dht: KadDHT }>, 'peerId' | 'services' | 'peerStore' | 'getConnections' | 'dial' | 'addEventListener' | 'removeEventListener'>
+
 export interface WalkerInit {
   /** Connections to keep at least. */
   targetPeers: number
@@ -58,7 +61,7 @@ export interface WalkerInit {
 }
 
 export class PeerWalker implements Startable {
-  private readonly node: Libp2p<{ dht: KadDHT }>
+  private readonly node: WalkerComponents
   private readonly targetPeers: number
   private readonly bootstrap: string[]
   private readonly redialMs: number
@@ -88,7 +91,7 @@ export class PeerWalker implements Startable {
     this.nextWalkAt = Math.min(this.nextWalkAt, Date.now() + this.walkIntervalMs)
   }
 
-  constructor (node: Libp2p<{ dht: KadDHT }>, init: WalkerInit) {
+  constructor (node: WalkerComponents, init: WalkerInit) {
     this.node = node
     this.targetPeers = init.targetPeers
     this.bootstrap = init.bootstrap ?? []

@@ -29,13 +29,16 @@ function internals (pubsub: unknown): GossipsubInternals | undefined {
     : undefined
 }
 
+/** The parts of the libp2p node the watchdog uses (gossipsub as `services.pubsub`). */
+export type WatchdogComponents = Pick<Libp2p<{ pubsub: unknown }>, 'services' | 'getConnections'>
+
 export class GossipStreamWatchdog implements Startable {
-  private readonly node: Libp2p<{ pubsub: unknown }>
+  private readonly node: WatchdogComponents
   private timer?: ReturnType<typeof setInterval>
   /** Streams re-opened so far. */
   repaired = 0
 
-  constructor (node: Libp2p<{ pubsub: unknown }>) {
+  constructor (node: WatchdogComponents) {
     this.node = node
   }
 

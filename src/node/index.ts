@@ -26,10 +26,11 @@ export { parseConfig, InvalidConfigError } from './config.ts'
 export type { EdgeConfig } from './config.ts'
 export { generateSwarmKey, parseSwarmKey, InvalidSwarmKeyError } from './swarm-key.ts'
 export { PeerWalker } from './discovery.ts'
-export type { WalkerInit } from './discovery.ts'
+export type { WalkerComponents, WalkerInit } from './discovery.ts'
 export { ConnectionTrimmer } from './connection-trimmer.ts'
-export type { TrimmerInit } from './connection-trimmer.ts'
+export type { TrimmerComponents, TrimmerInit } from './connection-trimmer.ts'
 export { GossipStreamWatchdog } from './gossip-streams.ts'
+export type { WatchdogComponents } from './gossip-streams.ts'
 export { connectedPeers, connectedPeerCount, isConnected } from './connected-peers.ts'
 export {
   DEFAULT_API, DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_TARGET_PEERS,
