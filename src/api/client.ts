@@ -14,7 +14,7 @@ import { repoPaths } from '../node/repo.ts'
 export type ApiArgs = Record<string, string | number | boolean | string[] | undefined>
 
 /** Converts `/ip4/127.0.0.1/tcp/5001` (or `127.0.0.1:5001`) to an HTTP base URL. */
-export function apiUrl (address: string): string {
+function apiUrl (address: string): string {
   const ma = /^\/ip([46])\/([^/]+)\/tcp\/(\d+)/.exec(address.trim())
   if (ma != null) return `http://${ma[1] === '6' ? `[${ma[2]}]` : ma[2]}:${ma[3]}`
   return `http://${address.trim()}`

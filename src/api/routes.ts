@@ -15,7 +15,7 @@ export interface IdResponse {
   addresses: string[]
 }
 
-export function idOf (node: EdgeNode): IdResponse {
+function idOf (node: EdgeNode): IdResponse {
   const id = node.peerId.toString()
   return {
     id,
