@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { createPeer, type EdgePeer } from '../src/node/index.ts'
 import { DataService, createMemoryBlockstore } from '../src/data/index.ts'
@@ -46,7 +47,7 @@ async function startPeers (n: number): Promise<Peer[]> {
   await Promise.all(peers.flatMap((a, i) => peers.slice(i + 1).map(async b => a.node.dial(b.node.getMultiaddrs()[0]))))
   const deadline = Date.now() + 20_000
   const rt = (p: Peer): number => (p.node.services.dht as unknown as { routingTable: { size: number } }).routingTable.size
-  while (!peers.every(p => rt(p) >= n - 1) && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
+  while (!peers.every(p => rt(p) >= n - 1) && Date.now() < deadline) await sleep(50)
   return peers
 }
 

@@ -1,16 +1,16 @@
 /**
- * bench-jobs: the issue-4 benchmark of the job layer. Real edge nodes on 127.0.0.1 (TCP +
+ * bench-jobs: the benchmark of the job layer. Real edge nodes on 127.0.0.1 (TCP +
  * Noise + yamux, gossipsub, job sync), in memory, a fresh swarm per phase. Phases (a) and
  * (b) spread the peers over `--processes` processes (default: one per CPU, the sim's peer
  * hosts, peer i in process i mod P), so that the swarm has the machine's cores as devices
  * would; `--processes 1` runs them all in this process. Phase (c) watches every peer's
  * job state, so its peers always share this process.
- *  (a) tiny tasks: `square` over TINY_TASKS one-line shards (lines padded to exactly
+ *  (a) tiny tasks: `square` over `--tiny` one-line shards (lines padded to exactly
  *      LINE_BYTES, chunkSize LINE_BYTES): tasks/s from submit to verified result;
- *  (b) CPU-bound tasks: `burn.wasm` (wasm/burn.ts) over CPU_TASKS one-line shards of
- *      ~CPU_TASK_MS each, against the same runs through runWasm on a local pool of
+ *  (b) CPU-bound tasks: `burn.wasm` (wasm/burn.ts) over `--cpu-tasks` one-line shards of
+ *      ~`--task-ms` each, against the same runs through runWasm on a local pool of
  *      LOCAL_WORKERS concurrent workers in this process, timed before and after the swarm's
- *      job: efficiency = mean local time / swarm time;
+ *      job: efficiency = mean local time / swarm time (docs/decisions/bench-jobs-cpu-baseline.md);
  *      the swarm's clock starts after a warm-up job of as many tasks, each a tenth of the
  *      work (WARM_UP_WORK), as the local pool was warmed by the calibration (sandbox threads
  *      started, module compiled and optimized, the code of the path run often enough for
@@ -24,9 +24,12 @@
  * Usage: npx node scripts/bench-jobs.ts [--json] [--runs 3] [--peers 8] [--slots N]
  *        [--processes P] [--only a,b,c] [--tiny 2000] [--cpu-tasks 200] [--task-ms 50]
  * Never listens on anything but 127.0.0.1; every node is stopped at the end and on error.
+ * One file past 400 lines on purpose: a benchmark is read top to bottom beside its output,
+ * and its three phases share the swarm set-up, the job runner and the report.
  */
 import { readFile } from 'node:fs/promises'
 import { availableParallelism, cpus } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { createEdgeNode, type EdgeNode } from '../src/index.ts'
 import { JOBS_TOPIC, type JobState } from '../src/jobs/index.ts'
@@ -46,22 +49,19 @@ const DEFAULT_TINY_TASKS = 2_000
 const DEFAULT_CPU_TASKS = 200
 /** Target CPU time of one phase-(b) task. */
 const DEFAULT_CPU_TASK_MS = 50
-/** Concurrent runWasm calls of the local baseline of phase (b): the cores of the reference machine. */
-const LOCAL_WORKERS = 2
-/*
- * The local baseline of phase (b) runs before the swarm's job and again after it, and
- * their mean is the baseline: this machine's speed drifts by several percent within a
- * minute (the same 200 runs took 4.53-5.17 s from one run to the next), so a baseline
- * taken on one side of the swarm's job alone tilted the ratio whichever way the drift went.
+/**
+ * Concurrent runWasm calls of the local baseline of phase (b): the cores of the reference
+ * machine. The baseline runs before the swarm's job and again after it, and their mean is
+ * used: a machine's speed drifts within a minute, and a baseline on one side of the job
+ * alone would tilt the ratio whichever way the drift goes.
  */
+const LOCAL_WORKERS = 2
 /**
  * The work of one task of the warm-up job that phase (b) runs before its clock starts,
  * as a fraction of a measured task's; the job has as many tasks as the measured one.
- * A device's second job runs on code V8 has optimized; the first job of a fresh
- * process runs its job path (gossip, facts, claims, results) unoptimized, and a
- * 32-task warm-up left the measured job at 0.85-0.87 where a full-size one gives
- * 0.89-0.91; a tenth of the work suffices, and gets the module's hot loop past
- * its baseline tier (in the first job 1-2% of sandbox time ran in it).
+ * The measured job then runs as a device's second job does, on code V8 has optimized
+ * (the job path of gossip, facts, claims and results, and the module's hot loop), as
+ * the local baseline runs after its calibration.
  */
 const WARM_UP_WORK = 0.1
 /** Target CPU time of one phase-(c) task. */
@@ -109,7 +109,6 @@ for (const p of phases) if (!['a', 'b', 'c'].includes(p)) throw new Error(`--onl
 const log = (msg: string): void => { process.stderr.write(msg + '\n') }
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b)
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
 function positiveInt (text: string, flag: string): number {
   const n = Number(text)
@@ -319,7 +318,7 @@ interface CpuRun { tasks: number, processes: number, rounds: number, localMs: nu
 async function cpuPhase (burn: Uint8Array, rounds: number): Promise<CpuRun> {
   const lines = Array.from({ length: cpuTasks }, (_, i) => paddedLine(String(rounds + i)))
   // the baseline with no swarm running: the same runs on LOCAL_WORKERS concurrent workers,
-  // before the swarm's job and again after it (see the note by LOCAL_WORKERS)
+  // before the swarm's job and again after it (see LOCAL_WORKERS)
   const timeLocally = async (): Promise<{ ms: number, out: string[] }> => {
     const t0 = performance.now()
     const out = await runLocally(burn, lines, LOCAL_WORKERS)

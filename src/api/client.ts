@@ -1,20 +1,20 @@
 /**
- * The RPC client every short CLI command uses: finds the daemon through
- * `<repo>/api` and calls its commands over loopback HTTP.
- *
- * Owns turning transport failures and API errors into one clear message.
- * Never talks to anything but the address the daemon wrote.
+ * api/client: the RPC client every short CLI command uses. Finds the daemon
+ * through `<repo>/api` and calls its commands over loopback HTTP. Owns turning
+ * transport failures and API errors into one clear message. Never talks to
+ * anything but the address the daemon wrote, and never loads the peer stack
+ * (it imports node/repo.ts, not the node layer's front door).
  */
 import { readFile } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { ApiError, DaemonNotRunningError } from './errors.ts'
-import { API_PREFIX } from './server.ts'
+import { API_PREFIX } from './constants.ts'
 import { repoPaths } from '../node/repo.ts'
 
 export type ApiArgs = Record<string, string | number | boolean | string[] | undefined>
 
 /** Converts `/ip4/127.0.0.1/tcp/5001` (or `127.0.0.1:5001`) to an HTTP base URL. */
-export function apiUrl (address: string): string {
+function apiUrl (address: string): string {
   const ma = /^\/ip([46])\/([^/]+)\/tcp\/(\d+)/.exec(address.trim())
   if (ma != null) return `http://${ma[1] === '6' ? `[${ma[2]}]` : ma[2]}:${ma[3]}`
   return `http://${address.trim()}`

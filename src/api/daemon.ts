@@ -1,11 +1,11 @@
 /**
- * The daemon: an EdgeNode plus its RPC API, run until a signal.
- *
- * Owns the daemon lifecycle: open the locked repo, start the peer, serve the
- * API on loopback, write `<repo>/api`, and on shutdown undo all of it in
- * reverse order (API closed, node stopped, `api` removed, datastore closed).
+ * api/daemon: an EdgeNode plus its RPC API, run until stopped. Owns the
+ * daemon's lifecycle: open the locked repo and start the peer (createEdgeNode),
+ * serve the API on loopback, write `<repo>/api`; on stop undo it in reverse
+ * order (API closed, node stopped, which removes `api` and closes the repo).
  */
 import { createEdgeNode, type EdgeNode, type EdgeNodeOptions } from '../edge-node.ts'
+import { DEFAULT_API } from '../node/index.ts'
 import { apiMultiaddr } from './client.ts'
 import { createApiServer } from './routes.ts'
 import type { ApiServer } from './server.ts'
@@ -29,7 +29,7 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
   const api = createApiServer(node)
   let apiAddress: string
   try {
-    apiAddress = await api.listen(options.api ?? node.repo?.config.addresses.api ?? '127.0.0.1:0')
+    apiAddress = await api.listen(options.api ?? node.repo?.config.addresses.api ?? DEFAULT_API)
     await node.repo?.writeApiAddress(apiMultiaddr(apiAddress))
   } catch (err) {
     await api.close()

@@ -1,8 +1,10 @@
 /**
- * Errors of the RPC API, on both sides of the loopback HTTP connection.
+ * api/errors: the errors of the RPC API, on both sides of the loopback HTTP
+ * connection. Never imports anything, so the CLI's short commands load only
+ * what the client needs.
  */
 
-/** A request the API refused or a command that failed in the daemon. */
+/** A request the API refused or a command that failed in the daemon; `code` is the error's name as the daemon sent it. */
 export class ApiError extends Error {
   override name = 'ApiError'
   readonly status: number
@@ -19,21 +21,7 @@ export class DaemonNotRunningError extends Error {
   override name = 'DaemonNotRunningError'
 }
 
-/** Error names that are the caller's mistake (HTTP 400/404), not a daemon fault. */
-export const CLIENT_ERROR_STATUS: Record<string, number> = {
-  InvalidArgumentError: 400,
-  InvalidCidError: 400,
-  ChunkSizeError: 400,
-  InvalidParamsError: 400,
-  InvalidJobError: 400,
-  InvalidWasmError: 400,
-  UnknownFunctionError: 400,
-  NotFoundError: 404,
-  JobNotFoundError: 404,
-  TooManyShardsError: 400,
-  ReplicasError: 400,
-  InvalidRangeError: 400,
-  FunctionRegistrationError: 400,
-  JobFailedError: 422,
-  StorageFullError: 507
+/** A command's arguments or body are missing or malformed. */
+export class InvalidArgumentError extends Error {
+  override name = 'InvalidArgumentError'
 }

@@ -1,12 +1,13 @@
 /**
- * The commands the daemon serves, each a thin adapter from HTTP arguments to
- * the EdgeNode API. Owns argument validation for the RPC surface; never holds
- * state of its own.
+ * api/routes: the commands the daemon serves, each a thin adapter from HTTP
+ * arguments to the EdgeNode API. Owns argument validation for the RPC
+ * surface; never holds state of its own.
  */
 import type { ServerResponse } from 'node:http'
 import { z } from 'zod'
 import type { EdgeNode } from '../edge-node.ts'
-import { ApiServer, InvalidArgumentError, readJsonBody, type ApiRequest } from './server.ts'
+import { InvalidArgumentError } from './errors.ts'
+import { ApiServer, readJsonBody, type ApiRequest } from './server.ts'
 
 /** The `id --json` shape: addresses carry the /p2p/ suffix, ready to bootstrap from. */
 export interface IdResponse {
@@ -14,7 +15,7 @@ export interface IdResponse {
   addresses: string[]
 }
 
-export function idOf (node: EdgeNode): IdResponse {
+function idOf (node: EdgeNode): IdResponse {
   const id = node.peerId.toString()
   return {
     id,

@@ -1,20 +1,16 @@
 /**
- * The daemon's RPC API: Kubo-style `POST /api/v0/<command>` on loopback HTTP.
- *
- * Owns the HTTP surface: routing, argument parsing, JSON and streamed
- * responses, error mapping, and DNS-rebinding protection (requests whose Host
- * or Origin is not loopback are refused). Never binds to a non-loopback
- * address and never runs a command without going through its handler's
- * validation.
+ * api/server: the daemon's RPC API, Kubo-style `POST /api/v0/<command>` on
+ * loopback HTTP. Owns the HTTP surface: routing, argument parsing, JSON and
+ * streamed responses, error mapping, and DNS-rebinding protection (requests
+ * whose Host or Origin is not loopback are refused). Never binds to a
+ * non-loopback address and never runs a command without going through its
+ * handler's validation.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { ApiError, CLIENT_ERROR_STATUS } from './errors.ts'
-
-/** The path prefix of every command. */
-export const API_PREFIX = '/api/v0/'
-/** Largest JSON request body accepted (uploads stream and are not bounded by this). */
-export const MAX_JSON_BODY_BYTES = 1024 * 1024
+import { API_PREFIX, MAX_JSON_BODY_BYTES } from './constants.ts'
+import { InvalidArgumentError } from './errors.ts'
+import { statusOf } from './error-status.ts'
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
 
@@ -32,10 +28,6 @@ export interface ApiRequest {
  * (streaming) and returns `undefined` after `res.end()`.
  */
 export type ApiHandler = (req: ApiRequest, res: ServerResponse) => Promise<unknown>
-
-export class InvalidArgumentError extends Error {
-  override name = 'InvalidArgumentError'
-}
 
 /** Is `host` (a Host header value, or an Origin's host) a loopback name? */
 export function isLoopbackHost (host: string | undefined): boolean {
@@ -59,12 +51,7 @@ function checkOrigin (req: IncomingMessage): string | undefined {
   return undefined
 }
 
-function statusOf (err: Error): number {
-  if (err instanceof ApiError) return err.status
-  return CLIENT_ERROR_STATUS[err.name] ?? 500
-}
-
-export function sendJson (res: ServerResponse, status: number, body: unknown): void {
+function sendJson (res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body)
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
   res.end(text)

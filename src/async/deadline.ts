@@ -3,8 +3,8 @@
  * cannot be cleared: every one fires when its time is up, long after the work
  * it bounded has finished, building an exception and running the signal's
  * listeners. Work that finishes in time should leave no timer behind, so every
- * request, served stream and lookup of edgeswarm is bounded with this instead.
- * Owns nothing but its timer.
+ * request, served stream and lookup of edgeswarm is bounded with this instead
+ * (docs/decisions/async-deadline.md). Owns nothing but its timer.
  */
 
 export interface Deadline {

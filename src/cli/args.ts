@@ -1,5 +1,6 @@
 /**
- * Parsing and validation of CLI argument values, at the CLI boundary, once.
+ * cli/args: parsing and validation of CLI argument values, at the CLI boundary,
+ * once. Pure; never reads files or the network.
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidArgumentError } from 'commander'

@@ -1,30 +1,26 @@
 /**
- * `put`, `get`, `stat`, `ls`: files in the swarm, through the daemon's API.
+ * cli/data-commands: `put`, `get`, `stat`, `ls`, files in the swarm through the
+ * daemon's API. Owns their flags and output; never opens the repo itself.
  */
 import { createReadStream } from 'node:fs'
 import { stat as fsStat } from 'node:fs/promises'
 import { pipeline } from 'node:stream/promises'
 import { Readable, Transform } from 'node:stream'
 import type { Command } from 'commander'
-import { resolveRepoPath } from '../node/repo.ts'
-import { ApiClient } from '../api/client.ts'
 import type { FileStat, RootListing } from '../data/index.ts'
 import { parsePositiveInt } from './args.ts'
 import { UsageError, printJson, writeAtomically } from './output.ts'
 import { progressBar } from './progress.ts'
+import { daemonClient, repoOption } from './repo-option.ts'
 
 interface Opts { repo?: string, json?: boolean }
-
-async function client (opts: Opts): Promise<ApiClient> {
-  return await ApiClient.forRepo(resolveRepoPath(opts.repo))
-}
 
 type PutEvent =
   | { type: 'progress', shardsDone: number, bytesDone: number }
   | { type: 'placed', cid: string, size: number, shards: number, replicas: number, minHolders: number, underReplicated: boolean }
   | { type: 'done', cid: string }
 
-export function addDataCommands (program: Command, repoOption: () => import('commander').Option): void {
+export function addDataCommands (program: Command): void {
   program.command('put')
     .description('shard and store a file (or - for stdin) in the swarm; prints its root CID last')
     .argument('<file>', 'file to store, or - for stdin')
@@ -48,7 +44,7 @@ export function addDataCommands (program: Command, repoOption: () => import('com
         }
         source = createReadStream(file)
       }
-      const api = await client(opts)
+      const api = await daemonClient(opts)
       const bar = progressBar('put', size, true)
       let placed: Extract<PutEvent, { type: 'placed' }> | undefined
       let cid: string | undefined
@@ -75,7 +71,7 @@ export function addDataCommands (program: Command, repoOption: () => import('com
     .addOption(repoOption())
     .option('-o, --output <file>', 'write to FILE (atomically: a partial download never replaces it)')
     .action(async (cid: string, opts: Opts & { output?: string }) => {
-      const api = await client(opts)
+      const api = await daemonClient(opts)
       let total = 0
       if (opts.output != null && process.stderr.isTTY === true) {
         total = (await api.call<FileStat>('stat', { arg: cid })).size
@@ -102,7 +98,7 @@ export function addDataCommands (program: Command, repoOption: () => import('com
     .addOption(repoOption())
     .option('--json', 'print the stat object')
     .action(async (cid: string, opts: Opts) => {
-      const s = await (await client(opts)).call<FileStat>('stat', { arg: cid })
+      const s = await (await daemonClient(opts)).call<FileStat>('stat', { arg: cid })
       if (opts.json === true) { printJson(s); return }
       const lines = [
         `cid:        ${s.cid}`,
@@ -121,7 +117,7 @@ export function addDataCommands (program: Command, repoOption: () => import('com
     .addOption(repoOption())
     .option('--json', 'print an array of {"cid","size","shards","createdAt"}')
     .action(async (opts: Opts) => {
-      const list = await (await client(opts)).call<RootListing[]>('ls')
+      const list = await (await daemonClient(opts)).call<RootListing[]>('ls')
       if (opts.json === true) { printJson(list); return }
       process.stdout.write(list.map(r => `${r.cid}  ${r.size} B  ${r.shards} shards  ${new Date(r.createdAt).toISOString()}\n`).join('') || '(nothing put from this peer)\n')
     })

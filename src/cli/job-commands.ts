@@ -1,23 +1,21 @@
 /**
- * `submit`, `job status|watch|result|ls`, `fn ls`: jobs through the daemon's API.
+ * cli/job-commands: `submit`, `job status|watch|result|ls` and `fn ls`, jobs
+ * through the daemon's API. Owns their flags and output; never opens the repo
+ * itself.
  */
 import { createReadStream } from 'node:fs'
 import { stat as fsStat } from 'node:fs/promises'
 import { Readable } from 'node:stream'
-import { InvalidArgumentError, type Command, type Option } from 'commander'
-import { resolveRepoPath } from '../node/repo.ts'
-import { ApiClient } from '../api/client.ts'
+import { InvalidArgumentError, type Command } from 'commander'
+import type { ApiClient } from '../api/client.ts'
 import type { JobView } from '../jobs/index.ts'
 import type { FunctionInfo } from '../functions/index.ts'
 import { collect, parsePositiveInt } from './args.ts'
 import { UsageError, printJson, writeAtomically } from './output.ts'
 import { progressBar } from './progress.ts'
+import { daemonClient, repoOption } from './repo-option.ts'
 
 interface Opts { repo?: string, json?: boolean }
-
-async function client (opts: Opts): Promise<ApiClient> {
-  return await ApiClient.forRepo(resolveRepoPath(opts.repo))
-}
 
 function parseParam (value: string, previous: Record<string, string> = {}): Record<string, string> {
   const eq = value.indexOf('=')
@@ -54,7 +52,7 @@ async function fetchResult (api: ApiClient, id: string): Promise<Uint8Array> {
   return new Uint8Array(await res.arrayBuffer())
 }
 
-export function addJobCommands (program: Command, repoOption: () => Option): void {
+export function addJobCommands (program: Command): void {
   program.command('submit')
     .description('submit a job; prints its id (with --wait: a progress bar, then the result)')
     .argument('<fn>', 'function name (see `edgeswarm fn ls`); with --wasm, the program name')
@@ -78,7 +76,7 @@ export function addJobCommands (program: Command, repoOption: () => Option): voi
         throw new UsageError(`bad --priority "${opts.priority}": realtime or batch`)
       }
       if ((opts.input ?? []).length === 0) throw new UsageError('a job needs at least one --input CID')
-      const api = await client(opts)
+      const api = await daemonClient(opts)
       let wasm: string | undefined
       if (opts.wasm != null) {
         try {
@@ -127,7 +125,7 @@ export function addJobCommands (program: Command, repoOption: () => Option): voi
     .addOption(repoOption())
     .option('--json', 'print the job view')
     .action(async (id: string, opts: Opts) => {
-      const v = await (await client(opts)).call<JobView>('job/status', { arg: id })
+      const v = await (await daemonClient(opts)).call<JobView>('job/status', { arg: id })
       if (opts.json === true) printJson(v)
       else process.stdout.write(`${id}: ${describe(v)}\n`)
     })
@@ -136,7 +134,7 @@ export function addJobCommands (program: Command, repoOption: () => Option): voi
     .argument('<id>', 'job id')
     .addOption(repoOption())
     .action(async (id: string, opts: Opts) => {
-      const api = await client(opts)
+      const api = await daemonClient(opts)
       let lastLine = ''
       for await (const ev of api.events<JobView>('job/watch', { arg: id })) {
         const line = `${id}: ${describe(ev)}`
@@ -151,7 +149,7 @@ export function addJobCommands (program: Command, repoOption: () => Option): voi
     .addOption(repoOption())
     .option('-o, --output <file>', 'write to FILE')
     .action(async (id: string, opts: Opts & { output?: string }) => {
-      const result = await fetchResult(await client(opts), id)
+      const result = await fetchResult(await daemonClient(opts), id)
       if (opts.output == null) { process.stdout.write(result); return }
       await writeAtomically(opts.output, Readable.from([result]))
     })
@@ -160,7 +158,7 @@ export function addJobCommands (program: Command, repoOption: () => Option): voi
     .addOption(repoOption())
     .option('--json', 'print an array of job views')
     .action(async (opts: Opts) => {
-      const list = await (await client(opts)).call<Array<JobView & { fn: string, createdAt: number }>>('job/ls')
+      const list = await (await daemonClient(opts)).call<Array<JobView & { fn: string, createdAt: number }>>('job/ls')
       if (opts.json === true) { printJson(list); return }
       process.stdout.write(list.map(j => `${j.id}  ${j.fn.padEnd(12)} ${describe(j)}\n`).join('') || '(no jobs)\n')
     })
@@ -171,7 +169,7 @@ export function addJobCommands (program: Command, repoOption: () => Option): voi
     .addOption(repoOption())
     .option('--json', 'print an array of {"name","description","builtin"}')
     .action(async (opts: Opts) => {
-      const list = await (await client(opts)).call<FunctionInfo[]>('fn/ls')
+      const list = await (await daemonClient(opts)).call<FunctionInfo[]>('fn/ls')
       if (opts.json === true) { printJson(list); return }
       process.stdout.write(list.map(f => `${f.name.padEnd(12)} ${f.builtin ? 'built-in' : 'registered'}  ${f.description}\n`).join(''))
     })

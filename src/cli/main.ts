@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `edgeswarm` executable: runs the command line and turns every failure
- * into one line on stderr and a non-zero exit.
+ * cli/main: the `edgeswarm` executable. Runs the command line and turns every
+ * failure into one line on stderr and a non-zero exit.
  */
 import { CommanderError } from 'commander'
 import { buildProgram } from './program.ts'

@@ -1,7 +1,7 @@
 /**
- * How the CLI speaks: results on stdout, progress and errors on stderr, one
- * line per error, never a stack trace for a user mistake; and how it writes
- * output files (atomically).
+ * cli/output: how the CLI speaks. Results on stdout, progress and errors on
+ * stderr, one line per error, never a stack trace for a user mistake; output
+ * files are written atomically. Never decides what a command prints.
  */
 import { createWriteStream } from 'node:fs'
 import { rename, rm } from 'node:fs/promises'

@@ -1,32 +1,24 @@
 /**
- * The `edgeswarm` command line: every command, its flags and its help.
- *
- * `init`, `key gen` and `daemon` work on the repo directly; every other
- * command is a thin client of the daemon's RPC API. Owns output formats
- * (human text and `--json`); never touches the repo of a running daemon.
+ * cli/program: the `edgeswarm` command line, every command with its flags and
+ * help. `init`, `key gen` and `daemon` work on the repo directly; every other
+ * command is a thin client of the daemon's RPC API. Owns output formats (human
+ * text and `--json`); never touches the repo of a running daemon.
  */
 import { readFile, writeFile } from 'node:fs/promises'
-import { Command, Option } from 'commander'
+import { Command } from 'commander'
+// module files, not node/index.ts: the short client commands never load the peer stack
 import { initRepo, resolveRepoPath } from '../node/repo.ts'
 import { generateSwarmKey, parseSwarmKey, InvalidSwarmKeyError } from '../node/swarm-key.ts'
-import { ApiClient } from '../api/client.ts'
 import type { IdResponse } from '../api/routes.ts'
 import type { NodeStatus, PeerSummary } from '../edge-node.ts'
 import { collect, parseBootstrap, parseHostPort, parseMultiaddr } from './args.ts'
 import { UsageError, printJson } from './output.ts'
 import { addDataCommands } from './data-commands.ts'
 import { addJobCommands } from './job-commands.ts'
+import { daemonClient, repoOption } from './repo-option.ts'
 
 interface RepoOpts { repo?: string }
 interface JsonOpts extends RepoOpts { json?: boolean }
-
-function repoOption (): Option {
-  return new Option('--repo <dir>', 'repo directory (default: $EDGESWARM_REPO or ~/.edgeswarm)')
-}
-
-async function client (opts: RepoOpts): Promise<ApiClient> {
-  return await ApiClient.forRepo(resolveRepoPath(opts.repo))
-}
 
 async function readSwarmKeyFile (file: string): Promise<string> {
   let text: string
@@ -125,7 +117,7 @@ export function buildProgram (): Command {
     .addOption(repoOption())
     .option('--json', 'print {"id","addresses"}')
     .action(async (opts: JsonOpts) => {
-      const res = await (await client(opts)).call<IdResponse>('id')
+      const res = await (await daemonClient(opts)).call<IdResponse>('id')
       if (opts.json === true) printJson(res)
       else process.stdout.write(`${res.id}\n${res.addresses.map(a => `  ${a}\n`).join('')}`)
     })
@@ -135,7 +127,7 @@ export function buildProgram (): Command {
     .addOption(repoOption())
     .option('--json', 'print an array of {"id","addresses"}')
     .action(async (opts: JsonOpts) => {
-      const res = await (await client(opts)).call<PeerSummary[]>('peers')
+      const res = await (await daemonClient(opts)).call<PeerSummary[]>('peers')
       if (opts.json === true) printJson(res)
       else process.stdout.write(res.map(p => `${p.id}  ${p.addresses.join(' ')}\n`).join('') || '(no peers connected)\n')
     })
@@ -145,7 +137,7 @@ export function buildProgram (): Command {
     .addOption(repoOption())
     .option('--json', 'print the status object')
     .action(async (opts: JsonOpts) => {
-      const s = await (await client(opts)).call<NodeStatus>('status')
+      const s = await (await daemonClient(opts)).call<NodeStatus>('status')
       if (opts.json === true) { printJson(s); return }
       process.stdout.write(formatStatus(s))
     })
@@ -166,8 +158,8 @@ export function buildProgram (): Command {
       process.stderr.write(`wrote swarm key to ${opts.output}\n`)
     })
 
-  addDataCommands(program, repoOption)
-  addJobCommands(program, repoOption)
+  addDataCommands(program)
+  addJobCommands(program)
   return program
 }
 

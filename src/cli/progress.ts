@@ -1,6 +1,6 @@
 /**
- * Progress bars on stderr, only when stderr is a terminal (never in pipes,
- * logs or `--json` output).
+ * cli/progress: progress bars on stderr, only when stderr is a terminal (never
+ * in pipes, logs or `--json` output).
  */
 import cliProgress from 'cli-progress'
 

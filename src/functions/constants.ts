@@ -1,15 +1,16 @@
 /**
- * functions/constants: every limit the task functions enforce. Only constants live here.
+ * functions/constants: the limits the task functions and record alignment
+ * enforce, each with its rule. Constants only.
  */
 
-/** Longest single record (line) alignRecords will extend a task across; guards against newline-free files. */
+/** Longest single record (line) alignRecords will extend a task across: a file without newlines cannot make a task read it whole. */
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024
 
-/** Longest header line firstLine will read. */
-export const MAX_HEADER_BYTES = 64 * 1024
+/** Longest header line (a CSV file's first line) firstLine will read, for the same reason. */
+export const MAX_HEADER_LINE_BYTES = 64 * 1024
 
-/** Function names: lowercase, start with a letter or digit, at most 64 characters. */
+/** Function names: lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 64 characters. */
 export const FUNCTION_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/
 
-/** Maximum distinct groups csv-stats keeps per task, so a high-cardinality column cannot exhaust memory. */
+/** Most distinct groups csv-stats keeps per task, so a high-cardinality column cannot exhaust memory. */
 export const MAX_CSV_GROUPS = 1_000_000

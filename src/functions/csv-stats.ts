@@ -1,7 +1,7 @@
 /**
- * functions/csv-stats: the `csv-stats` built-in (seed 001: temperature per device). Groups CSV
- * rows by one column and summarises a numeric column. Sums are exact (see exact-sum.ts), so
- * the result never depends on how the file was partitioned. Pure; never touches network or disk.
+ * functions/csv-stats: the `csv-stats` built-in (e.g. temperature per device). Groups CSV rows
+ * by one column and summarises a numeric column. Sums are exact (see exact-sum.ts), so the
+ * result never depends on how the file was partitioned. Pure; never touches network or disk.
  */
 
 import { MAX_CSV_GROUPS } from './constants.ts'
@@ -12,7 +12,7 @@ import { encodeSortedObject } from './sorted-json.ts'
 import type { Params, TaskFunction } from './types.ts'
 
 /** The group every row falls into when `by` is not given. */
-export const ALL_ROWS_GROUP = 'all'
+const ALL_ROWS_GROUP = 'all'
 
 const KNOWN_PARAMS = new Set(['by', 'column'])
 

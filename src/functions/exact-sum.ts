@@ -12,7 +12,7 @@ const PRECISION = 53
 const scratch = new DataView(new ArrayBuffer(8))
 
 /** The exact value of a finite double as a multiple of 2^-1074. */
-export function toUnits (x: number): bigint {
+function toUnits (x: number): bigint {
   if (!Number.isFinite(x)) throw new RangeError(`cannot sum a non-finite number: ${x}`)
   scratch.setFloat64(0, x)
   const hi = scratch.getUint32(0)
@@ -28,7 +28,7 @@ export function toUnits (x: number): bigint {
 }
 
 /** Rounds an exact multiple of 2^-1074 to the nearest double (ties to even); overflows to ±Infinity. */
-export function fromUnits (units: bigint): number {
+function fromUnits (units: bigint): number {
   const negative = units < 0n
   const magnitude = negative ? -units : units
   const bits = magnitude === 0n ? 0 : magnitude.toString(2).length
@@ -64,23 +64,24 @@ function powerOfTwo (n: number): number {
 
 /** Accumulates doubles exactly. */
 export class ExactSum {
-  #units = 0n
+  private total = 0n
 
   add (x: number): void {
-    this.#units += toUnits(x)
+    this.total += toUnits(x)
   }
 
   /** Adds another exact sum, e.g. one parsed from a task result. */
   addUnits (units: bigint): void {
-    this.#units += units
+    this.total += units
   }
 
+  /** The sum so far, in units of 2^-1074. */
   get units (): bigint {
-    return this.#units
+    return this.total
   }
 
   /** The exact sum rounded once to the nearest double. */
   toNumber (): number {
-    return fromUnits(this.#units)
+    return fromUnits(this.total)
   }
 }

@@ -28,14 +28,11 @@ export { FunctionRegistry } from './registry.ts'
 export type { SimpleFunctionOptions, SimpleRun, SimpleReduce } from './registry.ts'
 export { alignRecords, firstLine, decodeLines } from './records.ts'
 export type { NextRange } from './records.ts'
-export { ExactSum } from './exact-sum.ts'
 export {
   InvalidParamsError, InvalidTaskInputError, InvalidTaskResultError, RecordTooLargeError,
   FunctionRegistrationError, UnknownFunctionError
 } from './errors.ts'
-export { MAX_RECORD_BYTES, MAX_HEADER_BYTES, FUNCTION_NAME_PATTERN, MAX_CSV_GROUPS } from './constants.ts'
 export { square, wordCount, csvStats }
-export { ALL_ROWS_GROUP } from './csv-stats.ts'
 
 /** The built-in task functions, in the order `list()` shows them. */
 export const builtinFunctions: TaskFunction[] = [square, wordCount, csvStats]

@@ -13,7 +13,7 @@
  */
 
 import { concat as concatBytes } from 'uint8arrays/concat'
-import { MAX_HEADER_BYTES, MAX_RECORD_BYTES } from './constants.ts'
+import { MAX_HEADER_LINE_BYTES, MAX_RECORD_BYTES } from './constants.ts'
 import { RecordTooLargeError } from './errors.ts'
 
 const NEWLINE = 0x0a
@@ -51,7 +51,7 @@ export async function alignRecords (chunk: Uint8Array, startsLine: boolean, next
  *
  * @throws RecordTooLargeError if the line is longer than `maxBytes`
  */
-export async function firstLine (chunk: Uint8Array, next: NextRange, maxBytes: number = MAX_HEADER_BYTES): Promise<string | null> {
+export async function firstLine (chunk: Uint8Array, next: NextRange, maxBytes: number = MAX_HEADER_LINE_BYTES): Promise<string | null> {
   const nl = chunk.indexOf(NEWLINE)
   let bytes: Uint8Array
   if (nl !== -1) {

@@ -20,16 +20,16 @@ export type SimpleRun = (input: Uint8Array, params: Params, ctx: TaskContext) =>
 export type SimpleReduce = (results: Uint8Array[], params: Params) => Uint8Array | Promise<Uint8Array>
 
 export class FunctionRegistry {
-  readonly #functions = new Map<string, { fn: TaskFunction, builtin: boolean }>()
+  private readonly functions = new Map<string, { fn: TaskFunction, builtin: boolean }>()
 
   /** @param builtins functions registered as built-in (e.g. `builtinFunctions`) */
   constructor (builtins: Iterable<TaskFunction> = []) {
-    for (const fn of builtins) this.#add(fn, true)
+    for (const fn of builtins) this.add(fn, true)
   }
 
   /** Registers a function. @throws FunctionRegistrationError on a bad or duplicate name */
   register (fn: TaskFunction): void {
-    this.#add(fn, false)
+    this.add(fn, false)
   }
 
   /** Registers a user function from plain (possibly synchronous) run and reduce callbacks. */
@@ -48,26 +48,26 @@ export class FunctionRegistry {
 
   /** @throws UnknownFunctionError */
   get (name: string): TaskFunction {
-    const entry = this.#functions.get(name)
+    const entry = this.functions.get(name)
     if (entry === undefined) {
-      throw new UnknownFunctionError(`unknown function "${name}" (known: ${[...this.#functions.keys()].join(', ') || 'none'})`)
+      throw new UnknownFunctionError(`unknown function "${name}" (known: ${[...this.functions.keys()].join(', ') || 'none'})`)
     }
     return entry.fn
   }
 
   has (name: string): boolean {
-    return this.#functions.has(name)
+    return this.functions.has(name)
   }
 
   list (): FunctionInfo[] {
-    return [...this.#functions.values()].map(({ fn, builtin }) => ({ name: fn.name, description: fn.description, builtin }))
+    return [...this.functions.values()].map(({ fn, builtin }) => ({ name: fn.name, description: fn.description, builtin }))
   }
 
-  #add (fn: TaskFunction, builtin: boolean): void {
+  private add (fn: TaskFunction, builtin: boolean): void {
     if (!FUNCTION_NAME_PATTERN.test(fn.name)) {
       throw new FunctionRegistrationError(`invalid function name "${fn.name}": must match ${FUNCTION_NAME_PATTERN}`)
     }
-    if (this.#functions.has(fn.name)) throw new FunctionRegistrationError(`function "${fn.name}" is already registered`)
-    this.#functions.set(fn.name, { fn, builtin })
+    if (this.functions.has(fn.name)) throw new FunctionRegistrationError(`function "${fn.name}" is already registered`)
+    this.functions.set(fn.name, { fn, builtin })
   }
 }

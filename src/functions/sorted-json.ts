@@ -14,6 +14,7 @@ export function encodeSortedObject<V> (entries: Map<string, V>, formatValue: (va
   return encoder.encode(`{\n${lines.join(',\n')}\n}\n`)
 }
 
-export function compareCodeUnits (a: string, b: string): number {
+/** Orders strings by UTF-16 code units, as `<` does (not by locale). */
+function compareCodeUnits (a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
 }

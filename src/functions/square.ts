@@ -1,6 +1,6 @@
 /**
- * functions/square: the `square` built-in (seed 003: squares of 100 numbers). One number per
- * line in, its square per line out. Pure; never touches the network or the filesystem.
+ * functions/square: the `square` built-in. One number per line in, its square per line out,
+ * in input order. Pure; never touches the network or the filesystem.
  */
 
 import { concat } from 'uint8arrays/concat'

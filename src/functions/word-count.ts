@@ -1,5 +1,5 @@
 /**
- * functions/word-count: the `word-count` built-in (seed 004: counting). Counts Unicode
+ * functions/word-count: the `word-count` built-in. Counts Unicode
  * letter/digit runs, case-folded with toLowerCase(). Pure; never touches network or disk.
  */
 

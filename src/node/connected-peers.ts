@@ -1,9 +1,8 @@
 /**
- * The peers a node has an open connection to, read from its connection list.
- * libp2p's `getPeers()` collects them in a PeerSet and turns every entry back
- * into a PeerId by parsing its string; the timers of a peer with a hundred
- * connections asked for it several times a second (discovery, job sync, the
- * scheduler), ~5% of a host of 100 such peers. Owns nothing; pure reads.
+ * node/connected-peers: the peers a node has an open connection to, read from
+ * its connection list. libp2p's `getPeers()` builds a PeerSet and turns every
+ * entry back into a PeerId by parsing its string; the timers of discovery, job
+ * sync and the scheduler ask several times a second. Pure reads; owns nothing.
  */
 import type { Libp2p, PeerId } from '@libp2p/interface'
 

@@ -1,27 +1,28 @@
 /**
- * Keeps room for newcomers: closes connections before the connection limit is
- * reached, so a joining or returning peer can always connect.
+ * node/connection-trimmer: keeps room below the connection limit, so a joining
+ * or returning peer can always connect. libp2p refuses every inbound
+ * connection at `maxConnections`, and its own pruner spares every connection
+ * with a stream of a long-lived protocol (every edgeswarm connection carries
+ * gossipsub streams). Like go-libp2p's connection manager, above a high water
+ * mark this closes the least valued connections down to a low mark, sparing
+ * young connections, connections with a short exchange in flight and peers
+ * tagged keep-alive (docs/decisions/node-connection-trimmer.md).
  *
- * libp2p refuses every inbound connection at `maxConnections`, and its own
- * pruner closes only connections without streams of long-lived protocols:
- * every edgeswarm connection carries gossipsub streams, so it closes none.
- * In a swarm where each peer reached its limit (the DHT drives connections
- * towards all-to-all), no new or restarted device could join at all. This
- * trimmer does what go-libp2p's connection manager does with its high and
- * low water marks: above the high mark it closes the least valued connections
- * down to the low mark, sparing connections younger than a grace period (a
- * newcomer is not cut off at once), connections with streams of short
- * exchanges in flight (a shard transfer, a sync, a DHT query) and peers
- * tagged keep-alive.
+ * Owns only the decision to close; never dials (see discovery.ts).
  */
 import { KEEP_ALIVE, type Connection, type Libp2p, type Startable } from '@libp2p/interface'
 
 /** How often the connection count is checked. */
-export const TRIM_INTERVAL_MS = 5_000
+const TRIM_INTERVAL_MS = 5_000
 /** Connections younger than this are never closed by trimming. */
-export const TRIM_GRACE_MS = 30_000
+const TRIM_GRACE_MS = 30_000
+/** How long a trimmed connection may take to close gracefully before it is aborted. */
+const TRIM_CLOSE_TIMEOUT_MS = 1_000
 /** Protocols whose streams live as long as the connection: their streams do not keep a connection open. */
-export const LONG_LIVED_PROTOCOLS = ['/meshsub/1.0.0', '/meshsub/1.1.0', '/meshsub/1.2.0', '/floodsub/1.0.0', '/ipfs/id/1.0.0', '/ipfs/id/push/1.0.0', '/ipfs/ping/1.0.0']
+const LONG_LIVED_PROTOCOLS = ['/meshsub/1.0.0', '/meshsub/1.1.0', '/meshsub/1.2.0', '/floodsub/1.0.0', '/ipfs/id/1.0.0', '/ipfs/id/push/1.0.0', '/ipfs/ping/1.0.0']
+
+/** The parts of the libp2p node the trimmer uses. */
+export type TrimmerComponents = Pick<Libp2p, 'getConnections' | 'peerStore'>
 
 export interface TrimmerInit {
   /** The connection limit libp2p enforces on inbound connections. */
@@ -47,7 +48,7 @@ export function waterMarks (maxConnections: number, targetPeers: number): { high
 }
 
 export class ConnectionTrimmer implements Startable {
-  private readonly node: Libp2p
+  private readonly node: TrimmerComponents
   private readonly high: number
   private readonly low: number
   private readonly intervalMs: number
@@ -57,7 +58,7 @@ export class ConnectionTrimmer implements Startable {
   /** Connections this trimmer closed, for status and tests. */
   closed = 0
 
-  constructor (node: Libp2p, init: TrimmerInit) {
+  constructor (node: TrimmerComponents, init: TrimmerInit) {
     this.node = node
     const { high, low } = waterMarks(init.maxConnections, init.targetPeers)
     this.high = high
@@ -100,7 +101,7 @@ export class ConnectionTrimmer implements Startable {
       candidates.sort((a, b) => a.value - b.value || a.c.timeline.open - b.c.timeline.open)
       const victims = candidates.slice(0, connections.length - this.low).map(({ c }) => c)
       for (const c of victims) {
-        c.close({ signal: AbortSignal.timeout(1_000) }).catch(err => { c.abort(err instanceof Error ? err : new Error(String(err))) })
+        c.close({ signal: AbortSignal.timeout(TRIM_CLOSE_TIMEOUT_MS) }).catch(err => { c.abort(err instanceof Error ? err : new Error(String(err))) })
       }
       this.closed += victims.length
       return victims.length

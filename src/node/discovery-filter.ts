@@ -1,14 +1,13 @@
 /**
- * node/discovery-filter: passes on a peer-discovery service's `peer` events
- * at most once per peer per `ttlMs`.
+ * node/discovery-filter: passes on the peers a DHT answer names at most once
+ * per peer and address set per `ttlMs`. kad-dht announces every peer of every
+ * answer to its routing-table update queue and to libp2p's discovery wiring
+ * (a peer-store merge under the store's lock, `peer:discovery`), and in a
+ * large swarm every answer names mostly the same peers again
+ * (docs/decisions/node-discovery-filter.md).
  *
- * kad-dht reports every peer named in every DHT answer as discovered (up to
- * k = 20 per answer), and libp2p merges each report into the peer store
- * under the store's lock. In a swarm of hundreds the same peers are reported
- * thousands of times a minute; on a host of 100 simulated peers the merges
- * and their locks were a sixth of the CPU. The DHT's own use of those
- * answers (its queries, its routing table) is untouched: only libp2p's
- * discovery wiring (peer store, `peer:discovery`) sees the filtered stream.
+ * Owns only the thinning of those announcements; never touches kad-dht's
+ * queries, which still use every answer in full.
  */
 import { peerDiscoverySymbol, type PeerInfo } from '@libp2p/interface'
 
@@ -17,26 +16,26 @@ const MAX_REMEMBERED = 10_000
 
 /** Which peer reports passed within the last ttlMs: the gate both wirings below share. */
 class RecentReports {
-  readonly #seen = new Map<string, number>()
-  readonly #ttlMs: number
+  private readonly seen = new Map<string, number>()
+  private readonly ttlMs: number
 
   constructor (ttlMs: number) {
-    this.#ttlMs = ttlMs
+    this.ttlMs = ttlMs
   }
 
   /** True when this peer with these addresses did not pass within the last ttlMs; records that it passes now. */
   fresh (info: PeerInfo, now = Date.now()): boolean {
     const key = `${info.id.toString()} ${info.multiaddrs.map(a => a.toString()).join(' ')}`
-    const last = this.#seen.get(key)
-    if (last != null && now - last < this.#ttlMs) return false
-    if (this.#seen.size >= MAX_REMEMBERED) this.#seen.clear()
-    this.#seen.set(key, now)
+    const last = this.seen.get(key)
+    if (last != null && now - last < this.ttlMs) return false
+    if (this.seen.size >= MAX_REMEMBERED) this.seen.clear()
+    this.seen.set(key, now)
     return true
   }
 }
 
 /** The filtered stream: an EventTarget with `peer` events, what libp2p subscribes to. */
-export class DiscoveryFilter extends EventTarget {
+class DiscoveryFilter extends EventTarget {
   constructor (source: EventTarget, ttlMs: number) {
     super()
     const gate = new RecentReports(ttlMs)
@@ -56,7 +55,7 @@ function isAnnouncingNetwork (x: unknown): x is AnnouncingNetwork {
   return typeof x === 'object' && x != null && typeof (x as { safeDispatchEvent?: unknown }).safeDispatchEvent === 'function'
 }
 
-/** Wraps the kad-dht factory so that the peers its answers name are announced once per ttlMs (see above). */
+/** Wraps the kad-dht factory so that the peers its answers name are announced once per ttlMs. */
 export function withDiscoveryFilter<C, T extends object> (factory: (components: C) => T, ttlMs: number): (components: C) => T {
   return (components) => {
     const service = factory(components)

@@ -1,11 +1,11 @@
 /**
- * Peer discovery beyond bootstrap: dials peers that mDNS or the DHT discover
- * while this peer has fewer connections than its target, runs DHT random
- * walks (a lookup of a random key) to find more (less and less often while
- * they find nobody new: a swarm smaller than the target), and, while this peer has no
- * connection at all, dials its bootstrap list and peers it remembers again
- * (libp2p's bootstrap dials once: a device whose first dials failed, because
- * its network was down or every bootstrap peer was full, stayed alone).
+ * node/discovery: peer discovery beyond libp2p's bootstrap. `PeerWalker` dials
+ * peers that mDNS or the DHT discover while this peer has fewer connections
+ * than its target; walks the DHT (a lookup of a random key) to find more, less
+ * and less often while walks find nobody new (a swarm smaller than the target,
+ * docs/decisions/node-random-walk-backoff.md); and, while this peer has no
+ * connection at all, dials its bootstrap list and remembered peers again,
+ * since libp2p's bootstrap dials only once.
  *
  * Owns only the decision to dial; never closes connections (see
  * connection-trimmer.ts).
@@ -16,29 +16,34 @@ import type { Libp2p, PeerInfo, Startable } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import { connectedPeerCount, isConnected } from './connected-peers.ts'
 
-/** How often a peer below its target walks the DHT. */
-export const RANDOM_WALK_INTERVAL_MS = 10_000
+/** How often a peer below its target walks the DHT while walks find new peers. */
+const RANDOM_WALK_INTERVAL_MS = 10_000
 /**
  * Longest wait between walks. Each walk that names no peer this one is not
- * connected to doubles the wait up to this: in a swarm smaller than the
- * target (a few dozen devices on a floor, or a test swarm) every walk found
- * nobody new, and each was a lookup of several DHT requests; on 8 peers the
- * walks were 8 of the 19 lookups during a 6 s job. A walk that names a new
- * peer, or a lost connection, returns to RANDOM_WALK_INTERVAL_MS.
+ * connected to doubles the wait up to this; a walk that names a new peer, or a
+ * lost connection, brings back RANDOM_WALK_INTERVAL_MS. A walk is a lookup of
+ * several DHT requests, wasted where the swarm is smaller than the target.
  */
-export const RANDOM_WALK_MAX_INTERVAL_MS = 320_000
+const RANDOM_WALK_MAX_INTERVAL_MS = 320_000
 /** Time limit for one random walk. */
-export const RANDOM_WALK_TIMEOUT_MS = 5_000
+const RANDOM_WALK_TIMEOUT_MS = 5_000
 /** Dials the walker has in flight at most: discovery bursts must not become connection storms. */
-export const MAX_WALKER_DIALS = 3
+const MAX_WALKER_DIALS = 3
 /** Time limit of one walker dial. */
-export const WALKER_DIAL_TIMEOUT_MS = 5_000
+const WALKER_DIAL_TIMEOUT_MS = 5_000
 /** A peer whose dial failed is not tried again by the walker for this long. */
-export const WALKER_RETRY_BACKOFF_MS = 30_000
+const WALKER_RETRY_BACKOFF_MS = 30_000
+/** Most failed dials remembered for WALKER_RETRY_BACKOFF_MS (the record is cleared beyond it). */
+const MAX_FAILED_DIALS_REMEMBERED = 10_000
 /** How often a peer without any connection dials its bootstrap list and remembered peers again. */
-export const ISOLATED_REDIAL_MS = 5_000
+const ISOLATED_REDIAL_MS = 5_000
 /** Remembered peers (from the peer store) tried per redial besides the bootstrap list. */
-export const ISOLATED_REDIAL_PEERS = 8
+const ISOLATED_REDIAL_PEERS = 8
+/** Peer-store entries read per redial to pick ISOLATED_REDIAL_PEERS of them at random. */
+const ISOLATED_REDIAL_CANDIDATES = ISOLATED_REDIAL_PEERS * 4
+
+/** The parts of the libp2p node the walker uses. */
+export type WalkerComponents = Pick<Libp2p<{ dht: KadDHT }>, 'peerId' | 'services' | 'peerStore' | 'getConnections' | 'dial' | 'addEventListener' | 'removeEventListener'>
 
 export interface WalkerInit {
   /** Connections to keep at least. */
@@ -56,7 +61,7 @@ export interface WalkerInit {
 }
 
 export class PeerWalker implements Startable {
-  private readonly node: Libp2p<{ dht: KadDHT }>
+  private readonly node: WalkerComponents
   private readonly targetPeers: number
   private readonly bootstrap: string[]
   private readonly redialMs: number
@@ -86,7 +91,7 @@ export class PeerWalker implements Startable {
     this.nextWalkAt = Math.min(this.nextWalkAt, Date.now() + this.walkIntervalMs)
   }
 
-  constructor (node: Libp2p<{ dht: KadDHT }>, init: WalkerInit) {
+  constructor (node: WalkerComponents, init: WalkerInit) {
     this.node = node
     this.targetPeers = init.targetPeers
     this.bootstrap = init.bootstrap ?? []
@@ -116,7 +121,7 @@ export class PeerWalker implements Startable {
     this.dialing.add(key)
     this.node.dial(peer, { signal: AbortSignal.timeout(this.dialTimeoutMs) })
       .then(() => { this.failedAt.delete(key) }, () => {
-        if (this.failedAt.size > 10_000) this.failedAt.clear()
+        if (this.failedAt.size > MAX_FAILED_DIALS_REMEMBERED) this.failedAt.clear()
         this.failedAt.set(key, Date.now())
       })
       .finally(() => { this.dialing.delete(key) })
@@ -142,7 +147,7 @@ export class PeerWalker implements Startable {
     this.redialing = true
     this.redials++
     try {
-      const remembered = (await this.node.peerStore.all({ limit: ISOLATED_REDIAL_PEERS * 4 }).catch(() => []))
+      const remembered = (await this.node.peerStore.all({ limit: ISOLATED_REDIAL_CANDIDATES }).catch(() => []))
         .filter(p => !p.id.equals(this.node.peerId) && p.addresses.length > 0)
         .sort(() => Math.random() - 0.5)
         .slice(0, ISOLATED_REDIAL_PEERS)

@@ -1,18 +1,19 @@
 /**
- * Keeps gossipsub's outbound streams alive. gossipsub opens one outbound
- * stream per connected peer, once; if that open fails (a negotiation that
- * times out on a busy device, a stream reset), it never tries again, and the
- * peer silently stops receiving messages although it still looks subscribed.
- * This watchdog re-opens missing outbound streams.
+ * node/gossip-streams: keeps gossipsub's outbound streams alive. gossipsub opens
+ * one outbound stream per connected peer, once; if that open fails (a
+ * negotiation that times out on a busy device, a stream reset) it never tries
+ * again, and the peer silently stops receiving messages although it still
+ * looks subscribed. `GossipStreamWatchdog` re-opens missing outbound streams
+ * (docs/decisions/node-gossip-stream-watchdog.md).
  *
- * Owns only that repair. Never touches gossipsub's mesh, scores or messages.
+ * Owns only that repair; never touches gossipsub's mesh, scores or messages.
  */
 import type { Connection, Libp2p, PeerId, Startable } from '@libp2p/interface'
 
 /** How often missing gossipsub outbound streams are looked for. */
-export const GOSSIP_STREAM_CHECK_MS = 3_000
+const GOSSIP_STREAM_CHECK_MS = 3_000
 /** A connection younger than this is left to gossipsub's own first attempt. */
-export const GOSSIP_STREAM_GRACE_MS = 5_000
+const GOSSIP_STREAM_GRACE_MS = 5_000
 
 /** The parts of gossipsub's implementation the watchdog uses (not in its public types). */
 interface GossipsubInternals {
@@ -28,13 +29,16 @@ function internals (pubsub: unknown): GossipsubInternals | undefined {
     : undefined
 }
 
+/** The parts of the libp2p node the watchdog uses (gossipsub as `services.pubsub`). */
+export type WatchdogComponents = Pick<Libp2p<{ pubsub: unknown }>, 'services' | 'getConnections'>
+
 export class GossipStreamWatchdog implements Startable {
-  private readonly node: Libp2p<{ pubsub: unknown }>
+  private readonly node: WatchdogComponents
   private timer?: ReturnType<typeof setInterval>
   /** Streams re-opened so far. */
   repaired = 0
 
-  constructor (node: Libp2p<{ pubsub: unknown }>) {
+  constructor (node: WatchdogComponents) {
     this.node = node
   }
 

@@ -1,26 +1,20 @@
 /**
- * A datastore wrapper that keeps libp2p's peer records (keys under `/peers/`)
- * in memory and writes their changes to the repo's datastore in batches.
+ * node/peer-record-cache: a datastore wrapper that keeps libp2p's peer records
+ * (keys under `/peers/`) in memory and writes their changes to the wrapped
+ * datastore in batches. libp2p's peer store has no cache of its own: every
+ * lookup of a peer's addresses is a datastore read, and the DHT looks up k
+ * peers for every FIND_NODE it answers (docs/decisions/node-peer-record-cache.md).
  *
- * libp2p's peer store has no cache of its own: every lookup of a peer's
- * addresses is a datastore read, and the DHT looks up the addresses of each
- * of the k closest peers for every FIND_NODE it answers. On LevelDB that made
- * peer-record reads the largest single cost of a busy peer. Writes were next:
- * the peer store rewrites a record whenever a DHT answer or identify brings
- * news of that peer, one LevelDB write each (~6% of a host of 100 peers).
- * Changed records are now written together at most PEER_RECORD_FLUSH_MS
- * later, a record changed ten times in that window once. Peer records are
- * addresses worth re-learning, so the second a crash can lose costs nothing.
+ * Rules: changed records are written together at most PEER_RECORD_FLUSH_MS
+ * later (a record changed ten times in that window once); reads see pending
+ * writes; a query flushes first; `flush()` on shutdown. Misses are remembered
+ * too (kad-dht asks the peer store about every key it answers for, as if it
+ * were a peer id), which is exact because every write of a peer record goes
+ * through this wrapper. Peer records are addresses a peer re-learns, so the
+ * second a crash can lose costs nothing.
  *
- * Misses are remembered too: the DHT asks the peer store for every key it is
- * asked about as if it were a peer id (a block's key never is), one LevelDB
- * read and a thrown NotFoundError per FIND_NODE and GET_PROVIDERS it answers.
- * Every write of a peer record goes through this wrapper, so a remembered
- * miss is exact until the record is written.
- *
- * Reads see pending writes (the cache is the truth until flushed); a query
- * flushes first, so it sees them too. Everything else (DHT records, provider
- * records, job facts) passes straight through. `flush()` on shutdown.
+ * Owns the peer records in memory; never holds or delays any other key (DHT
+ * records, provider records, job facts pass straight through).
  */
 import { BaseDatastore } from 'datastore-core'
 import type { Batch, Datastore, Key, KeyQuery, Pair, Query } from 'interface-datastore'
@@ -28,11 +22,11 @@ import { Key as DatastoreKey } from 'interface-datastore'
 import { NotFoundError, type AbortOptions } from '@libp2p/interface'
 
 /** The key prefix of libp2p's peer store. */
-export const PEER_RECORD_PREFIX = '/peers/'
+const PEER_RECORD_PREFIX = '/peers/'
 /** Most peer records kept in memory (the oldest are dropped beyond it; they are re-read on use). */
-export const MAX_CACHED_PEER_RECORDS = 20_000
+const MAX_CACHED_PEER_RECORDS = 20_000
 /** Most peer-record misses remembered (the oldest are forgotten beyond it). */
-export const MAX_CACHED_PEER_MISSES = 20_000
+const MAX_CACHED_PEER_MISSES = 20_000
 /** Longest a changed peer record waits before it is written to the wrapped store. */
 export const PEER_RECORD_FLUSH_MS = 1_000
 
@@ -40,54 +34,54 @@ export const PEER_RECORD_FLUSH_MS = 1_000
 const GONE = null
 
 export class PeerRecordCache extends BaseDatastore implements Datastore {
-  readonly #inner: Datastore
-  readonly #records = new Map<string, Uint8Array>()
+  private readonly inner: Datastore
+  private readonly records = new Map<string, Uint8Array>()
   /** Peer-record keys the wrapped store does not hold (and nothing has written since). */
-  readonly #absent = new Set<string>()
+  private readonly absent = new Set<string>()
   /** Peer records changed since the last flush: the value to write, or GONE to delete. */
-  readonly #dirty = new Map<string, Uint8Array | typeof GONE>()
-  #timer?: ReturnType<typeof setTimeout>
-  #flushing: Promise<void> = Promise.resolve()
+  private readonly dirty = new Map<string, Uint8Array | typeof GONE>()
+  private timer?: ReturnType<typeof setTimeout>
+  private flushing: Promise<void> = Promise.resolve()
 
   constructor (inner: Datastore) {
     super()
-    this.#inner = inner
+    this.inner = inner
   }
 
-  #rememberMiss (key: string): void {
-    this.#absent.add(key)
-    if (this.#absent.size > MAX_CACHED_PEER_MISSES) {
-      for (const k of this.#absent) { this.#absent.delete(k); break }
+  private rememberMiss (key: string): void {
+    this.absent.add(key)
+    if (this.absent.size > MAX_CACHED_PEER_MISSES) {
+      for (const k of this.absent) { this.absent.delete(k); break }
     }
   }
 
-  #remember (key: string, value: Uint8Array): void {
-    this.#absent.delete(key)
-    this.#records.delete(key)
-    this.#records.set(key, value)
-    if (this.#records.size > MAX_CACHED_PEER_RECORDS) {
+  private remember (key: string, value: Uint8Array): void {
+    this.absent.delete(key)
+    this.records.delete(key)
+    this.records.set(key, value)
+    if (this.records.size > MAX_CACHED_PEER_RECORDS) {
       // never evict a record not yet written: it would read back stale
-      for (const k of this.#records.keys()) {
-        if (!this.#dirty.has(k)) { this.#records.delete(k); break }
+      for (const k of this.records.keys()) {
+        if (!this.dirty.has(k)) { this.records.delete(k); break }
       }
     }
   }
 
-  #schedule (): void {
-    if (this.#timer != null) return
-    this.#timer = setTimeout(() => { void this.flush() }, PEER_RECORD_FLUSH_MS)
-    this.#timer.unref?.()
+  private schedule (): void {
+    if (this.timer != null) return
+    this.timer = setTimeout(() => { void this.flush() }, PEER_RECORD_FLUSH_MS)
+    this.timer.unref?.()
   }
 
   /** Writes every pending peer-record change to the wrapped store (one batch). */
   async flush (): Promise<void> {
-    clearTimeout(this.#timer)
-    this.#timer = undefined
-    const run = this.#flushing.then(async () => {
-      if (this.#dirty.size === 0) return
-      const pending = [...this.#dirty]
-      this.#dirty.clear()
-      const batch = this.#inner.batch()
+    clearTimeout(this.timer)
+    this.timer = undefined
+    const run = this.flushing.then(async () => {
+      if (this.dirty.size === 0) return
+      const pending = [...this.dirty]
+      this.dirty.clear()
+      const batch = this.inner.batch()
       for (const [key, value] of pending) {
         if (value === GONE) batch.delete(new DatastoreKey(key))
         else batch.put(new DatastoreKey(key), value)
@@ -96,55 +90,57 @@ export class PeerRecordCache extends BaseDatastore implements Datastore {
         await batch.commit()
       } catch {
         // keep them for the next flush unless a newer change replaced them
-        for (const [key, value] of pending) if (!this.#dirty.has(key)) this.#dirty.set(key, value)
-        this.#schedule()
+        for (const [key, value] of pending) if (!this.dirty.has(key)) this.dirty.set(key, value)
+        this.schedule()
       }
     })
-    this.#flushing = run.catch(() => {})
+    this.flushing = run.catch(() => {})
     await run
   }
 
   override async put (key: Key, value: Uint8Array, options?: AbortOptions): Promise<Key> {
     const k = key.toString()
-    if (!k.startsWith(PEER_RECORD_PREFIX)) return await this.#inner.put(key, value, options)
-    this.#dirty.set(k, value)
-    this.#remember(k, value)
-    this.#schedule()
+    if (!k.startsWith(PEER_RECORD_PREFIX)) return await this.inner.put(key, value, options)
+    this.dirty.set(k, value)
+    this.remember(k, value)
+    this.schedule()
     return key
   }
 
   override async get (key: Key, options?: AbortOptions): Promise<Uint8Array> {
     const k = key.toString()
-    if (!k.startsWith(PEER_RECORD_PREFIX)) return await this.#inner.get(key, options)
-    const cached = this.#records.get(k)
+    if (!k.startsWith(PEER_RECORD_PREFIX)) return await this.inner.get(key, options)
+    const cached = this.records.get(k)
     if (cached != null) return cached
-    if (this.#dirty.get(k) === GONE || this.#absent.has(k)) throw new NotFoundError(`${k} not found`)
+    if (this.dirty.get(k) === GONE || this.absent.has(k)) throw new NotFoundError(`${k} not found`)
     let value: Uint8Array
     try {
-      value = await this.#inner.get(key, options)
+      value = await this.inner.get(key, options)
     } catch (err) {
-      // a write that raced the read must not be hidden by the miss
-      if ((err as Error).name === 'NotFoundError' && !this.#dirty.has(k) && !this.#records.has(k)) this.#rememberMiss(k)
+      // a write that raced the read must not be hidden by the miss; the wrapped store's
+      // NotFoundError is interface-store's class, which edgeswarm does not depend on, so it is
+      // recognised by name, as libp2p's peer store recognises it
+      if ((err as Error).name === 'NotFoundError' && !this.dirty.has(k) && !this.records.has(k)) this.rememberMiss(k)
       throw err
     }
     // a change that raced the read wins
-    if (!this.#dirty.has(k)) this.#remember(k, value)
-    return this.#records.get(k) ?? value
+    if (!this.dirty.has(k)) this.remember(k, value)
+    return this.records.get(k) ?? value
   }
 
   override async has (key: Key, options?: AbortOptions): Promise<boolean> {
     const k = key.toString()
-    if (this.#records.has(k)) return true
-    if (this.#dirty.get(k) === GONE || this.#absent.has(k)) return false
-    return await this.#inner.has(key, options)
+    if (this.records.has(k)) return true
+    if (this.dirty.get(k) === GONE || this.absent.has(k)) return false
+    return await this.inner.has(key, options)
   }
 
   override async delete (key: Key, options?: AbortOptions): Promise<void> {
     const k = key.toString()
-    if (!k.startsWith(PEER_RECORD_PREFIX)) { await this.#inner.delete(key, options); return }
-    this.#records.delete(k)
-    this.#dirty.set(k, GONE)
-    this.#schedule()
+    if (!k.startsWith(PEER_RECORD_PREFIX)) { await this.inner.delete(key, options); return }
+    this.records.delete(k)
+    this.dirty.set(k, GONE)
+    this.schedule()
   }
 
   override batch (): Batch {
@@ -153,19 +149,19 @@ export class PeerRecordCache extends BaseDatastore implements Datastore {
       put: (key, value) => { ops.push({ key, value }) },
       delete: (key) => { ops.push({ key }) },
       commit: async (options) => {
-        const inner = this.#inner.batch()
+        const inner = this.inner.batch()
         for (const op of ops) {
           const k = op.key.toString()
           if (k.startsWith(PEER_RECORD_PREFIX)) {
             // peer records join the write-behind set like single puts and deletes
-            if (op.value != null) { this.#dirty.set(k, op.value); this.#remember(k, op.value) } else { this.#records.delete(k); this.#dirty.set(k, GONE) }
+            if (op.value != null) { this.dirty.set(k, op.value); this.remember(k, op.value) } else { this.records.delete(k); this.dirty.set(k, GONE) }
           } else if (op.value != null) {
             inner.put(op.key, op.value)
           } else {
             inner.delete(op.key)
           }
         }
-        if (ops.some(op => op.key.toString().startsWith(PEER_RECORD_PREFIX))) this.#schedule()
+        if (ops.some(op => op.key.toString().startsWith(PEER_RECORD_PREFIX))) this.schedule()
         await inner.commit(options)
       }
     }
@@ -173,11 +169,11 @@ export class PeerRecordCache extends BaseDatastore implements Datastore {
 
   override async * query (q: Query, options?: AbortOptions): AsyncGenerator<Pair> {
     await this.flush()
-    yield * this.#inner.query(q, options)
+    yield * this.inner.query(q, options)
   }
 
   override async * queryKeys (q: KeyQuery, options?: AbortOptions): AsyncGenerator<Key> {
     await this.flush()
-    yield * this.#inner.queryKeys(q, options)
+    yield * this.inner.queryKeys(q, options)
   }
 }

@@ -1,13 +1,12 @@
 /**
- * Assembles the libp2p peer every edgeswarm device runs: TCP + Noise + yamux,
- * identify, ping, a server-mode Kademlia DHT on edgeswarm's own protocol,
- * gossipsub with strict signing, bootstrap, optional mDNS, and the
- * private-swarm gate.
+ * node/peer: assembles the libp2p peer every edgeswarm device runs: TCP, Noise
+ * (with the private-swarm gate when a swarm key is given), yamux, identify,
+ * ping, a server-mode Kademlia DHT on edgeswarm's own protocol, unsigned
+ * gossipsub keyed by content, bootstrap and optional mDNS.
  *
- * Owns the libp2p configuration and the traps it must avoid (see
- * docs/ARCHITECTURE.md): DHT server mode, loopback/LAN addresses kept,
- * gossipsub's per-IP penalty off, per-host dial rate raised. Never knows about
- * data, jobs or the API; higher layers add their protocols through `services`.
+ * Owns the libp2p configuration; each choice is a rule below, and its
+ * measurement a decision record (docs/decisions/node-*.md). Never knows about
+ * data, jobs or the API: higher layers add their protocols through `services`.
  */
 import { createLibp2p, type Libp2p, type ServiceFactoryMap } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
@@ -24,7 +23,9 @@ import type { Ping } from '@libp2p/ping'
 import type { PeerDiscovery, PrivateKey, ServiceMap } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 import {
-  DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DHT_ALPHA, MAX_GOSSIP_MESH_DEGREE, DHT_DISCOVERY_TTL_MS, DHT_DISJOINT_PATHS, DHT_PROTOCOL, DHT_REQUEST_TIMEOUT_MAX_MS, DHT_REQUEST_TIMEOUT_MIN_MS
+  BOOTSTRAP_DELAY_MS, DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DHT_ALPHA, DHT_DISCOVERY_TTL_MS,
+  DHT_DISJOINT_PATHS, DHT_PROTOCOL, DHT_REQUEST_TIMEOUT_MAX_MS, DHT_REQUEST_TIMEOUT_MIN_MS, GOSSIP_IDONTWANT_MIN_BYTES,
+  MAX_GOSSIP_MESH_DEGREE, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG
 } from './constants.ts'
 import { swarmPrologue } from './swarm-key.ts'
 import { createHash } from 'node:crypto'
@@ -59,30 +60,27 @@ export interface PeerInit<S extends ServiceMap = ServiceMap> {
   /** Inbound connections accepted per second per host. @default DEFAULT_INBOUND_CONNECTION_THRESHOLD */
   inboundConnectionThreshold?: number
   /**
-   * Peers outside its mesh a peer sends gossip (IHAVE lists of the message
-   * ids it saw lately) to at each gossipsub heartbeat; 0 sends none, and the
-   * mesh alone carries messages. Default: gossipsub's (6, or a quarter of the
-   * topic's peers outside the mesh when more).
+   * Peers outside its mesh a peer sends gossip (IHAVE lists of the message ids
+   * it saw lately) at each gossipsub heartbeat (gossipsub's D_lazy); 0 sends
+   * none, and the mesh alone carries messages. Default: gossipsub's (6, or a
+   * quarter of the topic's peers outside the mesh when more).
    */
   gossipLazyPeers?: number
   /**
    * Mesh peers a peer keeps per topic and forwards each message to
-   * (gossipsub's D; the low and high water marks and the score and outbound
-   * quotas follow from it, see gossipMeshParams). A message is also published
-   * to every connected peer of its topic at once (flood publish), so in a swarm
-   * where every peer is connected to every other, forwarding only duplicates:
-   * at gossipsub's D of 6, an 8-peer swarm sent each fact ~40 times for 7
-   * receivers, and forwarding was most of a peer's work in a job. Lower it for
-   * small, fully connected swarms; keep the default where peers reach only part
-   * of the swarm. Default: gossipsub's (6).
+   * (gossipsub's D; the water marks and quotas follow from it, see
+   * gossipMeshParams). A message is also published to every connected peer
+   * of its topic at once (flood publish), so in a swarm where every peer is
+   * connected to every other, mesh forwarding only sends duplicates: lower it
+   * there, keep the default where peers reach only part of the swarm
+   * (docs/decisions/node-crowded-host-options.md). Default: gossipsub's (6).
    */
   gossipMeshDegree?: number
   /**
    * How long (ms) a new connection may take to be set up (TCP, Noise, yamux),
-   * dialling and answering alike. libp2p's defaults (6 s per address, 10 s per
-   * dial, 10 s to answer) suit a responsive peer; a peer whose event loop turns
-   * once in seconds (100 sim peers sharing a core) never finishes a handshake
-   * within them, and a device restarted into such a swarm stayed alone.
+   * dialling and answering alike. Raise it where a peer's event loop turns
+   * only once in seconds (crowded hosts): a handshake needs several turns.
+   * Default: libp2p's (6 s per address, 10 s per dial, 10 s to answer).
    */
   handshakeTimeoutMs?: number
   /** Extra services (edgeswarm's own protocols) merged into libp2p's `services`. */
@@ -91,36 +89,23 @@ export interface PeerInit<S extends ServiceMap = ServiceMap> {
 
 export type EdgePeer<S extends ServiceMap = ServiceMap> = Libp2p<BaseServices & S>
 
-/**
- * Gossip messages are unsigned (gossipsub's StrictNoSign): what edgeswarm
- * gossips is signed already (a job fact carries its author's signature, and
- * every peer checks it, from gossip and from sync alike), so a second
- * signature per message only doubled the cost of every receipt, and of every
- * publish. A message's id is the sha256 of its bytes: copies forwarded by
- * other mesh peers are dropped by the duplicate cache before validation, and
- * the same fact reaching a peer twice is one message.
- */
-export function gossipMsgId (msg: { data?: Uint8Array }): Uint8Array {
-  return createHash('sha256').update(msg.data ?? EMPTY).digest()
-}
-
-/** gossipMsgId as a string, for gossipsub's duplicate check before decoding a message. */
-export function gossipFastMsgId (msg: { data?: Uint8Array }): string {
-  return createHash('sha256').update(msg.data ?? EMPTY).digest('base64')
-}
-
 const EMPTY = new Uint8Array(0)
 
 /**
- * Smallest message (bytes) for which a receiver tells its other mesh peers
- * IDONTWANT (gossipsub 1.2). That pays off only when the duplicate it saves
- * costs more than the control message itself; gossipsub's default of 512 B
- * caught every job fact (~1 KB), so each receipt sent one more frame to each
- * mesh peer: in the 8-peer 50 ms-task benchmark 529 IDONTWANT sends beside
- * 1,110 message sends in a job, and without them messages sent did not rise.
- * Large facts (result batches near their 512 KiB limit) still get them.
+ * A gossip message's id: the sha256 of its bytes. Gossip is unsigned
+ * (StrictNoSign) because every job fact carries its author's signature, which
+ * every peer checks from gossip and sync alike; with content ids the copies
+ * other mesh peers forward are dropped by the duplicate cache before any
+ * decoding (docs/decisions/node-gossip-unsigned-content-ids.md).
  */
-export const GOSSIP_IDONTWANT_MIN_BYTES = 16 * 1024
+function gossipMsgId (msg: { data?: Uint8Array }): Uint8Array {
+  return createHash('sha256').update(msg.data ?? EMPTY).digest()
+}
+
+/** gossipMsgId as a string, for gossipsub's duplicate check before a message is decoded. */
+function gossipFastMsgId (msg: { data?: Uint8Array }): string {
+  return createHash('sha256').update(msg.data ?? EMPTY).digest('base64')
+}
 
 /**
  * gossipsub's mesh parameters for a mesh degree D: the low water mark 2/3 of
@@ -147,17 +132,17 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- libp2p's discovery factories take its internal Components
   const peerDiscovery: Array<(components: any) => PeerDiscovery> = []
   if ((init.bootstrap?.length ?? 0) > 0) {
-    peerDiscovery.push(bootstrap({ list: init.bootstrap ?? [], timeout: 1000 }))
+    peerDiscovery.push(bootstrap({ list: init.bootstrap ?? [], timeout: BOOTSTRAP_DELAY_MS }))
   }
   if (init.mdns === true) {
-    peerDiscovery.push(mdns({ serviceTag: 'edgeswarm.local', interval: 10_000 }))
+    peerDiscovery.push(mdns({ serviceTag: MDNS_SERVICE_TAG, interval: MDNS_INTERVAL_MS }))
   }
   const prologueBytes = init.swarmKey != null ? await swarmPrologue(init.swarmKey) : undefined
   const services = {
     identify: identify(),
     ping: ping(),
-    // the DHT reports every peer of every answer as discovered: passed on once a minute per peer
-    // and finds its closest peers in one pass (routing-table-closest.ts)
+    // the peers its answers name are announced once per DHT_DISCOVERY_TTL_MS (discovery-filter.ts),
+    // and its routing table finds its closest peers in one pass and a sort (routing-table-closest.ts)
     dht: withDiscoveryFilter(withFastClosest(kadDHT({
       protocol: DHT_PROTOCOL,
       // every edgeswarm peer serves the DHT: devices on one LAN or one
@@ -165,21 +150,22 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
       clientMode: false,
       // keep loopback and LAN addresses: a swarm on one LAN must work
       peerInfoMapper: passthroughMapper,
-      // one path of alpha 3: lookups ask O(k + log n) peers, not most of the swarm
+      // one path of alpha 3: a lookup asks O(k + log n) peers, not most of the swarm
       alpha: DHT_ALPHA,
       disjointPaths: DHT_DISJOINT_PATHS,
       // a silent peer costs a lookup at most this long (see DHT_REQUEST_TIMEOUT_MAX_MS)
       networkDialTimeout: { minTimeout: DHT_REQUEST_TIMEOUT_MIN_MS, maxTimeout: DHT_REQUEST_TIMEOUT_MAX_MS }
     })), DHT_DISCOVERY_TTL_MS),
     pubsub: gossipsub({
+      // a peer without topic peers still publishes: its facts reach the others by sync
       allowPublishToZeroTopicPeers: true,
       // many devices behind one IP (a NAT, one machine) must not be scored down
       scoreParams: { IPColocationFactorWeight: 0 },
-      // the facts sign themselves: no second signature per message (see gossipMsgId)
+      // job facts carry their own signatures: no second one per message (see gossipMsgId)
       globalSignaturePolicy: 'StrictNoSign',
       msgIdFn: gossipMsgId,
       fastMsgIdFn: gossipFastMsgId,
-      // IDONTWANT only where the duplicate it saves costs more than it does
+      // IDONTWANT only where the duplicate it saves costs more than the control frame
       idontwantMinDataSize: GOSSIP_IDONTWANT_MIN_BYTES,
       ...(init.gossipLazyPeers != null ? { Dlazy: init.gossipLazyPeers, gossipFactor: 0 } : {}),
       ...(init.gossipMeshDegree != null ? gossipMeshParams(init.gossipMeshDegree) : {})
@@ -194,16 +180,14 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
     logger: edgeswarmLogger(),
     addresses: { listen: init.listen },
     transports: [tcp()],
+    // with a swarm key, a peer with another key or none fails the Noise handshake (swarm-key.ts)
     connectionEncrypters: [noise(prologueBytes != null ? { prologueBytes } : {})],
     // window updates at half a window, not after every frame (yamux-window.ts)
     streamMuxers: [yamuxHalfWindow()],
     peerDiscovery,
-    // No connection monitor. It pings every connection on a stream of its own (by default
-    // every 10 s, aborting the connection when a ping fails). On loaded devices pings fail for
-    // reasons that say nothing about the connection (the ping protocol's stream limit, a slow
-    // event loop): on 50 peers sharing two cores it closed hundreds of healthy connections a
-    // minute. Without aborting it only measured round-trip times nobody reads, and its pings
-    // were ~5% of a host of 100 peers. yamux's keep-alive pings still probe every connection.
+    // no connection monitor: on a loaded device its pings fail for reasons unrelated to the
+    // connection and it aborts healthy ones; yamux's keep-alive pings still probe every
+    // connection (docs/decisions/node-connection-monitor-off.md)
     connectionMonitor: { enabled: false },
     connectionManager: {
       maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS,

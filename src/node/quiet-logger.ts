@@ -1,11 +1,9 @@
 /**
- * The logger libp2p gets: its usual `debug` loggers when the DEBUG
- * environment variable asks for logs, else one shared silent logger.
- *
- * libp2p creates a logger scope for every connection and stream; with
- * `debug` each costs two logger objects and a terminal check even when
- * nothing is enabled. On a busy peer that was a measurable share of the CPU
- * and of the garbage, for logs nobody reads.
+ * node/quiet-logger: the logger libp2p gets. With the DEBUG environment
+ * variable set, libp2p's usual `debug` loggers; else one shared silent logger,
+ * since libp2p creates a logger scope for every connection and stream, and
+ * with `debug` each costs two logger objects and a terminal check even when
+ * nothing is enabled. Owns no state.
  */
 import { defaultLogger } from '@libp2p/logger'
 import type { ComponentLogger, Logger } from '@libp2p/interface'

@@ -1,9 +1,8 @@
 /**
- * The repo: one directory per device holding its identity, config, datastore,
- * blocks, optional swarm key and (while a daemon runs) its API address.
- *
- * Owns the on-disk layout and the single-writer lock. Never opens the same
- * repo twice: a second process (or a second node in this process) gets a
+ * node/repo: the repo, one directory per device holding its identity, config,
+ * datastore, blocks, optional swarm key and (while a daemon runs) its API
+ * address. Owns the on-disk layout and the single-writer lock. Never opens the
+ * same repo twice: a second process (or a second node in this process) gets a
  * RepoLockedError.
  */
 import { mkdir, open, readFile, rm, stat, writeFile, chmod } from 'node:fs/promises'
@@ -26,6 +25,7 @@ export class RepoLockedError extends Error {
   override name = 'RepoLockedError'
 }
 
+/** The files and directories of a repo (see repoPaths). */
 export interface RepoPaths {
   root: string
   config: string
@@ -42,6 +42,7 @@ export function resolveRepoPath (flag?: string): string {
   return resolve(flag ?? process.env.EDGESWARM_REPO ?? join(homedir(), '.edgeswarm'))
 }
 
+/** Where each part of the repo at `root` lives. */
 export function repoPaths (root: string): RepoPaths {
   return {
     root,
@@ -62,8 +63,11 @@ async function exists (path: string): Promise<boolean> {
 export interface InitOptions {
   /** Text of a swarm key to copy into the repo (validated). */
   swarmKey?: string
+  /** Listen multiaddrs for config.json. @default DEFAULT_LISTEN */
   listen?: string[]
+  /** Bootstrap multiaddrs (with /p2p/) for config.json. @default none */
   bootstrap?: string[]
+  /** HOST:PORT of the RPC API for config.json (loopback). @default DEFAULT_API */
   api?: string
 }
 
@@ -152,10 +156,12 @@ export class Repo {
     return new Repo(paths, config, privateKey, swarmKey, datastore)
   }
 
+  /** Writes the running daemon's API multiaddr to `<repo>/api` (removed again on close). */
   async writeApiAddress (address: string): Promise<void> {
     await writeFile(this.paths.api, address + '\n', { mode: 0o600 })
   }
 
+  /** Removes `<repo>/api`, closes the datastore and releases the lock; safe to call twice. */
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true

@@ -1,18 +1,15 @@
 /**
- * The k closest peers of kad-dht's routing table to a key, in one pass and a
- * sort instead of kad-dht's sorted insertion.
+ * node/routing-table-closest: the k closest peers of kad-dht's routing table to
+ * a key, in one pass and a sort. kad-dht answers every FIND_NODE and
+ * GET_PROVIDERS, and starts every lookup, with its table's closest peers; its
+ * k-bucket inserts every peer of the table into a sorted list of k with a
+ * linear duplicate check, O(n·k) per call. Here each XOR distance is computed
+ * once and the list sorted: the same peers in the same order, since XOR
+ * distances of distinct ids are distinct
+ * (docs/decisions/node-routing-table-closest.md).
  *
- * kad-dht answers every FIND_NODE and GET_PROVIDERS it receives, and starts
- * every lookup, with its routing table's closest peers. Its k-bucket inserts
- * every peer of the table into a sorted list of k, checking the list for a
- * duplicate by comparing peer ids one by one: O(n * k) comparisons per call.
- * With 200 peers in the table that was the largest single cost of a host of
- * 100 simulated peers (18% of its time). Here the distance of each peer is
- * computed once and the list sorted: the same peers in the same order (XOR
- * distances of distinct ids are distinct), a tenth of the work.
- *
- * Applied like discovery-filter.ts, by wrapping the kad-dht factory; when
- * kad-dht's internals are not what this expects it changes nothing.
+ * Applied by wrapping the kad-dht factory, on edgeswarm's DHT instance only;
+ * when kad-dht's internals are not what this expects it changes nothing.
  */
 import type { PeerId } from '@libp2p/interface'
 

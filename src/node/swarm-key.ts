@@ -1,16 +1,16 @@
 /**
- * Swarm keys: the pre-shared key that makes a private swarm.
- *
- * Owns the `swarm.key` file format (`/key/swarm/psk/1.0.0/`, `/base16/`, 64 hex
- * digits, as IPFS/Kubo write it) and the derivation of the connection gate from
- * it. Never logs or returns the key bytes anywhere but to the gate.
+ * node/swarm-key: the pre-shared key that makes a private swarm. Owns the
+ * `swarm.key` file format (`/key/swarm/psk/1.0.0/`, `/base16/`, 64 hex digits,
+ * as IPFS/Kubo write it) and the connection gate derived from it: a Noise
+ * prologue (docs/decisions/node-private-swarm-noise-prologue.md). Never logs or
+ * returns the key bytes anywhere but to the gate.
  */
 import { randomBytes } from 'node:crypto'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { fromString, toString, concat } from 'uint8arrays'
 
 /** Length in bytes of a swarm key (a 256-bit secret). */
-export const SWARM_KEY_LENGTH = 32
+const SWARM_KEY_LENGTH = 32
 
 const HEADER = '/key/swarm/psk/1.0.0/'
 const ENCODING = '/base16/'

@@ -1,22 +1,16 @@
 /**
- * yamux whose streams send window updates at half a window, as go-yamux and
- * rust-yamux do, instead of after every data frame.
- *
- * @libp2p/yamux 8 answers every data frame a stream receives with a window
- * update frame, however little of the window it used. On a gossipsub stream
- * carrying small messages that is one extra frame per message, each a Noise
- * encryption, a socket write and a wake-up of the other peer: in the 8-peer
- * 50 ms-task benchmark window updates were 40% of all frames sent during a
- * job. Here a stream grants more credit once half of its receive window is
- * used (or at once when the update carries a flag: SYN, ACK), which is what
- * the yamux specification's reference implementation does; the sender is
- * never blocked while it has half a window left, and the frames on the wire
- * are standard yamux, so peers running any yamux interoperate.
+ * node/yamux-window: yamux whose streams send window updates at half a
+ * window, as go-yamux and rust-yamux do, instead of after every data frame
+ * (@libp2p/yamux 8's rule). A stream grants more credit once half of its
+ * receive window is used, or at once when the update carries a flag (SYN,
+ * ACK); the sender is never blocked while it has half a window left, and the
+ * frames on the wire are standard yamux, so peers running any yamux
+ * interoperate (docs/decisions/node-yamux-half-window.md).
  *
  * Owns that one change, on the streams of edgeswarm's own muxers only
- * (nothing global is patched). Never changes anything else of yamux: a
- * stream that does not look as expected (another yamux version) keeps the
- * library's behaviour.
+ * (nothing global is patched). Never changes anything else of yamux: a stream
+ * that does not look as expected (another yamux version) keeps the library's
+ * behaviour.
  */
 import { yamux, type YamuxMuxerInit } from '@libp2p/yamux'
 import { AbstractStreamMuxer, isPromise } from '@libp2p/utils'

@@ -25,6 +25,3 @@ export type { WasmLimits, RunWasmOptions } from './run-wasm.ts'
 export {
   InvalidWasmError, WasmTimeoutError, WasmMemoryLimitError, WasmExitError, WasmTrapError, WasmOutputLimitError
 } from './errors.ts'
-export {
-  DEFAULT_TIMEOUT_MS, DEFAULT_MEMORY_MB, DEFAULT_MAX_OUTPUT_BYTES, MAX_MEMORY_MB, WASM_PAGE_BYTES, WASI_MODULE
-} from './constants.ts'

@@ -21,20 +21,21 @@ interface Entry<T> {
 }
 
 export class ModuleCache<T> {
-  readonly #maxEntries: number
-  readonly #maxBytes: number
-  readonly #entries = new Map<string, Entry<T>>()
-  #bytes = 0
+  private readonly maxEntries: number
+  private readonly maxBytes: number
+  private readonly entries = new Map<string, Entry<T>>()
+  /** module bytes behind the entries kept */
+  private bytes = 0
   /** lookups answered from the cache, and compilations started */
   readonly stats = { hits: 0, misses: 0 }
 
   constructor (init: ModuleCacheInit) {
-    this.#maxEntries = init.maxEntries
-    this.#maxBytes = init.maxBytes
+    this.maxEntries = init.maxEntries
+    this.maxBytes = init.maxBytes
   }
 
   get size (): number {
-    return this.#entries.size
+    return this.entries.size
   }
 
   /**
@@ -43,41 +44,41 @@ export class ModuleCache<T> {
    */
   async get (bytes: Uint8Array, variant: string, compile: () => Promise<T>): Promise<T> {
     const key = `${createHash('sha256').update(bytes).digest('hex')}/${variant}`
-    const hit = this.#entries.get(key)
+    const hit = this.entries.get(key)
     if (hit !== undefined) {
       this.stats.hits++
       // most recently used last
-      this.#entries.delete(key)
-      this.#entries.set(key, hit)
+      this.entries.delete(key)
+      this.entries.set(key, hit)
       return await hit.value
     }
     this.stats.misses++
     const value = compile()
-    if (bytes.length > this.#maxBytes) return await value
+    if (bytes.length > this.maxBytes) return await value
     const entry: Entry<T> = { value, bytes: bytes.length }
-    this.#entries.set(key, entry)
-    this.#bytes += entry.bytes
-    this.#evict()
+    this.entries.set(key, entry)
+    this.bytes += entry.bytes
+    this.evict()
     value.catch(() => {
-      if (this.#entries.get(key) === entry) this.#remove(key, entry)
+      if (this.entries.get(key) === entry) this.remove(key, entry)
     })
     return await value
   }
 
   clear (): void {
-    this.#entries.clear()
-    this.#bytes = 0
+    this.entries.clear()
+    this.bytes = 0
   }
 
-  #evict (): void {
-    for (const [key, entry] of this.#entries) {
-      if (this.#entries.size <= this.#maxEntries && this.#bytes <= this.#maxBytes) return
-      this.#remove(key, entry)
+  private evict (): void {
+    for (const [key, entry] of this.entries) {
+      if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) return
+      this.remove(key, entry)
     }
   }
 
-  #remove (key: string, entry: Entry<T>): void {
-    this.#entries.delete(key)
-    this.#bytes -= entry.bytes
+  private remove (key: string, entry: Entry<T>): void {
+    this.entries.delete(key)
+    this.bytes -= entry.bytes
   }
 }

@@ -9,9 +9,9 @@
 
 import { availableParallelism } from 'node:os'
 import {
-  DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_MS, IDLE_WORKER_TTL_MS, MAX_COMPILED_MODULE_BYTES,
-  MAX_COMPILED_MODULES, MAX_MEMORY_MB, MAX_RUNS_PER_WORKER, MAX_STDERR_TAIL_BYTES, MEMORY_LIMIT_HEADROOM_FRACTION,
-  POOL_WORKERS_PER_CPU, WASM_PAGE_BYTES, WORKER_HEAP_MB, WORKER_STACK_MB
+  DEFAULT_WASM_MAX_OUTPUT_BYTES, DEFAULT_WASM_MEMORY_MB, DEFAULT_WASM_TIMEOUT_MS, SANDBOX_IDLE_WORKER_TTL_MS, MAX_COMPILED_WASM_BYTES,
+  MAX_COMPILED_WASM_MODULES, MAX_WASM_MEMORY_MB, SANDBOX_MAX_RUNS_PER_WORKER, WASM_STDERR_TAIL_BYTES, WASM_MEMORY_HEADROOM_FRACTION,
+  SANDBOX_WORKERS_PER_CPU, WASM_PAGE_BYTES, SANDBOX_WORKER_HEAP_MB, SANDBOX_WORKER_STACK_MB
 } from './constants.ts'
 import {
   InvalidWasmError, WasmExitError, WasmMemoryLimitError, WasmOutputLimitError, WasmTrapError
@@ -28,7 +28,7 @@ export interface WasmLimits {
   timeoutMs: number
   /** cap on the module's linear memory, enforced through its memory maximum */
   memoryMB: number
-  /** cap on stdout (the result); default DEFAULT_MAX_OUTPUT_BYTES */
+  /** cap on stdout (the result); default DEFAULT_WASM_MAX_OUTPUT_BYTES */
   maxOutputBytes?: number
 }
 
@@ -38,9 +38,9 @@ export interface RunWasmOptions {
 }
 
 export const DEFAULT_WASM_LIMITS: WasmLimits = Object.freeze({
-  timeoutMs: DEFAULT_TIMEOUT_MS,
-  memoryMB: DEFAULT_MEMORY_MB,
-  maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES
+  timeoutMs: DEFAULT_WASM_TIMEOUT_MS,
+  memoryMB: DEFAULT_WASM_MEMORY_MB,
+  maxOutputBytes: DEFAULT_WASM_MAX_OUTPUT_BYTES
 })
 
 /** The worker entry, as source under src/ (run by Node's type stripping or vitest) or compiled under dist/. */
@@ -58,16 +58,16 @@ interface PreparedModule {
 const UNCAPPED = 'uncapped'
 
 let pool: WorkerPool | undefined
-const modules = new ModuleCache<PreparedModule>({ maxEntries: MAX_COMPILED_MODULES, maxBytes: MAX_COMPILED_MODULE_BYTES })
+const modules = new ModuleCache<PreparedModule>({ maxEntries: MAX_COMPILED_WASM_MODULES, maxBytes: MAX_COMPILED_WASM_BYTES })
 
 /** The process-wide pool of sandbox workers (created on first use). Not part of the public API. */
 export function sandboxWorkerPool (): WorkerPool {
   pool ??= new WorkerPool({
     url: WORKER_URL,
-    maxWorkers: Math.max(2, availableParallelism() * POOL_WORKERS_PER_CPU),
-    idleTtlMs: IDLE_WORKER_TTL_MS,
-    maxRunsPerWorker: MAX_RUNS_PER_WORKER,
-    resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, stackSizeMb: WORKER_STACK_MB }
+    maxWorkers: Math.max(2, availableParallelism() * SANDBOX_WORKERS_PER_CPU),
+    idleTtlMs: SANDBOX_IDLE_WORKER_TTL_MS,
+    maxRunsPerWorker: SANDBOX_MAX_RUNS_PER_WORKER,
+    resourceLimits: { maxOldGenerationSizeMb: SANDBOX_WORKER_HEAP_MB, stackSizeMb: SANDBOX_WORKER_STACK_MB }
   })
   return pool
 }
@@ -136,7 +136,7 @@ export async function runWasm (module: Uint8Array, input: Uint8Array, args: stri
   // an explicit copy: Buffer#slice is a view, and transferring a view's buffer would
   // detach memory still in use (a pooled Buffer slab, a cached shard) in this thread
   const ownInput = whole ? input : new Uint8Array(input)
-  const job: WorkerJob = { module: compiled, input: ownInput, args, maxOutputBytes, maxStderrTailBytes: MAX_STDERR_TAIL_BYTES }
+  const job: WorkerJob = { module: compiled, input: ownInput, args, maxOutputBytes, maxStderrTailBytes: WASM_STDERR_TAIL_BYTES }
   const outcome: WorkerOutcome = await sandboxWorkerPool().run({
     job,
     timeoutMs,
@@ -171,15 +171,15 @@ function resultOf (outcome: WorkerOutcome, capPages: number | null): Uint8Array 
 /** Did a failed run end with its memory at the sandbox's cap (an allocation failed at the limit)? */
 function hitMemoryCap (outcome: WorkerOutcome, capPages: number | null): boolean {
   return (outcome.kind === 'exit' || outcome.kind === 'trap') && capPages !== null &&
-    outcome.memoryPages > capPages * (1 - MEMORY_LIMIT_HEADROOM_FRACTION)
+    outcome.memoryPages > capPages * (1 - WASM_MEMORY_HEADROOM_FRACTION)
 }
 
 function resolveLimits (limits: Partial<WasmLimits>): Required<WasmLimits> {
-  const timeoutMs = limits.timeoutMs ?? DEFAULT_TIMEOUT_MS
-  const memoryMB = limits.memoryMB ?? DEFAULT_MEMORY_MB
-  const maxOutputBytes = limits.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES
+  const timeoutMs = limits.timeoutMs ?? DEFAULT_WASM_TIMEOUT_MS
+  const memoryMB = limits.memoryMB ?? DEFAULT_WASM_MEMORY_MB
+  const maxOutputBytes = limits.maxOutputBytes ?? DEFAULT_WASM_MAX_OUTPUT_BYTES
   if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) throw new RangeError(`timeoutMs must be a positive number, got ${timeoutMs}`)
-  if (!(memoryMB > 0 && memoryMB <= MAX_MEMORY_MB)) throw new RangeError(`memoryMB must be in (0, ${MAX_MEMORY_MB}], got ${memoryMB}`)
+  if (!(memoryMB > 0 && memoryMB <= MAX_WASM_MEMORY_MB)) throw new RangeError(`memoryMB must be in (0, ${MAX_WASM_MEMORY_MB}], got ${memoryMB}`)
   if (!(Number.isSafeInteger(maxOutputBytes) && maxOutputBytes >= 0)) throw new RangeError(`maxOutputBytes must be a non-negative integer, got ${maxOutputBytes}`)
   return { timeoutMs, memoryMB, maxOutputBytes }
 }

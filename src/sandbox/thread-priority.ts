@@ -3,8 +3,9 @@
  * thread, so sandboxed computation runs in the background of its device, as
  * volunteer-computing clients do. The peer's own thread (gossip, leases,
  * shard transfers) and the device's user come first; a busy sandbox still
- * gets every idle cycle. Linux only (a thread has its own nice value there);
- * elsewhere, or when not permitted, it does nothing.
+ * gets every idle cycle (docs/decisions/sandbox-thread-priority.md). Linux
+ * only (a thread has its own nice value there); elsewhere, or when not
+ * permitted, it does nothing. Never changes the priority of another thread.
  */
 import { readlinkSync } from 'node:fs'
 import { setPriority } from 'node:os'

@@ -70,15 +70,15 @@ export interface WasiShimInit {
 type HostFunction = (...args: Array<number | bigint>) => number | undefined
 
 export class WasiShim {
-  readonly #stdin: Uint8Array
-  #stdinOffset = 0
-  readonly #args: Uint8Array[]
-  readonly #stdout: Uint8Array[] = []
-  #stdoutBytes = 0
-  readonly #maxStdoutBytes: number
-  #stderr: Uint8Array = new Uint8Array(0)
-  readonly #maxStderrTailBytes: number
-  #memory: WasmMemory | null = null
+  private readonly stdin: Uint8Array
+  private stdinOffset = 0
+  private readonly args: Uint8Array[]
+  private readonly stdoutChunks: Uint8Array[] = []
+  private stdoutBytes = 0
+  private readonly maxStdoutBytes: number
+  private stderr: Uint8Array = new Uint8Array(0)
+  private readonly maxStderrTailBytes: number
+  private memory: WasmMemory | null = null
 
   /** set by proc_exit; stays set even if the module catches the unwinding exception */
   exitCode: number | null = null
@@ -86,57 +86,57 @@ export class WasiShim {
   outputLimitExceeded = false
 
   constructor (init: WasiShimInit) {
-    this.#stdin = init.stdin
+    this.stdin = init.stdin
     const encoder = new TextEncoder()
-    this.#args = init.args.map(arg => encoder.encode(`${arg}\0`))
-    this.#maxStdoutBytes = init.maxStdoutBytes
-    this.#maxStderrTailBytes = init.maxStderrTailBytes
+    this.args = init.args.map(arg => encoder.encode(`${arg}\0`))
+    this.maxStdoutBytes = init.maxStdoutBytes
+    this.maxStderrTailBytes = init.maxStderrTailBytes
   }
 
   /** Must be called with the instance's exported memory before `_start` runs. */
   setMemory (memory: WasmMemory | null): void {
-    this.#memory = memory
+    this.memory = memory
   }
 
   stdout (): Uint8Array {
-    return concat(this.#stdout, this.#stdoutBytes)
+    return concat(this.stdoutChunks, this.stdoutBytes)
   }
 
   stderrTail (): string {
-    return new TextDecoder().decode(this.#stderr)
+    return new TextDecoder().decode(this.stderr)
   }
 
   /** The import object: `{ wasi_snapshot_preview1: { ... } }` with a function for every WASI name. */
   imports (): WasmImports {
     const implemented: Record<string, HostFunction> = {
-      args_sizes_get: (argcPtr, bufSizePtr) => this.#withMemory(view => {
-        view.setUint32(Number(argcPtr), this.#args.length, true)
-        view.setUint32(Number(bufSizePtr), this.#args.reduce((n, a) => n + a.length, 0), true)
+      args_sizes_get: (argcPtr, bufSizePtr) => this.withMemory(view => {
+        view.setUint32(Number(argcPtr), this.args.length, true)
+        view.setUint32(Number(bufSizePtr), this.args.reduce((n, a) => n + a.length, 0), true)
       }),
-      args_get: (argvPtr, bufPtr) => this.#withMemory((view, bytes) => {
+      args_get: (argvPtr, bufPtr) => this.withMemory((view, bytes) => {
         let buf = Number(bufPtr)
-        this.#args.forEach((arg, i) => {
+        this.args.forEach((arg, i) => {
           view.setUint32(Number(argvPtr) + i * 4, buf, true)
           bytes.set(arg, buf)
           buf += arg.length
         })
       }),
-      environ_sizes_get: (countPtr, bufSizePtr) => this.#withMemory(view => {
+      environ_sizes_get: (countPtr, bufSizePtr) => this.withMemory(view => {
         view.setUint32(Number(countPtr), 0, true)
         view.setUint32(Number(bufSizePtr), 0, true)
       }),
       environ_get: () => ERRNO_SUCCESS,
       clock_res_get: (id, resPtr) => {
         if (!isClock(Number(id))) return ERRNO_INVAL
-        return this.#withMemory(view => { view.setBigUint64(Number(resPtr), 1_000n, true) })
+        return this.withMemory(view => { view.setBigUint64(Number(resPtr), 1_000n, true) })
       },
       clock_time_get: (id, _precision, timePtr) => {
         const clock = Number(id)
         if (!isClock(clock)) return ERRNO_INVAL
         const now = clock === CLOCK_REALTIME ? BigInt(Date.now()) * 1_000_000n : process.hrtime.bigint()
-        return this.#withMemory(view => { view.setBigUint64(Number(timePtr), now, true) })
+        return this.withMemory(view => { view.setBigUint64(Number(timePtr), now, true) })
       },
-      random_get: (ptr, length) => this.#withMemory((_view, bytes) => {
+      random_get: (ptr, length) => this.withMemory((_view, bytes) => {
         const target = bytes.subarray(Number(ptr), Number(ptr) + Number(length))
         if (target.length !== Number(length)) throw new RangeError('random_get out of bounds')
         for (let i = 0; i < target.length; i += MAX_RANDOM_CHUNK) crypto.getRandomValues(target.subarray(i, i + MAX_RANDOM_CHUNK))
@@ -148,13 +148,13 @@ export class WasiShim {
       sched_yield: () => ERRNO_SUCCESS,
       fd_read: (fd, iovs, iovsLength, nreadPtr) => {
         if (Number(fd) !== FD_STDIN) return ERRNO_BADF
-        return this.#withMemory((view, bytes) => {
+        return this.withMemory((view, bytes) => {
           let read = 0
           for (const [ptr, length] of iovecs(view, Number(iovs), Number(iovsLength))) {
-            const n = Math.min(length, this.#stdin.length - this.#stdinOffset)
+            const n = Math.min(length, this.stdin.length - this.stdinOffset)
             if (ptr + n > bytes.length) throw new RangeError('fd_read out of bounds')
-            bytes.set(this.#stdin.subarray(this.#stdinOffset, this.#stdinOffset + n), ptr)
-            this.#stdinOffset += n
+            bytes.set(this.stdin.subarray(this.stdinOffset, this.stdinOffset + n), ptr)
+            this.stdinOffset += n
             read += n
             if (n < length) break
           }
@@ -166,20 +166,20 @@ export class WasiShim {
         if (target !== FD_STDOUT && target !== FD_STDERR) return ERRNO_BADF
         if (target === FD_STDOUT && this.outputLimitExceeded) throw new OutputLimitExceeded()
         let overflow = false
-        const errno = this.#withMemory((view, bytes) => {
+        const errno = this.withMemory((view, bytes) => {
           let written = 0
           for (const [ptr, length] of iovecs(view, Number(iovs), Number(iovsLength))) {
             if (ptr + length > bytes.length) throw new RangeError('fd_write out of bounds')
             const data = bytes.slice(ptr, ptr + length)
             if (target === FD_STDOUT) {
-              if (this.#stdoutBytes + data.length > this.#maxStdoutBytes) {
+              if (this.stdoutBytes + data.length > this.maxStdoutBytes) {
                 overflow = true
                 return
               }
-              this.#stdout.push(data)
-              this.#stdoutBytes += data.length
+              this.stdoutChunks.push(data)
+              this.stdoutBytes += data.length
             } else {
-              this.#appendStderr(data)
+              this.appendStderr(data)
             }
             written += length
           }
@@ -187,14 +187,14 @@ export class WasiShim {
         })
         if (overflow) {
           this.outputLimitExceeded = true
-          throw new OutputLimitExceeded(`stdout exceeded ${this.#maxStdoutBytes} bytes`)
+          throw new OutputLimitExceeded(`stdout exceeded ${this.maxStdoutBytes} bytes`)
         }
         return errno
       },
       fd_fdstat_get: (fd, statPtr) => {
         const target = Number(fd)
         if (target !== FD_STDIN && target !== FD_STDOUT && target !== FD_STDERR) return ERRNO_BADF
-        return this.#withMemory((view, bytes) => {
+        return this.withMemory((view, bytes) => {
           const ptr = Number(statPtr)
           bytes.fill(0, ptr, ptr + 24)
           view.setUint8(ptr, FILETYPE_CHARACTER_DEVICE)
@@ -215,9 +215,9 @@ export class WasiShim {
   }
 
   /** Runs a memory access, turning an out-of-bounds pointer into ERRNO_FAULT rather than a host exception. */
-  #withMemory (access: (view: DataView, bytes: Uint8Array) => void): number {
-    if (this.#memory === null) return ERRNO_FAULT
-    const buffer = this.#memory.buffer
+  private withMemory (access: (view: DataView, bytes: Uint8Array) => void): number {
+    if (this.memory === null) return ERRNO_FAULT
+    const buffer = this.memory.buffer
     try {
       access(new DataView(buffer), new Uint8Array(buffer))
       return ERRNO_SUCCESS
@@ -227,9 +227,9 @@ export class WasiShim {
     }
   }
 
-  #appendStderr (data: Uint8Array): void {
-    const joined = concat([this.#stderr, data], this.#stderr.length + data.length)
-    this.#stderr = joined.length > this.#maxStderrTailBytes ? joined.slice(joined.length - this.#maxStderrTailBytes) : joined
+  private appendStderr (data: Uint8Array): void {
+    const joined = concat([this.stderr, data], this.stderr.length + data.length)
+    this.stderr = joined.length > this.maxStderrTailBytes ? joined.slice(joined.length - this.maxStderrTailBytes) : joined
   }
 }
 

@@ -85,37 +85,37 @@ interface Waiting {
 }
 
 export class WorkerPool {
-  readonly #init: WorkerPoolInit
-  readonly #workers = new Set<PooledWorker>()
+  private readonly init: WorkerPoolInit
+  private readonly workers = new Set<PooledWorker>()
   /** idle workers, most recently used last (reused first: its code and caches are warm) */
-  readonly #idle: PooledWorker[] = []
-  readonly #queue: Waiting[] = []
+  private readonly idleWorkers: PooledWorker[] = []
+  private readonly queue: Waiting[] = []
   /** workers being terminated; they still count against maxWorkers until they are gone */
-  #terminating = 0
+  private terminating = 0
   readonly stats: WorkerPoolStats = { spawned: 0, retired: 0, runs: 0, reused: 0 }
 
   constructor (init: WorkerPoolInit) {
     if (!(Number.isSafeInteger(init.maxWorkers) && init.maxWorkers >= 1)) throw new RangeError(`maxWorkers must be a positive integer, got ${init.maxWorkers}`)
-    this.#init = init
+    this.init = init
   }
 
   /** Live workers (busy and idle). */
   get size (): number {
-    return this.#workers.size
+    return this.workers.size
   }
 
   get idle (): number {
-    return this.#idle.length
+    return this.idleWorkers.length
   }
 
   /** Runs waiting for a worker. */
   get queued (): number {
-    return this.#queue.length
+    return this.queue.length
   }
 
   /** Thread ids of the live workers (for tests and diagnostics). */
   threadIds (): number[] {
-    return [...this.#workers].map(w => w.worker.threadId)
+    return [...this.workers].map(w => w.worker.threadId)
   }
 
   /**
@@ -131,60 +131,60 @@ export class WorkerPool {
         resolve,
         reject,
         onQueuedAbort: () => {
-          const at = this.#queue.indexOf(waiting)
-          if (at >= 0) this.#queue.splice(at, 1)
+          const at = this.queue.indexOf(waiting)
+          if (at >= 0) this.queue.splice(at, 1)
           reject(abortReason(run.signal))
         }
       }
       run.signal?.addEventListener('abort', waiting.onQueuedAbort, { once: true })
-      this.#queue.push(waiting)
-      this.#pump()
+      this.queue.push(waiting)
+      this.pump()
     })
   }
 
   /** Terminates every idle worker (busy ones finish their run first and are then kept or retired as usual). */
   async drain (): Promise<void> {
-    await Promise.all([...this.#idle].map(async w => { await this.#retire(w) }))
+    await Promise.all([...this.idleWorkers].map(async w => { await this.retire(w) }))
   }
 
   /** Hands queued jobs to idle workers, starting workers while under the bound. */
-  #pump (): void {
-    while (this.#queue.length > 0) {
-      let slot = this.#idle.pop()
+  private pump (): void {
+    while (this.queue.length > 0) {
+      let slot = this.idleWorkers.pop()
       if (slot === undefined) {
-        if (this.#workers.size + this.#terminating >= this.#init.maxWorkers) return
-        slot = this.#spawn()
+        if (this.workers.size + this.terminating >= this.init.maxWorkers) return
+        slot = this.spawn()
       }
-      this.#dispatch(slot, this.#queue.shift() as Waiting)
+      this.dispatch(slot, this.queue.shift() as Waiting)
     }
   }
 
-  #spawn (): PooledWorker {
-    const worker = new Worker(this.#init.url, {
+  private spawn (): PooledWorker {
+    const worker = new Worker(this.init.url, {
       // the worker entry is a file: `--input-type` (from `node -e` callers) would make Node refuse
       // it; heap sizes are per process (Node refuses them for a worker, whose limits are resourceLimits)
       execArgv: process.execArgv.filter(inheritable),
       env: {},
       stdout: true,
       stderr: true,
-      resourceLimits: this.#init.resourceLimits
+      resourceLimits: this.init.resourceLimits
     })
     const slot: PooledWorker = { worker, runs: 0, onEvent: undefined, idleTimer: undefined, retired: false }
     worker.on('message', (outcome: WorkerOutcome) => { slot.onEvent?.({ type: 'message', outcome }) })
     worker.on('error', (error: Error) => {
       if (slot.onEvent !== undefined) slot.onEvent({ type: 'error', error })
-      else void this.#retire(slot)
+      else void this.retire(slot)
     })
     worker.on('exit', (code: number) => {
       if (slot.onEvent !== undefined) slot.onEvent({ type: 'exit', code })
-      else this.#forget(slot)
+      else this.forget(slot)
     })
-    this.#workers.add(slot)
+    this.workers.add(slot)
     this.stats.spawned++
     return slot
   }
 
-  #dispatch (slot: PooledWorker, waiting: Waiting): void {
+  private dispatch (slot: PooledWorker, waiting: Waiting): void {
     const { job, timeoutMs, signal, transfer, reusable = okOnly } = waiting.run
     signal?.removeEventListener('abort', waiting.onQueuedAbort)
     clearTimeout(slot.idleTimer)
@@ -202,12 +202,12 @@ export class WorkerPool {
       signal?.removeEventListener('abort', onAbort)
       slot.onEvent = undefined
       const settle = (): void => { if (result instanceof Error) waiting.reject(result); else waiting.resolve(result) }
-      if (reusable && slot.runs < this.#init.maxRunsPerWorker) {
-        this.#release(slot)
+      if (reusable && slot.runs < this.init.maxRunsPerWorker) {
+        this.release(slot)
         settle()
       } else {
         // wait for the thread to be gone, so a runaway module never outlives its run
-        void this.#retire(slot).then(settle)
+        void this.retire(slot).then(settle)
       }
     }
     const onAbort = (): void => { finish(abortReason(signal), false) }
@@ -222,7 +222,7 @@ export class WorkerPool {
           break
         case 'error':
           finish(event.error.code === 'ERR_WORKER_OUT_OF_MEMORY'
-            ? new WasmMemoryLimitError(`wasm worker ran out of JS heap (${this.#init.resourceLimits.maxOldGenerationSizeMb ?? '?'} MiB)`)
+            ? new WasmMemoryLimitError(`wasm worker ran out of JS heap (${this.init.resourceLimits.maxOldGenerationSizeMb ?? '?'} MiB)`)
             : event.error, false)
           break
         case 'exit':
@@ -238,41 +238,41 @@ export class WorkerPool {
   }
 
   /** Back to the idle list, or straight to the next queued job. */
-  #release (slot: PooledWorker): void {
+  private release (slot: PooledWorker): void {
     if (slot.retired) return
-    this.#idle.push(slot)
-    if (this.#queue.length > 0) {
-      this.#pump()
+    this.idleWorkers.push(slot)
+    if (this.queue.length > 0) {
+      this.pump()
       return
     }
     slot.worker.unref()
-    slot.idleTimer = setTimeout(() => { void this.#retire(slot) }, this.#init.idleTtlMs)
+    slot.idleTimer = setTimeout(() => { void this.retire(slot) }, this.init.idleTtlMs)
     slot.idleTimer.unref()
   }
 
   /** Terminates a worker and resolves once its thread is gone; then lets queued jobs start. */
-  async #retire (slot: PooledWorker): Promise<void> {
+  private async retire (slot: PooledWorker): Promise<void> {
     if (slot.retired) return
-    this.#forget(slot)
-    this.#terminating++
+    this.forget(slot)
+    this.terminating++
     try {
       await slot.worker.terminate()
     } catch {
       // already gone
     } finally {
-      this.#terminating--
-      this.#pump()
+      this.terminating--
+      this.pump()
     }
   }
 
   /** Removes a worker from the pool's books (it is terminating or has exited). */
-  #forget (slot: PooledWorker): void {
+  private forget (slot: PooledWorker): void {
     if (slot.retired) return
     slot.retired = true
     clearTimeout(slot.idleTimer)
-    this.#workers.delete(slot)
-    const at = this.#idle.indexOf(slot)
-    if (at >= 0) this.#idle.splice(at, 1)
+    this.workers.delete(slot)
+    const at = this.idleWorkers.indexOf(slot)
+    if (at >= 0) this.idleWorkers.splice(at, 1)
     this.stats.retired++
   }
 }

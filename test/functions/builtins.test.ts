@@ -6,7 +6,7 @@ import { cutAt, decode, encode, runPartitioned, runWhole } from './partition.ts'
 const ctx = { taskIndex: 0, taskCount: 1, header: null }
 
 describe('square', () => {
-  it('squares the numbers 1..100 (seed 003)', async () => {
+  it('squares the numbers 1..100', async () => {
     const input = Array.from({ length: 100 }, (_, i) => `${i + 1}\n`).join('')
     const expected = Array.from({ length: 100 }, (_, i) => `${(i + 1) ** 2}\n`).join('')
     expect(await runWhole(square, [encode(input)])).toBe(expected)
@@ -25,7 +25,7 @@ describe('square', () => {
 })
 
 describe('word-count', () => {
-  it('counts case-folded Unicode words (seed 004)', async () => {
+  it('counts case-folded Unicode words', async () => {
     const text = 'The cat and the hat.\nTHE END, café 42 naïve—Ünïcode 日本語\n'
     expect(await runWhole(wordCount, [encode(text)])).toBe([
       '{',
@@ -53,7 +53,7 @@ describe('word-count', () => {
 describe('csv-stats', () => {
   const temps = 'device,temp\r\nd1,20\r\nd2,30\r\nd1,22.5\r\nd2,bad\r\nd3,\r\nd2,-1\r\n'
 
-  it('summarises temperature per device (seed 001)', async () => {
+  it('summarises temperature per device', async () => {
     expect(await runWhole(csvStats, [encode(temps)], { by: 'device', column: 'temp' })).toBe([
       '{',
       '  "d1": {"count":2,"sum":42.5,"mean":21.25,"min":20,"max":22.5},',

@@ -6,7 +6,8 @@
  */
 import { describe, it, expect, afterEach } from 'vitest'
 import { KEEP_ALIVE } from '@libp2p/interface'
-import { ConnectionTrimmer, PeerWalker, createPeer, waterMarks, type EdgePeer } from '../../src/node/index.ts'
+import { ConnectionTrimmer, PeerWalker, createPeer, type EdgePeer } from '../../src/node/index.ts'
+import { waterMarks } from '../../src/node/connection-trimmer.ts'
 import { waitFor } from '../helpers.ts'
 
 const LOOPBACK = ['/ip4/127.0.0.1/tcp/0']

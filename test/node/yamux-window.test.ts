@@ -62,7 +62,7 @@ describe('yamux window updates at half a window (real peers over TCP)', () => {
     expect(r.bytes).toBe(200_000)
     expect(r.sha).toBe(createHash('sha256').update(Buffer.concat(chunks)).digest('hex'))
     // 200 kB through a 256 KiB window: credit falls due once (at half), plus the ACK;
-    // yamux's own rule sent one update per data frame received (hundreds here)
+    // @libp2p/yamux's own rule sends one update per data frame received (hundreds here)
     expect(r.messages).toBeGreaterThan(20)
     expect(r.updates).toBeLessThanOrEqual(4)
   })

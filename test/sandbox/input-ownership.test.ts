@@ -1,7 +1,7 @@
 /**
- * The sandbox must never detach the caller's memory: it used to transfer the
- * buffer behind a Node Buffer view to the worker (Buffer#slice is a view, not
- * a copy), which emptied pooled Buffers and cached shards in the main thread.
+ * The sandbox never detaches the caller's memory: transferring the buffer
+ * behind a Node Buffer view to the worker (Buffer#slice is a view, not a copy)
+ * would empty pooled Buffers and cached shards in the main thread.
  */
 import { describe, it, expect } from 'vitest'
 import { runWasm } from '../../src/sandbox/index.ts'

@@ -3,7 +3,9 @@
  * AssemblyScript. AssemblyScript's own parseFloat and f64.toString are approximations (they
  * differ from JavaScript on some inputs), so both directions here use exact big-integer
  * comparisons: parsing finds the double nearest the decimal value (ties to even), printing
- * picks the fewest digits that parse back to x, rounded to nearest. Pure; no imports.
+ * picks the fewest digits that parse back to x, rounded to nearest. One module because
+ * printing checks each candidate by parsing it: both directions share the bignum below.
+ * Pure; no imports.
  */
 
 /** Limb base of the bignum: 10^9, so each u32 limb holds 9 decimal digits. */

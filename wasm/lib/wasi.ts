@@ -1,8 +1,9 @@
 /**
  * wasm/lib/wasi: the WASI preview 1 calls edgeswarm's example functions need (AssemblyScript).
- * stdin is the task input, stdout the task result, argv = [functionName, 'k=v', ...].
- * Declares only stdio, args and proc_exit imports; it must never import anything else, since
- * the sandbox links nothing but wasi_snapshot_preview1.
+ * stdin is the task input, stdout the task result (the sandbox passes argv = [functionName,
+ * 'k=v', ...], which these functions do not read). Declares only the fd_read, fd_write and
+ * proc_exit imports; it must never import anything else, since the sandbox links nothing but
+ * wasi_snapshot_preview1.
  */
 
 import { trim } from "./text"
