@@ -8,6 +8,8 @@ import { pipeline } from 'node:stream/promises'
 import { Readable, Transform } from 'node:stream'
 import type { Command } from 'commander'
 import type { FileStat, RootListing } from '../data/index.ts'
+// the constants module alone: the CLI must not load the peer stack to print its help
+import { DEFAULT_CHUNK_SIZE, DEFAULT_REPLICAS, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../data/constants.ts'
 import { parsePositiveInt } from './args.ts'
 import { UsageError, printJson, writeAtomically } from './output.ts'
 import { progressBar } from './progress.ts'
@@ -25,8 +27,8 @@ export function addDataCommands (program: Command): void {
     .description('shard and store a file (or - for stdin) in the swarm; prints its root CID last')
     .argument('<file>', 'file to store, or - for stdin')
     .addOption(repoOption())
-    .option('--replicas <n>', 'peers that hold each shard (default 3)', parsePositiveInt)
-    .option('--chunk-size <bytes>', 'shard size, 1024..1048576 (default 262144)', parsePositiveInt)
+    .option('--replicas <n>', `peers that hold each shard (default ${DEFAULT_REPLICAS})`, parsePositiveInt)
+    .option('--chunk-size <bytes>', `shard size, ${MIN_CHUNK_SIZE}..${MAX_CHUNK_SIZE} (default ${DEFAULT_CHUNK_SIZE})`, parsePositiveInt)
     .option('--json', 'print {"cid","size","shards","replicas","minHolders","underReplicated"}')
     .action(async (file: string, opts: Opts & { replicas?: number, chunkSize?: number }) => {
       let size = 0

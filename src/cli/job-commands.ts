@@ -9,6 +9,8 @@ import { Readable } from 'node:stream'
 import { InvalidArgumentError, type Command } from 'commander'
 import type { ApiClient } from '../api/client.ts'
 import type { JobView } from '../jobs/index.ts'
+// the constants module alone: the CLI must not load the peer stack to print its help
+import { DEFAULT_MAX_ATTEMPTS } from '../jobs/constants.ts'
 import type { FunctionInfo } from '../functions/index.ts'
 import { collect, parsePositiveInt } from './args.ts'
 import { UsageError, printJson, writeAtomically } from './output.ts'
@@ -65,7 +67,7 @@ export function addJobCommands (program: Command): void {
     .option('--label <label>', 'only peers with this label (repeatable)', collect)
     .option('--min-memory <mb>', 'only peers with this much free memory (MB)', parsePositiveInt)
     .option('--gpu', 'only peers with a GPU')
-    .option('--max-attempts <n>', 'failures per task before the job fails (default 3)', parsePositiveInt)
+    .option('--max-attempts <n>', `failures per task before the job fails (default ${DEFAULT_MAX_ATTEMPTS})`, parsePositiveInt)
     .option('--wait', 'wait for the result and print it')
     .option('--json', 'print {"id","state"} (with --wait also "result")')
     .action(async (fn: string, opts: Opts & {

@@ -36,6 +36,6 @@ export { encodeResultBatch } from './result-batch.ts'
 export { rendezvousScore, keyHash, peerHash, scoreOf } from './rendezvous.ts'
 export { InvalidJobError, JobNotFoundError, JobFailedError, InvalidFactError, SubmitAbortedError } from './errors.ts'
 export {
-  JOBS_TOPIC, JOB_SYNC_PROTOCOL, SYNC_INTERVAL_MS, MAX_FACT_BYTES, MAX_REDUNDANCY, DEFAULT_MAX_ATTEMPTS, DEFAULT_LEASE_MS,
+  JOBS_TOPIC, JOB_SYNC_PROTOCOL, SYNC_INTERVAL_MS, MAX_FACT_BYTES, MAX_REDUNDANCY, DEFAULT_MAX_ATTEMPTS, DEFAULT_LEASE_MS, MIN_LEASE_MS, MAX_LEASE_MS,
   INLINE_RESULT_MAX_BYTES, MAX_INLINE_BYTES_PER_FACT, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT, MAX_REASON_CHARS
 } from './constants.ts'

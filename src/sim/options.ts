@@ -3,7 +3,8 @@
  * validation of every option at the boundary (CLI flags and library callers
  * alike), with one clear message naming the bad option.
  */
-import { DEFAULT_REPLICAS } from '../data/index.ts'
+import { DEFAULT_REPLICAS, MAX_CHUNK_SIZE, MAX_REPLICAS, MIN_CHUNK_SIZE } from '../data/index.ts'
+import { MAX_LEASE_MS, MAX_REDUNDANCY, MIN_LEASE_MS } from '../jobs/index.ts'
 import { InvalidSimOptionsError } from './errors.ts'
 import {
   DEFAULT_CHURN_PER_MIN, DEFAULT_DHT_SAMPLES, DEFAULT_GOSSIP_SAMPLES, DEFAULT_KILL, DEFAULT_MULTI_PROCESSES, DEFAULT_PEERS,
@@ -16,14 +17,9 @@ import { jobTimeoutFor, leaseFor } from './tuning.ts'
 export const WORKLOADS = ['square', 'word-count', 'csv-stats', 'wasm'] as const
 export type Workload = typeof WORKLOADS[number]
 
-/** Limits of the sizing options (library callers may go further than the CLI defaults). */
+/** Readings per device at most: a run's data must fit in the memory of one machine. */
 const MAX_ROWS_PER_DEVICE = 1_000_000
-const MIN_CHUNK_SIZE = 1024
-const MAX_CHUNK_SIZE = 1024 * 1024
-const MAX_REPLICAS = 20
-const MAX_REDUNDANCY = 7
-const MIN_LEASE_MS = 200
-const MAX_LEASE_MS = 600_000
+/** DHT or gossip samples at most: each is a lookup or a message every live peer must see. */
 const MAX_SAMPLES = 10_000
 
 export interface SimOptions {
