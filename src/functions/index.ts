@@ -23,7 +23,7 @@ import { square } from './square.ts'
 import { wordCount } from './word-count.ts'
 import type { TaskFunction } from './types.ts'
 
-export type { Params, TaskContext, TaskFunction, FunctionInfo } from './types.ts'
+export type { Params, TaskContext, TaskFunction, FunctionInfo, PassFunctions, PassOutcome, PassReport } from './types.ts'
 export { FunctionRegistry } from './registry.ts'
 export type { SimpleFunctionOptions, SimpleRun, SimpleReduce } from './registry.ts'
 export { alignRecords, firstLine, decodeLines } from './records.ts'
