@@ -6,7 +6,8 @@
  * A daemon that fails to start has released all of it when the error arrives.
  */
 import { createEdgeNode, type EdgeNode, type EdgeNodeOptions } from '../edge-node.ts'
-import { DEFAULT_API, ListenError } from '../node/index.ts'
+import { DEFAULT_API } from '../node/index.ts'
+import { ApiListenError } from './errors.ts'
 import { apiMultiaddr } from './client.ts'
 import { createApiServer } from './routes.ts'
 import type { ApiServer } from './server.ts'
@@ -32,8 +33,8 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
   const wanted = options.api ?? node.repo?.config.addresses.api ?? DEFAULT_API
   try {
     apiAddress = await api.listen(wanted).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') throw new ListenError(`API address ${wanted}`, 'the port is in use by another process')
-      if (err.code === 'EADDRNOTAVAIL') throw new ListenError(`API address ${wanted}`, 'this device has no such address')
+      if (err.code === 'EADDRINUSE') throw new ApiListenError(wanted, 'the port is in use by another process')
+      if (err.code === 'EADDRNOTAVAIL') throw new ApiListenError(wanted, 'this device has no such address')
       throw err
     })
     await node.repo?.writeApiAddress(apiMultiaddr(apiAddress))

@@ -10,6 +10,7 @@ import { Command } from 'commander'
 import { initRepo, reinitRepo, repoPaths, resolveRepoPath } from '../node/repo.ts'
 import { generateSwarmKey, parseSwarmKey, InvalidSwarmKeyError } from '../node/swarm-key.ts'
 import type { IdResponse } from '../api/routes.ts'
+import { ApiListenError } from '../api/errors.ts'
 import type { NodeStatus, PeerSummary } from '../edge-node.ts'
 import type { ConnectionProblem } from '../node/connection-diagnostics.ts'
 import { collect, parseBootstrap, parseHostPort, parseListen } from './args.ts'
@@ -102,10 +103,10 @@ export function buildProgram (): Command {
         mdns: opts.mdns ? undefined : false
       }).catch((err: unknown) => {
         // say where the address came from when it is config.json's
-        if (err instanceof ListenError && opts.listen == null && !err.address.startsWith('API')) {
+        if (err instanceof ListenError && opts.listen == null) {
           throw new UsageError(`${err.message} (addresses.listen in ${repoPaths(repo).config}, or --listen)`)
         }
-        if (err instanceof ListenError && opts.api == null && err.address.startsWith('API')) {
+        if (err instanceof ApiListenError && opts.api == null) {
           throw new UsageError(`${err.message} (addresses.api in ${repoPaths(repo).config}, or --api)`)
         }
         throw err
