@@ -65,6 +65,13 @@ function validNumber (f: NumericField): fc.Arbitrary<number> {
   return f.integer ? fc.integer({ min: f.min, max: Math.min(f.max, Number.MAX_SAFE_INTEGER) }) : fc.double({ min: f.min, max: f.max, noNaN: true })
 }
 
+/** A valid value of the numeric field at `path`. */
+function valid (path: string): fc.Arbitrary<number> {
+  const f = NUMERIC_FIELDS.find(n => n.path === path)
+  if (f == null) throw new Error(`no numeric field ${path}`)
+  return validNumber(f)
+}
+
 function badNumber (f: NumericField): fc.Arbitrary<unknown> {
   const options: Array<fc.Arbitrary<unknown>> = [
     fc.integer({ min: -1e9, max: Math.ceil(f.min) - 1 }).filter(n => n < f.min),
@@ -94,21 +101,21 @@ export const validSettings: fc.Arbitrary<Record<string, unknown>> = fc.record({
   tuning: fc.constantFrom('default', 'crowded'),
   limits: fc.record({
     maxConnections: fc.integer({ min: 1, max: MAX_CONFIG_MAX_CONNECTIONS }),
-    inboundConnectionThreshold: validNumber(NUMERIC_FIELDS[2]),
+    inboundConnectionThreshold: valid('limits.inboundConnectionThreshold'),
     storageMax: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
-    handshakeTimeoutMs: validNumber(NUMERIC_FIELDS[4])
+    handshakeTimeoutMs: valid('limits.handshakeTimeoutMs')
   }, { requiredKeys: ['maxConnections'] }),
-  gossip: fc.record({ meshDegree: validNumber(NUMERIC_FIELDS[5]), lazyPeers: validNumber(NUMERIC_FIELDS[6]) }, { requiredKeys: [] }),
+  gossip: fc.record({ meshDegree: valid('gossip.meshDegree'), lazyPeers: valid('gossip.lazyPeers') }, { requiredKeys: [] }),
   data: fc.record({
-    replicas: validNumber(NUMERIC_FIELDS[7]),
-    repairIntervalMs: validNumber(NUMERIC_FIELDS[8]),
-    chunkSize: validNumber(NUMERIC_FIELDS[9]),
-    provideRatePerSecond: validNumber(NUMERIC_FIELDS[10])
+    replicas: valid('data.replicas'),
+    repairIntervalMs: valid('data.repairIntervalMs'),
+    chunkSize: valid('data.chunkSize'),
+    provideRatePerSecond: valid('data.provideRatePerSecond')
   }, { requiredKeys: [] }),
-  jobs: fc.record({ syncIntervalMs: validNumber(NUMERIC_FIELDS[11]) }, { requiredKeys: [] }),
+  jobs: fc.record({ syncIntervalMs: valid('jobs.syncIntervalMs') }, { requiredKeys: [] }),
   scheduler: fc.record({
     slots: fc.integer({ min: 0, max: 8 }),
-    stealRankStepMs: validNumber(NUMERIC_FIELDS[13]),
+    stealRankStepMs: valid('scheduler.stealRankStepMs'),
     labels: fc.array(fc.string({ minLength: 1, maxLength: MAX_CONFIG_LABEL_LENGTH }), { maxLength: 4 }),
     gpu: fc.boolean()
   }, { requiredKeys: [] })
