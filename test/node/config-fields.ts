@@ -55,9 +55,9 @@ export const SECTIONS: Record<string, string[]> = {
   scheduler: ['slots', 'stealRankStepMs', 'labels', 'gpu']
 }
 
-/** A value of none of JSON's scalar types a field expects, or the wrong one. */
+/** Values of the wrong JSON type for a number, string or list field (never an empty list, which a list field takes). */
 const wrongType = fc.oneof(
-  fc.string({ maxLength: 8 }), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 2 }),
+  fc.string({ maxLength: 8 }), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { minLength: 1, maxLength: 2 }),
   fc.dictionary(fc.string({ minLength: 1, maxLength: 4 }), fc.integer(), { maxKeys: 2 })
 )
 
