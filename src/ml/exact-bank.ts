@@ -1,0 +1,492 @@
+/**
+ * ml/exact-bank: many exact sums of doubles at once, at a small multiple of the cost of a
+ * plain `+=`. The result of a sum never depends on the order or grouping of its terms,
+ * because nothing is rounded before `toNumber`, which rounds the exact total once.
+ *
+ * How: every finite double is an integer multiple of 2^-1074. The bank cuts that integer
+ * into 32-bit digits: bin k holds a multiple of 2^(32k - 1074), kept in a float64 slot.
+ * A term below 2^974 spans at most three bins and is split into its three parts exactly
+ * by rounding with a constant (x + C) - C. A bin starts below 2^31 of its units and gains
+ * at most 2^32 per term, so it stays an exact integer (below 2^53) for 2^20 terms; then
+ * carries move each bin's excess to the next. Terms of 2^974 and above go to an exact
+ * BigInt part; NaN and infinities are remembered as flags, so the total is NaN or
+ * infinite as IEEE addition would make it in any order.
+ *
+ * Sums travel between peers packed (`pack`, `addPacked`): each as the bytes of its exact
+ * integer, without leading or trailing zero bytes. Pure arithmetic over typed arrays; it
+ * never rounds a term and never allocates per term.
+ */
+
+import { ExactSumFormatError } from './errors.ts'
+import { powerOfTwo, roundUnits, toUnits } from './rounding.ts'
+
+/** Bins, each 32 bits of the exact integer: bin k holds multiples of 2^(32k - 1074). */
+const BINS = 64
+/** Slots per sum: slot k + 1 is bin k; slot 0 (bin -1) only ever receives zeros. Slot s of sum i is at s * size + i, so a row of terms of like magnitude touches few cache lines. */
+const SLOTS = BINS + 1
+/** Terms with a biased exponent from here on (|x| >= 2^974, and NaN, ±Infinity) take the slow path. */
+const SLOW_BIASED_EXPONENT = 1997
+/** Terms per bin before carries must run (a bin must stay below 2^53 units). */
+const TERMS_BEFORE_CARRY = 1 << 20
+/** The top bin spills to the BigInt part past this many of its units. */
+const TOP_BIN_SPILL = 2 ** 40
+/** A packed sum's magnitude spans at most this many bytes (sums of up to 2^53 doubles). */
+const MAX_SUM_BYTES = 280
+/** Packed sums count their lowest byte from here, so typical sums (near 2^-50) get a one-byte tag. */
+const BYTE_BIAS = 128
+
+/** The unit of bin k: 2^(32k - 1074). */
+const UNIT = Float64Array.from({ length: BINS }, (_, k) => powerOfTwo(32 * k - 1074))
+/** (x + SPLIT[k]) - SPLIT[k] rounds x to a multiple of bin k's unit, for |x| < 2^(32k - 1074 + 51). */
+const SPLIT = Float64Array.from({ length: BINS }, (_, k) => 1.5 * powerOfTwo(32 * k - 1074 + 52))
+
+const F64 = new Float64Array(1)
+const U32 = new Uint32Array(F64.buffer)
+/** Index of the high word of a float64 in U32 (1 on little-endian hosts). */
+const HI = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 1 : 0
+
+const NAN_FLAG = 1
+const POS_INF_FLAG = 2
+const NEG_INF_FLAG = 4
+
+/** A fixed number of exact sums of doubles, indexed 0..size-1. */
+export class ExactBank {
+  readonly size: number
+  private readonly bins: Float64Array
+  /** Terms added to a bin since the last carry, at most (counted per call, for every sum). */
+  private terms = 0
+  /** The exact part of each sum past the bins (huge terms), in units of 2^-1074. */
+  private big: Map<number, bigint> | null = null
+  /** NaN / +Infinity / -Infinity seen, per sum. */
+  private flags: Uint8Array | null = null
+  private readonly scratchDigits = new Float64Array(BINS + 1)
+  private words: Uint32Array<ArrayBufferLike> = new Uint32Array(0)
+  private wordsFor: Float64Array | null = null
+
+  constructor (size: number) {
+    if (!(Number.isSafeInteger(size) && size >= 0)) throw new RangeError(`bank size must be a non-negative integer, got ${size}`)
+    this.size = size
+    this.bins = new Float64Array(size * SLOTS)
+  }
+
+  /** Adds x to sum i exactly. */
+  add (i: number, x: number): void {
+    if (++this.terms >= TERMS_BEFORE_CARRY) this.carryAll()
+    this.deposit(i, x)
+  }
+
+  /** Adds values[i] to sum i for every i < size, exactly. */
+  addAll (values: Float64Array): void {
+    if (++this.terms >= TERMS_BEFORE_CARRY) this.carryAll()
+    const bins = this.bins
+    const size = this.size
+    const words = this.wordsOf(values)
+    // deposit, inlined: this loop is the hot path of training
+    for (let i = 0; i < size; i++) {
+      const x = values[i]
+      const biased = (words[2 * i + HI] >>> 20) & 0x7ff
+      if (biased >= SLOW_BIASED_EXPONENT) {
+        this.depositSlow(i, x)
+        continue
+      }
+      const k = ((biased === 0 ? 1 : biased) + 51) >>> 5
+      const c1 = SPLIT[k]
+      const high = (x + c1) - c1
+      const rest = x - high
+      const c2 = SPLIT[k - 1]
+      const middle = (rest + c2) - c2
+      const at = k * size + i
+      bins[at + size] += high
+      bins[at] += middle
+      bins[at - size] += rest - middle
+    }
+  }
+
+  /** A 32-bit view of `values` (kept for the next call: callers reuse one row buffer). */
+  private wordsOf (values: Float64Array): Uint32Array<ArrayBufferLike> {
+    if (this.wordsFor !== values) {
+      this.words = new Uint32Array(values.buffer, values.byteOffset, values.length * 2)
+      this.wordsFor = values
+    }
+    return this.words
+  }
+
+  /** The exact sum i rounded once to the nearest double (ties to even); +0 for an exact zero. */
+  toNumber (i: number): number {
+    const flags = this.flags?.[i] ?? 0
+    if (flags !== 0) return flagValue(flags)
+    if (this.big?.has(i) !== true && this.canonicalDigits(i, this.scratchDigits)) {
+      const value = roundDigits(this.scratchDigits)
+      if (value !== undefined) return value
+    }
+    return roundUnits(this.units(i))
+  }
+
+  /** Every sum rounded once, as toNumber does. */
+  toArray (): Float64Array {
+    const out = new Float64Array(this.size)
+    for (let i = 0; i < this.size; i++) out[i] = this.toNumber(i)
+    return out
+  }
+
+  /** Whether sum i saw a NaN or an infinity. */
+  isSpecial (i: number): boolean {
+    return (this.flags?.[i] ?? 0) !== 0
+  }
+
+  /** The exact finite sum i in units of 2^-1074. @throws RangeError when it saw a NaN or an infinity */
+  units (i: number): bigint {
+    if (this.isSpecial(i)) throw new RangeError(`sum ${i} is not finite`)
+    let total = this.big?.get(i) ?? 0n
+    for (let k = 0; k < BINS; k++) {
+      const v = this.bins[(k + 1) * this.size + i]
+      if (v !== 0) total += BigInt(v / UNIT[k]) << BigInt(32 * k)
+    }
+    return total
+  }
+
+  /** Adds `units` * 2^-1074 to sum i exactly. */
+  addUnits (i: number, units: bigint): void {
+    if (units === 0n) return
+    this.big ??= new Map()
+    this.big.set(i, (this.big.get(i) ?? 0n) + units)
+  }
+
+  /**
+   * Every sum, packed: per sum a varint tag (0 zero; 1 NaN; 2 +Infinity; 3 -Infinity; else
+   * 4 + 2 * zigzag(z - 128) + sign, z the index of the lowest non-zero byte of the exact
+   * integer in units of 2^-1074), then for a non-zero finite sum a varint byte count and the
+   * integer's bytes from byte z up, little-endian. One encoding per value.
+   */
+  pack (): Uint8Array {
+    const out = new ByteWriter(this.size * 12)
+    const digits = new Float64Array(BINS + 1)
+    for (let i = 0; i < this.size; i++) {
+      const flags = this.flags?.[i] ?? 0
+      if (flags !== 0) {
+        out.varint(flagTag(flags))
+        continue
+      }
+      if (this.big?.has(i) === true || !this.canonicalDigits(i, digits)) {
+        packUnits(out, this.units(i))
+        continue
+      }
+      packDigits(out, digits)
+    }
+    return out.bytes()
+  }
+
+  /**
+   * Adds every sum of a packed bank of the same size (see pack), exactly.
+   * @throws ExactSumFormatError when the bytes are not `size` packed sums
+   */
+  addPacked (bytes: Uint8Array): void {
+    if (++this.terms >= TERMS_BEFORE_CARRY) this.carryAll()
+    const reader = new ByteReader(bytes)
+    for (let i = 0; i < this.size; i++) {
+      const tag = reader.varint()
+      if (tag === 0) continue
+      if (tag < 4) {
+        this.flags ??= new Uint8Array(this.size)
+        this.flags[i] |= tag === 1 ? NAN_FLAG : tag === 2 ? POS_INF_FLAG : NEG_INF_FLAG
+        continue
+      }
+      const negative = ((tag - 4) & 1) === 1
+      const zz = Math.floor((tag - 4) / 2)
+      const z = ((zz & 1) === 1 ? -(zz + 1) / 2 : zz / 2) + BYTE_BIAS
+      const length = reader.varint()
+      if (z < 0 || length < 1 || z + length > MAX_SUM_BYTES) throw new ExactSumFormatError(`packed sum ${i} spans bytes ${z}..${z + length - 1}, outside 0..${MAX_SUM_BYTES - 1}`)
+      const magnitude = reader.take(length)
+      if (magnitude[0] === 0 || magnitude[length - 1] === 0) throw new ExactSumFormatError(`packed sum ${i} has a leading or trailing zero byte`)
+      const sign = negative ? -1 : 1
+      // assemble each 32-bit digit from its bytes, then add it to its bin
+      let k = z >> 2
+      let digit = 0
+      for (let p = 0; p < length; p++) {
+        const at = z + p
+        if (at >> 2 !== k) {
+          this.addDigit(i, k, sign * digit)
+          k = at >> 2
+          digit = 0
+        }
+        digit += magnitude[p] * BYTE_WEIGHT[at & 3]
+      }
+      this.addDigit(i, k, sign * digit)
+    }
+    if (!reader.done()) throw new ExactSumFormatError(`packed sums have ${reader.remaining()} bytes after sum ${this.size - 1}`)
+  }
+
+  /** Adds d * 2^(32k) units (|d| < 2^32) to sum i. */
+  private addDigit (i: number, k: number, d: number): void {
+    if (d === 0) return
+    if (k < BINS) this.bins[(k + 1) * this.size + i] += d * UNIT[k]
+    else this.addUnits(i, BigInt(d) << BigInt(32 * k))
+  }
+
+  /** Splits x into its parts in (at most) three bins and adds them; huge and non-finite terms go the slow way. */
+  private deposit (i: number, x: number): void {
+    F64[0] = x
+    const biased = (U32[HI] >>> 20) & 0x7ff
+    if (biased >= SLOW_BIASED_EXPONENT) {
+      this.depositSlow(i, x)
+      return
+    }
+    // the bin of x's top bit (a subnormal's exponent reads as the smallest normal's)
+    const k = ((biased === 0 ? 1 : biased) + 51) >>> 5
+    const c1 = SPLIT[k]
+    const high = (x + c1) - c1
+    const rest = x - high
+    const c2 = SPLIT[k - 1]
+    const middle = (rest + c2) - c2
+    const size = this.size
+    const at = k * size + i
+    const bins = this.bins
+    bins[at + size] += high
+    bins[at] += middle
+    bins[at - size] += rest - middle
+  }
+
+  private depositSlow (i: number, x: number): void {
+    if (Number.isFinite(x)) {
+      this.addUnits(i, toUnits(x))
+      return
+    }
+    this.flags ??= new Uint8Array(this.size)
+    this.flags[i] |= Number.isNaN(x) ? NAN_FLAG : x > 0 ? POS_INF_FLAG : NEG_INF_FLAG
+  }
+
+  /** Carries every sum, so each bin again holds at most 2^31 of its units. */
+  private carryAll (): void {
+    for (let i = 0; i < this.size; i++) this.carry(i)
+    this.terms = 0
+  }
+
+  /** Moves each bin's excess (rounded to the next bin's unit) to the next bin; spills a large top bin. */
+  private carry (i: number): void {
+    const bins = this.bins
+    const size = this.size
+    let incoming = 0
+    for (let k = 0, at = size + i; k < BINS - 1; k++, at += size) {
+      const v = bins[at] + incoming
+      const c = SPLIT[k + 1]
+      const out = (v + c) - c
+      bins[at] = v - out
+      incoming = out
+    }
+    const topAt = BINS * size + i
+    const top = bins[topAt] + incoming
+    if (Math.abs(top) > TOP_BIN_SPILL * UNIT[BINS - 1]) {
+      this.addUnits(i, BigInt(top / UNIT[BINS - 1]) << BigInt(32 * (BINS - 1)))
+      bins[topAt] = 0
+    } else {
+      bins[topAt] = top
+    }
+  }
+
+  /**
+   * Carries sum i and writes the base-2^32 digits of its magnitude to `digits` (digits[BINS]
+   * holds the sign: 1 or -1; 0 for zero). False when the top bin does not fit one digit.
+   */
+  private canonicalDigits (i: number, digits: Float64Array): boolean {
+    this.carry(i)
+    let top = -1
+    for (let k = 0; k < BINS; k++) {
+      const d = this.bins[(k + 1) * this.size + i] / UNIT[k]
+      digits[k] = d
+      if (d !== 0) top = k
+    }
+    if (top === -1) {
+      digits[BINS] = 0
+      return true
+    }
+    if (Math.abs(digits[top]) >= 2 ** 32) return false
+    const sign = digits[top] > 0 ? 1 : -1
+    // digits are in [-2^31, 2^31]: make them all non-negative digits of |sum|, borrowing upwards
+    let borrow = 0
+    for (let k = 0; k <= top; k++) {
+      let d = sign * digits[k] - borrow
+      borrow = 0
+      if (d < 0) {
+        d += 2 ** 32
+        borrow = 1
+      }
+      digits[k] = d
+    }
+    digits[BINS] = sign
+    return true
+  }
+}
+
+/** Multipliers of the bytes of a 32-bit digit. */
+const BYTE_WEIGHT = [1, 2 ** 8, 2 ** 16, 2 ** 24]
+
+/**
+ * The double nearest to the sum whose canonical digits (base 2^32, non-negative, sign in
+ * digits[BINS]) are given, ties to even, from its top three digits and whether any digit
+ * below them is non-zero; undefined below 2^-1022 (subnormal results take the BigInt path).
+ */
+function roundDigits (digits: Float64Array): number | undefined {
+  const sign = digits[BINS]
+  if (sign === 0) return 0
+  let top = BINS - 1
+  while (digits[top] === 0) top--
+  const d2 = digits[top]
+  const d1 = top >= 1 ? digits[top - 1] : 0
+  const d0 = top >= 2 ? digits[top - 2] : 0
+  let sticky = false
+  for (let k = top - 3; k >= 0 && !sticky; k--) sticky = digits[k] !== 0
+  const s = 32 - Math.clz32(d2) // bits of the top digit
+  // the value's top bit, in units of 2^-1074
+  const topBit = 32 * top + s - 1
+  if (topBit < 52) return undefined
+  // kept: the top 53 bits; rest: the bits below them within the three digits, against half of their weight
+  let kept: number
+  let rest: number
+  let restBits: number
+  if (s <= 21) {
+    const fromD0 = 21 - s // bits of d0 kept
+    restBits = 32 - fromD0
+    kept = (d2 * 2 ** 32 + d1) * 2 ** fromD0 + Math.floor(d0 / 2 ** restBits)
+    rest = d0 % 2 ** restBits
+  } else {
+    const fromD1 = 53 - s // bits of d1 kept, 21 to 31
+    restBits = 32 - fromD1
+    kept = d2 * 2 ** fromD1 + Math.floor(d1 / 2 ** restBits)
+    rest = d1 % 2 ** restBits
+    sticky ||= d0 !== 0
+  }
+  const half = 2 ** (restBits - 1)
+  if (rest > half || (rest === half && (sticky || kept % 2 === 1))) kept += 1
+  const exponent = topBit - 52 - 1074
+  // kept <= 2^53; a product past the largest double is Infinity, as rounding makes it
+  return sign * (exponent > 971 ? Infinity : kept * powerOfTwo(exponent))
+}
+
+function flagValue (flags: number): number {
+  if ((flags & NAN_FLAG) !== 0 || flags === (POS_INF_FLAG | NEG_INF_FLAG)) return NaN
+  return (flags & POS_INF_FLAG) !== 0 ? Infinity : -Infinity
+}
+
+function flagTag (flags: number): number {
+  const value = flagValue(flags)
+  return Number.isNaN(value) ? 1 : value > 0 ? 2 : 3
+}
+
+function zigzag (n: number): number {
+  return n >= 0 ? 2 * n : -2 * n - 1
+}
+
+/** Writes the sum whose canonical digits (and sign in digits[BINS]) canonicalDigits produced. */
+function packDigits (out: ByteWriter, digits: Float64Array): void {
+  const sign = digits[BINS]
+  if (sign === 0) {
+    out.varint(0)
+    return
+  }
+  let top = BINS - 1
+  while (digits[top] === 0) top--
+  let low = 0
+  while (digits[low] === 0) low++
+  // the lowest and highest non-zero bytes
+  let z = low * 4
+  while (byteOf(digits, z) === 0) z++
+  let last = top * 4 + 3
+  while (byteOf(digits, last) === 0) last--
+  out.varint(4 + 2 * zigzag(z - BYTE_BIAS) + (sign < 0 ? 1 : 0))
+  out.varint(last - z + 1)
+  for (let p = z; p <= last; p++) out.byte(byteOf(digits, p))
+}
+
+function byteOf (digits: Float64Array, p: number): number {
+  return Math.floor(digits[p >> 2] / BYTE_WEIGHT[p & 3]) & 0xff
+}
+
+/** Writes an exact integer (units of 2^-1074) the slow way, in the same format as packDigits. */
+function packUnits (out: ByteWriter, units: bigint): void {
+  if (units === 0n) {
+    out.varint(0)
+    return
+  }
+  const negative = units < 0n
+  let m = negative ? -units : units
+  let z = 0
+  while ((m & 0xffn) === 0n) { m >>= 8n; z++ }
+  const bytes: number[] = []
+  while (m > 0n) { bytes.push(Number(m & 0xffn)); m >>= 8n }
+  if (z + bytes.length > MAX_SUM_BYTES) throw new RangeError('an exact sum outgrew its packed form')
+  out.varint(4 + 2 * zigzag(z - BYTE_BIAS) + (negative ? 1 : 0))
+  out.varint(bytes.length)
+  for (const b of bytes) out.byte(b)
+}
+
+/** A growable byte buffer with unsigned LEB128 varints. */
+export class ByteWriter {
+  private buf: Uint8Array
+  private length = 0
+
+  constructor (capacity = 64) {
+    this.buf = new Uint8Array(Math.max(16, capacity))
+  }
+
+  byte (b: number): void {
+    if (this.length === this.buf.length) {
+      const grown = new Uint8Array(this.buf.length * 2)
+      grown.set(this.buf)
+      this.buf = grown
+    }
+    this.buf[this.length++] = b
+  }
+
+  varint (n: number): void {
+    while (n >= 0x80) {
+      this.byte((n % 0x80) | 0x80)
+      n = Math.floor(n / 0x80)
+    }
+    this.byte(n)
+  }
+
+  bytes (): Uint8Array {
+    return this.buf.slice(0, this.length)
+  }
+}
+
+/** Reads what ByteWriter writes; throws ExactSumFormatError past the end or on a non-minimal varint. */
+export class ByteReader {
+  private readonly buf: Uint8Array
+  private at = 0
+
+  constructor (buf: Uint8Array) {
+    this.buf = buf
+  }
+
+  varint (): number {
+    let n = 0
+    let weight = 1
+    for (let i = 0; i < 7; i++) {
+      if (this.at >= this.buf.length) throw new ExactSumFormatError('packed sums end inside a varint')
+      const b = this.buf[this.at++]
+      n += (b & 0x7f) * weight
+      if (b < 0x80) {
+        if (b === 0 && i > 0) throw new ExactSumFormatError('packed sums hold a non-minimal varint')
+        return n
+      }
+      weight *= 0x80
+    }
+    throw new ExactSumFormatError('packed sums hold a varint longer than 7 bytes')
+  }
+
+  take (length: number): Uint8Array {
+    if (this.at + length > this.buf.length) throw new ExactSumFormatError('packed sums end inside a sum')
+    const out = this.buf.subarray(this.at, this.at + length)
+    this.at += length
+    return out
+  }
+
+  done (): boolean {
+    return this.at === this.buf.length
+  }
+
+  remaining (): number {
+    return this.buf.length - this.at
+  }
+}
