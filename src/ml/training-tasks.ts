@@ -151,11 +151,13 @@ export function trainingData (input: Uint8Array, model: Model, place: TaskPlace)
 export function labelsOf (records: ParsedRecords, model: Model): Float64Array {
   if (model.kind !== 'softmax') return records.y
   const index = new Map(model.classes.map((c, i) => [c, i]))
-  return Float64Array.from(records.labels, label => {
-    const c = index.get(label)
-    if (c === undefined) throw new DatasetError(`label value "${label}" is not a class of the model`)
-    return c
-  })
+  const y = new Float64Array(records.count)
+  for (let i = 0; i < records.count; i++) {
+    const c = index.get(records.labels[i])
+    if (c === undefined) throw new DatasetError(`label value "${records.labels[i]}" is not a class of the model`)
+    y[i] = c
+  }
+  return y
 }
 
 /** The classes of a softmax model: numerically when every label is a number (ties by code units), else by code units. */
