@@ -59,7 +59,10 @@ export class ExactBank {
   private big: Map<number, bigint> | null = null
   /** NaN / +Infinity / -Infinity seen, per sum. */
   private flags: Uint8Array | null = null
-  private readonly scratchDigits = new Float64Array(BINS + 1)
+  /** The lowest and highest bins any sum may use (a term's three bins, carries, packed digits). */
+  private low = BINS
+  private high = -1
+  private readonly scratchDigits = new Float64Array(BINS)
   private words: Uint32Array<ArrayBufferLike> = new Uint32Array(0)
   private wordsFor: Float64Array | null = null
 
@@ -67,6 +70,16 @@ export class ExactBank {
     if (!(Number.isSafeInteger(size) && size >= 0)) throw new RangeError(`bank size must be a non-negative integer, got ${size}`)
     this.size = size
     this.bins = new Float64Array(size * SLOTS)
+  }
+
+  /** Sets every sum back to zero, clearing only the bins in use. */
+  reset (): void {
+    if (this.high >= 0) this.bins.fill(0, this.firstBin() * this.size, (this.carryTop() + 2) * this.size)
+    this.low = BINS
+    this.high = -1
+    this.terms = 0
+    this.big = null
+    this.flags = null
   }
 
   /** Adds x to sum i exactly. */
@@ -81,6 +94,8 @@ export class ExactBank {
     const bins = this.bins
     const size = this.size
     const words = this.wordsOf(values)
+    let lowBin = this.low
+    let highBin = this.high
     // deposit, inlined: this loop is the hot path of training
     for (let i = 0; i < size; i++) {
       const x = values[i]
@@ -90,6 +105,8 @@ export class ExactBank {
         continue
       }
       const k = ((biased === 0 ? 1 : biased) + 51) >>> 5
+      if (k > highBin) highBin = k
+      if (k < lowBin) lowBin = k
       const c1 = SPLIT[k]
       const high = (x + c1) - c1
       const rest = x - high
@@ -100,6 +117,8 @@ export class ExactBank {
       bins[at] += middle
       bins[at - size] += rest - middle
     }
+    this.low = lowBin
+    this.high = highBin
   }
 
   /** A 32-bit view of `values` (kept for the next call: callers reuse one row buffer). */
@@ -115,9 +134,13 @@ export class ExactBank {
   toNumber (i: number): number {
     const flags = this.flags?.[i] ?? 0
     if (flags !== 0) return flagValue(flags)
-    if (this.big?.has(i) !== true && this.canonicalDigits(i, this.scratchDigits)) {
-      const value = roundDigits(this.scratchDigits)
-      if (value !== undefined) return value
+    if (this.big?.has(i) !== true) {
+      const sign = this.canonicalDigits(i, this.scratchDigits)
+      if (sign === 0) return 0
+      if (sign !== undefined) {
+        const value = roundDigits(this.scratchDigits, this.firstBin(), this.high, sign)
+        if (value !== undefined) return value
+      }
     }
     return roundUnits(this.units(i))
   }
@@ -138,7 +161,7 @@ export class ExactBank {
   units (i: number): bigint {
     if (this.isSpecial(i)) throw new RangeError(`sum ${i} is not finite`)
     let total = this.big?.get(i) ?? 0n
-    for (let k = 0; k < BINS; k++) {
+    for (let k = this.firstBin(); k <= this.high; k++) {
       const v = this.bins[(k + 1) * this.size + i]
       if (v !== 0) total += BigInt(v / UNIT[k]) << BigInt(32 * k)
     }
@@ -160,18 +183,16 @@ export class ExactBank {
    */
   pack (): Uint8Array {
     const out = new ByteWriter(this.size * 12)
-    const digits = new Float64Array(BINS + 1)
+    const digits = this.scratchDigits
     for (let i = 0; i < this.size; i++) {
       const flags = this.flags?.[i] ?? 0
       if (flags !== 0) {
         out.varint(flagTag(flags))
         continue
       }
-      if (this.big?.has(i) === true || !this.canonicalDigits(i, digits)) {
-        packUnits(out, this.units(i))
-        continue
-      }
-      packDigits(out, digits)
+      const sign = this.big?.has(i) === true ? undefined : this.canonicalDigits(i, digits)
+      if (sign === undefined) packUnits(out, this.units(i))
+      else packDigits(out, digits, this.firstBin(), this.high, sign)
     }
     return out.bytes()
   }
@@ -196,8 +217,8 @@ export class ExactBank {
       const z = ((zz & 1) === 1 ? -(zz + 1) / 2 : zz / 2) + BYTE_BIAS
       const length = reader.varint()
       if (z < 0 || length < 1 || z + length > MAX_SUM_BYTES) throw new ExactSumFormatError(`packed sum ${i} spans bytes ${z}..${z + length - 1}, outside 0..${MAX_SUM_BYTES - 1}`)
-      const magnitude = reader.take(length)
-      if (magnitude[0] === 0 || magnitude[length - 1] === 0) throw new ExactSumFormatError(`packed sum ${i} has a leading or trailing zero byte`)
+      const start = reader.skip(length)
+      if (bytes[start] === 0 || bytes[start + length - 1] === 0) throw new ExactSumFormatError(`packed sum ${i} has a leading or trailing zero byte`)
       const sign = negative ? -1 : 1
       // assemble each 32-bit digit from its bytes, then add it to its bin
       let k = z >> 2
@@ -209,7 +230,7 @@ export class ExactBank {
           k = at >> 2
           digit = 0
         }
-        digit += magnitude[p] * BYTE_WEIGHT[at & 3]
+        digit += bytes[start + p] * BYTE_WEIGHT[at & 3]
       }
       this.addDigit(i, k, sign * digit)
     }
@@ -219,8 +240,18 @@ export class ExactBank {
   /** Adds d * 2^(32k) units (|d| < 2^32) to sum i. */
   private addDigit (i: number, k: number, d: number): void {
     if (d === 0) return
-    if (k < BINS) this.bins[(k + 1) * this.size + i] += d * UNIT[k]
-    else this.addUnits(i, BigInt(d) << BigInt(32 * k))
+    if (k >= BINS) {
+      this.addUnits(i, BigInt(d) << BigInt(32 * k))
+      return
+    }
+    this.bins[(k + 1) * this.size + i] += d * UNIT[k]
+    if (k > this.high) this.high = k
+    if (k < this.low) this.low = k
+  }
+
+  /** The lowest bin a sum may hold a non-zero value in: a term's bins reach two below its top one. */
+  private firstBin (): number {
+    return Math.max(0, this.low - 2)
   }
 
   /** Splits x into its parts in (at most) three bins and adds them; huge and non-finite terms go the slow way. */
@@ -233,6 +264,8 @@ export class ExactBank {
     }
     // the bin of x's top bit (a subnormal's exponent reads as the smallest normal's)
     const k = ((biased === 0 ? 1 : biased) + 51) >>> 5
+    if (k > this.high) this.high = k
+    if (k < this.low) this.low = k
     const c1 = SPLIT[k]
     const high = (x + c1) - c1
     const rest = x - high
@@ -261,49 +294,60 @@ export class ExactBank {
     this.terms = 0
   }
 
-  /** Moves each bin's excess (rounded to the next bin's unit) to the next bin; spills a large top bin. */
+  /** The bins a carry walks: from the first in use to one past the highest (carries reach no further). */
+  private carryTop (): number {
+    return Math.min(BINS - 1, this.high + 1)
+  }
+
+  /**
+   * Moves each bin's excess (rounded to the next bin's unit) to the next bin, over the bins in
+   * use; spills a large top bin to the BigInt part. A bin below 2^53 units carries at most
+   * 2^22 units on, so the bin above the highest in use ends below 2^31 and carries nothing.
+   */
   private carry (i: number): void {
+    if (this.high < 0) return
     const bins = this.bins
     const size = this.size
+    const top = this.carryTop()
     let incoming = 0
-    for (let k = 0, at = size + i; k < BINS - 1; k++, at += size) {
+    for (let k = this.firstBin(), at = (k + 1) * size + i; k < top; k++, at += size) {
       const v = bins[at] + incoming
       const c = SPLIT[k + 1]
       const out = (v + c) - c
       bins[at] = v - out
       incoming = out
     }
-    const topAt = BINS * size + i
-    const top = bins[topAt] + incoming
-    if (Math.abs(top) > TOP_BIN_SPILL * UNIT[BINS - 1]) {
-      this.addUnits(i, BigInt(top / UNIT[BINS - 1]) << BigInt(32 * (BINS - 1)))
+    const topAt = (top + 1) * size + i
+    const v = bins[topAt] + incoming
+    if (top === BINS - 1 && Math.abs(v) > TOP_BIN_SPILL * UNIT[BINS - 1]) {
+      this.addUnits(i, BigInt(v / UNIT[BINS - 1]) << BigInt(32 * (BINS - 1)))
       bins[topAt] = 0
     } else {
-      bins[topAt] = top
+      bins[topAt] = v
     }
+    if (incoming !== 0 && top > this.high) this.high = top
   }
 
   /**
-   * Carries sum i and writes the base-2^32 digits of its magnitude to `digits` (digits[BINS]
-   * holds the sign: 1 or -1; 0 for zero). False when the top bin does not fit one digit.
+   * Carries sum i and writes the base-2^32 digits of its magnitude, non-negative, to
+   * `digits[firstBin() .. high]`; returns the sum's sign (0 for zero), or undefined when its top
+   * bin does not fit one digit.
    */
-  private canonicalDigits (i: number, digits: Float64Array): boolean {
+  private canonicalDigits (i: number, digits: Float64Array): number | undefined {
     this.carry(i)
+    const first = this.firstBin()
     let top = -1
-    for (let k = 0; k < BINS; k++) {
+    for (let k = first; k <= this.high; k++) {
       const d = this.bins[(k + 1) * this.size + i] / UNIT[k]
       digits[k] = d
       if (d !== 0) top = k
     }
-    if (top === -1) {
-      digits[BINS] = 0
-      return true
-    }
-    if (Math.abs(digits[top]) >= 2 ** 32) return false
+    if (top === -1) return 0
+    if (Math.abs(digits[top]) >= 2 ** 32) return undefined
     const sign = digits[top] > 0 ? 1 : -1
     // digits are in [-2^31, 2^31]: make them all non-negative digits of |sum|, borrowing upwards
     let borrow = 0
-    for (let k = 0; k <= top; k++) {
+    for (let k = first; k <= top; k++) {
       let d = sign * digits[k] - borrow
       borrow = 0
       if (d < 0) {
@@ -312,29 +356,47 @@ export class ExactBank {
       }
       digits[k] = d
     }
-    digits[BINS] = sign
-    return true
+    for (let k = top + 1; k <= this.high; k++) digits[k] = 0
+    return sign
   }
+}
+
+/** Banks kept for reuse by size and use, so a task does not allocate and zero a bank per run. */
+const spareBanks = new Map<string, ExactBank>()
+
+/**
+ * A zeroed bank of `size` sums for the caller's use `use` (distinct uses get distinct banks),
+ * reused from call to call within a thread: valid until the next call with the same size and use.
+ */
+export function scratchBank (size: number, use: string): ExactBank {
+  const key = `${use}:${size}`
+  let bank = spareBanks.get(key)
+  if (bank === undefined) {
+    if (spareBanks.size >= 16) spareBanks.clear()
+    bank = new ExactBank(size)
+    spareBanks.set(key, bank)
+  } else {
+    bank.reset()
+  }
+  return bank
 }
 
 /** Multipliers of the bytes of a 32-bit digit. */
 const BYTE_WEIGHT = [1, 2 ** 8, 2 ** 16, 2 ** 24]
 
 /**
- * The double nearest to the sum whose canonical digits (base 2^32, non-negative, sign in
- * digits[BINS]) are given, ties to even, from its top three digits and whether any digit
+ * The double nearest to the sum whose canonical digits (base 2^32, non-negative, indices
+ * `first` to `last`) and sign are given, ties to even, from its top three digits and whether any digit
  * below them is non-zero; undefined below 2^-1022 (subnormal results take the BigInt path).
  */
-function roundDigits (digits: Float64Array): number | undefined {
-  const sign = digits[BINS]
-  if (sign === 0) return 0
-  let top = BINS - 1
-  while (digits[top] === 0) top--
+function roundDigits (digits: Float64Array, first: number, last: number, sign: number): number | undefined {
+  let top = last
+  while (top > first && digits[top] === 0) top--
   const d2 = digits[top]
-  const d1 = top >= 1 ? digits[top - 1] : 0
-  const d0 = top >= 2 ? digits[top - 2] : 0
+  const d1 = top - 1 >= first ? digits[top - 1] : 0
+  const d0 = top - 2 >= first ? digits[top - 2] : 0
   let sticky = false
-  for (let k = top - 3; k >= 0 && !sticky; k--) sticky = digits[k] !== 0
+  for (let k = top - 3; k >= first && !sticky; k--) sticky = digits[k] !== 0
   const s = 32 - Math.clz32(d2) // bits of the top digit
   // the value's top bit, in units of 2^-1074
   const topBit = 32 * top + s - 1
@@ -376,29 +438,28 @@ function zigzag (n: number): number {
   return n >= 0 ? 2 * n : -2 * n - 1
 }
 
-/** Writes the sum whose canonical digits (and sign in digits[BINS]) canonicalDigits produced. */
-function packDigits (out: ByteWriter, digits: Float64Array): void {
-  const sign = digits[BINS]
+/** Writes a sum from its canonical digits (see canonicalDigits) and sign. */
+function packDigits (out: ByteWriter, digits: Float64Array, first: number, last: number, sign: number): void {
   if (sign === 0) {
     out.varint(0)
     return
   }
-  let top = BINS - 1
+  let top = last
   while (digits[top] === 0) top--
-  let low = 0
+  let low = first
   while (digits[low] === 0) low++
   // the lowest and highest non-zero bytes
   let z = low * 4
   while (byteOf(digits, z) === 0) z++
-  let last = top * 4 + 3
-  while (byteOf(digits, last) === 0) last--
+  let end = top * 4 + 3
+  while (byteOf(digits, end) === 0) end--
   out.varint(4 + 2 * zigzag(z - BYTE_BIAS) + (sign < 0 ? 1 : 0))
-  out.varint(last - z + 1)
-  for (let p = z; p <= last; p++) out.byte(byteOf(digits, p))
+  out.varint(end - z + 1)
+  for (let p = z; p <= end; p++) out.byte(byteOf(digits, p))
 }
 
 function byteOf (digits: Float64Array, p: number): number {
-  return Math.floor(digits[p >> 2] / BYTE_WEIGHT[p & 3]) & 0xff
+  return (digits[p >> 2] >>> (8 * (p & 3))) & 0xff
 }
 
 /** Writes an exact integer (units of 2^-1074) the slow way, in the same format as packDigits. */
@@ -475,11 +536,12 @@ export class ByteReader {
     throw new ExactSumFormatError('packed sums hold a varint longer than 7 bytes')
   }
 
-  take (length: number): Uint8Array {
+  /** Moves past `length` bytes; returns where they start. */
+  skip (length: number): number {
     if (this.at + length > this.buf.length) throw new ExactSumFormatError('packed sums end inside a sum')
-    const out = this.buf.subarray(this.at, this.at + length)
+    const start = this.at
     this.at += length
-    return out
+    return start
   }
 
   done (): boolean {

@@ -10,7 +10,7 @@
 import { MAX_CLASS_LABEL_CHARS, MAX_CLASSES, RECORDS_PER_ABORT_CHECK } from './constants.ts'
 import { columnsOf, type LabelMode, type ParsedRecords } from './csv-records.ts'
 import { DatasetError, ModelBlockError, TaskAbortedError } from './errors.ts'
-import { ExactBank } from './exact-bank.ts'
+import { ExactBank, scratchBank } from './exact-bank.ts'
 import { gradientStep } from './gradient-step.ts'
 import { kernelFor, type Kernel } from './kernels.ts'
 import { outputsOf, type Model } from './model-block.ts'
@@ -86,9 +86,9 @@ export function roundTask (input: Uint8Array, spec: TrainSpec, model: Model, rou
   const size = outputs * width
   const w = model.weights
   const g = new Float64Array(size)
-  const lossBank = new ExactBank(1)
+  const lossBank = scratchBank(1, 'loss')
   if (spec.localSteps === 0) {
-    const gradientBank = new ExactBank(size)
+    const gradientBank = scratchBank(size, 'gradient')
     for (let i = 0; i < n; i++) {
       checkAbort(place, i)
       lossBank.add(0, kernel.lossGradient(z, i * d, y[i], w, g))

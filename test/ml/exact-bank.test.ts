@@ -156,3 +156,20 @@ function exactProductUnits (a: number, b: number): bigint {
   const product = toUnits(a) * toUnits(b)
   return product / (1n << 1074n)
 }
+
+describe('scratch banks', () => {
+  it('come back zeroed, whatever the last use left in them', async () => {
+    const { scratchBank } = await import('../../src/ml/exact-bank.ts')
+    const first = scratchBank(3, 'test')
+    first.add(0, 1e300)
+    first.add(1, -5e-324)
+    first.add(2, Infinity)
+    for (let i = 0; i < 10; i++) first.addAll(Float64Array.of(1.5, 2 ** 900, 3))
+    const again = scratchBank(3, 'test')
+    expect(again).toBe(first)
+    expect([again.toNumber(0), again.toNumber(1), again.toNumber(2)]).toEqual([0, 0, 0])
+    expect(again.pack()).toEqual(new ExactBank(3).pack())
+    again.add(1, 0.25)
+    expect(again.toNumber(1)).toBe(0.25)
+  })
+})
