@@ -12,13 +12,15 @@
  * BigInt part; NaN and infinities are remembered as flags, so the total is NaN or
  * infinite as IEEE addition would make it in any order.
  *
- * Sums travel between peers packed (`pack`, `addPacked`): each as the bytes of its exact
- * integer, without leading or trailing zero bytes. Pure arithmetic over typed arrays; it
- * never rounds a term and never allocates per term.
+ * Sums travel between peers packed (`pack`, `addPacked`; the format is packed-sums.ts): each
+ * as the bytes of its exact integer. Pure arithmetic over typed arrays; it never rounds a
+ * term and never allocates per term.
  */
 
+import { ByteReader, ByteWriter } from './byte-codec.ts'
 import { ExactSumFormatError } from './errors.ts'
-import { powerOfTwo, roundUnits, toUnits } from './rounding.ts'
+import { BYTE_WEIGHT, MAX_SUM_BYTES, packDigits, packUnits, readTag } from './packed-sums.ts'
+import { powerOfTwo, roundDigits, roundUnits, toUnits } from './rounding.ts'
 
 /** Bins, each 32 bits of the exact integer: bin k holds multiples of 2^(32k - 1074). */
 const BINS = 64
@@ -30,10 +32,6 @@ const SLOW_BIASED_EXPONENT = 1997
 const TERMS_BEFORE_CARRY = 1 << 20
 /** The top bin spills to the BigInt part past this many of its units. */
 const TOP_BIN_SPILL = 2 ** 40
-/** A packed sum's magnitude spans at most this many bytes (sums of up to 2^53 doubles). */
-const MAX_SUM_BYTES = 280
-/** Packed sums count their lowest byte from here, so typical sums (near 2^-50) get a one-byte tag. */
-const BYTE_BIAS = 128
 
 /** The unit of bin k: 2^(32k - 1074). */
 const UNIT = Float64Array.from({ length: BINS }, (_, k) => powerOfTwo(32 * k - 1074))
@@ -212,9 +210,7 @@ export class ExactBank {
         this.flags[i] |= tag === 1 ? NAN_FLAG : tag === 2 ? POS_INF_FLAG : NEG_INF_FLAG
         continue
       }
-      const negative = ((tag - 4) & 1) === 1
-      const zz = Math.floor((tag - 4) / 2)
-      const z = ((zz & 1) === 1 ? -(zz + 1) / 2 : zz / 2) + BYTE_BIAS
+      const { z, negative } = readTag(tag)
       const length = reader.varint()
       if (z < 0 || length < 1 || z + length > MAX_SUM_BYTES) throw new ExactSumFormatError(`packed sum ${i} spans bytes ${z}..${z + length - 1}, outside 0..${MAX_SUM_BYTES - 1}`)
       const start = reader.skip(length)
@@ -381,49 +377,6 @@ export function scratchBank (size: number, use: string): ExactBank {
   return bank
 }
 
-/** Multipliers of the bytes of a 32-bit digit. */
-const BYTE_WEIGHT = [1, 2 ** 8, 2 ** 16, 2 ** 24]
-
-/**
- * The double nearest to the sum whose canonical digits (base 2^32, non-negative, indices
- * `first` to `last`) and sign are given, ties to even, from its top three digits and whether any digit
- * below them is non-zero; undefined below 2^-1022 (subnormal results take the BigInt path).
- */
-function roundDigits (digits: Float64Array, first: number, last: number, sign: number): number | undefined {
-  let top = last
-  while (top > first && digits[top] === 0) top--
-  const d2 = digits[top]
-  const d1 = top - 1 >= first ? digits[top - 1] : 0
-  const d0 = top - 2 >= first ? digits[top - 2] : 0
-  let sticky = false
-  for (let k = top - 3; k >= first && !sticky; k--) sticky = digits[k] !== 0
-  const s = 32 - Math.clz32(d2) // bits of the top digit
-  // the value's top bit, in units of 2^-1074
-  const topBit = 32 * top + s - 1
-  if (topBit < 52) return undefined
-  // kept: the top 53 bits; rest: the bits below them within the three digits, against half of their weight
-  let kept: number
-  let rest: number
-  let restBits: number
-  if (s <= 21) {
-    const fromD0 = 21 - s // bits of d0 kept
-    restBits = 32 - fromD0
-    kept = (d2 * 2 ** 32 + d1) * 2 ** fromD0 + Math.floor(d0 / 2 ** restBits)
-    rest = d0 % 2 ** restBits
-  } else {
-    const fromD1 = 53 - s // bits of d1 kept, 21 to 31
-    restBits = 32 - fromD1
-    kept = d2 * 2 ** fromD1 + Math.floor(d1 / 2 ** restBits)
-    rest = d1 % 2 ** restBits
-    sticky ||= d0 !== 0
-  }
-  const half = 2 ** (restBits - 1)
-  if (rest > half || (rest === half && (sticky || kept % 2 === 1))) kept += 1
-  const exponent = topBit - 52 - 1074
-  // kept <= 2^53; a product past the largest double is Infinity, as rounding makes it
-  return sign * (exponent > 971 ? Infinity : kept * powerOfTwo(exponent))
-}
-
 function flagValue (flags: number): number {
   if ((flags & NAN_FLAG) !== 0 || flags === (POS_INF_FLAG | NEG_INF_FLAG)) return NaN
   return (flags & POS_INF_FLAG) !== 0 ? Infinity : -Infinity
@@ -432,123 +385,4 @@ function flagValue (flags: number): number {
 function flagTag (flags: number): number {
   const value = flagValue(flags)
   return Number.isNaN(value) ? 1 : value > 0 ? 2 : 3
-}
-
-function zigzag (n: number): number {
-  return n >= 0 ? 2 * n : -2 * n - 1
-}
-
-/** Writes a sum from its canonical digits (see canonicalDigits) and sign. */
-function packDigits (out: ByteWriter, digits: Float64Array, first: number, last: number, sign: number): void {
-  if (sign === 0) {
-    out.varint(0)
-    return
-  }
-  let top = last
-  while (digits[top] === 0) top--
-  let low = first
-  while (digits[low] === 0) low++
-  // the lowest and highest non-zero bytes
-  let z = low * 4
-  while (byteOf(digits, z) === 0) z++
-  let end = top * 4 + 3
-  while (byteOf(digits, end) === 0) end--
-  out.varint(4 + 2 * zigzag(z - BYTE_BIAS) + (sign < 0 ? 1 : 0))
-  out.varint(end - z + 1)
-  for (let p = z; p <= end; p++) out.byte(byteOf(digits, p))
-}
-
-function byteOf (digits: Float64Array, p: number): number {
-  return (digits[p >> 2] >>> (8 * (p & 3))) & 0xff
-}
-
-/** Writes an exact integer (units of 2^-1074) the slow way, in the same format as packDigits. */
-function packUnits (out: ByteWriter, units: bigint): void {
-  if (units === 0n) {
-    out.varint(0)
-    return
-  }
-  const negative = units < 0n
-  let m = negative ? -units : units
-  let z = 0
-  while ((m & 0xffn) === 0n) { m >>= 8n; z++ }
-  const bytes: number[] = []
-  while (m > 0n) { bytes.push(Number(m & 0xffn)); m >>= 8n }
-  if (z + bytes.length > MAX_SUM_BYTES) throw new RangeError('an exact sum outgrew its packed form')
-  out.varint(4 + 2 * zigzag(z - BYTE_BIAS) + (negative ? 1 : 0))
-  out.varint(bytes.length)
-  for (const b of bytes) out.byte(b)
-}
-
-/** A growable byte buffer with unsigned LEB128 varints. */
-export class ByteWriter {
-  private buf: Uint8Array
-  private length = 0
-
-  constructor (capacity = 64) {
-    this.buf = new Uint8Array(Math.max(16, capacity))
-  }
-
-  byte (b: number): void {
-    if (this.length === this.buf.length) {
-      const grown = new Uint8Array(this.buf.length * 2)
-      grown.set(this.buf)
-      this.buf = grown
-    }
-    this.buf[this.length++] = b
-  }
-
-  varint (n: number): void {
-    while (n >= 0x80) {
-      this.byte((n % 0x80) | 0x80)
-      n = Math.floor(n / 0x80)
-    }
-    this.byte(n)
-  }
-
-  bytes (): Uint8Array {
-    return this.buf.slice(0, this.length)
-  }
-}
-
-/** Reads what ByteWriter writes; throws ExactSumFormatError past the end or on a non-minimal varint. */
-export class ByteReader {
-  private readonly buf: Uint8Array
-  private at = 0
-
-  constructor (buf: Uint8Array) {
-    this.buf = buf
-  }
-
-  varint (): number {
-    let n = 0
-    let weight = 1
-    for (let i = 0; i < 7; i++) {
-      if (this.at >= this.buf.length) throw new ExactSumFormatError('packed sums end inside a varint')
-      const b = this.buf[this.at++]
-      n += (b & 0x7f) * weight
-      if (b < 0x80) {
-        if (b === 0 && i > 0) throw new ExactSumFormatError('packed sums hold a non-minimal varint')
-        return n
-      }
-      weight *= 0x80
-    }
-    throw new ExactSumFormatError('packed sums hold a varint longer than 7 bytes')
-  }
-
-  /** Moves past `length` bytes; returns where they start. */
-  skip (length: number): number {
-    if (this.at + length > this.buf.length) throw new ExactSumFormatError('packed sums end inside a sum')
-    const start = this.at
-    this.at += length
-    return start
-  }
-
-  done (): boolean {
-    return this.at === this.buf.length
-  }
-
-  remaining (): number {
-    return this.buf.length - this.at
-  }
 }

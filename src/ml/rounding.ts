@@ -1,7 +1,7 @@
 /**
  * ml/rounding: the few places where an exact value becomes a double: exact integers and
- * ratios (BigInt, in units of a power of two) rounded once to the nearest double, ties to
- * even; exact powers of two; and Dekker's exact product. Pure arithmetic; it never rounds
+ * ratios (BigInt in units of a power of two, or an exact sum's base-2^32 digits) rounded once
+ * to the nearest double, ties to even; exact powers of two; and Dekker's exact product. Pure arithmetic; it never rounds
  * twice and never reads anything but its arguments.
  */
 
@@ -110,4 +110,44 @@ export function toUnits (x: number): bigint {
   // a normal double is (2^52 + fraction) * 2^(biased - 1075) = ((2^52 + fraction) << (biased - 1)) units
   if (biased !== 0) units = (units | (1n << 52n)) << BigInt(biased - 1)
   return (hi >>> 31) === 1 ? -units : units
+}
+
+/**
+ * The double nearest to the sum whose canonical digits (base 2^32, non-negative, indices
+ * `first` to `last`) and sign are given, ties to even, from its top three digits and whether any digit
+ * below them is non-zero; undefined below 2^-1022 (subnormal results take the BigInt path).
+ */
+export function roundDigits (digits: Float64Array, first: number, last: number, sign: number): number | undefined {
+  let top = last
+  while (top > first && digits[top] === 0) top--
+  const d2 = digits[top]
+  const d1 = top - 1 >= first ? digits[top - 1] : 0
+  const d0 = top - 2 >= first ? digits[top - 2] : 0
+  let sticky = false
+  for (let k = top - 3; k >= first && !sticky; k--) sticky = digits[k] !== 0
+  const s = 32 - Math.clz32(d2) // bits of the top digit
+  // the value's top bit, in units of 2^-1074
+  const topBit = 32 * top + s - 1
+  if (topBit < 52) return undefined
+  // kept: the top 53 bits; rest: the bits below them within the three digits, against half of their weight
+  let kept: number
+  let rest: number
+  let restBits: number
+  if (s <= 21) {
+    const fromD0 = 21 - s // bits of d0 kept
+    restBits = 32 - fromD0
+    kept = (d2 * 2 ** 32 + d1) * 2 ** fromD0 + Math.floor(d0 / 2 ** restBits)
+    rest = d0 % 2 ** restBits
+  } else {
+    const fromD1 = 53 - s // bits of d1 kept, 21 to 31
+    restBits = 32 - fromD1
+    kept = d2 * 2 ** fromD1 + Math.floor(d1 / 2 ** restBits)
+    rest = d1 % 2 ** restBits
+    sticky ||= d0 !== 0
+  }
+  const half = 2 ** (restBits - 1)
+  if (rest > half || (rest === half && (sticky || kept % 2 === 1))) kept += 1
+  const exponent = topBit - 52 - 1074
+  // kept <= 2^53; a product past the largest double is Infinity, as rounding makes it
+  return sign * (exponent > 971 ? Infinity : kept * powerOfTwo(exponent))
 }
