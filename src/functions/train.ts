@@ -47,14 +47,16 @@ export function trainFunction (options: TrainFunctionOptions = {}): TaskFunction
       withFunctionErrors('train', () => parseTrainSpec(params, true))
     },
 
-    checkInput (header, params) {
+    checkInput (header, params, _blocks, firstRecord?: string | null) {
       const spec = withFunctionErrors('train', () => parseTrainSpec(params, true))
       if (header === null) throw new InvalidParamsError('train: the input is empty: it has no header line')
       if (spec.features.length > 0) {
         resolveFeatures(header, null, spec.label, spec.features.join(','))
-      } else if (!headerColumns(header).includes(spec.label)) {
-        throw new InvalidParamsError(`train: label "${spec.label}" is not a column of the header (columns: ${headerColumns(header).join(', ')})`)
+        return
       }
+      // a job pins its features: the label and numeric columns are checked, then the list is asked for
+      const found = resolveFeatures(header, firstRecord ?? null, spec.label)
+      throw new InvalidParamsError(`train: parameter "features" is required (the numeric columns of the input are ${found.join(',')})`)
     },
 
     passes: {

@@ -22,8 +22,12 @@ describe('train', () => {
     bad({ kind: 'linear', label: 'y', lr: '0' }, 'train: lr must be a finite number above 0')
     bad({ kind: 'linear', label: 'y', aggregate: 'trimmed-mean', trim: '0.7' }, 'train: trim must be in [0, 0.5)')
     expect(() => train.validateParams?.({ kind: 'linear', label: 'y' })).not.toThrow()
-    const input = (header: string | null, params: Record<string, string>): void => { train.checkInput?.(header, params, {}) }
-    expect(() => { input('a,b', { kind: 'linear', label: 'y' }) }).toThrow('train: label "y" is not a column of the header (columns: a, b)')
+    const input = (header: string | null, params: Record<string, string>, firstRecord?: string | null): void => {
+      (train.checkInput as (h: string | null, p: Record<string, string>, b: Record<string, Uint8Array>, f?: string | null) => void)(header, params, {}, firstRecord)
+    }
+    expect(() => { input('a,b', { kind: 'linear', label: 'y' }, '1,2') }).toThrow('train: label "y" is not a column of the header (columns: a, b)')
+    expect(() => { input('a,b,y', { kind: 'linear', label: 'y' }, 'x,2,3') }).toThrow('train: parameter "features" is required (the numeric columns of the input are b)')
+    expect(() => { input('a,y', { kind: 'linear', label: 'y' }, 'x,3') }).toThrow('train: no numeric feature')
     expect(() => { input('a,b,y', { kind: 'linear', label: 'y', features: 'a,c' }) }).toThrow('train: feature "c" is not a column of the header (columns: a, b, y)')
     expect(() => { input(null, { kind: 'linear', label: 'y' }) }).toThrow('train: the input is empty: it has no header line')
     expect(() => { input('a,b,y', { kind: 'linear', label: 'y', features: 'a' }) }).not.toThrow()
