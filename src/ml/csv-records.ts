@@ -59,6 +59,9 @@ export function columnsOf (header: string | null, features: readonly string[], l
 
 const NEWLINE = 0x0a
 const COMMA = 0x2c
+/** Roles of a column in parseRecords besides a feature's slot. */
+const SKIP = -1
+const LABEL = -2
 const textDecoder = new TextDecoder()
 
 /**
@@ -69,9 +72,10 @@ const textDecoder = new TextDecoder()
 export function parseRecords (input: Uint8Array, skipHeader: boolean, columns: RecordColumns, mode: LabelMode, isAborted?: () => boolean): ParsedRecords {
   const d = columns.features.length
   const needed = Math.max(columns.label, ...columns.features) + 1
-  // cell bounds of the current line, up to the last column needed
-  const starts = new Int32Array(needed)
-  const ends = new Int32Array(needed)
+  // what each column up to the last needed is: a feature's slot, LABEL, or SKIP
+  const roles = new Int32Array(needed).fill(SKIP)
+  columns.features.forEach((column, j) => { if (roles[column] === SKIP) roles[column] = j })
+  if (columns.label >= 0 && mode !== 'none') roles[columns.label] = LABEL
   let capacity = 1024
   let x = new Float64Array(capacity * d)
   let y = new Float64Array(mode === 'number' ? capacity : 0)
@@ -90,34 +94,39 @@ export function parseRecords (input: Uint8Array, skipHeader: boolean, columns: R
     let end = input.indexOf(NEWLINE, pos)
     const next = end === -1 ? input.length : end + 1
     if (end === -1) end = input.length
-    // the cells this record needs
-    let cells = 0
-    let cellStart = pos
-    while (cells < needed) {
-      let comma = input.indexOf(COMMA, cellStart)
-      if (comma === -1 || comma > end) comma = end
-      starts[cells] = cellStart
-      ends[cells] = comma
-      cells++
-      if (comma === end) break
-      cellStart = comma + 1
-    }
-    let ok = cells === needed
-    for (let j = 0; ok && j < d; j++) {
-      const at = columns.features[j]
-      const value = parseNumber(input, starts[at], ends[at])
-      if (value === undefined) ok = false
-      else row[j] = value
-    }
+    // one pass over the cells the record needs, each read once
+    let ok = true
     let labelNumber = 0
     let labelText = ''
-    if (ok && mode === 'number') {
-      const value = parseNumber(input, starts[columns.label], ends[columns.label])
-      if (value === undefined) ok = false
-      else labelNumber = value
-    } else if (ok && mode === 'text') {
-      labelText = decodeTrimmed(input, starts[columns.label], ends[columns.label])
-      if (labelText === '') ok = false
+    let at = pos
+    for (let cell = 0; ; cell++) {
+      const role = roles[cell]
+      let cellEnd: number
+      if (role >= 0) {
+        const value = scanNumber(input, at, end, true)
+        cellEnd = scannedEnd
+        if (value === undefined) ok = false
+        else row[role] = value
+      } else {
+        cellEnd = at
+        while (cellEnd < end && input[cellEnd] !== COMMA) cellEnd++
+        if (role === LABEL) {
+          if (mode === 'number') {
+            const value = scanNumber(input, at, cellEnd, false)
+            if (value === undefined) ok = false
+            else labelNumber = value
+          } else {
+            labelText = decodeTrimmed(input, at, cellEnd)
+            if (labelText === '') ok = false
+          }
+        }
+      }
+      if (!ok || cell === needed - 1) break
+      if (cellEnd >= end) {
+        ok = false // the record has fewer cells than the columns it needs
+        break
+      }
+      at = cellEnd + 1
     }
     if (lines === parsedFlags.length) parsedFlags = grow(parsedFlags, parsedFlags.length * 2)
     parsedFlags[lines++] = ok ? 1 : 0
@@ -162,12 +171,21 @@ function isSpace (b: number): boolean {
  * and the result finite, else undefined.
  */
 export function parseNumber (bytes: Uint8Array, start: number, end: number): number | undefined {
-  while (start < end && isSpace(bytes[start])) start++
-  while (end > start && isSpace(bytes[end - 1])) end--
-  if (start === end) return undefined
+  return scanNumber(bytes, start, end, false)
+}
+
+/** Where the cell scanNumber read ended (its comma, or the limit). */
+let scannedEnd = 0
+
+/**
+ * The number of the cell starting at `start`: up to the first comma before `limit` when
+ * `toComma` (then scannedEnd is that comma, or the limit), else up to `limit`. As parseNumber.
+ */
+function scanNumber (bytes: Uint8Array, start: number, limit: number, toComma: boolean): number | undefined {
   let i = start
+  while (i < limit && isSpace(bytes[i])) i++
   let negative = false
-  if (bytes[i] === 0x2d || bytes[i] === 0x2b) {
+  if (i < limit && (bytes[i] === 0x2d || bytes[i] === 0x2b)) {
     negative = bytes[i] === 0x2d
     i++
   }
@@ -176,7 +194,7 @@ export function parseNumber (bytes: Uint8Array, start: number, end: number): num
   let digits = 0
   let exponent = 0
   let b = bytes[i]
-  while (i < end && b >= 0x30 && b <= 0x39) {
+  while (i < limit && b >= 0x30 && b <= 0x39) {
     digits++
     if (mantissa !== 0 || b !== 0x30) {
       mantissa = mantissa * 10 + (b - 0x30)
@@ -184,9 +202,9 @@ export function parseNumber (bytes: Uint8Array, start: number, end: number): num
     }
     b = bytes[++i]
   }
-  if (i < end && b === 0x2e) {
+  if (i < limit && b === 0x2e) {
     b = bytes[++i]
-    while (i < end && b >= 0x30 && b <= 0x39) {
+    while (i < limit && b >= 0x30 && b <= 0x39) {
       digits++
       if (mantissa !== 0 || b !== 0x30) {
         mantissa = mantissa * 10 + (b - 0x30)
@@ -196,30 +214,39 @@ export function parseNumber (bytes: Uint8Array, start: number, end: number): num
       b = bytes[++i]
     }
   }
-  if (digits > 0 && i < end && (b === 0x65 || b === 0x45)) {
+  let exponentOk = true
+  if (digits > 0 && i < limit && (b === 0x65 || b === 0x45)) {
     b = bytes[++i]
     let expNegative = false
-    if (i < end && (b === 0x2d || b === 0x2b)) {
+    if (i < limit && (b === 0x2d || b === 0x2b)) {
       expNegative = b === 0x2d
       b = bytes[++i]
     }
     let e = 0
     let expDigits = 0
-    while (i < end && b >= 0x30 && b <= 0x39 && expDigits < 5) {
+    while (i < limit && b >= 0x30 && b <= 0x39 && expDigits < 5) {
       e = e * 10 + (b - 0x30)
       expDigits++
       b = bytes[++i]
     }
-    if (expDigits === 0) return slowNumber(bytes, start, end)
+    exponentOk = expDigits > 0
     exponent += expNegative ? -e : e
   }
-  if (i !== end || digits === 0 || significant > 15) return slowNumber(bytes, start, end)
+  // the cell must end here, but for white space
+  let end = i
+  while (end < limit && isSpace(bytes[end])) end++
+  const cellEnds = end === limit || (toComma && bytes[end] === COMMA)
+  if (!cellEnds) {
+    if (toComma) {
+      while (end < limit && bytes[end] !== COMMA) end++
+    } else {
+      end = limit
+    }
+  }
+  scannedEnd = end
+  if (!cellEnds || !exponentOk || digits === 0 || significant > 15 || exponent > 22 || exponent < -22) return slowNumber(bytes, start, end)
   if (mantissa === 0) return negative ? -0 : 0
-  let value: number
-  if (exponent >= 0 && exponent <= 22) value = mantissa * POWERS_OF_TEN[exponent]
-  else if (exponent < 0 && exponent >= -22) value = mantissa / POWERS_OF_TEN[-exponent]
-  else return slowNumber(bytes, start, end)
-  if (!Number.isFinite(value)) return undefined
+  const value = exponent >= 0 ? mantissa * POWERS_OF_TEN[exponent] : mantissa / POWERS_OF_TEN[-exponent]
   return negative ? -value : value
 }
 

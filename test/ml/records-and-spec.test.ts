@@ -43,6 +43,24 @@ describe('parseRecords', () => {
     expect(texts.labels).toEqual(['3', '6', '9', 'red'])
   })
 
+  it('reads every cell as Number reads it, whatever the cells hold', () => {
+    const numberOf = (text: string): number | undefined => {
+      const trimmed = text.trim()
+      const value = Number(trimmed)
+      return trimmed === '' || !Number.isFinite(value) ? undefined : value
+    }
+    const cellText = fc.oneof(fc.double().map(String), fc.integer().map(String), fc.constantFrom(' 1 ', '+.5', '-0', '1e5', '1e-400', '0x1f', '', ' ', 'a', '1.5.5', '2e', '\t3\r', '12 34'), fc.string().map(t => t.replace(/[,\n]/g, '')))
+    fc.assert(fc.property(fc.array(fc.array(cellText, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 20 }), rows => {
+      const header = 'a,b,c'
+      const records = parseRecords(encode([header, ...rows.map(r => r.join(','))].join('\n') + '\n'), true, columnsOf(header, ['a', 'c'], 'b'), 'number')
+      const expected = rows.map(r => [r[0], r[2], r[1]].map(c => c === undefined ? undefined : numberOf(c)))
+      const parsed = expected.filter(v => v.every(n => n !== undefined)) as number[][]
+      expect([...records.parsed]).toEqual(expected.map(v => v.every(n => n !== undefined) ? 1 : 0))
+      expect([...records.x].map(v => Object.is(v, -0) ? '-0' : v)).toEqual(parsed.flatMap(v => [v[0], v[1]]).map(v => Object.is(v, -0) ? '-0' : v))
+      expect([...records.y]).toEqual(parsed.map(v => v[2]))
+    }), { numRuns: 500 })
+  })
+
   it('names a column the header lacks', () => {
     expect(() => columnsOf('a,b', ['a', 'c'], null)).toThrow('feature "c" is not a column of the header (columns: a, b)')
     expect(() => columnsOf('a,b', ['a'], 'y')).toThrow('label "y" is not a column of the header')
