@@ -1,13 +1,15 @@
 /**
  * scripts/bench-exact-sum: the per-term cost of ml/exact-bank's exact sums against a plain
- * `+=` loop, on the shape training uses (rows of 650 gradient terms, as a softmax over 64
- * features and 10 classes makes), and the packed size of such a bank. Prints a table, or
+ * `+=` loop and against the BigInt exact sum of functions/exact-sum.ts, on the shape training
+ * uses (rows of 650 gradient terms, as a softmax over 64 features and 10 classes makes), the
+ * packed size of such a bank, and a reduce's cost (32 packed banks added and rounded). Prints a table, or
  * JSON with --json; medians of several runs.
  *
  *   node scripts/bench-exact-sum.ts [--json] [--rows N] [--runs N]
  */
 
 import { parseArgs } from 'node:util'
+import { ExactSum } from '../src/functions/exact-sum.ts'
 import { ExactBank } from '../src/ml/exact-bank.ts'
 
 const { values: args } = parseArgs({
@@ -62,6 +64,20 @@ function exact (): { ms: number, packed: number } {
   return { ms, packed }
 }
 
+/** The BigInt exact sum csv-stats uses, over the first 2,000 rows' terms of one sum per column. */
+function bigint (): number {
+  const sums = Array.from({ length: width }, () => new ExactSum())
+  const n = Math.min(rows, 2000)
+  const start = performance.now()
+  for (let r = 0; r < n; r++) {
+    const row = data[r & 63]
+    for (let i = 0; i < width; i++) sums[i].add(row[i])
+  }
+  const ms = performance.now() - start
+  sink += sums[0].toNumber()
+  return ms * 1e6 / (n * width)
+}
+
 function finish (): number {
   const bank = new ExactBank(width)
   for (let r = 0; r < 200; r++) bank.addAll(data[r & 63])
@@ -75,7 +91,8 @@ function finish (): number {
 }
 
 // warm up both loops
-plain(); exact(); finish()
+plain(); exact(); finish(); bigint()
+const bigintNs: number[] = []
 const plainMs: number[] = []
 const exactMs: number[] = []
 const reduceMs: number[] = []
@@ -86,6 +103,7 @@ for (let i = 0; i < runs; i++) {
   exactMs.push(e.ms)
   packedBytes = e.packed
   reduceMs.push(finish())
+  bigintNs.push(bigint())
 }
 const terms = rows * width
 const result = {
@@ -93,6 +111,7 @@ const result = {
   plainNsPerTerm: median(plainMs) * 1e6 / terms,
   exactNsPerTerm: median(exactMs) * 1e6 / terms,
   ratio: median(exactMs) / median(plainMs),
+  bigintNsPerTerm: median(bigintNs),
   packedBytes,
   reduce32PackedMs: median(reduceMs),
   runs
@@ -105,6 +124,7 @@ if (args.json) {
   console.log(`plain += ns/term        ${result.plainNsPerTerm.toFixed(2)}`)
   console.log(`exact bank ns/term      ${result.exactNsPerTerm.toFixed(2)}`)
   console.log(`ratio                   ${result.ratio.toFixed(2)}`)
+  console.log(`BigInt sum ns/term      ${result.bigintNsPerTerm.toFixed(2)}`)
   console.log(`packed bank (${width} sums) ${packedBytes} bytes`)
   console.log(`pack + add 32 packs + round ${width} sums: ${result.reduce32PackedMs.toFixed(2)} ms`)
 }

@@ -3,14 +3,16 @@
  * (softmax, 64 features, 10 classes: 650 weights) on one machine, without the swarm: CPU per
  * record of a round task (exact sums included), the packed size of a task's result, the CPU
  * of a round's reduce over 32 results, and a shard's first parse against its later rounds
- * (the parsed-input cache). Medians of several rounds; CPU time, so a busy machine inflates
- * it less than wall time. Prints a table, or JSON with --json.
+ * (the parsed-input cache), all in this thread; then the wall time of the same rounds on a
+ * pool of worker threads (TaskThreads). Medians of several rounds; CPU time where it is one
+ * thread's, so a busy machine inflates it less than wall time. Prints a table, or JSON with
+ * --json.
  *
- *   node scripts/bench-ml-round.ts [--json] [--records N] [--shards N] [--rounds N]
+ *   node scripts/bench-ml-round.ts [--json] [--records N] [--shards N] [--rounds N] [--threads N]
  */
 
 import { parseArgs } from 'node:util'
-import { decodeModel, encodeModel, parseTrainSpec, reduceRound, reduceScan, runMlTask, type Model } from '../src/ml/index.ts'
+import { decodeModel, encodeModel, parseTrainSpec, reduceRound, reduceScan, runMlTask, TaskThreads, type Model } from '../src/ml/index.ts'
 import { ownedRanges } from '../src/ml/file-shards.ts'
 
 const { values: args } = parseArgs({
@@ -18,7 +20,8 @@ const { values: args } = parseArgs({
     json: { type: 'boolean', default: false },
     records: { type: 'string', default: '2000' },
     shards: { type: 'string', default: '32' },
-    rounds: { type: 'string', default: '7' }
+    rounds: { type: 'string', default: '7' },
+    threads: { type: 'string', default: '2' }
   }
 })
 const records = Number(args.records)
@@ -80,6 +83,27 @@ for (let r = 0; r < rounds; r++) {
   if ('failure' in reduced.value) throw new Error(reduced.value.failure)
   model = reduced.value.model
 }
+// the same rounds on worker threads: the first parses every shard, later ones find it cached
+const pool = new TaskThreads({ threads: Number(args.threads) })
+const wallMs: number[] = []
+const poolCpuMs: number[] = []
+let pooled: Model = scanned.model
+for (let r = 0; r < rounds; r++) {
+  const state = encodeModel(pooled)
+  const start = performance.now()
+  // the process's CPU time counts every thread's
+  const cpu = process.cpuUsage()
+  const results = await Promise.all(inputs.map(async (input, taskIndex) => await pool.run({ op: 'train', input, header, taskIndex, params, job: 'bench', pass: r + 1, state })))
+  const used = process.cpuUsage(cpu)
+  wallMs.push(performance.now() - start)
+  poolCpuMs.push((used.user + used.system) / 1000)
+  const reduced = reduceRound(r, decodeModel(state), results, spec)
+  if ('failure' in reduced) throw new Error(reduced.failure)
+  pooled = reduced.model
+}
+await pool.close()
+if (encodeModel(pooled).join() !== encodeModel(model).join()) throw new Error('the pool trained another model')
+
 const result = {
   records,
   shards,
@@ -89,6 +113,10 @@ const result = {
   roundUsPerRecord: median(taskMs) * 1000 / records,
   maxResultBytes: resultBytes,
   reduceMs: median(reduceMs),
+  threads: Number(args.threads),
+  threadsFirstRoundMs: wallMs[0],
+  threadsRoundMs: median(wallMs.slice(1)),
+  threadsRoundCpuMs: median(poolCpuMs.slice(1)),
   rounds
 }
 if (args.json) {
@@ -99,4 +127,5 @@ if (args.json) {
   console.log(`round tasks, all shards           ${result.roundTasksMs.toFixed(1)} ms CPU (${result.roundUsPerRecord.toFixed(2)} us a record)`)
   console.log(`largest task result               ${result.maxResultBytes} bytes`)
   console.log(`round reduce (${shards} results)          ${result.reduceMs.toFixed(2)} ms CPU`)
+  console.log(`round on ${result.threads} threads, first / later ${result.threadsFirstRoundMs.toFixed(1)} / ${result.threadsRoundMs.toFixed(1)} ms wall, later ${result.threadsRoundCpuMs.toFixed(1)} ms CPU (all threads)`)
 }

@@ -173,12 +173,7 @@ export class ExactBank {
     this.big.set(i, (this.big.get(i) ?? 0n) + units)
   }
 
-  /**
-   * Every sum, packed: per sum a varint tag (0 zero; 1 NaN; 2 +Infinity; 3 -Infinity; else
-   * 4 + 2 * zigzag(z - 128) + sign, z the index of the lowest non-zero byte of the exact
-   * integer in units of 2^-1074), then for a non-zero finite sum a varint byte count and the
-   * integer's bytes from byte z up, little-endian. One encoding per value.
-   */
+  /** Every sum, packed (packed-sums.ts): the exact integer's bytes, one encoding per value. */
   pack (): Uint8Array {
     const out = new ByteWriter(this.size * 12)
     const digits = this.scratchDigits

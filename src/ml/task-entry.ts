@@ -1,7 +1,8 @@
 /**
  * ml/task-entry: the one door to the task computations of training and inference, as plain
  * structured-cloneable requests, so a task runs the same way in a worker thread or in the
- * caller's thread. Dispatches to training-tasks.ts and inference.ts; owns no math.
+ * caller's thread, and how their bytes cross to a thread (copied once, then transferred).
+ * Dispatches to training-tasks.ts and inference.ts; owns no math.
  */
 
 import { decodeModel } from './model-block.ts'
@@ -23,6 +24,35 @@ export type MlTaskRequest =
   | TaskRequestBase & { op: 'train', params: Record<string, string>, job: string, pass: number, state: Uint8Array | null }
   | TaskRequestBase & { op: 'predict', model: Uint8Array }
   | TaskRequestBase & { op: 'evaluate', model: Uint8Array, label: string }
+
+/** What a worker thread posts back for a task. */
+export type WorkerReply = { id: number, ok: Uint8Array } | { id: number, error: { name: string, message: string } }
+
+/**
+ * The request with copies of its bytes, and their buffers to transfer: one copy each, and
+ * never a view's whole buffer (a shard's input is a view of the shard, which a message would
+ * clone whole).
+ */
+export function handOver (request: MlTaskRequest): { request: MlTaskRequest, transfer: ArrayBuffer[] } {
+  const input = ownCopy(request.input)
+  switch (request.op) {
+    case 'train': {
+      const state = request.state === null ? null : ownCopy(request.state)
+      return { request: { ...request, input, state }, transfer: state === null ? [input.buffer] : [input.buffer, state.buffer] }
+    }
+    default: {
+      const model = ownCopy(request.model)
+      return { request: { ...request, input, model }, transfer: [input.buffer, model.buffer] }
+    }
+  }
+}
+
+/** A copy of the bytes in a buffer of their own, which a message can transfer (a Buffer's slice is a view, maybe of a shared pool). */
+export function ownCopy (bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const copy = new Uint8Array(bytes.byteLength)
+  copy.set(bytes)
+  return copy
+}
 
 /** Runs one task: its result bytes. Throws the ml errors (TrainSpecError, DatasetError, ModelBlockError, TaskAbortedError). */
 export function runMlTask (request: MlTaskRequest, isAborted?: () => boolean): Uint8Array {

@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { ML_THREAD_HEAP_MB, ML_THREAD_IDLE_MS } from './constants.ts'
 import { DatasetError, ExactSumFormatError, ModelBlockError, PartialResultError, TaskAbortedError, TrainSpecError } from './errors.ts'
-import { runMlTask, type MlTaskRequest } from './task-entry.ts'
+import { handOver, runMlTask, type MlTaskRequest, type WorkerReply } from './task-entry.ts'
 
 export interface TaskThreadsInit {
   /** worker threads at most; 0 runs tasks in the caller's thread. @default os.availableParallelism() */
@@ -30,9 +30,6 @@ export interface TaskThreadsStats {
   /** tasks run on the thread that last ran the same input */
   affine: number
 }
-
-/** What the worker posts back for a task. */
-export type WorkerReply = { id: number, ok: Uint8Array } | { id: number, error: { name: string, message: string } }
 
 interface Pending {
   id: number
@@ -164,7 +161,8 @@ export class TaskThreads {
     this.lastThread.set(pending.key, thread)
     if (this.lastThread.size > 4096) this.lastThread.delete(this.lastThread.keys().next().value as string)
     this.stats.runs++
-    thread.worker.postMessage({ id: pending.id, request: pending.request })
+    const { request, transfer } = handOver(pending.request)
+    thread.worker.postMessage({ id: pending.id, request }, transfer)
   }
 
   private onReply (thread: Thread, reply: WorkerReply): void {

@@ -35,10 +35,16 @@ describe('TaskThreads', () => {
     expect(onThreads.map(bytes)).toEqual(requests.map(r => bytes(runMlTask(r))))
     expect(threads.stats.started).toBeGreaterThanOrEqual(1)
     expect(threads.stats.runs).toBe(requests.length)
+    // the caller's bytes are copied, never handed over
+    expect(input.byteLength).toBeGreaterThan(0)
+    expect(state.byteLength).toBeGreaterThan(0)
   })
 
-  it('sends a task back to the thread that last ran its input', async () => {
+  it('sends a task back to the thread that last ran its input, a view of a larger buffer as its bytes alone', async () => {
     const threads = pool(2)
+    const big = new Uint8Array(input.length + 1_000_000)
+    big.set(input, 500_000)
+    expect(new Uint8Array(await threads.run({ ...scan, input: big.subarray(500_000, 500_000 + input.length) }))).toEqual(new Uint8Array(runMlTask(scan)))
     await threads.run(scan)
     const before = threads.stats.affine
     await threads.run({ ...scan, pass: 1, state })
