@@ -69,10 +69,8 @@ export function parseTrainSpec (params: Readonly<Record<string, string>>, allowM
     throw new TrainSpecError('train: parameter "features" is required (a comma-separated list of columns)')
   }
   const rounds = integerParam(params, 'rounds', 1, MAX_TRAIN_ROUNDS, DEFAULT_TRAIN_ROUNDS)
-  const lr = numberParam(params, 'lr', DEFAULT_LEARNING_RATE)
-  if (!(lr > 0)) throw new TrainSpecError(`train: lr must be a finite number above 0, got "${params.lr}"`)
-  const l2 = numberParam(params, 'l2', DEFAULT_L2)
-  if (!(l2 >= 0)) throw new TrainSpecError(`train: l2 must be a finite number of at least 0, got "${params.l2}"`)
+  const lr = numberParam(params, 'lr', DEFAULT_LEARNING_RATE, 'a finite number above 0', v => v > 0)
+  const l2 = numberParam(params, 'l2', DEFAULT_L2, 'a finite number of at least 0', v => v >= 0)
   const standardize = booleanParam(params, 'standardize')
   const localSteps = integerParam(params, 'localSteps', 0, MAX_LOCAL_STEPS, 0)
   if (params.batchSize !== undefined && localSteps === 0) throw new TrainSpecError('train: batchSize applies only with localSteps (mini-batch steps per task)')
@@ -80,8 +78,7 @@ export function parseTrainSpec (params: Readonly<Record<string, string>>, allowM
   const aggregate = params.aggregate ?? 'mean'
   if (!(AGGREGATE_KINDS as readonly string[]).includes(aggregate)) throw new TrainSpecError(`train: unknown aggregate "${aggregate}" (expected ${AGGREGATE_KINDS.join(', ')})`)
   if (params.trim !== undefined && aggregate !== 'trimmed-mean') throw new TrainSpecError('train: trim applies only with aggregate=trimmed-mean')
-  const trim = numberParam(params, 'trim', DEFAULT_TRIM)
-  if (!(trim >= 0 && trim < 0.5)) throw new TrainSpecError(`train: trim must be in [0, 0.5), got "${params.trim}"`)
+  const trim = numberParam(params, 'trim', DEFAULT_TRIM, 'a number in [0, 0.5)', v => v >= 0 && v < 0.5)
   return { kind: kind as ModelKind, label, features, rounds, lr, l2, standardize, localSteps, batchSize, aggregate: aggregate as AggregateKind, trim }
 }
 
@@ -162,11 +159,12 @@ function parseFeatureList (text: string, label: string): string[] {
   return names
 }
 
-function numberParam (params: Readonly<Record<string, string>>, name: string, fallback: number): number {
+/** A decimal parameter, `fallback` when absent; one message (`must`) for any bad value. */
+function numberParam (params: Readonly<Record<string, string>>, name: string, fallback: number, must: string, fits: (value: number) => boolean): number {
   const text = params[name]
   if (text === undefined) return fallback
   const value = DECIMAL.test(text.trim()) ? Number(text.trim()) : NaN
-  if (!Number.isFinite(value)) throw new TrainSpecError(`train: ${name} must be a finite decimal number, got "${text}"`)
+  if (!Number.isFinite(value) || !fits(value)) throw new TrainSpecError(`train: ${name} must be ${must}, got "${text}"`)
   return value
 }
 
