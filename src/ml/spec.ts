@@ -78,7 +78,7 @@ export function parseTrainSpec (params: Readonly<Record<string, string>>, allowM
   const aggregate = params.aggregate ?? 'mean'
   if (!(AGGREGATE_KINDS as readonly string[]).includes(aggregate)) throw new TrainSpecError(`train: unknown aggregate "${aggregate}" (expected ${AGGREGATE_KINDS.join(', ')})`)
   if (params.trim !== undefined && aggregate !== 'trimmed-mean') throw new TrainSpecError('train: trim applies only with aggregate=trimmed-mean')
-  const trim = numberParam(params, 'trim', DEFAULT_TRIM, 'a number in [0, 0.5)', v => v >= 0 && v < 0.5)
+  const trim = numberParam(params, 'trim', DEFAULT_TRIM, 'in [0, 0.5)', v => v >= 0 && v < 0.5)
   return { kind: kind as ModelKind, label, features, rounds, lr, l2, standardize, localSteps, batchSize, aggregate: aggregate as AggregateKind, trim }
 }
 

@@ -20,7 +20,7 @@ describe('train', () => {
     bad({ kind: 'forest', label: 'y' }, 'train: unknown model kind "forest"')
     bad({ kind: 'linear', label: 'y', rounds: '0' }, 'train: rounds must be an integer from 1 to 100000, got "0"')
     bad({ kind: 'linear', label: 'y', lr: '0' }, 'train: lr must be a finite number above 0')
-    bad({ kind: 'linear', label: 'y', aggregate: 'trimmed-mean', trim: '0.7' }, 'train: trim must be a number in [0, 0.5)')
+    bad({ kind: 'linear', label: 'y', aggregate: 'trimmed-mean', trim: '0.7' }, 'train: trim must be in [0, 0.5)')
     expect(() => train.validateParams?.({ kind: 'linear', label: 'y' })).not.toThrow()
     const input = (header: string | null, params: Record<string, string>, firstRecord?: string | null): void => {
       (train.checkInput as (h: string | null, p: Record<string, string>, b: Record<string, Uint8Array>, f?: string | null) => void)(header, params, {}, firstRecord)
