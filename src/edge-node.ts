@@ -5,6 +5,7 @@
  * Owns start-up order and shutdown order, and the choice between a repo on
  * disk and an in-memory node. Never speaks a wire protocol itself.
  */
+import { availableParallelism, freemem, loadavg } from 'node:os'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -12,14 +13,18 @@ import { LevelBlockstore } from 'blockstore-level'
 import type { Blockstore } from 'interface-blockstore'
 import {
   createPeer, PeerWalker, ConnectionTrimmer, GossipStreamWatchdog, Repo, parseSwarmKey,
-  DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DEFAULT_TARGET_PEERS, DEFAULT_TUNING_PROFILE, TUNING,
+  DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DEFAULT_TARGET_PEERS, DEFAULT_TUNING_PROFILE, EDGESWARM_VERSION, TUNING,
   type EdgeConfig, type EdgePeer, type TuningProfile, type TuningProfileName
 } from './node/index.ts'
 import { DataService, createMemoryBlockstore, type DataServiceInit, type ShardServer } from './data/index.ts'
 import { FunctionRegistry, builtinFunctions, type FunctionInfo, type SimpleFunctionOptions, type SimpleReduce, type SimpleRun, type TaskFunction } from './functions/index.ts'
 import type { WasmLimits } from './sandbox/index.ts'
-import { JobService, type Job, type JobListEntry, type JobSpec, type SubmitOptions } from './jobs/index.ts'
+import { JOBS_TOPIC, JobService, type Job, type JobListEntry, type JobSpec, type SubmitOptions } from './jobs/index.ts'
 import { Scheduler, TaskExecutor, detectCapabilities, type LocalCapabilities, type SchedulerMetrics, type TaskRunner } from './scheduler/index.ts'
+import { NodeMetrics, eventLoopDelay, watchEventLoop, type NodeMetricsInit } from './metrics/index.ts'
+import {
+  MAX_STATUS_FUNCTIONS, MAX_STATUS_LABELS, STATUS_NAME_MAX_CHARS, STATUS_TOPIC, StatusService, type PeerStatus, type StatusServiceInit
+} from './status/index.ts'
 
 /** Where an in-memory node listens unless told otherwise: loopback, any port. */
 export const IN_MEMORY_DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
@@ -75,6 +80,16 @@ export interface EdgeNodeOptions {
   }
   /** Anti-entropy interval of job facts, in ms. @default the repo config's, else the profile's, else the job layer's */
   jobSyncIntervalMs?: number
+  /**
+   * Prometheus metrics of this node, in a registry of its own (`node.metrics`);
+   * false: none, at no cost. @default true
+   */
+  metrics?: boolean | NodeMetricsInit
+  /**
+   * The swarm view (`node.swarm`): this peer's signed status gossiped every
+   * interval, and every peer's latest status; false: none. @default true
+   */
+  swarm?: boolean | StatusServiceInit
 }
 
 /** The functions this peer can run: built-ins plus trusted JS registered by its operator. */
@@ -143,6 +158,16 @@ export interface NodeStatus {
   tasksRunning: number
   jobs: { total: number, queued: number, running: number, done: number, failed: number }
   scheduler: SchedulerMetrics & { slots: number }
+  /** Peers in the DHT routing table. */
+  routingTable: number
+  /** Bytes this peer stores for others at most. */
+  storageMax: number
+  /** Blocks the last repair pass left below their replica count. */
+  underReplicated: number
+  /** Event-loop delay over the last window (p99), ms. */
+  eventLoopDelayMs: number
+  /** Peers in the swarm table (this one included), as gossiped; 0 when the status gossip is off. */
+  swarmPeers: number
 }
 
 interface Parts {
@@ -156,6 +181,8 @@ interface Parts {
   functions: Functions
   jobService: JobService
   scheduler: Scheduler
+  metrics: NodeMetrics | undefined
+  swarm: StatusService | undefined
 }
 
 export class EdgeNode {
@@ -168,14 +195,20 @@ export class EdgeNode {
   /** Jobs: submit, get, list. */
   readonly jobs: Jobs
   readonly scheduler: Scheduler
+  /** This node's Prometheus metrics; undefined when created with `metrics: false`. */
+  readonly metrics: NodeMetrics | undefined
+  /** The swarm view: the status gossip and every peer's latest status; undefined when created with `swarm: false`. */
+  readonly swarm: StatusService | undefined
+  /** When the node started (ms since the epoch). */
+  readonly startedAt = Date.now()
   private readonly walker: PeerWalker
   /** Keeps room for newcomers below the connection limit (see node/connection-trimmer.ts). */
   readonly trimmer: ConnectionTrimmer
   /** Keeps gossipsub's outbound streams open (see node/gossip-streams.ts). */
   readonly watchdog: GossipStreamWatchdog
   private readonly blockstore: Parts['blockstore']
-  private readonly startedAt = Date.now()
   private stopping?: Promise<void>
+  private releaseEventLoop?: () => void
 
   constructor (parts: Parts) {
     this.libp2p = parts.libp2p
@@ -188,6 +221,46 @@ export class EdgeNode {
     this.functions = parts.functions
     this.jobs = new Jobs(parts.jobService)
     this.scheduler = parts.scheduler
+    this.metrics = parts.metrics
+    this.swarm = parts.swarm
+    if (this.metrics != null || this.swarm != null) this.releaseEventLoop = watchEventLoop()
+  }
+
+  /** Peers in the DHT routing table. */
+  routingTableSize (): number {
+    return (this.libp2p.services.dht as unknown as { routingTable?: { size?: number } }).routingTable?.size ?? 0
+  }
+
+  /** This peer's status as it gossips it (all but the time): its layers' figures and capabilities. */
+  collectStatus (): Omit<PeerStatus, 'at'> {
+    const caps = this.scheduler.capabilities
+    const stats = this.data.metrics
+    const store = this.data.stored()
+    const names = (list: string[], max: number): string[] => list.filter(n => n.length > 0 && n.length <= STATUS_NAME_MAX_CHARS).slice(0, max)
+    const cpus = availableParallelism()
+    return {
+      version: EDGESWARM_VERSION,
+      uptimeMs: Date.now() - this.startedAt,
+      connections: this.libp2p.getPeers().length,
+      routingTable: this.routingTableSize(),
+      blocks: store.shards,
+      bytes: store.bytes,
+      storageUsed: store.bytesForOthers,
+      storageMax: this.data.storageMax,
+      underReplicated: stats.underReplicated,
+      slots: caps.slots,
+      running: this.scheduler.metrics.running,
+      queued: Math.max(0, this.scheduler.held - this.scheduler.metrics.running),
+      executed: this.scheduler.metrics.executed,
+      failed: this.scheduler.metrics.failed,
+      load: Math.round(loadavg()[0] / cpus * 100) / 100,
+      loopDelayMs: Math.round(eventLoopDelay().p99Ms),
+      labels: names(caps.labels, MAX_STATUS_LABELS),
+      cpus: caps.cpus,
+      memoryMB: Math.floor(freemem() / (1024 * 1024)),
+      gpu: caps.gpu,
+      functions: names(this.functions.list().map(f => f.name), MAX_STATUS_FUNCTIONS)
+    }
   }
 
   get peerId (): PeerId {
@@ -209,6 +282,7 @@ export class EdgeNode {
   async status (): Promise<NodeStatus> {
     const local = await this.data.localStats()
     const jobs = { total: 0, queued: 0, running: 0, done: 0, failed: 0 }
+    const swarmPeers = this.swarm?.table().length ?? 0
     for (const j of this.jobs.list()) { jobs.total++; jobs[j.status]++ }
     return {
       id: this.peerId.toString(),
@@ -222,13 +296,20 @@ export class EdgeNode {
       bytesForOthers: local.bytesForOthers,
       tasksRunning: this.scheduler.metrics.running,
       jobs,
-      scheduler: { ...this.scheduler.metrics, slots: this.scheduler.capabilities.slots }
+      scheduler: { ...this.scheduler.metrics, slots: this.scheduler.capabilities.slots },
+      routingTable: this.routingTableSize(),
+      storageMax: this.data.storageMax,
+      underReplicated: this.data.metrics.underReplicated,
+      eventLoopDelayMs: Math.round(eventLoopDelay().p99Ms),
+      swarmPeers
     }
   }
 
   /** Stops everything in reverse start order; safe to call twice. */
   async stop (): Promise<void> {
     this.stopping ??= (async () => {
+      this.swarm?.stop()
+      this.releaseEventLoop?.()
       this.scheduler.stop()
       this.walker.stop()
       this.trimmer.stop()
@@ -262,7 +343,9 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
     const targetPeers = options.targetPeers ?? config?.discovery.targetPeers ?? DEFAULT_TARGET_PEERS
     const tuned = resolveTuning(options, config)
     const gossipMeshDegree = options.gossipMeshDegree ?? config?.gossip.meshDegree
+    const metrics = options.metrics === false ? undefined : new NodeMetrics(options.metrics === true ? {} : options.metrics)
     const libp2p = await createPeer({
+      ...(metrics != null ? { metrics, gossipTopicLabels: new Map([[JOBS_TOPIC, 'jobs'], [STATUS_TOPIC, 'status']]) } : {}),
       privateKey,
       datastore: repo?.datastore,
       listen: options.listen ?? config?.addresses.listen ?? IN_MEMORY_DEFAULT_LISTEN,
@@ -292,7 +375,8 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       dht: libp2p.services.dht,
       blockstore,
       datastore: repo?.datastore,
-      shardServer: options.decorate?.shardServer
+      shardServer: options.decorate?.shardServer,
+      metrics
     }, {
       ...definedOnly({
         replicas: config?.data.replicas,
@@ -311,18 +395,31 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       logger: libp2p.logger,
       data,
       functions: functions.registry,
-      datastore: repo?.datastore
+      datastore: repo?.datastore,
+      metrics
     }, { syncIntervalMs: tuned.jobSyncIntervalMs })
     const { wasmLimits, stealRankStepMs, ...capsOverrides } = options.scheduler ?? {}
     const capabilities = detectCapabilities({
       ...definedOnly({ slots: config?.scheduler.slots, labels: config?.scheduler.labels, gpu: config?.scheduler.gpu }),
       ...capsOverrides
     })
-    const taskExecutor = new TaskExecutor({ data, functions: functions.registry }, { wasmLimits })
+    const taskExecutor = new TaskExecutor({ data, functions: functions.registry, metrics }, { wasmLimits })
     const executor = options.decorate?.taskExecutor?.(taskExecutor) ?? taskExecutor
-    const scheduler = new Scheduler({ peerId: libp2p.peerId, jobs: jobService, executor, data }, { capabilities, stealRankStepMs: tuned.stealRankStepMs })
+    const scheduler = new Scheduler({ peerId: libp2p.peerId, jobs: jobService, executor, data, metrics }, { capabilities, stealRankStepMs: tuned.stealRankStepMs })
     const watchdog = new GossipStreamWatchdog(libp2p)
-    const node = new EdgeNode({ libp2p, repo, walker, trimmer, watchdog, blockstore, data, functions, jobService, scheduler })
+    let node: EdgeNode | undefined
+    const swarm = options.swarm === false
+      ? undefined
+      : new StatusService({
+        peerId: libp2p.peerId,
+        privateKey,
+        pubsub: libp2p.services.pubsub,
+        logger: libp2p.logger,
+        collect: () => (node as EdgeNode).collectStatus(),
+        metrics
+      }, options.swarm === true ? {} : options.swarm)
+    if (metrics != null) registerNodeMetrics(metrics, () => (node as EdgeNode).startedAt)
+    node = new EdgeNode({ libp2p, repo, walker, trimmer, watchdog, blockstore, data, functions, jobService, scheduler, metrics, swarm })
     try {
       walker.start()
       trimmer.start()
@@ -330,6 +427,7 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       await data.start()
       await jobService.start()
       scheduler.start()
+      swarm?.start()
     } catch (err) {
       await node.stop()
       throw err
@@ -356,6 +454,16 @@ function resolveTuning (options: EdgeNodeOptions, config: EdgeConfig | undefined
     jobSyncIntervalMs: options.jobSyncIntervalMs ?? config?.jobs.syncIntervalMs ?? profile.jobSyncIntervalMs,
     stealRankStepMs: options.scheduler?.stealRankStepMs ?? config?.scheduler.stealRankStepMs ?? profile.stealRankStepMs
   }
+}
+
+/** The node's own `edgeswarm_node_*` metrics: uptime and the event loop's delay. */
+function registerNodeMetrics (m: NodeMetrics, startedAt: () => number): void {
+  m.registerMetric('edgeswarm_node_uptime_seconds', { help: 'Seconds since this node started', calculate: () => (Date.now() - startedAt()) / 1000 })
+  m.registerMetricGroup('edgeswarm_node_event_loop_delay_seconds', {
+    label: 'stat',
+    help: 'Delay of the event loop over the last window: median, 99th percentile and maximum',
+    calculate: () => { const d = eventLoopDelay(); return { p50: d.p50Ms / 1000, p99: d.p99Ms / 1000, max: d.maxMs / 1000 } }
+  })
 }
 
 function definedOnly<T extends Record<string, unknown>> (obj: T): Partial<T> {
