@@ -48,7 +48,9 @@ export const ConfigSchema = z.object({
   addresses: z.object({
     listen: z.array(multiaddrString).default(DEFAULT_LISTEN),
     /** HOST:PORT of the RPC API; must be loopback. */
-    api: hostPort.default(DEFAULT_API)
+    api: hostPort.default(DEFAULT_API),
+    /** HOST:PORT of the read-only listener (dashboard, metrics, health; never a command); any address; absent: off. */
+    metricsListen: hostPort.optional()
   }).prefault({}),
   bootstrap: z.array(multiaddrString).default([]),
   discovery: z.object({
