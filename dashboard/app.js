@@ -56,7 +56,7 @@
       cursor: { show: true, points: { show: false } },
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(max * 1.15, 1)] } },
       axes: [
-        { stroke: color('--faint'), grid: { stroke: color('--line'), width: 1 }, ticks: { show: false }, font: '11px system-ui', space: 70 },
+        { stroke: color('--faint'), grid: { stroke: color('--line'), width: 1 }, ticks: { show: false }, font: '11px system-ui', space: 80, values: (u, vals) => vals.map(clock) },
         { stroke: color('--faint'), grid: { stroke: color('--line'), width: 1 }, ticks: { show: false }, font: '11px system-ui', size: 52, values: (u, vals) => vals.map(fmt) }
       ],
       series: [{}, ...series.map(s => ({ label: s.label, stroke: s.color, width: 1.6, fill: s.fill, points: { show: false }, value: (u, v) => v == null ? '–' : fmt(v) }))]
@@ -72,6 +72,7 @@
       }
     }
   }
+  const clock = (t) => new Date(t * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false })
   const rate = (v) => v >= 100 ? Math.round(v).toString() : v >= 10 ? v.toFixed(0) : v.toFixed(1)
   const tasksChart = chart($('ch-tasks'), [{ label: 'tasks/s', color: color('--ok'), fill: 'rgba(62,207,142,.12)' }], rate)
   const bytesChart = chart($('ch-bytes'), [
@@ -171,7 +172,7 @@
         h('td', { class: 'n' }, p.routingTable),
         h('td', { class: 'n' }, p.blocks),
         h('td', { class: 'n' }, bytes(p.bytes)),
-        h('td', null, h('div', { class: 'progress', title: `${bytes(p.storageUsed)} of ${bytes(p.storageMax)}` }, bar(used, used > 0.9 ? 'bad' : used > 0.7 ? 'warn' : 'ok'))),
+        h('td', null, h('div', { class: 'progress', title: `${bytes(p.storageUsed)} of ${bytes(p.storageMax)} for other peers` }, bar(used, used > 0.9 ? 'bad' : used > 0.7 ? 'warn' : 'ok'), h('span', null, bytes(p.storageUsed)))),
         h('td', { class: 'n' }, `${p.running}/${p.slots}${p.queued > 0 ? ` +${p.queued}` : ''}`),
         h('td', { class: 'n' }, p.executed),
         h('td', { class: 'n' }, p.load.toFixed(2)),

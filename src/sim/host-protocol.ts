@@ -69,7 +69,14 @@ export const PeerMetricsSchema = z.object({
   failed: count,
   duplicates: count,
   /** This device's latest failed attempts (up to 50 per incarnation), counted by kind (see failureKind), with the first reason of each kind in full. */
-  failureKinds: z.record(z.string(), z.object({ count, example: z.string() }))
+  failureKinds: z.record(z.string(), z.object({ count, example: z.string() })),
+  /**
+   * The status gossip of its running incarnation, from gossipsub's per-topic
+   * counters: status message copies received (duplicates included) and sent
+   * (published and forwarded, per peer), the size of its last status, and
+   * the seconds they were counted over.
+   */
+  status: z.object({ copiesIn: count, copiesOut: count, messageBytes: count, seconds: ms }).optional()
 })
 export type PeerMetrics = z.infer<typeof PeerMetricsSchema>
 
@@ -124,6 +131,8 @@ export const HostCommandSchemas = {
       peers: z.array(PeerMetricsSchema)
     })
   },
+  /** Serves device `index`'s dashboard, metrics and health read-only on 127.0.0.1 (any port): the address. */
+  serveDashboard: { args: z.object({ index }), result: z.object({ address: z.string().regex(/^127\.0\.0\.1:\d+$/) }) },
   shutdown: { args: z.object({}), result: z.object({}) }
 } as const
 

@@ -25,6 +25,8 @@ import type { HostArgs, HostOp, HostResult, PeerHost, PeerMetrics } from './host
 import { inMemoryOptions, type DeviceConfig } from './tuning.ts'
 import { deviceData, sha256Hex } from './workload.ts'
 import { percentiles } from './percentiles.ts'
+import { createReadOnlyServer } from '../api/routes.ts'
+import type { ApiServer } from '../api/server.ts'
 
 /** The only address a simulated peer listens on: loopback, any port. */
 export const LOOPBACK_LISTEN = ['/ip4/127.0.0.1/tcp/0']
@@ -73,6 +75,8 @@ export class LocalPeerHost implements PeerHost {
   private peakLive = 0
   private readonly loopDelay = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS })
   private readonly sampler: ReturnType<typeof setInterval>
+  /** Read-only dashboards served, by device: closed with their device. */
+  private readonly dashboards = new Map<number, ApiServer>()
   private closing?: Promise<void>
 
   constructor (id = 0) {
@@ -92,6 +96,8 @@ export class LocalPeerHost implements PeerHost {
     this.closing ??= (async () => {
       clearInterval(this.sampler)
       this.loopDelay.disable()
+      await Promise.allSettled([...this.dashboards.values()].map(async d => { await d.close() }))
+      this.dashboards.clear()
       const nodes = [...this.peers.values()]
       this.peers.clear()
       await Promise.allSettled(nodes.map(async h => { await h.node.stop() }))
@@ -149,6 +155,8 @@ export class LocalPeerHost implements PeerHost {
     const hosted = this.peers.get(index)
     if (hosted == null) return
     this.peers.delete(index)
+    await this.dashboards.get(index)?.close()
+    this.dashboards.delete(index)
     this.counters.stopped(index, hosted.node)
     hosted.node.libp2p.services.pubsub.removeEventListener('message', hosted.onMessage)
     // a device that dies or leaves drops its connections; it does not close them politely: a
@@ -273,6 +281,14 @@ export class LocalPeerHost implements PeerHost {
         eventLoopDelayP99Ms: this.loopDelay.percentile(99) / NS_PER_MS,
         peers
       }
+    },
+    serveDashboard: async ({ index }) => {
+      const existing = this.dashboards.get(index)
+      if (existing != null) await existing.close()
+      const server = createReadOnlyServer(this.node(index))
+      const address = await server.listen('127.0.0.1:0')
+      this.dashboards.set(index, server)
+      return { address }
     },
     shutdown: async () => {
       await this.close()
