@@ -121,7 +121,7 @@
       h('dt', null, 'blocks'), h('dd', null, `${b.held} held, ${bytes(b.bytes)}`),
       h('dt', null, 'for others'), h('dd', null, h('div', { class: 'progress' }, bar(used, used > 0.9 ? 'bad' : used > 0.7 ? 'warn' : 'ok'), h('span', null, `${bytes(b.bytesForOthers)} / ${bytes(b.storageMax)}`))),
       h('dt', null, 'replica health'), h('dd', null, b.underReplicated === 0 ? 'every block at its replica count' : `${b.underReplicated} blocks under-replicated`),
-      h('dt', null, 'repair'), h('dd', null, repair == null ? 'no pass yet' : `last pass ${duration(Date.now() - repair.at)} ago: ${repair.checked} checked, ${repair.copies} copies, ${repair.durationMs} ms · ${b.repairCopies} copies in all`),
+      h('dt', null, 'repair'), h('dd', null, repair == null ? 'no pass yet' : `last pass ${duration(Date.now() - repair.at)} ago: ${repair.checked} checked, ${repair.copies} copies, took ${repair.durationMs < 1000 ? `${repair.durationMs} ms` : duration(repair.durationMs)} · ${b.repairCopies} copies in all`),
       h('dt', null, 'announcements'), h('dd', null, `${b.providesQueued} queued`)
     )
   }

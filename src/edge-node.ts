@@ -232,7 +232,7 @@ export class EdgeNode {
   }
 
   /** This peer's status as it gossips it (all but the time): its layers' figures and capabilities. */
-  collectStatus (): Omit<PeerStatus, 'at'> {
+  collectStatus (): Omit<PeerStatus, 'at' | 'intervalMs'> {
     const caps = this.scheduler.capabilities
     const stats = this.data.metrics
     const store = this.data.stored()

@@ -83,7 +83,14 @@ export type PeerMetrics = z.infer<typeof PeerMetricsSchema>
 /** Every command: its arguments and its result. */
 export const HostCommandSchemas = {
   /** The config.json sections of every device the host starts (see tuning.ts), the same on every host of a run. */
-  configure: { args: z.object({ config: DeviceConfigSchema }), result: z.object({}) },
+  configure: {
+    args: z.object({
+      config: DeviceConfigSchema,
+      /** Metrics and the status gossip on (every device, as a daemon runs); off only to measure what they cost. @default true */
+      observe: z.boolean().optional()
+    }),
+    result: z.object({})
+  },
   startPeers: { args: z.object({ peers: z.array(PeerStartSchema).min(1).max(1000) }), result: z.object({ peers: z.array(PeerInfoSchema) }) },
   stopPeer: { args: z.object({ index }), result: z.object({}) },
   readiness: {

@@ -67,6 +67,8 @@ async function initDeviceRepo (repo: string, config: DeviceConfig): Promise<void
 export class LocalPeerHost implements PeerHost {
   readonly id: number
   private deviceConfig?: DeviceConfig
+  /** Metrics and the status gossip on (see the `configure` command). */
+  private observe = true
   private readonly peers = new Map<number, Hosted>()
   private readonly counters = new DeviceCounters()
   private readonly receipts = new Map<number, Map<number, number>>()
@@ -123,9 +125,10 @@ export class LocalPeerHost implements PeerHost {
   private async startPeer (index: number, repo: string | undefined, init: boolean, bootstrap: string[]): Promise<EdgeNode> {
     if (this.peers.has(index)) throw new SimHostError(`peer ${index} is already running`)
     if (repo != null && init) await initDeviceRepo(repo, this.config)
+    const observe = { metrics: this.observe, swarm: this.observe }
     const node = await createEdgeNode(repo != null
-      ? { repo, bootstrap }
-      : { ...inMemoryOptions(this.config), listen: LOOPBACK_LISTEN, bootstrap })
+      ? { repo, bootstrap, ...observe }
+      : { ...inMemoryOptions(this.config), listen: LOOPBACK_LISTEN, bootstrap, ...observe })
     const pubsub = node.libp2p.services.pubsub
     const onMessage = (evt: Event): void => {
       const at = machineNow()
@@ -168,8 +171,9 @@ export class LocalPeerHost implements PeerHost {
   }
 
   private readonly handlers: Handlers = {
-    configure: async ({ config }) => {
+    configure: async ({ config, observe }) => {
       this.deviceConfig = config
+      this.observe = observe ?? true
       return {}
     },
     startPeers: async ({ peers }) => {

@@ -9,8 +9,18 @@ export const STATUS_TOPIC = 'edgeswarm/status/1'
 /** What a status signature covers besides the body, so a status and a job fact can never stand for each other. */
 export const STATUS_SIGNING_PREFIX = 'edgeswarm/status/1\n'
 
-/** How often (ms) a peer publishes its status: each costs every peer a message, a check and a few hundred bytes. */
+/** How often (ms) a peer publishes its status at least: each costs every peer a message, a check and a few hundred bytes. */
 export const DEFAULT_STATUS_INTERVAL_MS = 10_000
+
+/**
+ * Statuses a peer receives per second at most, from the whole swarm: a peer
+ * publishes no more often than every (peers in its table / this) seconds, so
+ * the status traffic of a device stays bounded whatever the swarm's size.
+ */
+export const MAX_STATUS_RATE_PER_S = 10
+
+/** Longest publishing interval a status may announce (ms): a peer that claimed more would stay in every table for hours. */
+export const MAX_STATUS_INTERVAL_MS = 10 * 60_000
 
 /** Spread of the publishing period (each wait is the interval times 1 ± STATUS_JITTER / 2), so peers started together do not publish together. */
 export const STATUS_JITTER = 0.2

@@ -26,6 +26,6 @@ export { StatusService, type StatusServiceComponents, type StatusServiceInit, ty
 export { PeerStatusSchema, signStatus, openStatus, type PeerStatus, type SignedStatus } from './status-message.ts'
 export { InvalidStatusError } from './errors.ts'
 export {
-  STATUS_TOPIC, DEFAULT_STATUS_INTERVAL_MS, STATUS_STALE_INTERVALS, STATUS_EXPIRY_INTERVALS, MAX_STATUS_BYTES, MAX_STATUS_PEERS,
+  STATUS_TOPIC, DEFAULT_STATUS_INTERVAL_MS, MAX_STATUS_RATE_PER_S, MAX_STATUS_INTERVAL_MS, STATUS_STALE_INTERVALS, STATUS_EXPIRY_INTERVALS, MAX_STATUS_BYTES, MAX_STATUS_PEERS,
   MAX_STATUS_LABELS, MAX_STATUS_FUNCTIONS, STATUS_NAME_MAX_CHARS
 } from './constants.ts'

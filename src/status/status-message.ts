@@ -16,7 +16,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { concat, fromString } from 'uint8arrays'
 import type { PrivateKey, PublicKey } from '@libp2p/interface'
 import {
-  MAX_STATUS_BYTES, MAX_STATUS_FUNCTIONS, MAX_STATUS_LABELS, MAX_VERIFIED_STATUSES, STATUS_NAME_MAX_CHARS, STATUS_SIGNING_PREFIX
+  MAX_STATUS_BYTES, MAX_STATUS_FUNCTIONS, MAX_STATUS_INTERVAL_MS, MAX_STATUS_LABELS, MAX_VERIFIED_STATUSES, STATUS_NAME_MAX_CHARS, STATUS_SIGNING_PREFIX
 } from './constants.ts'
 import { InvalidStatusError } from './errors.ts'
 
@@ -28,6 +28,8 @@ const name = z.string().min(1).max(STATUS_NAME_MAX_CHARS)
 export const PeerStatusSchema = z.object({
   /** When the author made it (its clock, ms since the epoch). */
   at: count,
+  /** How often (ms) the author publishes now: others judge it stale and gone by its own interval. */
+  intervalMs: z.number().int().min(1).max(MAX_STATUS_INTERVAL_MS),
   /** The author's edgeswarm version. */
   version: z.string().max(32),
   uptimeMs: count,

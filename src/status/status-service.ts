@@ -1,11 +1,12 @@
 /**
  * status/status-service: the swarm-wide view with no central server. Every
  * peer publishes a small signed status (status-message.ts) about every
- * `intervalMs` on STATUS_TOPIC, and keeps the latest status of every peer it
- * hears from, checked in gossipsub's validator (so only checked, newer
- * statuses are forwarded). A peer not heard from for STATUS_STALE_INTERVALS
- * intervals is shown stale; after STATUS_EXPIRY_INTERVALS it leaves the
- * table. The node composes what a status says (`collect`): this service
+ * `intervalMs` on STATUS_TOPIC (less often in a swarm so large that the
+ * statuses would exceed MAX_STATUS_RATE_PER_S), and keeps the latest status
+ * of every peer it hears from, checked in gossipsub's validator (so only
+ * checked, newer statuses are forwarded). A peer not heard from for
+ * STATUS_STALE_INTERVALS of its own intervals is shown stale; after
+ * STATUS_EXPIRY_INTERVALS it leaves the table. The node composes what a status says (`collect`): this service
  * knows nothing of data or jobs.
  *
  * Never trusts a status it has not verified, never holds more than
@@ -15,8 +16,8 @@
 import { TopicValidatorResult, type GossipSub } from '@libp2p/gossipsub'
 import type { ComponentLogger, Logger, Metrics, PeerId, PrivateKey, Startable } from '@libp2p/interface'
 import {
-  DEFAULT_STATUS_INTERVAL_MS, MAX_STATUS_CLOCK_SKEW_MS, MAX_STATUS_PEERS, STATUS_EXPIRY_INTERVALS, STATUS_FIRST_DELAY_MS,
-  STATUS_JITTER, STATUS_STALE_INTERVALS, STATUS_TOPIC
+  DEFAULT_STATUS_INTERVAL_MS, MAX_STATUS_CLOCK_SKEW_MS, MAX_STATUS_INTERVAL_MS, MAX_STATUS_PEERS, MAX_STATUS_RATE_PER_S, STATUS_EXPIRY_INTERVALS,
+  STATUS_FIRST_DELAY_MS, STATUS_JITTER, STATUS_STALE_INTERVALS, STATUS_TOPIC
 } from './constants.ts'
 import { openStatus, signStatus, type PeerStatus, type SignedStatus } from './status-message.ts'
 
@@ -30,14 +31,14 @@ export interface StatusServiceComponents {
   privateKey: PrivateKey
   pubsub: StatusPubSub
   logger: ComponentLogger
-  /** This peer's status now (all but the time), composed by the node from its layers. */
-  collect: () => Omit<PeerStatus, 'at'>
+  /** This peer's status now (all but the time and the interval), composed by the node from its layers. */
+  collect: () => Omit<PeerStatus, 'at' | 'intervalMs'>
   /** Where the service registers its `edgeswarm_status_*` metrics; none: no metrics. */
   metrics?: Metrics
 }
 
 export interface StatusServiceInit {
-  /** How often (ms) this peer publishes its status; staleness and expiry scale with it. @default DEFAULT_STATUS_INTERVAL_MS */
+  /** How often (ms) this peer publishes its status at least; others judge it stale and gone by multiples of it. @default DEFAULT_STATUS_INTERVAL_MS */
   intervalMs?: number
 }
 
@@ -84,7 +85,7 @@ export class StatusService implements Startable {
 
   constructor (components: StatusServiceComponents, init: StatusServiceInit = {}) {
     const intervalMs = init.intervalMs ?? DEFAULT_STATUS_INTERVAL_MS
-    if (!Number.isSafeInteger(intervalMs) || intervalMs < 1) throw new RangeError(`status intervalMs must be a whole number of ms >= 1, got ${String(init.intervalMs)}`)
+    if (!Number.isSafeInteger(intervalMs) || intervalMs < 1 || intervalMs > MAX_STATUS_INTERVAL_MS) throw new RangeError(`status intervalMs must be a whole number of ms from 1 to ${MAX_STATUS_INTERVAL_MS}, got ${String(init.intervalMs)}`)
     this.components = components
     this.log = components.logger.forComponent('edgeswarm:status')
     this.intervalMs = intervalMs
@@ -107,9 +108,13 @@ export class StatusService implements Startable {
     m?.registerMetric('edgeswarm_status_message_bytes', { help: 'Size of this peer\'s last published status', calculate: () => this.lastSize })
   }
 
-  /** How often this peer publishes (ms). */
+  /**
+   * How often this peer publishes now (ms): `intervalMs`, or longer when the
+   * swarm is so large that every peer publishing that often would bring each
+   * peer more than MAX_STATUS_RATE_PER_S statuses a second.
+   */
   get interval (): number {
-    return this.intervalMs
+    return Math.min(MAX_STATUS_INTERVAL_MS, Math.max(this.intervalMs, Math.ceil((this.peers.size + 1) * 1000 / MAX_STATUS_RATE_PER_S)))
   }
 
   start (): void {
@@ -150,7 +155,7 @@ export class StatusService implements Startable {
     const held = this.peers.get(from)
     const fresh = from !== this.me &&
       status.at <= now + MAX_STATUS_CLOCK_SKEW_MS &&
-      status.at >= now - this.intervalMs * STATUS_EXPIRY_INTERVALS &&
+      status.at >= now - status.intervalMs * STATUS_EXPIRY_INTERVALS &&
       (held == null || status.at > held.status.at)
     if (fresh && held == null && this.peers.size >= MAX_STATUS_PEERS) this.expire(now)
     if (!fresh || (held == null && this.peers.size >= MAX_STATUS_PEERS)) {
@@ -166,13 +171,12 @@ export class StatusService implements Startable {
   /** Every peer's latest status (this peer's first), the expired ones dropped. */
   table (now = Date.now()): SwarmPeer[] {
     this.expire(now)
-    const staleAfter = this.intervalMs * STATUS_STALE_INTERVALS
     const row = (id: string, e: Entry, self: boolean): SwarmPeer => {
       const ageMs = Math.max(0, now - e.receivedAt)
-      return { id, ...e.status, receivedAt: e.receivedAt, ageMs, stale: !self && ageMs > staleAfter, self }
+      return { id, ...e.status, receivedAt: e.receivedAt, ageMs, stale: !self && ageMs > e.status.intervalMs * STATUS_STALE_INTERVALS, self }
     }
     const rows: SwarmPeer[] = []
-    rows.push(row(this.me, this.own ?? { status: { ...this.components.collect(), at: now }, receivedAt: now }, true))
+    rows.push(row(this.me, this.own ?? { status: { ...this.components.collect(), at: now, intervalMs: this.interval }, receivedAt: now }, true))
     for (const [id, e] of this.peers) rows.push(row(id, e, false))
     return rows
   }
@@ -180,7 +184,7 @@ export class StatusService implements Startable {
   /** Signs and publishes this peer's status now. */
   async publish (): Promise<void> {
     const { privateKey, pubsub, collect } = this.components
-    const status: PeerStatus = { ...collect(), at: Date.now() }
+    const status: PeerStatus = { ...collect(), at: Date.now(), intervalMs: this.interval }
     const envelope = await signStatus(privateKey, this.me, status)
     this.own = { status, receivedAt: status.at }
     this.lastSize = envelope.length
@@ -194,8 +198,7 @@ export class StatusService implements Startable {
   }
 
   private expire (now: number): void {
-    const limit = this.intervalMs * STATUS_EXPIRY_INTERVALS
-    for (const [id, e] of this.peers) if (now - e.receivedAt > limit) this.peers.delete(id)
+    for (const [id, e] of this.peers) if (now - e.receivedAt > e.status.intervalMs * STATUS_EXPIRY_INTERVALS) this.peers.delete(id)
   }
 
   private schedule (delay: number): void {
@@ -203,7 +206,7 @@ export class StatusService implements Startable {
     this.timer = setTimeout(() => {
       this.publish()
         .catch(err => { this.log.error('status not published - %e', err) })
-        .finally(() => { this.schedule(this.intervalMs * (1 - STATUS_JITTER / 2 + Math.random() * STATUS_JITTER)) })
+        .finally(() => { this.schedule(this.interval * (1 - STATUS_JITTER / 2 + Math.random() * STATUS_JITTER)) })
     }, delay)
     this.timer.unref?.()
   }

@@ -9,15 +9,15 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import fc from 'fast-check'
-import { MAX_STATUS_BYTES, STATUS_EXPIRY_INTERVALS, StatusService, openStatus, signStatus, InvalidStatusError, type PeerStatus } from '../../src/status/index.ts'
+import { MAX_STATUS_BYTES, MAX_STATUS_RATE_PER_S, STATUS_EXPIRY_INTERVALS, StatusService, openStatus, signStatus, InvalidStatusError, type PeerStatus } from '../../src/status/index.ts'
 import { useCleanup, waitFor } from '../helpers.ts'
 import { swarm } from '../jobs/swarm.ts'
 import { defaultLogger } from '@libp2p/logger'
 
-const INTERVAL_MS = 300
+const INTERVAL_MS = 500
 
 const sampleStatus = (at: number): PeerStatus => ({
-  at, version: '0.1.0', uptimeMs: 1, connections: 2, routingTable: 2, blocks: 3, bytes: 4, storageUsed: 1, storageMax: 10,
+  at, intervalMs: INTERVAL_MS, version: '0.1.0', uptimeMs: 1, connections: 2, routingTable: 2, blocks: 3, bytes: 4, storageUsed: 1, storageMax: 10,
   underReplicated: 0, slots: 2, running: 1, queued: 0, executed: 5, failed: 0, load: 0.5, loopDelayMs: 3,
   labels: ['gpu-room'], cpus: 2, memoryMB: 100, gpu: false, functions: ['square']
 })
@@ -75,7 +75,7 @@ describe('swarm view', () => {
       privateKey: other,
       pubsub: { topicValidators: new Map(), subscribe: () => {}, unsubscribe: () => {}, publish: async () => ({ recipients: [] }) } as never,
       logger: defaultLogger(),
-      collect: () => { const { at, ...rest } = sampleStatus(0); void at; return rest }
+      collect: () => { const { at, intervalMs, ...rest } = sampleStatus(0); void at; void intervalMs; return rest }
     }, { intervalMs: INTERVAL_MS })
     expect(service.accept(opened, now)).toBe(true)
     // the same status again (a replay) and an older one are ignored; a newer one replaces it
@@ -89,5 +89,23 @@ describe('swarm view', () => {
     expect(service.accept(await openStatus(await signStatus(stranger, strangerId, sampleStatus(now + 3_600_000))), now)).toBe(false)
     expect(service.accept(await openStatus(await signStatus(stranger, strangerId, sampleStatus(now - INTERVAL_MS * STATUS_EXPIRY_INTERVALS - 1))), now)).toBe(false)
     expect(service.table(now).map(r => r.id)).toEqual([peerIdFromPrivateKey(other).toString(), from])
+    // a peer judged by the interval its own status announces
+    const slow = await generateKeyPair('Ed25519')
+    const slowId = peerIdFromPrivateKey(slow).toString()
+    expect(service.accept(await openStatus(await signStatus(slow, slowId, { ...sampleStatus(now), intervalMs: 60_000 })), now)).toBe(true)
+    expect(service.table(now + INTERVAL_MS * STATUS_EXPIRY_INTERVALS + 1).some(r => r.id === slowId && !r.stale)).toBe(true)
+    expect(service.table(now + INTERVAL_MS * STATUS_EXPIRY_INTERVALS + 1).some(r => r.id === from)).toBe(false)
+
+    // however large the swarm, statuses reach a peer at most MAX_STATUS_RATE_PER_S a second
+    expect(service.interval).toBe(INTERVAL_MS)
+    const many = 40
+    for (let i = 0; i < many; i++) {
+      const k = await generateKeyPair('Ed25519')
+      service.accept(await openStatus(await signStatus(k, peerIdFromPrivateKey(k).toString(), sampleStatus(now))), now)
+    }
+    const peers = service.table(now).length
+    expect(peers).toBe(many + 2)
+    expect(service.interval).toBe(Math.ceil(peers * 1000 / MAX_STATUS_RATE_PER_S))
+    expect(peers / (service.interval / 1000)).toBeLessThanOrEqual(MAX_STATUS_RATE_PER_S)
   })
 })
