@@ -12,6 +12,14 @@ import { createApiServer } from '../../src/api/routes.ts'
 import { useCleanup } from '../helpers.ts'
 import { enc, swarm } from '../jobs/swarm.ts'
 
+/** The page's document, as the predicates below see it in the browser (tests compile without the DOM library). */
+interface PageElement { textContent: string | null, getAttribute: (name: string) => string | null, classList: { contains: (c: string) => boolean } }
+declare const document: {
+  querySelector: (selector: string) => PageElement | null
+  querySelectorAll: (selector: string) => ArrayLike<PageElement> & Iterable<PageElement>
+  getElementById: (id: string) => PageElement | null
+}
+
 const CHROMIUM = '/usr/bin/chromium'
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync']
 const available = existsSync(CHROMIUM)
@@ -40,7 +48,7 @@ describe('dashboard in a browser', () => {
 
     // every peer appears, this one marked
     const ids = nodes.map(n => n.peerId.toString())
-    await page.waitForFunction(`document.querySelectorAll('#swarm-table tbody tr').length === ${ids.length} && document.querySelector('#swarm-table .pill.self') != null`, undefined, { timeout: 20_000 })
+    await page.waitForFunction((n) => document.querySelectorAll('#swarm-table tbody tr').length === n && document.querySelector('#swarm-table .pill.self') != null, ids.length, { timeout: 20_000 })
     const shown = await page.$$eval('#swarm-table tbody .id', els => els.map(e => e.getAttribute('title')))
     expect(shown.sort()).toEqual([...ids].sort())
     expect(await page.textContent('#me-id')).toBe(`${ids[0].slice(0, 12)}…${ids[0].slice(-8)}`)
@@ -50,13 +58,13 @@ describe('dashboard in a browser', () => {
     const cid = await nodes[1].data.put(enc(text), { chunkSize: 1024 })
     const job = await nodes[1].jobs.submit({ fn: 'square', inputs: [cid.toString()] })
     const total = job.status().total
-    await page.waitForFunction(`[...document.querySelectorAll('#jobs-table .id')].some(e => e.getAttribute('title') === ${JSON.stringify(job.id)})`, undefined, { timeout: 20_000 })
+    await page.waitForFunction((id) => [...document.querySelectorAll('#jobs-table .id')].some(e => e.getAttribute('title') === id), job.id, { timeout: 20_000 })
     await job.result({ signal: AbortSignal.timeout(30_000) })
-    await page.waitForFunction(`document.querySelector('#jobs-table tbody tr .progress span')?.textContent?.startsWith(${JSON.stringify(`${total}/${total}`)}) === true &&
-      document.querySelector('#jobs-table tbody .pill')?.textContent === 'done'`, undefined, { timeout: 20_000 })
+    await page.waitForFunction((expected) => document.querySelector('#jobs-table tbody tr .progress span')?.textContent?.startsWith(expected) === true &&
+      document.querySelector('#jobs-table tbody .pill')?.textContent === 'done', `${total}/${total}`, { timeout: 20_000 })
     // its timeline by peer
     await page.click('#jobs-table tbody tr')
-    await page.waitForFunction("!document.getElementById('job-detail').classList.contains('hidden') && document.getElementById('jd-summary').textContent.includes('done')", undefined, { timeout: 10_000 })
+    await page.waitForFunction(() => document.getElementById('job-detail')?.classList.contains('hidden') === false && (document.getElementById('jd-summary')?.textContent ?? '').includes('done'), undefined, { timeout: 10_000 })
     const canvasHeight = await page.$eval('#timeline', el => (el as unknown as { height: number }).height)
     expect(canvasHeight).toBeGreaterThan(0)
 
