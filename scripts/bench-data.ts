@@ -10,7 +10,9 @@
  * (the default: the data layer alone), or `both`: each run then measures a swarm
  * with them off and one with them on, side by side (the order alternating between
  * runs), and the report adds "getMBpsOff", "putMBpsOff" and their cost
- * "observeCost": {"put","get"} = 1 - (MB/s on / MB/s off).
+ * "observeCost": {"put","get"} = 1 - (MB/s on / MB/s off), and the CPU time of the get
+ * ("getCpuMs", "getCpuMsOff"; every peer runs in this process; cost "getCpuTime" =
+ * on / off - 1), which other work on the machine does not change as it changes wall times.
  *
  * Usage: npx node scripts/bench-data.ts [--json] [--runs 3] [--size-mb 64] [--peers 8] [--profile-get FILE] [--observe on|off|both]
  * (`--profile-get` writes a V8 CPU profile of the last run's get phase only.)
@@ -117,7 +119,8 @@ async function main (): Promise<void> {
   const size = sizeMb * 1024 * 1024
   const mb = size / 1e6
   log(`bench-data: ${peerCount} peers, ${sizeMb} MiB, replicas ${replicas}, ${runs} runs, metrics and status ${values.observe}`)
-  type Run = { putMBps: number, getMBps: number, putMs: number, provideMs: number, getMs: number }
+  type Run = { putMBps: number, getMBps: number, putMs: number, provideMs: number, getMs: number, getCpuMs: number }
+  const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000 }
   const results: Array<{ on?: Run, off?: Run }> = []
   const releaseLoop = observeModes.includes(true) ? watchEventLoop() : undefined
   for (let run = 0; run < runs; run++) {
@@ -151,19 +154,22 @@ async function main (): Promise<void> {
           await profile.post('Profiler.start')
         }
         const t2 = performance.now()
+        const cpu2 = cpuMs()
         let got = 0
         for await (const piece of reader.data.get(cid)) got += piece.byteLength
         const getMs = performance.now() - t2
+        // every peer runs in this process: its CPU time is what the get cost the swarm, whatever else the machine runs
+        const getCpuMs = cpuMs() - cpu2
         if (profile != null) {
           const { profile: cpu } = await profile.post('Profiler.stop')
           await writeFile(values['profile-get'] as string, JSON.stringify(cpu))
           profile.disconnect()
         }
         if (got !== size) throw new Error(`got ${got} bytes, expected ${size}`)
-        const res = { putMBps: mb / (putMs / 1000), getMBps: mb / (getMs / 1000), putMs, provideMs, getMs }
+        const res = { putMBps: mb / (putMs / 1000), getMBps: mb / (getMs / 1000), putMs, provideMs, getMs, getCpuMs }
         if (observe || observeModes.length === 1) r.on = res; else r.off = res
         log(`run ${run + 1}${observeModes.length > 1 ? ` [metrics and status ${observe ? 'on' : 'off'}]` : ''}: put ${res.putMBps.toFixed(1)} MB/s (${putMs.toFixed(0)} ms), announcements settled in ${provideMs.toFixed(0)} ms, ` +
-          `get ${res.getMBps.toFixed(1)} MB/s (${getMs.toFixed(0)} ms; reader held ${Math.min(...held)}/${m.shards.length} shards)`)
+          `get ${res.getMBps.toFixed(1)} MB/s (${getMs.toFixed(0)} ms, ${getCpuMs.toFixed(0)} ms of CPU; reader held ${Math.min(...held)}/${m.shards.length} shards)`)
       } finally {
         await Promise.allSettled(peers.map(async p => { p.status?.stop(); await p.data.stop(); await p.node.stop() }))
       }
@@ -180,19 +186,22 @@ async function main (): Promise<void> {
       ? {
           putMBpsOff: med(r => r.off?.putMBps),
           getMBpsOff: med(r => r.off?.getMBps),
+          getCpuMs: med(r => r.on?.getCpuMs),
+          getCpuMsOff: med(r => r.off?.getCpuMs),
           observeCost: {
             put: Number((1 - med(r => r.on?.putMBps) / med(r => r.off?.putMBps)).toFixed(4)),
-            get: Number((1 - med(r => r.on?.getMBps) / med(r => r.off?.getMBps)).toFixed(4))
+            get: Number((1 - med(r => r.on?.getMBps) / med(r => r.off?.getMBps)).toFixed(4)),
+            getCpuTime: Number((med(r => r.on?.getCpuMs) / med(r => r.off?.getCpuMs) - 1).toFixed(4))
           }
         }
       : {}),
     runs: results.map(r => {
-      const shown = (x: Run | undefined): { putMBps: number, getMBps: number, provideMs: number } | undefined =>
-        x == null ? undefined : { putMBps: Number(x.putMBps.toFixed(1)), getMBps: Number(x.getMBps.toFixed(1)), provideMs: Math.round(x.provideMs) }
+      const shown = (x: Run | undefined): { putMBps: number, getMBps: number, provideMs: number, getCpuMs: number } | undefined =>
+        x == null ? undefined : { putMBps: Number(x.putMBps.toFixed(1)), getMBps: Number(x.getMBps.toFixed(1)), provideMs: Math.round(x.provideMs), getCpuMs: Math.round(x.getCpuMs) }
       return both ? { on: shown(r.on), off: shown(r.off) } : shown(r.on)
     })
   }
-  log(`median: put ${out.putMBps} MB/s, get ${out.getMBps} MB/s${both ? ` with metrics and status on; off: put ${out.putMBpsOff} MB/s, get ${out.getMBpsOff} MB/s (cost: put ${out.observeCost?.put}, get ${out.observeCost?.get})` : ''}`)
+  log(`median: put ${out.putMBps} MB/s, get ${out.getMBps} MB/s${both ? ` with metrics and status on; off: put ${out.putMBpsOff} MB/s, get ${out.getMBpsOff} MB/s (cost: put ${out.observeCost?.put}, get ${out.observeCost?.get}; get CPU time ${out.getCpuMsOff} → ${out.getCpuMs} ms, cost ${out.observeCost?.getCpuTime})` : ''}`)
   if (values.json === true) process.stdout.write(JSON.stringify(out) + '\n')
 }
 

@@ -21,10 +21,13 @@
  * `--observe` sets the peers' metrics and status gossip for (a) and (b): `on` (as daemons run),
  * `off`, or `both`: each run then runs the phase with them off and on, side by side (the order
  * alternating between runs, so the machine's drift tilts neither), and the report adds what
- * they cost: 1 - (figure on / figure off).
+ * they cost: 1 - (figure on / figure off), and for (b) also the CPU time the swarm's processes
+ * used for the measured job (`swarmCpuMs`; cost = on / off - 1), which other work on the
+ * machine does not change as it changes wall times.
  * Medians over `--runs`; human lines on stderr; with `--json` the last stdout line is
  * {"tinyTasksPerSecond","cpuEfficiency","rerunAfterDeathMs","runs"} (with `--observe both` also
- * "tinyTasksPerSecondOff", "cpuEfficiencyOff" and "observeCost": {"tiny","cpu"}).
+ * "tinyTasksPerSecondOff", "cpuEfficiencyOff", "cpuSwarmCpuMs", "cpuSwarmCpuMsOff" and
+ * "observeCost": {"tiny","cpu","cpuTime"}).
  *
  * Usage: npx node scripts/bench-jobs.ts [--json] [--runs 3] [--peers 8] [--slots N]
  *        [--processes P] [--only a,b,c] [--tiny 2000] [--cpu-tasks 200] [--task-ms 50] [--observe on|off|both]
@@ -239,17 +242,28 @@ function machineTimes (): { busy: number, all: number } {
  * sha-256, the job's tasks and retries, and how busy the machine's cores were meanwhile (0..1: below
  * 1, the job waited on something other than CPU).
  */
-async function runHostedJob (swarm: HostedSwarm, spec: { fn: string, wasm?: string, inputs: string[] }): Promise<{ ms: number, sha256: string, total: number, retried: number, machineBusy: number }> {
+async function runHostedJob (swarm: HostedSwarm, spec: { fn: string, wasm?: string, inputs: string[] }): Promise<{ ms: number, sha256: string, total: number, retried: number, machineBusy: number, cpuMs: number }> {
   const host = swarm.hostOf(0)
+  const cpu0 = await hostsCpuMs(swarm)
   const t = performance.now()
   const before = machineTimes()
   const { jobId } = await host.call('submitJob', { index: 0, spec: { ...spec, params: {}, redundancy: 1, leaseMs: DEFAULT_LEASE_MS }, timeoutMs: PHASE_TIMEOUT_MS })
   const r = await host.call('jobResult', { index: 0, jobId, timeoutMs: PHASE_TIMEOUT_MS })
   const ms = performance.now() - t
   const after = machineTimes()
+  const cpuMs = await hostsCpuMs(swarm) - cpu0
   const { progress } = await host.call('jobStatus', { index: 0, jobId })
   const machineBusy = round((after.busy - before.busy) / Math.max(1, after.all - before.all), 3)
-  return { ms, sha256: r.sha256, total: progress?.total ?? 0, retried: progress?.retried ?? 0, machineBusy }
+  return { ms, sha256: r.sha256, total: progress?.total ?? 0, retried: progress?.retried ?? 0, machineBusy, cpuMs }
+}
+
+/**
+ * CPU time (ms) the swarm's host processes have used, all threads (the sandbox's too): what a
+ * job costs the peers whatever else the machine runs, unlike its wall time.
+ */
+async function hostsCpuMs (swarm: HostedSwarm): Promise<number> {
+  const snaps = await Promise.all(swarm.hosts.map(async h => await h.call('snapshot', {})))
+  return snaps.reduce((a, s) => a + (s.cpuMs ?? 0), 0)
 }
 
 /** Executions per peer and duplicates from every host, and the worst host's event-loop delay over its life. */
@@ -322,7 +336,7 @@ async function runLocally (burn: Uint8Array, lines: string[], concurrency: numbe
   return out
 }
 
-interface CpuRun { tasks: number, processes: number, rounds: number, localMs: number, localBeforeMs: number, localAfterMs: number, settleMs: number, swarmMs: number, efficiency: number, machineBusy: number, duplicates: number, retried: number, executedPerPeer: number[], loop: { p50Ms: number, p99Ms: number } }
+interface CpuRun { tasks: number, processes: number, rounds: number, localMs: number, localBeforeMs: number, localAfterMs: number, settleMs: number, swarmMs: number, efficiency: number, machineBusy: number, swarmCpuMs: number, duplicates: number, retried: number, executedPerPeer: number[], loop: { p50Ms: number, p99Ms: number } }
 
 async function cpuPhase (burn: Uint8Array, rounds: number, observe: boolean): Promise<CpuRun> {
   const lines = Array.from({ length: cpuTasks }, (_, i) => paddedLine(String(rounds + i)))
@@ -352,7 +366,7 @@ async function cpuPhase (burn: Uint8Array, rounds: number, observe: boolean): Pr
     const job = await runHostedJob(swarm, { fn: 'burn', wasm: moduleCid.cid, inputs: [input.cid] })
     if (job.sha256 !== sha256Hex(enc(local.join('')))) throw new Error('(b) the swarm result differs from the local runs')
     const s = await hostedSummary(swarm)
-    return { tasks: job.total, settleMs: round(Math.max(...settle.map(x => x.ms))), swarmMs: job.ms, machineBusy: job.machineBusy, retried: job.retried, ...s }
+    return { tasks: job.total, settleMs: round(Math.max(...settle.map(x => x.ms))), swarmMs: job.ms, machineBusy: job.machineBusy, swarmCpuMs: round(job.cpuMs), retried: job.retried, ...s }
   })
   const after = await timeLocally()
   if (sha256Hex(enc(after.out.join(''))) !== sha256Hex(enc(local.join('')))) throw new Error('(b) the two local runs differ')
@@ -458,7 +472,7 @@ async function main (): Promise<void> {
       for (const observe of order) {
         const b = await cpuPhase(burn, cal.rounds, observe)
         if (observe || observeModes.length === 1) r.b = b; else r.bOff = b
-        log(`run ${run} (b)${onOff(observe)}: ${b.tasks} cpu tasks: local ${LOCAL_WORKERS} workers ${b.localMs} ms (before ${b.localBeforeMs}, after ${b.localAfterMs}), swarm ${b.swarmMs} ms, efficiency ${b.efficiency} ` +
+        log(`run ${run} (b)${onOff(observe)}: ${b.tasks} cpu tasks: local ${LOCAL_WORKERS} workers ${b.localMs} ms (before ${b.localBeforeMs}, after ${b.localAfterMs}), swarm ${b.swarmMs} ms (${b.swarmCpuMs} ms of CPU), efficiency ${b.efficiency} ` +
           `(machine busy ${Math.round(b.machineBusy * 100)}%, duplicates ${b.duplicates}, per peer ${b.executedPerPeer.join('/')}, worst host's loop delay p50 ${b.loop.p50Ms} ms, p99 ${b.loop.p99Ms} ms)`)
       }
     }
@@ -476,14 +490,24 @@ async function main (): Promise<void> {
   const tinyOff = both && phases.has('a') ? round(median(pick(r => r.aOff?.tasksPerSecond))) : null
   const cpuOff = both && phases.has('b') ? round(median(pick(r => r.bOff?.efficiency)), 3) : null
   const cost = (on: number | null, off: number | null): number | null => on != null && off != null && off > 0 ? round(1 - on / off, 4) : null
+  const cpuMsOn = phases.has('b') ? round(median(pick(r => r.b?.swarmCpuMs))) : null
+  const cpuMsOff = both && phases.has('b') ? round(median(pick(r => r.bOff?.swarmCpuMs))) : null
   const out = {
     tinyTasksPerSecond: tinyOn,
     cpuEfficiency: cpuOn,
     rerunAfterDeathMs: phases.has('c') ? Math.round(median(pick(r => r.c?.ms))) : null,
-    ...(both ? { tinyTasksPerSecondOff: tinyOff, cpuEfficiencyOff: cpuOff, observeCost: { tiny: cost(tinyOn, tinyOff), cpu: cost(cpuOn, cpuOff) } } : {}),
+    ...(both
+      ? {
+          tinyTasksPerSecondOff: tinyOff,
+          cpuEfficiencyOff: cpuOff,
+          cpuSwarmCpuMs: cpuMsOn,
+          cpuSwarmCpuMsOff: cpuMsOff,
+          observeCost: { tiny: cost(tinyOn, tinyOff), cpu: cost(cpuOn, cpuOff), cpuTime: cpuMsOn != null && cpuMsOff != null && cpuMsOff > 0 ? round(cpuMsOn / cpuMsOff - 1, 4) : null }
+        }
+      : {}),
     runs: results.map(r => ({ ...r, peers: peerCount, processes, slotsPerPeer: slots, cpus: availableParallelism(), burnRoundsPerTask: cal?.rounds, burnTaskMs: cal?.taskMs }))
   }
-  if (both) log(`metrics and status off → on: (a) ${tinyOff} → ${tinyOn} tasks/s (cost ${out.observeCost?.tiny}), (b) efficiency ${cpuOff} → ${cpuOn} (cost ${out.observeCost?.cpu})`)
+  if (both) log(`metrics and status off → on: (a) ${tinyOff} → ${tinyOn} tasks/s (cost ${out.observeCost?.tiny}), (b) efficiency ${cpuOff} → ${cpuOn} (cost ${out.observeCost?.cpu}), (b) the swarm's CPU time ${cpuMsOff} → ${cpuMsOn} ms (cost ${out.observeCost?.cpuTime})`)
   log(`median: (a) ${out.tinyTasksPerSecond} tasks/s, (b) efficiency ${out.cpuEfficiency}, (c) re-run after death ${out.rerunAfterDeathMs} ms`)
   if (values.json === true) process.stdout.write(JSON.stringify(out) + '\n')
 }

@@ -129,6 +129,8 @@ export const HostCommandSchemas = {
     args: z.object({}),
     result: z.object({
       pid: z.number().int(),
+      /** CPU time the host process has used (all its threads, user and system), ms. */
+      cpuMs: ms.optional(),
       rssBytes: count,
       peakRssBytes: count,
       baselineRssBytes: count,

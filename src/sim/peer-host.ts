@@ -277,6 +277,7 @@ export class LocalPeerHost implements PeerHost {
       for (const index of this.counters.indexes()) peers.push(await this.counters.metrics(index, this.peers.get(index)?.node))
       return {
         pid: process.pid,
+        cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
         rssBytes: process.memoryUsage().rss,
         peakRssBytes: this.peakRss,
         baselineRssBytes: this.baselineRss,
