@@ -5,7 +5,6 @@
  * Owns start-up order and shutdown order, and the choice between a repo on
  * disk and an in-memory node. Never speaks a wire protocol itself.
  */
-import { availableParallelism, freemem, loadavg } from 'node:os'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -13,7 +12,7 @@ import { LevelBlockstore } from 'blockstore-level'
 import type { Blockstore } from 'interface-blockstore'
 import {
   createPeer, PeerWalker, ConnectionTrimmer, GossipStreamWatchdog, Repo, parseSwarmKey,
-  DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DEFAULT_TARGET_PEERS, DEFAULT_TUNING_PROFILE, EDGESWARM_VERSION, TUNING,
+  DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DEFAULT_TARGET_PEERS, DEFAULT_TUNING_PROFILE, TUNING,
   type EdgeConfig, type EdgePeer, type TuningProfile, type TuningProfileName
 } from './node/index.ts'
 import { DataService, createMemoryBlockstore, type DataServiceInit, type ShardServer } from './data/index.ts'
@@ -22,9 +21,8 @@ import type { WasmLimits } from './sandbox/index.ts'
 import { JOBS_TOPIC, JobService, type Job, type JobListEntry, type JobSpec, type SubmitOptions } from './jobs/index.ts'
 import { Scheduler, TaskExecutor, detectCapabilities, type LocalCapabilities, type SchedulerMetrics, type TaskRunner } from './scheduler/index.ts'
 import { NodeMetrics, eventLoopDelay, watchEventLoop, type NodeMetricsInit } from './metrics/index.ts'
-import {
-  MAX_STATUS_FUNCTIONS, MAX_STATUS_LABELS, STATUS_NAME_MAX_CHARS, STATUS_TOPIC, StatusService, type PeerStatus, type StatusServiceInit
-} from './status/index.ts'
+import { STATUS_TOPIC, StatusService, type PeerStatus, type StatusServiceInit } from './status/index.ts'
+import { collectStatus, registerNodeMetrics } from './self-status.ts'
 
 /** Where an in-memory node listens unless told otherwise: loopback, any port. */
 export const IN_MEMORY_DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
@@ -231,36 +229,9 @@ export class EdgeNode {
     return (this.libp2p.services.dht as unknown as { routingTable?: { size?: number } }).routingTable?.size ?? 0
   }
 
-  /** This peer's status as it gossips it (all but the time): its layers' figures and capabilities. */
+  /** This peer's status as it gossips it (all but the time and interval): its layers' figures and capabilities. */
   collectStatus (): Omit<PeerStatus, 'at' | 'intervalMs'> {
-    const caps = this.scheduler.capabilities
-    const stats = this.data.metrics
-    const store = this.data.stored()
-    const names = (list: string[], max: number): string[] => list.filter(n => n.length > 0 && n.length <= STATUS_NAME_MAX_CHARS).slice(0, max)
-    const cpus = availableParallelism()
-    return {
-      version: EDGESWARM_VERSION,
-      uptimeMs: Date.now() - this.startedAt,
-      connections: this.libp2p.getPeers().length,
-      routingTable: this.routingTableSize(),
-      blocks: store.shards,
-      bytes: store.bytes,
-      storageUsed: store.bytesForOthers,
-      storageMax: this.data.storageMax,
-      underReplicated: stats.underReplicated,
-      slots: caps.slots,
-      running: this.scheduler.metrics.running,
-      queued: Math.max(0, this.scheduler.held - this.scheduler.metrics.running),
-      executed: this.scheduler.metrics.executed,
-      failed: this.scheduler.metrics.failed,
-      load: Math.round(loadavg()[0] / cpus * 100) / 100,
-      loopDelayMs: Math.round(eventLoopDelay().p99Ms),
-      labels: names(caps.labels, MAX_STATUS_LABELS),
-      cpus: caps.cpus,
-      memoryMB: Math.floor(freemem() / (1024 * 1024)),
-      gpu: caps.gpu,
-      functions: names(this.functions.list().map(f => f.name), MAX_STATUS_FUNCTIONS)
-    }
+    return collectStatus(this)
   }
 
   get peerId (): PeerId {
@@ -454,16 +425,6 @@ function resolveTuning (options: EdgeNodeOptions, config: EdgeConfig | undefined
     jobSyncIntervalMs: options.jobSyncIntervalMs ?? config?.jobs.syncIntervalMs ?? profile.jobSyncIntervalMs,
     stealRankStepMs: options.scheduler?.stealRankStepMs ?? config?.scheduler.stealRankStepMs ?? profile.stealRankStepMs
   }
-}
-
-/** The node's own `edgeswarm_node_*` metrics: uptime and the event loop's delay. */
-function registerNodeMetrics (m: NodeMetrics, startedAt: () => number): void {
-  m.registerMetric('edgeswarm_node_uptime_seconds', { help: 'Seconds since this node started', calculate: () => (Date.now() - startedAt()) / 1000 })
-  m.registerMetricGroup('edgeswarm_node_event_loop_delay_seconds', {
-    label: 'stat',
-    help: 'Delay of the event loop over the last window: median, 99th percentile and maximum',
-    calculate: () => { const d = eventLoopDelay(); return { p50: d.p50Ms / 1000, p99: d.p99Ms / 1000, max: d.maxMs / 1000 } }
-  })
 }
 
 function definedOnly<T extends Record<string, unknown>> (obj: T): Partial<T> {
