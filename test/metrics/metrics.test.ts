@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { EDGESWARM_VERSION } from '../../src/node/index.ts'
-import { useCleanup } from '../helpers.ts'
+import { useCleanup, waitFor } from '../helpers.ts'
 import { enc, swarm } from '../jobs/swarm.ts'
 import type { EdgeNode } from '../../src/index.ts'
 
@@ -33,8 +33,10 @@ describe('metrics', () => {
     expect(got).toBe(text.length)
     const job = await b.jobs.submit({ fn: 'square', inputs: [cid.toString()] })
     await job.result({ signal: AbortSignal.timeout(30_000) })
-
     const nodes = [a, b, c]
+    // every peer has the job's outcome (the done fact reaches the others by gossip or sync)
+    expect(await waitFor(() => nodes.every(n => n.jobs.list().some(j => j.id === job.id && j.status === 'done')), 15_000)).toBe(true)
+
     const run = await Promise.all(nodes.map(async n => await sample(n, 'edgeswarm_scheduler_tasks_total{event="run"}')))
     expect(run.reduce((x, y) => x + y, 0)).toBeGreaterThanOrEqual(shards)
     for (const [i, n] of nodes.entries()) {
