@@ -5,8 +5,11 @@
  * never changes it.
  */
 import { availableParallelism, freemem, loadavg } from 'node:os'
-import type { EdgeNode } from './edge-node.ts'
+import type { Libp2p } from '@libp2p/interface'
+import type { DataService } from './data/index.ts'
+import type { FunctionInfo } from './functions/index.ts'
 import { eventLoopDelay, type NodeMetrics } from './metrics/index.ts'
+import type { Scheduler } from './scheduler/index.ts'
 import { EDGESWARM_VERSION } from './node/index.ts'
 import { MAX_STATUS_FUNCTIONS, MAX_STATUS_LABELS, STATUS_NAME_MAX_CHARS, type PeerStatus } from './status/index.ts'
 
@@ -15,8 +18,18 @@ function names (list: string[], max: number): string[] {
   return list.filter(n => n.length > 0 && n.length <= STATUS_NAME_MAX_CHARS).slice(0, max)
 }
 
+/** What a status is read from: the parts of a node it names (an EdgeNode is one). */
+export interface StatusSources {
+  readonly libp2p: Pick<Libp2p, 'getPeers'>
+  readonly data: Pick<DataService, 'stored' | 'storageMax' | 'metrics'>
+  readonly scheduler: Pick<Scheduler, 'capabilities' | 'metrics' | 'held'>
+  readonly functions: { list: () => FunctionInfo[] }
+  readonly startedAt: number
+  routingTableSize: () => number
+}
+
 /** The node's status as it gossips it (all but the time and the interval). */
-export function collectStatus (node: EdgeNode): Omit<PeerStatus, 'at' | 'intervalMs'> {
+export function collectStatus (node: StatusSources): Omit<PeerStatus, 'at' | 'intervalMs'> {
   const caps = node.scheduler.capabilities
   const store = node.data.stored()
   const scheduler = node.scheduler.metrics
