@@ -25,7 +25,8 @@
  *
  * Never decides a winner: the job state fold does, identically on every peer.
  */
-export { Scheduler, type SchedulerComponents, type SchedulerInit, type SchedulerMetrics } from './scheduler.ts'
+export { Scheduler, type SchedulerComponents, type SchedulerInit } from './scheduler.ts'
+export type { SchedulerMetrics } from './scheduler-metrics.ts'
 export { TaskExecutor, type TaskExecutorComponents, type TaskExecutorInit, type TaskRunner, type RunOptions } from './executor.ts'
 export type { JobSource, SchedulerData } from './job-source.ts'
 export { detectCapabilities, fits, type LocalCapabilities } from './capabilities.ts'

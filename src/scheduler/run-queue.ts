@@ -16,7 +16,7 @@ import { MAX_PREFETCHED_SHARDS, PREFETCH_PER_SLOT } from './constants.ts'
 import type { TaskRunner } from './executor.ts'
 import type { JobSource } from './job-source.ts'
 import type { Leases } from './leases.ts'
-import type { SchedulerMetrics } from './scheduler.ts'
+import type { SchedulerMetrics } from './scheduler-metrics.ts'
 
 export interface RunQueueComponents {
   /** Where a queued task's job state is looked up when its turn comes. */

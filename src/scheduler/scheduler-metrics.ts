@@ -6,7 +6,18 @@
  * on the task path). Never labels a figure with a job, task or peer id.
  */
 import type { Histogram, Metrics } from '@libp2p/interface'
-import type { SchedulerMetrics } from './scheduler.ts'
+
+/** The scheduler's running counts: what its metrics and the status gossip read. */
+export interface SchedulerMetrics {
+  claimed: number
+  executed: number
+  failed: number
+  /** Executions that were not needed: the task was accepted before they finished (runs of lost claims whose result did not count are not told apart). */
+  duplicates: number
+  running: number
+  /** Tasks this peer held whose lease ended before it renewed it (another peer may have run them too). */
+  leasesExpired: number
+}
 
 export interface SchedulerMetricSources {
   metrics: SchedulerMetrics

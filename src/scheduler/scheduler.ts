@@ -30,7 +30,7 @@ import { LocalInputs } from './local-inputs.ts'
 import { RankTables } from './rank-table.ts'
 import { ResultBatcher } from './result-batcher.ts'
 import { RunQueue } from './run-queue.ts'
-import { registerSchedulerMetrics } from './scheduler-metrics.ts'
+import { registerSchedulerMetrics, type SchedulerMetrics } from './scheduler-metrics.ts'
 
 export interface SchedulerComponents {
   /** This peer: its ranks, its designated tasks, whether a job avoids it. */
@@ -54,17 +54,6 @@ export interface SchedulerInit {
    * every peer. 0: no stagger. @default STEAL_RANK_STEP_MS
    */
   stealRankStepMs?: number
-}
-
-export interface SchedulerMetrics {
-  claimed: number
-  executed: number
-  failed: number
-  /** Executions that were not needed: the task was accepted before they finished (runs of lost claims whose result did not count are not told apart). */
-  duplicates: number
-  running: number
-  /** Tasks this peer held whose lease ended before it renewed it (another peer may have run them too). */
-  leasesExpired: number
 }
 
 export class Scheduler implements Startable {
