@@ -10,7 +10,7 @@
 import type { EdgeNode } from '../index.ts'
 import { MAX_RECENT_FAILURES } from '../scheduler/index.ts'
 import type { PeerMetrics } from './host-protocol.ts'
-import { failureKind } from './report.ts'
+import { failureKind } from './samples.ts'
 
 /** The counters of one incarnation, summed over a device's incarnations. */
 interface RunCounters {

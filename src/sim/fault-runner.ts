@@ -11,20 +11,10 @@
  */
 import { CRASH_SNAPSHOT_TIMEOUT_MS } from './constants.ts'
 import type { FaultPlan } from './faults.ts'
-import type { FaultKind, FaultRecord } from './report.ts'
+import type { FaultKind, FaultRecord, FaultSummary } from './samples.ts'
 import type { Device, Swarm } from './swarm.ts'
 
 /** What the faults of a run did, for the report. */
-export interface FaultSummary {
-  faults: FaultRecord[]
-  killed: number
-  restarted: number
-  churn: { left: number, returned: number, joined: number, skipped: number }
-  submitterKilled: boolean
-  /** Faults that could not be carried out. */
-  errors: Error[]
-}
-
 function asError (err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err))
 }

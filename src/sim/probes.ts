@@ -16,6 +16,7 @@ import { create as createDigest } from 'multiformats/hashes/digest'
 import { forEachLimit } from '../async/index.ts'
 import { DHT_SAMPLE_CONCURRENCY, DHT_SAMPLE_TIMEOUT_MS, GOSSIP_RECEIPT_TIMEOUT_MS, GOSSIP_SAMPLE_GAP_MS } from './constants.ts'
 import type { Progress } from './progress.ts'
+import type { DhtSamples, GossipSamples } from './samples.ts'
 import type { SeededRandom } from './random.ts'
 import type { Swarm } from './swarm.ts'
 
@@ -23,27 +24,6 @@ import type { Swarm } from './swarm.ts'
 const RECEIPT_POLL_MS = 100
 /** Multihash code of sha2-256. */
 const SHA2_256 = 0x12
-
-export interface DhtSamples {
-  /** Times of the provides that finished, ms. */
-  put: number[]
-  /** Times to the first provider of the finds that found one, ms. */
-  get: number[]
-  putFailures: number
-  getFailures: number
-  /** Finds answered from the finder's own store (it is among the k closest). */
-  localHits: number
-}
-
-export interface GossipSamples {
-  /** Publish → receipt over every (probe, live device) pair that received it, ms. */
-  each: number[]
-  /** Publish → receipt at the last live device, per probe that reached all of them, ms. */
-  all: number[]
-  expected: number
-  received: number
-  probes: number
-}
 
 /** A CID nobody stores, named by the seed: what the DHT samples announce and look up. */
 function probeCid (seed: string, k: number): string {

@@ -3,24 +3,10 @@
  * building it from the phases' measurements and the hosts' snapshots, and
  * its human-readable rendering. Pure.
  */
-import type { DhtSamples, GossipSamples } from './probes.ts'
-import type { FaultSummary } from './fault-runner.ts'
+import type { DhtSamples, FaultRecord, FaultSummary, GossipSamples } from './samples.ts'
 import type { HostSnapshot, PeerMetrics } from './host-protocol.ts'
 import { percentiles, type Percentiles } from './percentiles.ts'
 import type { ResolvedSimOptions, Workload } from './options.ts'
-
-export type FaultKind = 'kill' | 'restart' | 'leave' | 'return' | 'join' | 'skip-leave'
-
-/** One fault as it happened. */
-export interface FaultRecord {
-  /** Time after the first job was submitted. */
-  atMs: number
-  kind: FaultKind
-  /** Device index. */
-  peer: number
-  /** Fraction of all tasks done when it happened. */
-  doneFraction: number
-}
 
 /** The status of a job whose submit failed (it never reached the swarm). */
 export const NOT_SUBMITTED = 'not submitted'
@@ -181,21 +167,6 @@ function statusCost (live: PeerMetrics[]): SimReport['status'] {
     messageBytes: Math.round(median(counted.map(s => s.messageBytes))),
     peers: counted.length
   }
-}
-
-/** Characters of a failure kind kept. */
-const FAILURE_KIND_CHARS = 200
-
-/**
- * A failed attempt's reason with what differs between attempts of the same
- * kind masked (CIDs, peer ids, numbers), so they can be counted together.
- */
-export function failureKind (reason: string): string {
-  return reason
-    .replace(/\b(baf[a-z2-7]{20,}|Qm[1-9A-HJ-NP-Za-km-z]{40,})\b/g, '<cid>')
-    .replace(/\b(12D3Koo|Qm)[1-9A-HJ-NP-Za-km-z]{30,}\b/g, '<peer>')
-    .replace(/\d+(\.\d+)?/g, 'N')
-    .slice(0, FAILURE_KIND_CHARS)
 }
 
 /** Kinds of failed attempts shown in the report. */

@@ -9,7 +9,7 @@ import { describe, it, expect } from 'vitest'
 import {
   runSimulation, planFaults, deviceData, resolveSimOptions, percentiles, formatReport, InvalidSimOptionsError, NOT_SUBMITTED
 } from '../../src/sim/index.ts'
-import { failureKind } from '../../src/sim/report.ts'
+import { failureKind } from '../../src/sim/samples.ts'
 
 /** A run must finish well inside the test's own limit. */
 const RUN_LIMIT_MS = 50_000
