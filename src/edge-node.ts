@@ -318,7 +318,7 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       ...definedOnly({ slots: config?.scheduler.slots, labels: config?.scheduler.labels, gpu: config?.scheduler.gpu }),
       ...capsOverrides
     })
-    const taskExecutor = new TaskExecutor({ data, functions: functions.registry }, { wasmLimits })
+    const taskExecutor = new TaskExecutor({ data, functions: functions.registry, states: jobService }, { wasmLimits })
     const executor = options.decorate?.taskExecutor?.(taskExecutor) ?? taskExecutor
     const scheduler = new Scheduler({ peerId: libp2p.peerId, jobs: jobService, executor, data }, { capabilities, stealRankStepMs: tuned.stealRankStepMs })
     const watchdog = new GossipStreamWatchdog(libp2p)

@@ -3,6 +3,7 @@
  * the rule it sets and why. Never computed values or state; the measurements
  * behind the timings are in docs/decisions/jobs-*.md.
  */
+import { MAX_CHUNK_SIZE } from '../data/constants.ts'
 
 // ---------------------------------------------------------------- wire names
 
@@ -53,6 +54,38 @@ export const MAX_REASON_CHARS = 500
 export const INLINE_DONE_MAX_BYTES = 64 * 1024
 /** Fact envelopes whose verified signature a process remembers: peers sharing a process then check each fact once, within bounded memory. */
 export const MAX_VERIFIED_ENVELOPES = 100_000
+
+// ---------------------------------------------------------------- iterative jobs
+
+/**
+ * Most passes one job may have: a training's rounds (at most 100,000) and its scan. Every
+ * peer keeps every pass's facts and recomputes every pass's reduce, so the count bounds both.
+ */
+export const MAX_PASSES_PER_JOB = 100_001
+/**
+ * A pass's state up to this size travels inline in its `pass` fact, which every peer keeps:
+ * peers check it and run the next pass without fetching it, and the copy in the swarm is
+ * stored in the background. A larger state is stored first and fetched by CID.
+ */
+export const INLINE_PASS_STATE_MAX_BYTES = 64 * 1024
+/**
+ * The chunk size a pass's state is stored with, so every peer names a state by the same
+ * root CID whatever its own chunk size (a state up to this size is one shard).
+ */
+export const PASS_STATE_CHUNK_SIZE = MAX_CHUNK_SIZE
+/**
+ * How long a `pass` (or an iterative job's `done`) fact that cannot be checked yet waits here
+ * for what it needs (the pass's results, the state before it): results and a pass fact race
+ * on gossip, and a device catching up gets them out of order. Past it the fact is dropped,
+ * unaccepted, and comes again with a later sync.
+ */
+export const PASS_FACT_WAIT_MS = 60_000
+/** Most facts of one job that wait to be checked (see PASS_FACT_WAIT_MS), oldest dropped first: they cost memory until they are checked. */
+export const MAX_WAITING_PASS_FACTS = 256
+/** Largest block a function's `blockParams` may name (a model): submit and every executor of the job read it whole into memory. */
+export const MAX_PARAM_BLOCK_BYTES = 16 * 1024 * 1024
+/** Computed pass outcomes a peer keeps per job (the reducer's and the checks' shared work), oldest dropped first. */
+export const MAX_CACHED_PASS_OUTCOMES = 4
 
 // ---------------------------------------------------------------- sync
 

@@ -9,13 +9,13 @@ import type { CID } from 'multiformats/cid'
 import { concat } from 'uint8arrays/concat'
 
 export interface JobDataAccess {
-  put: (content: Uint8Array, options?: { signal?: AbortSignal, replicas?: number }) => Promise<CID>
+  put: (content: Uint8Array, options?: { signal?: AbortSignal, replicas?: number, chunkSize?: number }) => Promise<CID>
   /** Stores one small block here only, unannounced (see DataService.keepBlock); its raw CID. */
   keepBlock: (bytes: Uint8Array) => Promise<CID>
   /** Keeps a block carried by a fact when this peer is among its closest (see DataService.adoptBlock); whether it is held here. */
   adoptBlock: (cid: CID | string, load: () => Uint8Array | undefined) => Promise<boolean>
-  /** The CID `put` gives `content`, with nothing stored or sent. */
-  cidFor: (content: Uint8Array) => Promise<CID>
+  /** The CID `put` gives `content` (at `chunkSize`, else this peer's own), with nothing stored or sent. */
+  cidFor: (content: Uint8Array, options?: { chunkSize?: number }) => Promise<CID>
   get: (cid: CID | string, options?: { signal?: AbortSignal }) => AsyncIterable<Uint8Array>
   /** A file's manifest: its shards in order, each with `nl` (ends with '\n') when the manifest says. */
   manifest: (cid: CID | string, options?: { signal?: AbortSignal }) => Promise<{ size: number, shards: Array<{ cid: CID, size: number, nl?: boolean }> }>
@@ -24,11 +24,12 @@ export interface JobDataAccess {
 }
 
 /**
- * What the job service uses of the data layer: storing job documents and
- * final results (`put`, `cidFor`), keeping result batches carried by facts
- * (`adoptBlock`), reading input roots (`manifest`) and results (`get`).
+ * What the job service uses of the data layer: storing job documents, pass
+ * states and final results (`put`, `cidFor`), keeping result batches carried
+ * by facts (`adoptBlock`), reading input roots (`manifest`), an input's first
+ * lines (`getShard`), results, states and param blocks (`get`).
  */
-export type JobServiceData = Pick<JobDataAccess, 'put' | 'adoptBlock' | 'cidFor' | 'get' | 'manifest'>
+export type JobServiceData = Pick<JobDataAccess, 'put' | 'adoptBlock' | 'cidFor' | 'get' | 'manifest' | 'getShard'>
 
 /** An input's manifest, as `JobDataAccess.manifest` gives it. */
 export type InputManifest = Awaited<ReturnType<JobDataAccess['manifest']>>

@@ -25,6 +25,8 @@ import { JobSync } from './sync/job-sync.ts'
 import { JobSubmitter, type SubmitOptions } from './submit.ts'
 import { findJob } from './find.ts'
 import { Reducer } from './reducer.ts'
+import { PassChecker } from './pass-check.ts'
+import { PassStates } from './pass-states.ts'
 import { readFinalResult } from './results.ts'
 import { Job, type JobSource } from './job.ts'
 
@@ -44,6 +46,8 @@ export class JobService extends EventTarget implements Startable, JobSource {
   private readonly sync: JobSync
   private readonly submitter: JobSubmitter
   private readonly reducer: Reducer
+  private readonly states: PassStates
+  private readonly checker: PassChecker
 
   constructor (components: JobServiceComponents, init: JobServiceInit = {}) {
     super()
@@ -53,8 +57,10 @@ export class JobService extends EventTarget implements Startable, JobSource {
     const log = components.logger.forComponent('edgeswarm:jobs')
     const peerId = components.peerId.toString()
     this.membership = new Membership(components)
+    this.states = new PassStates(components.data)
+    this.checker = new PassChecker({ data: components.data, functions: components.functions, states: this.states })
     this.store = new FactStore(
-      { peerId, data: components.data, datastore: components.datastore, stats: this.stats, events: this, log },
+      { peerId, data: components.data, checker: this.checker, datastore: components.datastore, stats: this.stats, events: this, log },
       { changed: (state) => { this.reducer.maybeReduce(state) } }
     )
     this.gossip = new FactGossip({ peerId, privateKey: components.privateKey, pubsub: components.pubsub, store: this.store, stats: this.stats, log })
@@ -63,6 +69,7 @@ export class JobService extends EventTarget implements Startable, JobSource {
       peerId,
       data: components.data,
       functions: components.functions,
+      checker: this.checker,
       membership: this.membership,
       publish,
       log
@@ -133,6 +140,17 @@ export class JobService extends EventTarget implements Startable, JobSource {
   async find (id: string, options: { signal?: AbortSignal } = {}): Promise<Job> {
     await findJob(id, { network: this.components.network, store: this.store, sync: this.sync }, options)
     return this.get(id)
+  }
+
+  /**
+   * The bytes of the accepted state of pass `pass` of job `id` (what the tasks of the pass
+   * after it run at), verified against the accepted fact; InvalidJobError when the pass has no
+   * accepted state here, JobNotFoundError for a job not known here.
+   */
+  async passState (id: string, pass: number, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    const state = this.store.state(id)
+    if (state?.doc == null) throw new JobNotFoundError(`unknown job ${id}`)
+    return await this.states.bytes(state, pass, options)
   }
 
   /** The view of a job this peer knows; JobNotFoundError otherwise. */

@@ -173,7 +173,7 @@ export class Scheduler implements Startable {
         if (state.avoids(this.me) || !this.executor.canRun(doc) || !fits(doc.requirements, this.capabilities)) continue
         const local = this.local.of(state)
         if (local == null) continue
-        const stealingFor = this.rules.stealingFor(state.id, now)
+        const stealingFor = this.rules.stealingFor(state.id, now, state.openPass)
         this.rules.addClaimable(state, this.ranks.of(state.id, doc, this.jobs.livePeerIds()), local, stealingFor, alone, now, candidates)
         if (stealingFor < 0) this.roundWhenStealing(state.id, -stealingFor)
       }
@@ -238,7 +238,7 @@ export class Scheduler implements Startable {
    */
   private async runTask (state: JobState, task: number, key: string, signal: AbortSignal): Promise<void> {
     const started = Date.now()
-    const options: RunOptions = { signal, inputMs: 0 }
+    const options: RunOptions = { signal, inputMs: 0, job: state.id }
     try {
       const bytes = await this.executor.run(state.doc as JobDocument, task, options)
       if (signal.aborted) { this.leases.release(key); return }
