@@ -123,6 +123,11 @@ export class PassChecker {
     return await p
   }
 
+  /** The bytes of the accepted state of pass `pass` (see PassStates.bytes). */
+  async stateBytes (state: JobState, pass: number, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    return await this.components.states.bytes(state, pass, options)
+  }
+
   /** The verdict on a `pass` fact, or on an iterative job's `done` fact (see the module header). */
   async verdict (state: JobState, sf: SignedFact, options: { signal?: AbortSignal } = {}): Promise<Verdict> {
     const f = sf.fact

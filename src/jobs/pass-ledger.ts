@@ -10,8 +10,9 @@ import type { FactOf, SignedFact } from './facts.ts'
 
 /** A pass's accepted outcome. */
 export interface AcceptedPass {
+  /** Of the facts that give this outcome, the earliest (then the lowest id): the same on every peer that holds them. */
   fact: FactOf<'pass'>
-  /** Id of the first fact accepted for the pass. */
+  /** Its id. */
   id: string
   /** Peers that published this outcome. */
   authors: Set<string>
@@ -45,6 +46,7 @@ export class PassLedger {
     if (held != null) {
       if (!sameOutcome(held.fact, f)) return 'conflict'
       held.authors.add(sf.from)
+      if (f.at < held.fact.at || (f.at === held.fact.at && sf.id < held.id)) { held.fact = f; held.id = sf.id }
       return 'same'
     }
     this.passes.set(f.pass, { fact: f, id: sf.id, authors: new Set([sf.from]) })

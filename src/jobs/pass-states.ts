@@ -7,6 +7,9 @@
  *
  * Never returns bytes that do not hash to the accepted fact's `hash`.
  */
+import type { CID } from 'multiformats/cid'
+import { cidOf, encodeManifest, endsWithNewline } from '../data/index.ts'
+import { PASS_STATE_CHUNK_SIZE } from './constants.ts'
 import { InvalidJobError } from './errors.ts'
 import { readAll, type JobServiceData } from './data-access.ts'
 import { resultHash } from './result-hash.ts'
@@ -16,6 +19,22 @@ import type { JobState } from './state.ts'
 const MAX_JOBS_WITH_STATES = 64
 /** States kept per job: the one the open pass runs at, and the one before for late runs and checks. */
 const STATES_PER_JOB = 2
+
+/** A block of a state stored in the swarm. */
+export interface StateBlock { cid: CID, bytes: Uint8Array }
+
+/**
+ * The blocks a state of at most PASS_STATE_CHUNK_SIZE bytes is stored as in the swarm (as
+ * `put` with that chunk size stores it): its one shard and the root naming it, whose CID is the
+ * state's; undefined for a larger or empty state. Every peer that holds the `pass` fact of an
+ * inline state can make them, so the peers closest to them keep them from the fact, with no transfer.
+ */
+export function stateBlocks (bytes: Uint8Array): { shard: StateBlock, root: StateBlock } | undefined {
+  if (bytes.length === 0 || bytes.length > PASS_STATE_CHUNK_SIZE) return undefined
+  const shard = { cid: cidOf(bytes), bytes }
+  const root = encodeManifest({ size: bytes.length, chunkSize: PASS_STATE_CHUNK_SIZE, shards: [{ cid: shard.cid, size: bytes.length, nl: endsWithNewline(bytes) }] })
+  return { shard, root: { cid: root.cid, bytes: root.bytes } }
+}
 
 export class PassStates {
   private readonly data: Pick<JobServiceData, 'get'>

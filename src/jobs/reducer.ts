@@ -16,8 +16,9 @@
  * An iterative job is reduced pass by pass: when every task of the open pass
  * is accepted, the pass's contributors are ranked by (job, pass) and the
  * first publishes the `pass` fact of the outcome every peer computes alike
- * (pass-check.ts), the state inline up to INLINE_PASS_STATE_MAX_BYTES and
- * stored in the swarm (in the background when inline); the r-th waits r x
+ * (pass-check.ts), the state inline up to INLINE_PASS_STATE_MAX_BYTES (its
+ * blocks kept from the fact by the peers closest to them), else stored in the
+ * swarm first; the r-th waits r x
  * REDUCE_GRACE_MS for an accepted one, so a reducer whose fact was refused is
  * replaced. Every peer that can computes the outcome as soon as the pass is
  * ready: its check of the reducer's fact needs it. After the last pass, the
@@ -146,7 +147,8 @@ export class Reducer implements Startable {
     this.reducing.add(step.key)
     try {
       if (step.kind === 'pass') await this.publishPass(state, step.pass)
-      else await this.publishDone(state, step.kind === 'finish' ? await this.components.checker.final(state) : await this.reduceJob(state))
+      else if (step.kind === 'finish') await this.publishFinish(state)
+      else await this.publishDone(state, await this.reduceJob(state))
     } catch (err) {
       this.components.log('reducing %s failed, trying again later: %e', step.key, err)
       // another peer may succeed; this one tries again later (a complete job gets few new facts)
@@ -167,15 +169,21 @@ export class Reducer implements Startable {
     return doc.wasm != null ? await concatReduce(results) : await functions.get(doc.fn).reduce(results, doc.params)
   }
 
-  /** Publishes the outcome of pass `pass`, the state stored in the swarm (first when it is too large to go inline). */
+  /**
+   * Publishes the outcome of pass `pass`. A state too large to go inline is stored in the swarm
+   * first; an inline one is kept from the fact by the peers closest to its blocks (fact-store.ts).
+   */
   private async publishPass (state: JobState, pass: number): Promise<void> {
     const { data, checker, publish } = this.components
     const computed = await checker.outcome(state, pass)
-    const bytes = computed.bytes
-    if (bytes != null && computed.fields.data == null) await data.put(bytes, { chunkSize: PASS_STATE_CHUNK_SIZE })
+    if (computed.bytes != null && computed.fields.data == null) await data.put(computed.bytes, { chunkSize: PASS_STATE_CHUNK_SIZE })
     if (!this.needed(state, { key: '', rankKey: '', pass, kind: 'pass' })) return
     await publish({ t: 'pass', job: state.id, pass, at: Date.now(), ...computed.fields })
-    if (bytes != null && computed.fields.data != null) void data.put(bytes, { chunkSize: PASS_STATE_CHUNK_SIZE }).catch(() => {})
+  }
+
+  /** Publishes an iterative job's `done` (its last state, which the result names, is in the swarm already). */
+  private async publishFinish (state: JobState): Promise<void> {
+    await this.publishDone(state, await this.components.checker.final(state))
   }
 
   /** Publishes `done` with the final result: inline (and stored in the background) when small, else stored first. */

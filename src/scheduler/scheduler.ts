@@ -85,6 +85,8 @@ export class Scheduler implements Startable {
   private lastRound = 0
   private roundRunning = false
   private roundPending = false
+  /** A round was asked for while one ran: it runs once that one ends, not at the next timer. */
+  private roundAgain = false
   private running = false
   private roundTimer?: ReturnType<typeof setInterval>
   private renewTimer?: ReturnType<typeof setInterval>
@@ -149,7 +151,8 @@ export class Scheduler implements Startable {
 
   /** One round: drop finished jobs, abort runs no longer needed, claim, run. */
   private async round (): Promise<void> {
-    if (!this.running || this.roundRunning) return
+    if (!this.running) return
+    if (this.roundRunning) { this.roundAgain = true; return }
     this.roundRunning = true
     this.lastRound = Date.now()
     try {
@@ -183,6 +186,7 @@ export class Scheduler implements Startable {
       this.runs.pump()
     } finally {
       this.roundRunning = false
+      if (this.roundAgain) { this.roundAgain = false; this.kick() }
     }
   }
 
