@@ -5,7 +5,8 @@
  * results to the state before it, so state_p = (T + 1)·state_{p−1} + S for T
  * tasks over numbers summing to S, a value that depends on every pass having
  * run at the right state. Its report's loss is a function of the state; with
- * `fail-at=p` pass p fails; with `ms=N` a task takes N ms.
+ * `fail-at=p` pass p fails; with `ms=N` a task takes N ms, with
+ * `reduce-ms=N` a pass's reduce does.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { TaskFunction } from '../../src/functions/index.ts'
@@ -39,6 +40,7 @@ export const passSum: TaskFunction = {
       return enc(String(sum + base))
     },
     reduce: async (pass, state, results, params) => {
+      if (params['reduce-ms'] != null) await sleep(Number(params['reduce-ms']))
       if (params['fail-at'] === String(pass)) return { failure: `pass ${pass}: told to fail` }
       let total = state == null ? 0n : BigInt(dec(state))
       for (const r of results) total += BigInt(dec(r))
