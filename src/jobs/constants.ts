@@ -3,7 +3,6 @@
  * the rule it sets and why. Never computed values or state; the measurements
  * behind the timings are in docs/decisions/jobs-*.md.
  */
-import { MAX_CHUNK_SIZE } from '../data/constants.ts'
 
 // ---------------------------------------------------------------- wire names
 
@@ -63,16 +62,12 @@ export const MAX_VERIFIED_ENVELOPES = 100_000
  */
 export const MAX_PASSES_PER_JOB = 100_001
 /**
- * A pass's state up to this size travels inline in its `pass` fact, which every peer keeps:
- * peers check it and run the next pass without fetching it, and the copy in the swarm is
- * stored in the background. A larger state is stored first and fetched by CID.
+ * Largest state of an iterative job's pass (a model, at most a few hundred KiB): it travels
+ * inside its `pass` fact, which every peer keeps, so peers check it and run the next pass
+ * without fetching anything; it leaves room in MAX_FACT_BYTES as a job document does. A pass
+ * whose state is larger fails.
  */
-export const INLINE_PASS_STATE_MAX_BYTES = 64 * 1024
-/**
- * The chunk size a pass's state is stored with, so every peer names a state by the same
- * root CID whatever its own chunk size (a state up to this size is one shard).
- */
-export const PASS_STATE_CHUNK_SIZE = MAX_CHUNK_SIZE
+export const MAX_PASS_STATE_BYTES = 448 * 1024
 /**
  * How long a `pass` (or an iterative job's `done`) fact that cannot be checked yet waits here
  * for what it needs (the pass's results, the state before it): results and a pass fact race

@@ -12,9 +12,9 @@
  * waits, at most PASS_FACT_WAIT_MS and MAX_WAITING_PASS_FACTS per job, and is
  * checked again on every change of its job; a fact dropped unchecked is
  * forgotten, so a later sync brings it again. Facts this peer made, and facts
- * read back from its datastore, were checked before. The blocks of a state
- * carried inline are kept from the fact by the peers closest to them, as result
- * batches are.
+ * read back from its datastore, were checked before. A pass's state (a block
+ * the fact carries) is kept from the fact by the peers closest to it, as
+ * result batches are.
  *
  * Never checks a signature (callers pass facts `openFact` verified) and never
  * talks to other peers. `accept` runs once per fact received: it does no more
@@ -26,7 +26,6 @@ import { FACT_PERSIST_BATCH, FACT_PERSIST_DELAY_MS, MAX_WAITING_PASS_FACTS, PASS
 import { InvalidFactError } from './errors.ts'
 import { openFact, type SignedFact } from './facts.ts'
 import { needsCheck, type PassChecker } from './pass-check.ts'
-import { stateBlocks } from './pass-states.ts'
 import { decodeDocument, documentId } from './spec.ts'
 import { JobState } from './state.ts'
 import { encodeResultBatch } from './result-batch.ts'
@@ -162,12 +161,9 @@ export class FactStore {
     if (f.t === 'pass') {
       // a state this peer computed is kept, so the next pass never fetches it
       this.checker.keepComputed(state, f.pass)
-      // the peers closest to an inline state's blocks keep them from the fact: it is in the swarm under its CID
-      const blocks = f.data != null ? stateBlocks(f.data) : undefined
-      if (blocks != null && blocks.root.cid.toString() === f.state) {
-        void this.data.adoptBlock(blocks.shard.cid, () => blocks.shard.bytes).catch(() => {})
-        void this.data.adoptBlock(blocks.root.cid, () => blocks.root.bytes).catch(() => {})
-      }
+      // the peers closest to the state's block keep it from the fact: it is in the swarm under its CID
+      const { state: cid, data } = f
+      if (cid != null && data != null) void this.data.adoptBlock(cid, () => data).catch(() => {})
     }
     this.changed(state)
     this.events.dispatchEvent(new CustomEvent<string>('change', { detail: f.job }))

@@ -19,7 +19,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { toString } from 'uint8arrays'
 import type { PrivateKey, PublicKey } from '@libp2p/interface'
 import {
-  INLINE_DONE_MAX_BYTES, INLINE_PASS_STATE_MAX_BYTES, MAX_CLOCK_SKEW_MS, MAX_FACT_BYTES, MAX_VERIFIED_ENVELOPES, MAX_REASON_CHARS, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT
+  INLINE_DONE_MAX_BYTES, MAX_CLOCK_SKEW_MS, MAX_PASS_STATE_BYTES, MAX_FACT_BYTES, MAX_VERIFIED_ENVELOPES, MAX_REASON_CHARS, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT
 } from './constants.ts'
 import { InvalidFactError } from './errors.ts'
 
@@ -58,18 +58,16 @@ export const FactSchema = z.discriminatedUnion('t', [
     t: z.literal('pass'), job: jobId, pass: z.number().int().min(0), at: time,
     /** The digest of the accepted results the pass was reduced from (see passes.ts resultsDigest). */
     results: z.string().max(100),
-    /** The root CID of the state in the swarm (stored with PASS_STATE_CHUNK_SIZE), with its hash and size; absent with `failure`. */
+    /** The CID of the state, a block (see passes.ts stateCid); absent with `failure`. */
     state: z.string().max(200).optional(),
-    hash: z.string().max(200).optional(),
-    size: z.number().int().min(0).optional(),
-    /** The state's bytes, when small (INLINE_PASS_STATE_MAX_BYTES); readers check them against `hash`. */
-    data: bytes.refine(b => b.length <= INLINE_PASS_STATE_MAX_BYTES, { message: `inline state exceeds ${INLINE_PASS_STATE_MAX_BYTES} bytes` }).optional(),
+    /** The state's bytes; readers check them against `state`. */
+    data: bytes.refine(b => b.length <= MAX_PASS_STATE_BYTES, { message: `a pass state exceeds ${MAX_PASS_STATE_BYTES} bytes` }).optional(),
     /** The pass's report: a mean loss, when it computes one. */
     loss: z.number().refine(Number.isFinite, { message: 'loss must be finite' }).optional(),
     /** Why the job fails at this pass, instead of a state. */
     failure: z.string().max(MAX_REASON_CHARS).optional()
-  }).refine(f => f.failure != null ? f.state == null && f.hash == null && f.data == null : f.state != null && f.hash != null && f.size != null, {
-    message: 'a pass fact names a state (state, hash, size) or a failure, not both'
+  }).refine(f => f.failure != null ? f.state == null && f.data == null : f.state != null && f.data != null, {
+    message: 'a pass fact carries a state (its CID and bytes) or a failure, not both'
   }),
   z.object({
     t: z.literal('done'), job: jobId, at: time, result: z.string().max(200), hash: z.string().max(200), size: z.number().int().min(0),

@@ -31,8 +31,8 @@ export {
 } from './spec.ts'
 export { signFact, openFact, type Fact, type FactOf, type SignedFact, type ResultEntry } from './facts.ts'
 export { readAll, type JobDataAccess, type JobServiceData } from './data-access.ts'
-export { readInputHead, readParamBlocks, type InputHead } from './input-head.ts'
-export { isIterative, passCount, passOf, shardOf, taskIndex, taskIndexCount, resultsDigest } from './passes.ts'
+export { readInputHead, readParamBlocks, readNamed, type InputHead } from './input-head.ts'
+export { isIterative, passCount, passOf, shardOf, taskIndex, taskIndexCount, resultsDigest, stateCid } from './passes.ts'
 export { PassLedger, sameOutcome, type AcceptedPass } from './pass-ledger.ts'
 export { PassChecker, needsCheck, type ComputedPass, type PassFields, type Verdict } from './pass-check.ts'
 export { PassStates } from './pass-states.ts'
@@ -44,5 +44,5 @@ export { InvalidJobError, JobNotFoundError, JobFailedError, InvalidFactError, Su
 export {
   JOBS_TOPIC, JOB_SYNC_PROTOCOL, SYNC_INTERVAL_MS, MAX_FACT_BYTES, MAX_REDUNDANCY, DEFAULT_MAX_ATTEMPTS, DEFAULT_LEASE_MS, MIN_LEASE_MS, MAX_LEASE_MS,
   INLINE_RESULT_MAX_BYTES, MAX_INLINE_BYTES_PER_FACT, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT, MAX_REASON_CHARS, MAX_PASSES_PER_JOB,
-  INLINE_PASS_STATE_MAX_BYTES, PASS_STATE_CHUNK_SIZE
+  MAX_PASS_STATE_BYTES
 } from './constants.ts'

@@ -3,9 +3,12 @@
  * stored or started: the first input's header line and first record (a
  * function checks its params against them: a label column, a training's
  * features), and the blocks a function's `blockParams` name (a model),
- * each bounded and verified by the data layer. Never reads a whole input.
+ * each bounded and verified by the data layer. A CID names a file (its
+ * root) or a single block: a pass's state is a block (a model), and a user
+ * may `put` one as a file. Never reads a whole input.
  */
-import { NotFoundError } from '../data/index.ts'
+import * as dagCbor from '@ipld/dag-cbor'
+import { NotFoundError, decodeManifest, parseCid } from '../data/index.ts'
 import { InvalidParamsError, RecordTooLargeError } from '../functions/index.ts'
 import { MAX_HEADER_LINE_BYTES } from '../functions/constants.ts'
 import { MAX_PARAM_BLOCK_BYTES } from './constants.ts'
@@ -51,25 +54,42 @@ export async function readInputHead (data: Pick<JobServiceData, 'getShard'>, lay
  * verified; InvalidParamsError naming the param when one is missing, not a CID, not found, or
  * larger than MAX_PARAM_BLOCK_BYTES.
  */
-export async function readParamBlocks (data: Pick<JobServiceData, 'get'>, names: readonly string[], params: Readonly<Record<string, string>>, options: { signal?: AbortSignal } = {}): Promise<Record<string, Uint8Array>> {
+export async function readParamBlocks (data: Pick<JobServiceData, 'get' | 'getShard'>, names: readonly string[], params: Readonly<Record<string, string>>, options: { signal?: AbortSignal } = {}): Promise<Record<string, Uint8Array>> {
   const blocks: Record<string, Uint8Array> = {}
   for (const name of names) {
     const cid = params[name]
     if (cid == null || cid === '') throw new InvalidParamsError(`missing param "${name}" (a CID)`)
-    const parts: Uint8Array[] = []
-    let size = 0
     try {
-      for await (const chunk of data.get(cid, options)) {
-        size += chunk.length
-        if (size > MAX_PARAM_BLOCK_BYTES) throw new InvalidParamsError(`param ${name}=${cid}: larger than ${MAX_PARAM_BLOCK_BYTES} bytes`)
-        parts.push(chunk)
-      }
+      blocks[name] = await readNamed(data, cid, MAX_PARAM_BLOCK_BYTES, options)
     } catch (err) {
-      if (err instanceof InvalidParamsError || options.signal?.aborted === true) throw err
+      if (options.signal?.aborted === true) throw err
       const why = err instanceof NotFoundError ? 'no peer has it' : (err as Error).message
       throw new InvalidParamsError(`param ${name}=${cid}: ${why}`)
     }
-    blocks[name] = Buffer.concat(parts)
   }
   return blocks
+}
+
+/**
+ * The bytes `cid` names, verified: a single block (raw, or a dag-cbor block that is not a file
+ * root, such as a model), or a whole file read from its root; RangeError past `max` bytes.
+ */
+export async function readNamed (data: Pick<JobServiceData, 'get' | 'getShard'>, cid: string, max: number, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+  if (parseCid(cid).code === dagCbor.code) {
+    const block = await data.getShard(cid, options)
+    let isFile = true
+    try { decodeManifest(block) } catch { isFile = false }
+    if (!isFile) {
+      if (block.length > max) throw new RangeError(`larger than ${max} bytes`)
+      return block
+    }
+  }
+  const parts: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of data.get(cid, options)) {
+    size += chunk.length
+    if (size > max) throw new RangeError(`larger than ${max} bytes`)
+    parts.push(chunk)
+  }
+  return Buffer.concat(parts)
 }

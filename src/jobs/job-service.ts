@@ -57,7 +57,7 @@ export class JobService extends EventTarget implements Startable, JobSource {
     const log = components.logger.forComponent('edgeswarm:jobs')
     const peerId = components.peerId.toString()
     this.membership = new Membership(components)
-    this.states = new PassStates(components.data)
+    this.states = new PassStates()
     this.checker = new PassChecker({ data: components.data, functions: components.functions, states: this.states })
     this.store = new FactStore(
       { peerId, data: components.data, checker: this.checker, datastore: components.datastore, stats: this.stats, events: this, log },
@@ -150,7 +150,8 @@ export class JobService extends EventTarget implements Startable, JobSource {
   async passState (id: string, pass: number, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
     const state = this.store.state(id)
     if (state?.doc == null) throw new JobNotFoundError(`unknown job ${id}`)
-    return await this.states.bytes(state, pass, options)
+    options.signal?.throwIfAborted()
+    return this.states.bytes(state, pass)
   }
 
   /** The view of a job this peer knows; JobNotFoundError otherwise. */

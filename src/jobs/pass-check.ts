@@ -25,12 +25,13 @@
  * Never publishes anything.
  */
 import type { PassOutcome } from '../functions/index.ts'
-import { INLINE_PASS_STATE_MAX_BYTES, MAX_CACHED_PASS_OUTCOMES, MAX_REASON_CHARS, PASS_STATE_CHUNK_SIZE } from './constants.ts'
+import { MAX_CACHED_PASS_OUTCOMES, MAX_PASS_STATE_BYTES, MAX_REASON_CHARS } from './constants.ts'
 import { InvalidJobError } from './errors.ts'
 import type { FactOf, SignedFact } from './facts.ts'
 import type { JobFunctions } from './components.ts'
 import type { JobServiceData } from './data-access.ts'
 import { sameOutcome } from './pass-ledger.ts'
+import { stateCid } from './passes.ts'
 import type { PassStates } from './pass-states.ts'
 import { resultHash } from './result-hash.ts'
 import { readTaskResult } from './results.ts'
@@ -39,10 +40,9 @@ import type { JobState } from './state.ts'
 /** What a `pass` fact for a computed outcome says, beside its job, pass and time. */
 export type PassFields = Omit<FactOf<'pass'>, 't' | 'job' | 'pass' | 'at'>
 
-/** A computed pass outcome: the fact's fields, and the state's bytes (also when too large to go inline). */
+/** A computed pass outcome: the fact's fields (a state, its CID and bytes, or a failure). */
 export interface ComputedPass {
   fields: PassFields
-  bytes?: Uint8Array
 }
 
 /** What to do with a fact: count it, refuse it, or hold it until it can be checked. */
@@ -52,7 +52,7 @@ export type Verdict =
   | { verdict: 'wait', reason: string }
 
 export interface PassCheckerComponents {
-  data: Pick<JobServiceData, 'get' | 'cidFor'>
+  data: Pick<JobServiceData, 'get'>
   functions: JobFunctions
   states: PassStates
 }
@@ -123,11 +123,6 @@ export class PassChecker {
     return await p
   }
 
-  /** The bytes of the accepted state of pass `pass` (see PassStates.bytes). */
-  async stateBytes (state: JobState, pass: number, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
-    return await this.components.states.bytes(state, pass, options)
-  }
-
   /** The verdict on a `pass` fact, or on an iterative job's `done` fact (see the module header). */
   async verdict (state: JobState, sf: SignedFact, options: { signal?: AbortSignal } = {}): Promise<Verdict> {
     const f = sf.fact
@@ -162,7 +157,7 @@ export class PassChecker {
     const p = digest != null ? this.outcomes.get(state.id)?.get(`${pass}/${digest}`) : undefined
     void p?.then(computed => {
       const accepted = state.passes?.get(pass)?.fact
-      if (computed.bytes != null && accepted?.hash === computed.fields.hash) this.components.states.keep(state.id, pass, computed.bytes)
+      if (computed.fields.data != null && accepted?.state === computed.fields.state) this.components.states.keep(state.id, pass, computed.fields.data)
     }, () => {})
   }
 
@@ -188,7 +183,7 @@ export class PassChecker {
     if (doc == null || passes == null) throw new InvalidJobError(`job ${state.id} is not an iterative job of a function this peer has`)
     const entries = state.acceptedResults(pass)
     if (entries == null) throw new InvalidJobError(`pass ${pass} of job ${state.id} has results missing`)
-    const before = pass === 0 ? null : await states.bytes(state, pass - 1, options)
+    const before = pass === 0 ? null : states.bytes(state, pass - 1)
     const results: Uint8Array[] = []
     for (const entry of entries) results.push(await readTaskResult(data, state, entry.hash, options))
     let outcome: PassOutcome
@@ -202,15 +197,10 @@ export class PassChecker {
     const loss = outcome.report.loss
     if (loss != null && !Number.isFinite(loss)) return { fields: { results: digest, failure: `pass ${pass}: the loss is not finite` } }
     const bytes = outcome.state
-    const fields: PassFields = {
-      results: digest,
-      state: (await data.cidFor(bytes, { chunkSize: PASS_STATE_CHUNK_SIZE })).toString(),
-      hash: resultHash(bytes),
-      size: bytes.length
-    }
-    if (bytes.length <= INLINE_PASS_STATE_MAX_BYTES) fields.data = bytes
+    if (bytes.length > MAX_PASS_STATE_BYTES) return { fields: { results: digest, failure: `pass ${pass}: its state of ${bytes.length} bytes exceeds ${MAX_PASS_STATE_BYTES}` } }
+    const fields: PassFields = { results: digest, state: stateCid(bytes).toString(), data: bytes }
     if (loss != null) fields.loss = loss
-    return { fields, bytes }
+    return { fields }
   }
 
   private async computeFinal (state: JobState, options: { signal?: AbortSignal }): Promise<Uint8Array> {
@@ -221,7 +211,7 @@ export class PassChecker {
     if (doc == null || ledger == null || passes == null || !ledger.complete) throw new InvalidJobError(`job ${state.id} has no last state yet`)
     const last = ledger.count - 1
     const cid = ledger.get(last)?.fact.state as string
-    const bytes = await states.bytes(state, last, options)
+    const bytes = states.bytes(state, last)
     return await passes.finish({ state: bytes, cid }, ledger.reports(), doc.params)
   }
 }

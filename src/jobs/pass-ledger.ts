@@ -21,9 +21,9 @@ export interface AcceptedPass {
 /** What adding a pass fact did: a new outcome, a confirmation of the accepted one, or a contradiction of it. */
 export type LedgerChange = 'new' | 'same' | 'conflict'
 
-/** Whether two pass facts give the same outcome: the same state (root, hash, size) and loss, or the same failure. */
+/** Whether two pass facts give the same outcome: the same state (its CID) and loss, or the same failure. */
 export function sameOutcome (a: FactOf<'pass'>, b: FactOf<'pass'>): boolean {
-  return a.failure === b.failure && a.state === b.state && a.hash === b.hash && a.size === b.size && Object.is(a.loss, b.loss)
+  return a.failure === b.failure && a.state === b.state && Object.is(a.loss, b.loss)
 }
 
 export class PassLedger {

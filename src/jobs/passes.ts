@@ -2,10 +2,14 @@
  * jobs/passes: how an iterative job numbers its work. Pass p over shard i is
  * one task index, k = p·T + i (T: the document's tasks), so claims, leases,
  * results, votes and attempts work per (pass, task) exactly as for a job of
- * one pass; and the digest that names the results a pass was reduced from.
+ * one pass; the digest that names the results a pass was reduced from; and
+ * the CID that names a pass's state.
  * Pure; never reads anything but its arguments.
  */
 import { createHash } from 'node:crypto'
+import * as dagCbor from '@ipld/dag-cbor'
+import type { CID } from 'multiformats/cid'
+import { cidOf } from '../data/index.ts'
 import type { JobDocument } from './spec.ts'
 
 /** Whether the document's job is iterative (its function has `passes`). */
@@ -36,6 +40,20 @@ export function shardOf (k: number, tasks: number): number {
 /** The task index of document task `shard` in pass `pass`. */
 export function taskIndex (pass: number, shard: number, tasks: number): number {
   return pass * tasks + shard
+}
+
+/**
+ * The CID of a pass's state, a block as IPLD names it (CIDv1, sha2-256): dag-cbor when the
+ * bytes are dag-cbor (a model block), raw otherwise. dag-cbor's decoder accepts only its one
+ * canonical encoding, so the codec is a property of the bytes, the same on every peer.
+ */
+export function stateCid (bytes: Uint8Array): CID {
+  try {
+    dagCbor.decode(bytes)
+    return cidOf(bytes, dagCbor.code)
+  } catch {
+    return cidOf(bytes)
+  }
 }
 
 /**

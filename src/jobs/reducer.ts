@@ -16,9 +16,8 @@
  * An iterative job is reduced pass by pass: when every task of the open pass
  * is accepted, the pass's contributors are ranked by (job, pass) and the
  * first publishes the `pass` fact of the outcome every peer computes alike
- * (pass-check.ts), the state inline up to INLINE_PASS_STATE_MAX_BYTES (its
- * blocks kept from the fact by the peers closest to them), else stored in the
- * swarm first; the r-th waits r x
+ * (pass-check.ts), the state inside it (the peers closest to the state's
+ * block keep it from the fact); the r-th waits r x
  * REDUCE_GRACE_MS for an accepted one, so a reducer whose fact was refused is
  * replaced. Every peer that can computes the outcome as soon as the pass is
  * ready: its check of the reducer's fact needs it. After the last pass, the
@@ -27,7 +26,7 @@
  */
 import type { Logger, Startable } from '@libp2p/interface'
 import { concat } from 'uint8arrays/concat'
-import { INLINE_DONE_MAX_BYTES, PASS_STATE_CHUNK_SIZE, REDUCE_GRACE_MS } from './constants.ts'
+import { INLINE_DONE_MAX_BYTES, REDUCE_GRACE_MS } from './constants.ts'
 import type { Fact, SignedFact } from './facts.ts'
 import type { JobFunctions } from './components.ts'
 import type { JobServiceData } from './data-access.ts'
@@ -169,14 +168,10 @@ export class Reducer implements Startable {
     return doc.wasm != null ? await concatReduce(results) : await functions.get(doc.fn).reduce(results, doc.params)
   }
 
-  /**
-   * Publishes the outcome of pass `pass`. A state too large to go inline is stored in the swarm
-   * first; an inline one is kept from the fact by the peers closest to its blocks (fact-store.ts).
-   */
+  /** Publishes the outcome of pass `pass` (its state's block is kept from the fact by the peers closest to it, see fact-store.ts). */
   private async publishPass (state: JobState, pass: number): Promise<void> {
-    const { data, checker, publish } = this.components
+    const { checker, publish } = this.components
     const computed = await checker.outcome(state, pass)
-    if (computed.bytes != null && computed.fields.data == null) await data.put(computed.bytes, { chunkSize: PASS_STATE_CHUNK_SIZE })
     if (!this.needed(state, { key: '', rankKey: '', pass, kind: 'pass' })) return
     await publish({ t: 'pass', job: state.id, pass, at: Date.now(), ...computed.fields })
   }

@@ -7,7 +7,7 @@
 import { join } from 'node:path'
 import { describe, it, expect } from 'vitest'
 import { createEdgeNode, initRepo, type EdgeNode } from '../../src/index.ts'
-import { JOBS_TOPIC, PASS_STATE_CHUNK_SIZE, readAll, type JobState, type RoundView } from '../../src/jobs/index.ts'
+import { JOBS_TOPIC, readAll, stateCid, type JobState, type RoundView } from '../../src/jobs/index.ts'
 import { useCleanup, addrOf, waitFor } from '../helpers.ts'
 import { swarm, enc, dec } from './swarm.ts'
 import { expectedStates, lossOf, passSum } from './iterative.ts'
@@ -16,10 +16,10 @@ const numbers = (n: number): string => Array.from({ length: n }, (_, i) => Strin
 const sumTo = (n: number): bigint => BigInt(n) * BigInt(n + 1) / 2n
 
 /** What pass-sum's job must give: its last state, that state's CID, and every pass's loss. */
-async function expectedResult (node: EdgeNode, passes: number, tasks: number, sum: bigint): Promise<unknown> {
+async function expectedResult (_node: EdgeNode, passes: number, tasks: number, sum: bigint): Promise<unknown> {
   const states = expectedStates(passes, tasks, sum)
   const last = enc(String(states[passes - 1]))
-  return { state: String(states[passes - 1]), model: (await node.data.cidFor(last, { chunkSize: PASS_STATE_CHUNK_SIZE })).toString(), loss: states.map(lossOf) }
+  return { state: String(states[passes - 1]), model: stateCid(last).toString(), loss: states.map(lossOf) }
 }
 
 /** The tasks each peer claimed in a job, by pass, from a peer's facts; and each accepted pass fact's time. */

@@ -7,11 +7,10 @@
  */
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
-import type { CID } from 'multiformats/cid'
 import { cidOf } from '../../src/data/index.ts'
 import { FunctionRegistry } from '../../src/functions/index.ts'
 import {
-  JobState, PassChecker, PassStates, buildDocument, resultHash, resultsDigest, validateSpec,
+  JobState, PassChecker, PassStates, buildDocument, resultHash, resultsDigest, stateCid, validateSpec,
   type Fact, type FactOf, type JobDocument, type JobServiceData, type SignedFact
 } from '../../src/jobs/index.ts'
 import { expectedStates, lossOf, passSum } from './iterative.ts'
@@ -42,11 +41,10 @@ function taskResult (shard: number, state: bigint): Uint8Array {
 
 /** A checker whose swarm holds nothing: results and states come inline. */
 function checker (): PassChecker {
-  const data: Pick<JobServiceData, 'get' | 'cidFor'> = {
-    get: async function * () { yield * [] as Uint8Array[]; throw new Error('nothing in this swarm') },
-    cidFor: async (bytes: Uint8Array): Promise<CID> => cidOf(bytes)
+  const data: Pick<JobServiceData, 'get'> = {
+    get: async function * () { yield * [] as Uint8Array[]; throw new Error('nothing in this swarm') }
   }
-  return new PassChecker({ data, functions: new FunctionRegistry([passSum]), states: new PassStates(data) })
+  return new PassChecker({ data, functions: new FunctionRegistry([passSum]), states: new PassStates() })
 }
 
 /** The pass fact an honest reducer publishes for pass `pass` at `state`, after results of `tasks` tasks. */
@@ -54,7 +52,7 @@ function passFact (from: string, pass: number, state: bigint, tasks: number, res
   const bytes = enc(String(state))
   return signed(from, {
     t: 'pass', job: 'j', pass, at: 100 + pass, results: resultsDigest(results.map(resultHash)),
-    state: cidOf(bytes).toString(), hash: resultHash(bytes), size: bytes.length, data: bytes, loss: lossOf(state)
+    state: stateCid(bytes).toString(), data: bytes, loss: lossOf(state)
   }) as SignedFact & { fact: FactOf<'pass'> }
 }
 
@@ -78,11 +76,11 @@ describe('iterative job fold', () => {
     expect(s.passReady).toBe(false)
     // task 4 (pass 1, shard 1) has its result already: pending are the others
     expect([...s.pendingTasks()].sort()).toEqual([3, 5])
-    expect(s.view().passes).toEqual({ count: 2, done: 1, list: [{ pass: 0, at: 100, state: cidOf(enc('6')).toString(), loss: lossOf(6n) }] })
-    expect(s.view().rounds).toEqual([{ round: 0, loss: lossOf(6n), model: cidOf(enc('6')).toString() }])
+    expect(s.view().passes).toEqual({ count: 2, done: 1, list: [{ pass: 0, at: 100, state: stateCid(enc('6')).toString(), loss: lossOf(6n) }] })
+    expect(s.view().rounds).toEqual([{ round: 0, loss: lossOf(6n), model: stateCid(enc('6')).toString() }])
     // a second fact for pass 0 with another state is a contradiction: it is not added
     expect(s.add(passFact('c', 0, 7n, tasks, pass0))).toBe(false)
-    expect(s.passes?.get(0)?.fact.hash).toBe(resultHash(enc('6')))
+    expect(s.passes?.get(0)?.fact.state).toBe(stateCid(enc('6')).toString())
   })
 
   it('a failure at a pass fails the job with its reason, and keeps the passes before it', () => {
@@ -181,7 +179,7 @@ describe('pass fact checks', () => {
     s.add(passFact('r', 1, 12n, 2, r1))
     expect(s.complete).toBe(true)
     const final = await c.final(s)
-    expect(JSON.parse(dec(final))).toEqual({ state: '12', model: cidOf(enc('12')).toString(), loss: [lossOf(3n), lossOf(12n)] })
+    expect(JSON.parse(dec(final))).toEqual({ state: '12', model: stateCid(enc('12')).toString(), loss: [lossOf(3n), lossOf(12n)] })
     const done = (bytes: Uint8Array): SignedFact => signed('r', { t: 'done', job: 'j', at: 300, result: 'x', hash: resultHash(bytes), size: bytes.length, data: bytes })
     expect((await c.verdict(s, done(final))).verdict).toBe('accept')
     expect((await c.verdict(s, done(enc('{"state":"13"}')))).verdict).toBe('reject')
