@@ -15,6 +15,7 @@ import { collect, parseBootstrap, parseHostPort, parseMultiaddr } from './args.t
 import { UsageError, printJson } from './output.ts'
 import { addDataCommands } from './data-commands.ts'
 import { addJobCommands } from './job-commands.ts'
+import { addTrainCommands } from './train-commands.ts'
 import { daemonClient, repoOption } from './repo-option.ts'
 
 interface RepoOpts { repo?: string }
@@ -160,6 +161,7 @@ export function buildProgram (): Command {
 
   addDataCommands(program)
   addJobCommands(program)
+  addTrainCommands(program)
   return program
 }
 
