@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander'
 import type { ApiClient } from '../api/client.ts'
-import type { JobView } from '../jobs/index.ts'
+import type { JobView, ModelView } from '../jobs/index.ts'
 import { collect, parsePositiveInt } from './args.ts'
 import { UsageError, printJson } from './output.ts'
 import { roundsBar } from './progress.ts'
@@ -16,22 +16,6 @@ interface Opts { repo?: string, json?: boolean }
 
 /** A training's result, as `train` gives it. */
 interface TrainResult { model: string, rounds: number, loss: number[], classes: string[] }
-
-/** A model as the API shows it. */
-export interface ModelView {
-  cid: string
-  kind: string
-  label: string
-  features: string[]
-  classes: string[]
-  standardization: { mean: number[], std: number[] } | null
-  /** per output: its intercept, then one weight per feature */
-  weights: number[][]
-  round: number
-  job: string
-  records: number
-  skipped: number
-}
 
 /** A number argument (any finite decimal): the range is the daemon's to judge. */
 function parseNumber (value: string): number {

@@ -3,11 +3,15 @@
  * inputs, a label, and the hyper-parameters it sets) made into the job of the
  * `train` function: its params as that function takes them (strings), with
  * the features resolved from the first input's header and first record when
- * not given, so the document pins them. Never judges a hyper-parameter: the
- * function does, at submit, with one clear line per mistake.
+ * not given, so the document pins them; and a trained model read back from
+ * the swarm as a user sees it (`ModelView`). Never judges a hyper-parameter:
+ * the function does, at submit, with one clear line per mistake.
  */
+import { InvalidParamsError } from '../functions/index.ts'
+import { decodeModel, type Model } from '../ml/index.ts'
+import { MAX_PARAM_BLOCK_BYTES } from './constants.ts'
 import type { JobServiceData } from './data-access.ts'
-import { readInputHead } from './input-head.ts'
+import { readInputHead, readNamed } from './input-head.ts'
 import type { JobSpec, Priority, Requirements } from './spec.ts'
 import { InvalidJobError } from './errors.ts'
 
@@ -57,6 +61,57 @@ export interface TrainingComponents {
    * spec gives none (the `train` function's rule); throws InvalidParamsError naming what is wrong.
    */
   resolveFeatures: (header: string | null, firstRecord: string | null, label: string) => string[]
+}
+
+/** A trained model as `model show` prints it: every number as JSON gives it (weights per output). */
+export interface ModelView {
+  cid: string
+  kind: string
+  label: string
+  features: string[]
+  classes: string[]
+  standardization: { mean: number[], std: number[] } | null
+  /** Per output (one, or one per softmax class): its intercept, then one weight per feature. */
+  weights: number[][]
+  /** The updates applied: the model θ_round. */
+  round: number
+  /** The training job's id ('' for a model trained on one machine). */
+  job: string
+  records: number
+  skipped: number
+}
+
+/** `model` (named `cid`) as a user sees it. */
+export function modelView (cid: string, model: Model): ModelView {
+  const per = model.features.length + 1
+  const weights: number[][] = []
+  for (let k = 0; k < model.weights.length; k += per) weights.push([...model.weights.subarray(k, k + per)])
+  return {
+    cid,
+    kind: model.kind,
+    label: model.label,
+    features: [...model.features],
+    classes: [...model.classes],
+    standardization: model.standardization == null ? null : { mean: [...model.standardization.mean], std: [...model.standardization.std] },
+    weights,
+    round: model.round,
+    job: model.job,
+    records: model.records,
+    skipped: model.skipped
+  }
+}
+
+/**
+ * The model `cid` names (a model block, or a file holding one), verified; InvalidParamsError
+ * when it is not a model, the data layer's NotFoundError when no peer has it.
+ */
+export async function readModel (data: Pick<JobServiceData, 'get' | 'getShard'>, cid: string, options: { signal?: AbortSignal } = {}): Promise<ModelView> {
+  const bytes = await readNamed(data, cid, MAX_PARAM_BLOCK_BYTES, options)
+  try {
+    return modelView(cid, decodeModel(bytes))
+  } catch (err) {
+    throw new InvalidParamsError(`${cid}: ${(err as Error).message}`)
+  }
 }
 
 /** The params of `spec` as `train` takes them: only those it sets, numbers and flags as text. */
