@@ -308,7 +308,7 @@ async function trainWithLocalPool (csv: Uint8Array, chunkSize: number, rounds: n
   }
 }
 
-interface CpuRun { records: number, shards: number, rounds: number, localScanMs: number, localRoundsMs: number, swarmRoundsMs: number, efficiency: number, correct: boolean, retried: number }
+interface CpuRun { records: number, shards: number, rounds: number, localScanMs: number, localRoundsMs: number, swarmRoundsMs: number, efficiency: number, roundsMs: number[], syncMsP50: number, computeMsP50: number, gossipMsP50: number, correct: boolean, retried: number }
 
 async function cpuPhase (): Promise<CpuRun> {
   const csv = dataset(recordsB, 'b')
@@ -329,6 +329,10 @@ async function cpuPhase (): Promise<CpuRun> {
       localRoundsMs: round(local.roundsMs),
       swarmRoundsMs: round(swarmRoundsMs),
       efficiency: round(local.roundsMs / swarmRoundsMs, 3),
+      roundsMs: roundsOf(t).map(r => round(r.ms)),
+      syncMsP50: round(median(roundsOf(t).map(r => r.syncMs))),
+      computeMsP50: round(median(roundsOf(t).map(r => r.computeMs))),
+      gossipMsP50: round(median(roundsOf(t).map(r => r.gossipMs))),
       correct: t.correct,
       retried: t.retried
     }
@@ -388,7 +392,7 @@ async function main (): Promise<void> {
     }
     if (phases.has('b')) {
       r.b = await cpuPhase()
-      log(`run ${run} (b): ${r.b.records} records in ${r.b.shards} shards, ${r.b.rounds} rounds: local ${LOCAL_WORKERS} threads ${r.b.localRoundsMs} ms (scan ${r.b.localScanMs}), swarm ${r.b.swarmRoundsMs} ms, efficiency ${r.b.efficiency}, bits ${r.b.correct ? 'equal' : 'DIFFER'}`)
+      log(`run ${run} (b): ${r.b.records} records in ${r.b.shards} shards, ${r.b.rounds} rounds: local ${LOCAL_WORKERS} threads ${r.b.localRoundsMs} ms (scan ${r.b.localScanMs}), swarm ${r.b.swarmRoundsMs} ms (rounds ${r.b.roundsMs.join(', ')}; median sync ${r.b.syncMsP50}, compute ${r.b.computeMsP50}, gossip ${r.b.gossipMsP50}), efficiency ${r.b.efficiency}, bits ${r.b.correct ? 'equal' : 'DIFFER'}`)
     }
     if (phases.has('c')) {
       r.c = await faultPhase()

@@ -24,7 +24,8 @@ export type { JobServiceComponents, JobServiceInit, JobPubSub, JobNetwork, JobFu
 export type { JobStats } from './fact-store.ts'
 export type { SubmitOptions } from './submit.ts'
 export { Job, type JobSource } from './job.ts'
-export { JobState, type JobView, type JobStatus, type TaskView, type TaskStatus, type PassView, type RoundView } from './state.ts'
+export { JobState } from './state.ts'
+export type { JobView, JobStatus, TaskView, TaskStatus, PassView, RoundView } from './views.ts'
 export {
   validateSpec, buildDocument, encodeDocument, decodeDocument, documentId, taskCid, shardStartsLine, shardEndsLine,
   type JobSpec, type JobDocument, type Requirements, type Priority, type TaskRef, type ValidSpec, type InputLayout

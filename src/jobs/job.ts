@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { PROGRESS_INTERVAL_MS } from './constants.ts'
-import type { JobView, RoundView } from './state.ts'
+import type { JobView, RoundView } from './views.ts'
 
 /** How long `events` waits for a change before it looks at the job again. */
 const EVENTS_RECHECK_MS = 1_000
