@@ -79,8 +79,8 @@ export const PASS_FACT_WAIT_MS = 60_000
 export const MAX_WAITING_PASS_FACTS = 256
 /** Largest block a function's `blockParams` may name (a model): submit and every executor of the job read it whole into memory. */
 export const MAX_PARAM_BLOCK_BYTES = 16 * 1024 * 1024
-/** Computed pass outcomes a peer keeps per job (the reducer's and the checks' shared work), oldest dropped first. */
-export const MAX_CACHED_PASS_OUTCOMES = 4
+/** Computed pass outcomes and final results a process keeps per iterative function (the reducers' and the checks' shared work), oldest dropped first. */
+export const MAX_CACHED_PASS_OUTCOMES = 64
 
 // ---------------------------------------------------------------- sync
 

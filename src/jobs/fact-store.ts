@@ -55,7 +55,7 @@ export interface FactStoreComponents {
   peerId: string
   data: Pick<JobServiceData, 'adoptBlock'>
   /** Checks `pass` facts and iterative `done` facts before they count. */
-  checker: Pick<PassChecker, 'verdict' | 'keepComputed'>
+  checker: Pick<PassChecker, 'verdict'>
   datastore?: Datastore
   stats: JobStats
   /** Where each change is announced: a `change` event whose detail is the job id. */
@@ -159,8 +159,6 @@ export class FactStore {
     if (persist && this.datastore != null) this.persist(new Key(`${FACT_PREFIX}/${f.job}/${sf.id}`), sf.envelope)
     for (const peer of state.untrusted) this.untrusted.add(peer)
     if (f.t === 'pass') {
-      // a state this peer computed is kept, so the next pass never fetches it
-      this.checker.keepComputed(state, f.pass)
       // the peers closest to the state's block keep it from the fact: it is in the swarm under its CID
       const { state: cid, data } = f
       if (cid != null && data != null) void this.data.adoptBlock(cid, () => data).catch(() => {})

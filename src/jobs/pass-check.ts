@@ -21,10 +21,12 @@
  * An error of the function's reduce is the pass's outcome (a failure, the same
  * on every peer); an error reading a result or a state is not, and the fact waits.
  *
- * Computed outcomes are shared by the reducer and the checks, a few per job.
- * Never publishes anything.
+ * Computed outcomes are shared by the reducer and the checks, and by every
+ * peer of a process that runs the same function (as verified fact envelopes
+ * are), since an outcome is a pure function of the function, the job's params,
+ * the state before the pass and its results. Never publishes anything.
  */
-import type { PassOutcome } from '../functions/index.ts'
+import type { PassFunctions, PassOutcome } from '../functions/index.ts'
 import { MAX_CACHED_PASS_OUTCOMES, MAX_PASS_STATE_BYTES, MAX_REASON_CHARS } from './constants.ts'
 import { InvalidJobError } from './errors.ts'
 import type { FactOf, SignedFact } from './facts.ts'
@@ -67,27 +69,45 @@ export function needsCheck (state: JobState, sf: SignedFact): boolean {
   return sf.fact.t === 'done' && (state.doc == null || state.passes != null)
 }
 
+/**
+ * Pass outcomes and final results computed in this process, by the function that computed
+ * them, then by what they are a function of (see outcomeKey, finalKey), oldest first.
+ */
+const computed = new WeakMap<PassFunctions, Map<string, Promise<ComputedPass | Uint8Array>>>()
+
+/** The computation `key` of `fn` in this process: the one under way or done, else `work`'s (kept unless it fails). */
+async function shared<T extends ComputedPass | Uint8Array> (fn: PassFunctions, key: string, work: () => Promise<T>): Promise<T> {
+  let cache = computed.get(fn)
+  if (cache == null) { cache = new Map(); computed.set(fn, cache) }
+  let p = cache.get(key) as Promise<T> | undefined
+  if (p == null) {
+    const started = work()
+    p = started
+    const entries = cache
+    started.catch(() => { if (entries.get(key) === started) entries.delete(key) })
+    cache.set(key, started)
+    if (cache.size > MAX_CACHED_PASS_OUTCOMES) cache.delete(cache.keys().next().value as string)
+  }
+  return await p
+}
+
 export class PassChecker {
   private readonly components: PassCheckerComponents
-  /** Per job, `pass/digest` → its computed outcome, oldest first. */
-  private readonly outcomes = new Map<string, Map<string, Promise<ComputedPass>>>()
-  /** Per job, its final result once computed. */
-  private readonly finals = new Map<string, Promise<Uint8Array>>()
 
   constructor (components: PassCheckerComponents) {
     this.components = components
   }
 
-  /** Forgets what was computed for a job (it is over). */
-  forget (job: string): void {
-    this.outcomes.delete(job)
-    this.finals.delete(job)
+  /** The iterative function of `state`'s job on this peer, if it has one. */
+  private passesOf (state: JobState): PassFunctions | undefined {
+    const doc = state.doc
+    if (doc == null || doc.wasm != null || !this.components.functions.has(doc.fn)) return undefined
+    return this.components.functions.get(doc.fn).passes
   }
 
   /** Whether this peer can recompute the job's passes: it has the (iterative) function. */
   canCompute (state: JobState): boolean {
-    const doc = state.doc
-    return doc != null && doc.wasm == null && this.components.functions.has(doc.fn) && this.components.functions.get(doc.fn).passes != null
+    return this.passesOf(state) != null
   }
 
   /**
@@ -96,31 +116,22 @@ export class PassChecker {
    */
   async outcome (state: JobState, pass = state.openPass, options: { signal?: AbortSignal } = {}): Promise<ComputedPass> {
     const digest = state.resultsDigest(pass)
+    const fn = this.passesOf(state)
     if (digest == null) throw new InvalidJobError(`pass ${pass} of job ${state.id} has results missing`)
-    let cached = this.outcomes.get(state.id)
-    if (cached == null) { cached = new Map(); this.outcomes.set(state.id, cached) }
-    const key = `${pass}/${digest}`
-    let p = cached.get(key)
-    if (p == null) {
-      p = this.compute(state, pass, digest, options)
-      const entry = p
-      p.catch(() => { if (cached?.get(key) === entry) cached.delete(key) })
-      cached.set(key, p)
-      if (cached.size > MAX_CACHED_PASS_OUTCOMES) cached.delete(cached.keys().next().value as string)
-    }
-    return await p
+    if (fn == null) throw new InvalidJobError(`job ${state.id} is not an iterative job of a function this peer has`)
+    // a pure function of: the job (its params), the pass, its results, the state before it
+    const before = pass === 0 ? '' : state.passes?.get(pass - 1)?.fact.state ?? '?'
+    return await shared(fn, `pass/${state.id}/${pass}/${digest}/${before}`, async () => await this.compute(state, pass, digest, options))
   }
 
   /** The final result of a job whose every pass has an accepted state: `finish` of its last state and the passes' reports. */
   async final (state: JobState, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
-    let p = this.finals.get(state.id)
-    if (p == null) {
-      p = this.computeFinal(state, options)
-      const entry = p
-      p.catch(() => { if (this.finals.get(state.id) === entry) this.finals.delete(state.id) })
-      this.finals.set(state.id, p)
-    }
-    return await p
+    const fn = this.passesOf(state)
+    const ledger = state.passes
+    if (fn == null || ledger == null) throw new InvalidJobError(`job ${state.id} is not an iterative job of a function this peer has`)
+    // a pure function of: the job (its params), its last state, every pass's report
+    const key = `final/${state.id}/${ledger.get(ledger.count - 1)?.fact.state ?? '?'}/${JSON.stringify(ledger.reports())}`
+    return await shared(fn, key, async () => await this.computeFinal(state, options))
   }
 
   /** The verdict on a `pass` fact, or on an iterative job's `done` fact (see the module header). */
@@ -149,16 +160,6 @@ export class PassChecker {
     return sameOutcome(expected, f)
       ? accept
       : reject(`its ${f.failure != null ? 'failure' : 'state'} does not follow from pass ${f.pass}'s results`)
-  }
-
-  /** Keeps the state of an accepted pass this peer computed, so the next pass never fetches it. */
-  keepComputed (state: JobState, pass: number): void {
-    const digest = state.resultsDigest(pass)
-    const p = digest != null ? this.outcomes.get(state.id)?.get(`${pass}/${digest}`) : undefined
-    void p?.then(computed => {
-      const accepted = state.passes?.get(pass)?.fact
-      if (computed.fields.data != null && accepted?.state === computed.fields.state) this.components.states.keep(state.id, pass, computed.fields.data)
-    }, () => {})
   }
 
   private async doneVerdict (state: JobState, f: FactOf<'done'>, options: { signal?: AbortSignal }): Promise<Verdict> {
