@@ -270,7 +270,7 @@ async function roundPhase (): Promise<RoundRun> {
 // ------------------------------------------------------------------ (b) CPU efficiency
 
 /** The same passes as the swarm's job, on LOCAL_WORKERS ml threads of this process: the ms of the scan and of the rounds, and the result's sha-256. */
-async function trainWithLocalPool (csv: Uint8Array, chunkSize: number, rounds: number, job: string): Promise<{ scanMs: number, roundsMs: number, sha256: string }> {
+async function trainWithLocalPool (csv: Uint8Array, chunkSize: number, rounds: number, job: string): Promise<{ scanMs: number, roundsMs: number, passMs: number[], sha256: string }> {
   const threads = new TaskThreads({ threads: LOCAL_WORKERS })
   const fn = trainFunction({ threads })
   const passes = fn.passes
@@ -282,6 +282,7 @@ async function trainWithLocalPool (csv: Uint8Array, chunkSize: number, rounds: n
     let state: Uint8Array | null = null
     const reports = []
     let scanMs = 0
+    const passMs: number[] = []
     const started = performance.now()
     for (let pass = 0; pass < passes.count(params); pass++) {
       const t = performance.now()
@@ -297,18 +298,19 @@ async function trainWithLocalPool (csv: Uint8Array, chunkSize: number, rounds: n
       if ('failure' in outcome) throw new Error(`the local training failed: ${outcome.failure}`)
       state = outcome.state
       reports.push(outcome.report)
+      passMs.push(performance.now() - t)
       if (pass === 0) scanMs = performance.now() - t
     }
     const roundsMs = performance.now() - started - scanMs
     if (state == null) throw new Error('the local training has no state')
     const result = await passes.finish({ state, cid: stateCid(state).toString() }, reports, params)
-    return { scanMs, roundsMs, sha256: sha256Hex(result) }
+    return { scanMs, roundsMs, passMs, sha256: sha256Hex(result) }
   } finally {
     await threads.close()
   }
 }
 
-interface CpuRun { records: number, shards: number, rounds: number, localScanMs: number, localRoundsMs: number, swarmRoundsMs: number, efficiency: number, roundsMs: number[], syncMsP50: number, computeMsP50: number, gossipMsP50: number, correct: boolean, retried: number }
+interface CpuRun { records: number, shards: number, rounds: number, localScanMs: number, localRoundsMs: number, localRoundMs: number[], swarmRoundsMs: number, efficiency: number, roundsMs: number[], syncMsP50: number, computeMsP50: number, gossipMsP50: number, correct: boolean, retried: number }
 
 async function cpuPhase (): Promise<CpuRun> {
   const csv = dataset(recordsB, 'b')
@@ -327,6 +329,7 @@ async function cpuPhase (): Promise<CpuRun> {
       rounds: roundsB,
       localScanMs: round(local.scanMs),
       localRoundsMs: round(local.roundsMs),
+      localRoundMs: local.passMs.slice(1).map(ms => round(ms)),
       swarmRoundsMs: round(swarmRoundsMs),
       efficiency: round(local.roundsMs / swarmRoundsMs, 3),
       roundsMs: roundsOf(t).map(r => round(r.ms)),
@@ -392,7 +395,7 @@ async function main (): Promise<void> {
     }
     if (phases.has('b')) {
       r.b = await cpuPhase()
-      log(`run ${run} (b): ${r.b.records} records in ${r.b.shards} shards, ${r.b.rounds} rounds: local ${LOCAL_WORKERS} threads ${r.b.localRoundsMs} ms (scan ${r.b.localScanMs}), swarm ${r.b.swarmRoundsMs} ms (rounds ${r.b.roundsMs.join(', ')}; median sync ${r.b.syncMsP50}, compute ${r.b.computeMsP50}, gossip ${r.b.gossipMsP50}), efficiency ${r.b.efficiency}, bits ${r.b.correct ? 'equal' : 'DIFFER'}`)
+      log(`run ${run} (b): ${r.b.records} records in ${r.b.shards} shards, ${r.b.rounds} rounds: local ${LOCAL_WORKERS} threads ${r.b.localRoundsMs} ms (rounds ${r.b.localRoundMs.join(', ')}; scan ${r.b.localScanMs}), swarm ${r.b.swarmRoundsMs} ms (rounds ${r.b.roundsMs.join(', ')}; median sync ${r.b.syncMsP50}, compute ${r.b.computeMsP50}, gossip ${r.b.gossipMsP50}), efficiency ${r.b.efficiency}, bits ${r.b.correct ? 'equal' : 'DIFFER'}`)
     }
     if (phases.has('c')) {
       r.c = await faultPhase()
