@@ -7,7 +7,7 @@
  * (reducer.ts), and every other peer recomputes them and compares before the
  * fact counts.
  *
- * Verdicts on a fact for pass p:
+ * Verdicts on a fact for pass p (whose state's bytes must match its CID):
  * 1. pass p already has an accepted outcome: the same one is a confirmation,
  *    another a contradiction (rejected);
  * 2. pass p is not the open pass (pass p − 1 has no accepted state here), the
@@ -143,6 +143,7 @@ export class PassChecker {
     const ledger = state.passes
     if (ledger == null) return reject('a pass fact of a job that has no passes')
     if (f.pass >= ledger.count) return reject(`pass ${f.pass} of a job of ${ledger.count} passes`)
+    if (f.data != null && stateCid(f.data).toString() !== f.state) return reject('its state\'s bytes do not match its CID')
     const held = ledger.get(f.pass)
     if (held != null) return sameOutcome(held.fact, f) ? accept : reject(`contradicts the accepted outcome of pass ${f.pass}`)
     if (f.pass !== state.openPass) return wait(`pass ${f.pass - 1} has no accepted state here`)

@@ -145,6 +145,10 @@ describe('pass fact checks', () => {
     const lying = passFact('r', 0, 6n, 3, results)
     lying.fact.loss = 0.5
     expect((await c.verdict(s, lying)).verdict).toBe('reject')
+    // a state whose bytes are not the CID it names
+    const mismatched = passFact('r', 0, 6n, 3, results)
+    mismatched.fact.data = enc('7')
+    expect(await c.verdict(s, mismatched)).toEqual({ verdict: 'reject', reason: 'its state\'s bytes do not match its CID' })
     // a failure where the pass has a state
     expect((await c.verdict(s, signed('r', { t: 'pass', job: 'j', pass: 0, at: 1, results: lying.fact.results, failure: 'no' }))).verdict).toBe('reject')
   })
