@@ -102,6 +102,11 @@ export class ProviderQueue implements Startable {
     this.provided.add(cid.toString())
   }
 
+  /** Announcements queued or running now. */
+  get queued (): number {
+    return this.queue.size + this.queue.pending
+  }
+
   /** Resolves when the queued announcements have drained. */
   async whenProvided (): Promise<void> {
     while (this.queue.isPaused && this.queue.size > 0) await sleep(50)
@@ -144,6 +149,7 @@ export class ProviderQueue implements Startable {
       } catch (err) {
         if (!this.shutdown.signal.aborted) {
           this.log('provide %s failed (attempt %d) - %e', key, attempt, err)
+          this.metrics.provideFailures++
           failed = true
         }
       } finally {

@@ -30,6 +30,7 @@ import { PassChecker } from './pass-check.ts'
 import { PassStates } from './pass-states.ts'
 import { readFinalResult } from './results.ts'
 import { Job, type JobSource } from './job.ts'
+import { registerJobMetrics } from './job-metrics.ts'
 
 /** How long a result waiter waits for a change before it looks at the job again. */
 const RESULT_RECHECK_MS = 1_000
@@ -89,6 +90,7 @@ export class JobService extends EventTarget implements Startable, JobSource {
       publish,
       handle: (id) => new Job(id, this)
     })
+    if (components.metrics != null) registerJobMetrics(components.metrics, { stats: this.stats, jobs: () => this.jobs() })
   }
 
   /** Peers outvoted in any job: their claims are not granted in later jobs. */

@@ -27,6 +27,8 @@ import { inMemoryOptions, type DeviceConfig } from './tuning.ts'
 import { deviceData, heldOutData, sha256Hex } from './workload.ts'
 import { TaskClock, passTimeline } from './pass-timeline.ts'
 import { percentiles } from './percentiles.ts'
+import { createReadOnlyServer } from '../api/routes.ts'
+import type { ApiServer } from '../api/server.ts'
 
 /** The only address a simulated peer listens on: loopback, any port. */
 export const LOOPBACK_LISTEN = ['/ip4/127.0.0.1/tcp/0']
@@ -67,6 +69,8 @@ async function initDeviceRepo (repo: string, config: DeviceConfig): Promise<void
 export class LocalPeerHost implements PeerHost {
   readonly id: number
   private deviceConfig?: DeviceConfig
+  /** Metrics and the status gossip on (see the `configure` command). */
+  private observe = true
   private readonly peers = new Map<number, Hosted>()
   private readonly counters = new DeviceCounters()
   private readonly receipts = new Map<number, Map<number, number>>()
@@ -77,6 +81,8 @@ export class LocalPeerHost implements PeerHost {
   /** The runs of tasks on this host's peers, for job timelines. */
   private readonly clock = new TaskClock(machineNow)
   private readonly sampler: ReturnType<typeof setInterval>
+  /** Read-only dashboards served, by device: closed with their device. */
+  private readonly dashboards = new Map<number, ApiServer>()
   private closing?: Promise<void>
 
   constructor (id = 0) {
@@ -96,6 +102,8 @@ export class LocalPeerHost implements PeerHost {
     this.closing ??= (async () => {
       clearInterval(this.sampler)
       this.loopDelay.disable()
+      await Promise.allSettled([...this.dashboards.values()].map(async d => { await d.close() }))
+      this.dashboards.clear()
       const nodes = [...this.peers.values()]
       this.peers.clear()
       await Promise.allSettled(nodes.map(async h => { await h.node.stop() }))
@@ -122,9 +130,10 @@ export class LocalPeerHost implements PeerHost {
     if (this.peers.has(index)) throw new SimHostError(`peer ${index} is already running`)
     if (repo != null && init) await initDeviceRepo(repo, this.config)
     const decorate = { taskExecutor: (executor: TaskRunner) => this.clock.wrap(executor) }
+    const observe = { metrics: this.observe, swarm: this.observe }
     const node = await createEdgeNode(repo != null
-      ? { repo, bootstrap, decorate }
-      : { ...inMemoryOptions(this.config), listen: LOOPBACK_LISTEN, bootstrap, decorate })
+      ? { repo, bootstrap, decorate, ...observe }
+      : { ...inMemoryOptions(this.config), listen: LOOPBACK_LISTEN, bootstrap, decorate, ...observe })
     const pubsub = node.libp2p.services.pubsub
     const onMessage = (evt: Event): void => {
       const at = machineNow()
@@ -154,6 +163,8 @@ export class LocalPeerHost implements PeerHost {
     const hosted = this.peers.get(index)
     if (hosted == null) return
     this.peers.delete(index)
+    await this.dashboards.get(index)?.close()
+    this.dashboards.delete(index)
     this.counters.stopped(index, hosted.node)
     hosted.node.libp2p.services.pubsub.removeEventListener('message', hosted.onMessage)
     // a device that dies or leaves drops its connections; it does not close them politely: a
@@ -165,8 +176,9 @@ export class LocalPeerHost implements PeerHost {
   }
 
   private readonly handlers: Handlers = {
-    configure: async ({ config }) => {
+    configure: async ({ config, observe }) => {
       this.deviceConfig = config
+      this.observe = observe ?? true
       return {}
     },
     startPeers: async ({ peers }) => {
@@ -279,6 +291,7 @@ export class LocalPeerHost implements PeerHost {
       for (const index of this.counters.indexes()) peers.push(await this.counters.metrics(index, this.peers.get(index)?.node))
       return {
         pid: process.pid,
+        cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
         rssBytes: process.memoryUsage().rss,
         peakRssBytes: this.peakRss,
         baselineRssBytes: this.baselineRss,
@@ -287,6 +300,14 @@ export class LocalPeerHost implements PeerHost {
         eventLoopDelayP99Ms: this.loopDelay.percentile(99) / NS_PER_MS,
         peers
       }
+    },
+    serveDashboard: async ({ index }) => {
+      const existing = this.dashboards.get(index)
+      if (existing != null) await existing.close()
+      const server = createReadOnlyServer(this.node(index))
+      const address = await server.listen('127.0.0.1:0')
+      this.dashboards.set(index, server)
+      return { address }
     },
     shutdown: async () => {
       await this.close()
