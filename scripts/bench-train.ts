@@ -27,7 +27,7 @@
  * that saw a kill, minus the median round of that run).
  *
  * Usage: npx node scripts/bench-train.ts [--json] [--runs 3] [--peers 8] [--processes 2]
- *        [--only a,b,c] [--records-a 2000] [--rounds-a 20] [--records-b 200000] [--rounds-b 4] [--rounds-c 30]
+ *        [--only a,b,c] [--records-a 2000] [--rounds-a 20] [--records-b 200000] [--rounds-b 4] [--chunk-b 262144] [--rounds-c 30]
  * Never listens on anything but 127.0.0.1; every node and child process is stopped at the end and on error.
  * One file past 400 lines on purpose, as bench-jobs: a benchmark is read top to bottom beside
  * its output, and its three phases share the swarm set-up, the data, the job runner and the report.
@@ -36,7 +36,7 @@ import { createHash } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
-import { DEFAULT_REPLICAS, MIN_CHUNK_SIZE } from '../src/data/constants.ts'
+import { DEFAULT_CHUNK_SIZE, DEFAULT_REPLICAS, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../src/data/constants.ts'
 import { DEFAULT_LEASE_MS } from '../src/jobs/constants.ts'
 import { JOBS_TOPIC, stateCid } from '../src/jobs/index.ts'
 import { trainFunction } from '../src/functions/index.ts'
@@ -51,8 +51,6 @@ const FEATURES = 64
 const CLASSES = 10
 /** Shards of phase (a)'s input: its tasks per pass. */
 const SHARDS_A = 32
-/** Shard size of phase (b)'s input. */
-const CHUNK_B = 256 * 1024
 /** Concurrent tasks of the local baseline of phase (b): the cores of the reference machine. */
 const LOCAL_WORKERS = 2
 /** The pass at whose opening phase (c) stops two peers (round KILL_AT_PASS - 1 is running). */
@@ -78,6 +76,7 @@ const { values } = parseArgs({
     'rounds-a': { type: 'string', default: '20' },
     'records-b': { type: 'string', default: '200000' },
     'rounds-b': { type: 'string', default: '4' },
+    'chunk-b': { type: 'string', default: String(DEFAULT_CHUNK_SIZE) },
     'rounds-c': { type: 'string', default: '30' }
   }
 })
@@ -89,6 +88,9 @@ const recordsA = positiveInt(values['records-a'], '--records-a')
 const roundsA = positiveInt(values['rounds-a'], '--rounds-a')
 const recordsB = positiveInt(values['records-b'], '--records-b')
 const roundsB = positiveInt(values['rounds-b'], '--rounds-b')
+/** Shard size of phase (b)'s input: a task's result is the same size whatever its shard, so larger shards gossip less per record. */
+const chunkB = positiveInt(values['chunk-b'], '--chunk-b')
+if (chunkB < MIN_CHUNK_SIZE || chunkB > MAX_CHUNK_SIZE) throw new Error(`--chunk-b must be from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE}, got ${chunkB}`)
 const roundsC = positiveInt(values['rounds-c'], '--rounds-c')
 if (roundsC < KILL_AT_PASS + 4) throw new Error(`--rounds-c must be at least ${KILL_AT_PASS + 4}: the kill comes at pass ${KILL_AT_PASS}`)
 const phases = new Set(values.only.split(',').map(s => s.trim()))
@@ -352,16 +354,16 @@ async function cpuPhase (): Promise<CpuRun> {
   const csv = dataset(recordsB, 'b')
   // the baseline with no swarm running, before the swarm's training and again after it: a
   // machine's speed drifts within minutes, and a baseline on one side alone would tilt the ratio
-  const before = await trainWithLocalPool(csv, CHUNK_B, roundsB, 'baseline')
-  const t = await withHostedSwarm(async (swarm) => await train(swarm, await putInput(swarm, csv, CHUNK_B), csv, CHUNK_B, roundsB))
+  const before = await trainWithLocalPool(csv, chunkB, roundsB, 'baseline')
+  const t = await withHostedSwarm(async (swarm) => await train(swarm, await putInput(swarm, csv, chunkB), csv, chunkB, roundsB))
   if (!t.correct) throw new Error('(b) the swarm\'s model differs from the single-machine computation')
-  const after = await trainWithLocalPool(csv, CHUNK_B, roundsB, t.jobId)
+  const after = await trainWithLocalPool(csv, chunkB, roundsB, t.jobId)
   if (after.sha256 !== t.sha256) throw new Error('(b) the local pool\'s passes gave other bits than the swarm\'s')
   const swarmRoundsMs = t.passes[t.passes.length - 1].at - t.passes[0].at
   const localRoundsMs = (before.roundsMs + after.roundsMs) / 2
   return {
     records: recordsB,
-    shards: Math.ceil(csv.length / CHUNK_B),
+    shards: Math.ceil(csv.length / chunkB),
     rounds: roundsB,
     localScanMs: round(after.scanMs),
     localRoundsMs: round(localRoundsMs),
