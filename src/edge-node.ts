@@ -18,9 +18,11 @@ import {
   type ConfigFieldBounds, type ConnectionDiagnostics, type ConnectionProblem, type EdgeConfig, type EdgePeer, type TuningProfile, type TuningProfileName
 } from './node/index.ts'
 import { DataService, createMemoryBlockstore, MAX_CHUNK_SIZE, MAX_REPLICAS, MIN_CHUNK_SIZE, type DataServiceInit, type ShardServer } from './data/index.ts'
-import { FunctionRegistry, builtinFunctions, type FunctionInfo, type SimpleFunctionOptions, type SimpleReduce, type SimpleRun, type TaskFunction } from './functions/index.ts'
+import { FunctionRegistry, builtinFunctions, resolveFeatures, type FunctionInfo, type SimpleFunctionOptions, type SimpleReduce, type SimpleRun, type TaskFunction } from './functions/index.ts'
 import type { WasmLimits } from './sandbox/index.ts'
-import { JOBS_TOPIC, JobService, type Job, type JobListEntry, type JobSpec, type SubmitOptions } from './jobs/index.ts'
+import {
+  JOBS_TOPIC, JobService, readModel, trainJobSpec, type Job, type JobDataAccess, type JobListEntry, type JobSpec, type ModelView, type SubmitOptions, type TrainSpec
+} from './jobs/index.ts'
 import { Scheduler, TaskExecutor, detectCapabilities, type LocalCapabilities, type SchedulerMetrics, type TaskRunner } from './scheduler/index.ts'
 import { NodeMetrics, eventLoopDelay, watchEventLoop, type NodeMetricsInit } from './metrics/index.ts'
 import { STATUS_TOPIC, StatusService, type PeerStatus, type StatusServiceInit } from './status/index.ts'
@@ -136,8 +138,23 @@ export class Functions {
 /** The job API of a node. */
 export class Jobs {
   readonly service: JobService
-  constructor (service: JobService) {
+  private readonly data: Pick<JobDataAccess, 'manifest' | 'getShard' | 'get'>
+  constructor (service: JobService, data: Pick<JobDataAccess, 'manifest' | 'getShard' | 'get'>) {
     this.service = service
+    this.data = data
+  }
+
+  /**
+   * Submits a training (the `train` function's job, its features resolved from the first
+   * input when not given); its `Job` dispatches a `round` event per round.
+   */
+  async train (spec: TrainSpec, options: SubmitOptions = {}): Promise<Job> {
+    return await this.service.submit(await trainJobSpec(spec, { data: this.data, resolveFeatures }, options), options)
+  }
+
+  /** The trained model `cid` names, as `model show` prints it. */
+  async model (cid: string, options: { signal?: AbortSignal } = {}): Promise<ModelView> {
+    return await readModel(this.data, cid, options)
   }
 
   /** Submits a job; resolves when it is announced and another peer holds it (see JobService.submit). */
@@ -237,7 +254,7 @@ export class EdgeNode {
     this.blockstore = parts.blockstore
     this.data = parts.data
     this.functions = parts.functions
-    this.jobs = new Jobs(parts.jobService)
+    this.jobs = new Jobs(parts.jobService, parts.data)
     this.scheduler = parts.scheduler
     this.metrics = parts.metrics
     this.swarm = parts.swarm
@@ -424,7 +441,7 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       ...definedOnly({ slots: config?.scheduler.slots, labels: config?.scheduler.labels, gpu: config?.scheduler.gpu }),
       ...capsOverrides
     })
-    const taskExecutor = new TaskExecutor({ data, functions: functions.registry, metrics }, { wasmLimits })
+    const taskExecutor = new TaskExecutor({ data, functions: functions.registry, states: jobService, metrics }, { wasmLimits })
     const executor = options.decorate?.taskExecutor?.(taskExecutor) ?? taskExecutor
     const scheduler = new Scheduler({ peerId: libp2p.peerId, jobs: jobService, executor, data, metrics }, { capabilities, stealRankStepMs: tuned.stealRankStepMs })
     const watchdog = new GossipStreamWatchdog(libp2p)

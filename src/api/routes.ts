@@ -61,6 +61,26 @@ async function sendBytes (res: ServerResponse, source: AsyncIterable<Uint8Array>
   res.end()
 }
 
+const TrainBody = z.object({
+  kind: z.string(),
+  inputs: z.array(z.string()),
+  label: z.string(),
+  features: z.array(z.string()).optional(),
+  rounds: z.number().optional(),
+  lr: z.number().optional(),
+  l2: z.number().optional(),
+  standardize: z.boolean().optional(),
+  localSteps: z.number().optional(),
+  batchSize: z.number().optional(),
+  aggregate: z.string().optional(),
+  trim: z.number().optional(),
+  redundancy: z.number().optional(),
+  leaseMs: z.number().optional(),
+  maxAttempts: z.number().optional(),
+  priority: z.enum(['realtime', 'batch']).optional(),
+  requirements: z.object({ minMemoryMB: z.number().optional(), gpu: z.boolean().optional(), labels: z.array(z.string()).optional() }).optional()
+}).strict()
+
 const SubmitBody = z.object({
   fn: z.string(),
   wasm: z.string().optional(),
@@ -123,6 +143,15 @@ export function createApiServer (node: EdgeNode): ApiServer {
     await sendBytes(res, (async function * () { yield bytes })())
   })
   api.route('job/ls', async () => node.jobs.list())
+
+  // training
+  api.route('train', async (req) => {
+    const parsed = TrainBody.safeParse(await readJsonBody(req.raw))
+    if (!parsed.success) throw new InvalidArgumentError(`bad training: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`)
+    const job = await node.jobs.train(parsed.data, { signal: req.signal })
+    return { id: job.id, state: job.status().status }
+  })
+  api.route('model/show', async (req) => await node.jobs.model(arg(req), { signal: req.signal }))
   return api
 }
 

@@ -27,6 +27,9 @@ function parseParam (value: string, previous: Record<string, string> = {}): Reco
 
 function describe (v: JobView): string {
   const parts = [`${v.status}`, `${v.done}/${v.total} tasks done`]
+  if (v.passes != null) parts.push(`pass ${Math.min(v.passes.done + 1, v.passes.count)}/${v.passes.count}`)
+  const round = v.rounds?.at(-1)
+  if (round != null) parts.push(`round ${round.round}: loss ${round.loss}`)
   if (v.running > 0) parts.push(`${v.running} running`)
   if (v.retried > 0) parts.push(`${v.retried} retried`)
   if (v.reason != null) parts.push(v.reason)

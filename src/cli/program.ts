@@ -18,6 +18,7 @@ import { collect, parseBootstrap, parseHostPort, parseListen } from './args.ts'
 import { UsageError, printJson } from './output.ts'
 import { addDataCommands } from './data-commands.ts'
 import { addJobCommands } from './job-commands.ts'
+import { addTrainCommands } from './train-commands.ts'
 import { daemonClient, repoOption } from './repo-option.ts'
 
 /** The oldest Node major the peer runs on: libp2p 3 uses Promise.withResolvers (the short commands run on older ones). */
@@ -204,6 +205,7 @@ export function buildProgram (): Command {
 
   addDataCommands(program)
   addJobCommands(program)
+  addTrainCommands(program)
   return program
 }
 

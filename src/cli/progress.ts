@@ -11,6 +11,25 @@ export interface Progress {
 
 const NOOP: Progress = { update: () => {}, stop: () => {} }
 
+/** A bar of rounds with the current loss, or a no-op off a TTY (see Progress; `update` also takes the loss). */
+export function roundsBar (total: number): { update: (value: number, total?: number, loss?: number) => void, stop: () => void } {
+  if (process.stderr.isTTY !== true) return NOOP
+  const bar = new cliProgress.SingleBar({
+    stream: process.stderr,
+    format: 'train [{bar}] round {value}/{total} | loss {loss}',
+    hideCursor: true,
+    clearOnComplete: true
+  }, cliProgress.Presets.shades_classic)
+  bar.start(Math.max(total, 1), 0, { loss: '-' })
+  return {
+    update: (value, newTotal, loss) => {
+      if (newTotal != null) bar.setTotal(Math.max(newTotal, 1))
+      bar.update(value, { loss: loss != null ? loss.toPrecision(6) : '-' })
+    },
+    stop: () => { bar.stop() }
+  }
+}
+
 /** A bar of `total` units (bytes when `bytes`), or a no-op off a TTY. */
 export function progressBar (label: string, total: number, bytes = false): Progress {
   if (process.stderr.isTTY !== true) return NOOP

@@ -44,10 +44,11 @@ export interface TaskFunction {
   blockParams?: readonly string[]
   /**
    * optional: checks a job's input before anything is stored or started, from the first input's
-   * header line and the blocks of `blockParams`; throws InvalidParamsError naming what is wrong
-   * (a column not in the header, a model whose features do not match).
+   * header line (and its first record, null when there is none) and the blocks of `blockParams`;
+   * throws InvalidParamsError naming what is wrong (a column not in the header, a model whose
+   * features do not match).
    */
-  checkInput?(header: string | null, params: Params, blocks: Readonly<Record<string, Uint8Array>>): void
+  checkInput?(header: string | null, params: Params, blocks: Readonly<Record<string, Uint8Array>>, firstRecord?: string | null): void
   /** optional: makes the job iterative: it runs `passes.count(params)` passes over its tasks (see PassFunctions). */
   passes?: PassFunctions
 }

@@ -54,6 +54,34 @@ export const INLINE_DONE_MAX_BYTES = 64 * 1024
 /** Fact envelopes whose verified signature a process remembers: peers sharing a process then check each fact once, within bounded memory. */
 export const MAX_VERIFIED_ENVELOPES = 100_000
 
+// ---------------------------------------------------------------- iterative jobs
+
+/**
+ * Most passes one job may have: a training's rounds (at most 100,000) and its scan. Every
+ * peer keeps every pass's facts and recomputes every pass's reduce, so the count bounds both.
+ */
+export const MAX_PASSES_PER_JOB = 100_001
+/**
+ * Largest state of an iterative job's pass (a model, at most a few hundred KiB): it travels
+ * inside its `pass` fact, which every peer keeps, so peers check it and run the next pass
+ * without fetching anything; it leaves room in MAX_FACT_BYTES as a job document does. A pass
+ * whose state is larger fails.
+ */
+export const MAX_PASS_STATE_BYTES = 448 * 1024
+/**
+ * How long a `pass` (or an iterative job's `done`) fact that cannot be checked yet waits here
+ * for what it needs (the pass's results, the state before it): results and a pass fact race
+ * on gossip, and a device catching up gets them out of order. Past it the fact is dropped,
+ * unaccepted, and comes again with a later sync.
+ */
+export const PASS_FACT_WAIT_MS = 60_000
+/** Most facts of one job that wait to be checked (see PASS_FACT_WAIT_MS), oldest dropped first: they cost memory until they are checked. */
+export const MAX_WAITING_PASS_FACTS = 256
+/** Largest block a function's `blockParams` may name (a model): submit and every executor of the job read it whole into memory. */
+export const MAX_PARAM_BLOCK_BYTES = 16 * 1024 * 1024
+/** Computed pass outcomes and final results a process keeps per iterative function (the reducers' and the checks' shared work), oldest dropped first. */
+export const MAX_CACHED_PASS_OUTCOMES = 64
+
 // ---------------------------------------------------------------- sync
 
 /** How often a peer runs anti-entropy with one random connected peer: gossip is the fast path, so this only bounds how long a missed fact stays missed. */

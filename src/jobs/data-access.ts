@@ -24,11 +24,12 @@ export interface JobDataAccess {
 }
 
 /**
- * What the job service uses of the data layer: storing job documents and
- * final results (`put`, `cidFor`), keeping result batches carried by facts
- * (`adoptBlock`), reading input roots (`manifest`) and results (`get`).
+ * What the job service uses of the data layer: storing job documents, pass
+ * states and final results (`put`, `cidFor`), keeping result batches carried
+ * by facts (`adoptBlock`), reading input roots (`manifest`), an input's first
+ * lines (`getShard`), results, states and param blocks (`get`).
  */
-export type JobServiceData = Pick<JobDataAccess, 'put' | 'adoptBlock' | 'cidFor' | 'get' | 'manifest'>
+export type JobServiceData = Pick<JobDataAccess, 'put' | 'adoptBlock' | 'cidFor' | 'get' | 'manifest' | 'getShard'>
 
 /** An input's manifest, as `JobDataAccess.manifest` gives it. */
 export type InputManifest = Awaited<ReturnType<JobDataAccess['manifest']>>

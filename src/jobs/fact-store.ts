@@ -6,15 +6,26 @@
  * peer is among the closest to them, writes accepted facts to the datastore
  * in batches and reads them back at start, and announces each change.
  *
+ * A `pass` fact, and an iterative job's `done` fact, counts only once checked
+ * (pass-check.ts): one that is wrong is refused; one that cannot be checked yet
+ * (the pass's results are not all here, the pass before it is not accepted)
+ * waits, at most PASS_FACT_WAIT_MS and MAX_WAITING_PASS_FACTS per job, and is
+ * checked again on every change of its job; a fact dropped unchecked is
+ * forgotten, so a later sync brings it again. Facts this peer made, and facts
+ * read back from its datastore, were checked before. A pass's state (a block
+ * the fact carries) is kept from the fact by the peers closest to it, as
+ * result batches are.
+ *
  * Never checks a signature (callers pass facts `openFact` verified) and never
  * talks to other peers. `accept` runs once per fact received: it does no more
- * than apply, index, persist and announce.
+ * than check a pass fact, apply, index, persist and announce.
  */
 import { Key, type Datastore } from 'interface-datastore'
 import type { Logger } from '@libp2p/interface'
-import { FACT_PERSIST_BATCH, FACT_PERSIST_DELAY_MS } from './constants.ts'
+import { FACT_PERSIST_BATCH, FACT_PERSIST_DELAY_MS, MAX_WAITING_PASS_FACTS, PASS_FACT_WAIT_MS } from './constants.ts'
 import { InvalidFactError } from './errors.ts'
 import { openFact, type SignedFact } from './facts.ts'
+import { needsCheck, type PassChecker } from './pass-check.ts'
 import { decodeDocument, documentId } from './spec.ts'
 import { JobState } from './state.ts'
 import { encodeResultBatch } from './result-batch.ts'
@@ -33,10 +44,18 @@ export interface JobStats {
   syncs: number
 }
 
+/** What `accept` did with a fact: applied it, knew it already, or holds it until it can be checked. */
+export type Acceptance = 'new' | 'known' | 'waiting'
+
+/** A fact held until it can be checked. */
+interface WaitingFact { sf: SignedFact, persist: boolean, until: number }
+
 export interface FactStoreComponents {
   /** This peer's id: the author of the facts whose result batches it already keeps. */
   peerId: string
   data: Pick<JobServiceData, 'adoptBlock'>
+  /** Checks `pass` facts and iterative `done` facts before they count. */
+  checker: Pick<PassChecker, 'verdict'>
   datastore?: Datastore
   stats: JobStats
   /** Where each change is announced: a `change` event whose detail is the job id. */
@@ -65,6 +84,14 @@ export class FactStore {
   private readonly events: EventTarget
   private readonly log: Logger
   private readonly changed: (state: JobState) => void
+  private readonly checker: FactStoreComponents['checker']
+  /** Per job, the facts that wait to be checked, oldest first. */
+  private readonly waiting = new Map<string, Map<string, WaitingFact>>()
+  /** Jobs whose waiting facts are being checked again, and those to check once more after. */
+  private readonly rechecking = new Set<string>()
+  private readonly recheckAgain = new Set<string>()
+  /** Per job with waiting facts, the timer that drops those that time out. */
+  private readonly sweeps = new Map<string, ReturnType<typeof setTimeout>>()
 
   constructor (components: FactStoreComponents, init: FactStoreInit) {
     this.peerId = components.peerId
@@ -73,6 +100,7 @@ export class FactStore {
     this.stats = components.stats
     this.events = components.events
     this.log = components.log
+    this.checker = components.checker
     this.changed = init.changed
   }
 
@@ -91,17 +119,36 @@ export class FactStore {
     return this.knownFactIds.has(factId)
   }
 
-  /** Applies a verified fact and, with `persist`, queues it for the datastore; true when it was new. */
-  async accept (sf: SignedFact, persist: boolean): Promise<boolean> {
+  /**
+   * Applies a verified fact and, with `persist`, queues it for the datastore; a `pass` or
+   * iterative `done` fact only once checked (`checked`: it was, by this peer). Throws
+   * InvalidFactError for a fact that contradicts its job (a wrong state, say).
+   */
+  async accept (sf: SignedFact, persist: boolean, options: { checked?: boolean } = {}): Promise<Acceptance> {
     const f = sf.fact
     const state = this.stateOf(f.job)
-    if (state.has(sf.id)) return false
+    if (state.has(sf.id)) return 'known'
+    if (this.waiting.get(f.job)?.has(sf.id) === true) return 'waiting'
     if (f.t === 'job') {
       const id = (await documentId(f.doc)).toString()
       if (id !== f.job) throw new InvalidFactError('job document does not hash to the job id')
       state.setDoc(decodeDocument(f.doc))
     }
-    state.add(sf)
+    if (options.checked !== true && needsCheck(state, sf)) {
+      const verdict = await this.checker.verdict(state, sf)
+      if (verdict.verdict === 'reject') throw new InvalidFactError(`${f.t} fact of ${sf.from} refused: ${verdict.reason}`)
+      if (verdict.verdict === 'wait') {
+        this.hold(state, sf, persist)
+        return 'waiting'
+      }
+    }
+    return this.apply(state, sf, persist) ? 'new' : 'known'
+  }
+
+  /** Applies a fact that may count (checked, or needing no check); false when it was known or contradicts its pass. */
+  private apply (state: JobState, sf: SignedFact, persist: boolean): boolean {
+    const f = sf.fact
+    if (!state.add(sf)) return false
     this.knownFactIds.add(sf.id)
     this.stats.factsReceived++
     // the peers closest to a result batch keep it from the fact (the author kept its own copy)
@@ -111,9 +158,74 @@ export class FactStore {
     }
     if (persist && this.datastore != null) this.persist(new Key(`${FACT_PREFIX}/${f.job}/${sf.id}`), sf.envelope)
     for (const peer of state.untrusted) this.untrusted.add(peer)
+    if (f.t === 'pass') {
+      // the peers closest to the state's block keep it from the fact: it is in the swarm under its CID
+      const { state: cid, data } = f
+      if (cid != null && data != null) void this.data.adoptBlock(cid, () => data).catch(() => {})
+    }
     this.changed(state)
     this.events.dispatchEvent(new CustomEvent<string>('change', { detail: f.job }))
+    if (this.waiting.has(state.id)) void this.recheck(state)
     return true
+  }
+
+  /** Holds a fact until it can be checked (see the module header). */
+  private hold (state: JobState, sf: SignedFact, persist: boolean): void {
+    let held = this.waiting.get(state.id)
+    if (held == null) {
+      held = new Map()
+      this.waiting.set(state.id, held)
+      this.sweepLater(state)
+    }
+    held.set(sf.id, { sf, persist, until: Date.now() + PASS_FACT_WAIT_MS })
+    this.knownFactIds.add(sf.id)
+    if (held.size > MAX_WAITING_PASS_FACTS) this.dropWaiting(state.id, held.keys().next().value as string)
+  }
+
+  /** Forgets a waiting fact: a later sync offers it again. */
+  private dropWaiting (job: string, id: string): void {
+    const held = this.waiting.get(job)
+    held?.delete(id)
+    this.knownFactIds.delete(id)
+    if (held?.size === 0) this.waiting.delete(job)
+  }
+
+  /** Checks a job's waiting facts again, one check of a job at a time (a change during one asks for another after it). */
+  private async recheck (state: JobState): Promise<void> {
+    const job = state.id
+    if (this.rechecking.has(job)) { this.recheckAgain.add(job); return }
+    this.rechecking.add(job)
+    try {
+      do {
+        this.recheckAgain.delete(job)
+        for (const [id, w] of [...(this.waiting.get(job) ?? [])]) {
+          if (Date.now() > w.until) { this.dropWaiting(job, id); continue }
+          const verdict = await this.checker.verdict(state, w.sf).catch((err: unknown) => ({ verdict: 'wait' as const, reason: String(err) }))
+          if (verdict.verdict === 'wait') continue
+          this.dropWaiting(job, id)
+          if (verdict.verdict === 'accept') {
+            this.apply(state, w.sf, w.persist)
+          } else {
+            this.stats.factsRejected++
+            this.log('refused the %s fact %s of %s: %s', w.sf.fact.t, id, w.sf.from, verdict.reason)
+          }
+        }
+      } while (this.recheckAgain.has(job))
+    } finally {
+      this.rechecking.delete(job)
+    }
+    if (this.waiting.has(job)) this.sweepLater(state)
+  }
+
+  /** Checks a job's waiting facts again once the oldest may have timed out: a job that gets no further fact still drops them. */
+  private sweepLater (state: JobState): void {
+    if (this.sweeps.has(state.id)) return
+    const timer = setTimeout(() => {
+      this.sweeps.delete(state.id)
+      void this.recheck(state)
+    }, PASS_FACT_WAIT_MS + 1)
+    timer.unref()
+    this.sweeps.set(state.id, timer)
   }
 
   /** Resolves on the next change of job `id`, or after `timeoutMs`; rejects with the signal's reason when it aborts. */
@@ -138,15 +250,17 @@ export class FactStore {
     if (this.datastore == null) return
     for await (const { key, value } of this.datastore.query({ prefix: FACT_PREFIX })) {
       try {
-        await this.accept(await openFact(value, Infinity, { verified: true }), false)
+        await this.accept(await openFact(value, Infinity, { verified: true }), false, { checked: true })
       } catch (err) {
         this.log('skipped the corrupt fact record %s: %e', key.toString(), err)
       }
     }
   }
 
-  /** Writes the facts still queued (at stop). */
+  /** Writes the facts still queued and stops checking waiting facts (at stop). */
   async flush (): Promise<void> {
+    for (const timer of this.sweeps.values()) clearTimeout(timer)
+    this.sweeps.clear()
     clearTimeout(this.persistTimer)
     this.persistTimer = undefined
     if (this.datastore == null || this.unwritten.length === 0) return

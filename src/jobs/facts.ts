@@ -1,6 +1,7 @@
 /**
  * jobs/facts: the immutable, signed statements peers make about jobs (a job
- * exists, a peer claims or renews tasks, a result, a failure, a job is done).
+ * exists, a peer claims or renews tasks, a result, a failure, the state an
+ * iterative job's pass reduced to, a job is done).
  * A job's state is a pure function of the set of its facts, so facts may
  * arrive in any order, twice, by gossip or by sync.
  *
@@ -18,7 +19,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { toString } from 'uint8arrays'
 import type { PrivateKey, PublicKey } from '@libp2p/interface'
 import {
-  INLINE_DONE_MAX_BYTES, MAX_CLOCK_SKEW_MS, MAX_FACT_BYTES, MAX_VERIFIED_ENVELOPES, MAX_REASON_CHARS, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT
+  INLINE_DONE_MAX_BYTES, MAX_CLOCK_SKEW_MS, MAX_PASS_STATE_BYTES, MAX_FACT_BYTES, MAX_VERIFIED_ENVELOPES, MAX_REASON_CHARS, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT
 } from './constants.ts'
 import { InvalidFactError } from './errors.ts'
 
@@ -53,6 +54,21 @@ export const FactSchema = z.discriminatedUnion('t', [
     claim: z.object({ tasks: z.array(taskIdx).min(1).max(MAX_TASKS_PER_FACT), lease: z.number().int().min(1) }).optional()
   }),
   z.object({ t: z.literal('fail'), job: jobId, task: taskIdx, at: time, reason: z.string().max(MAX_REASON_CHARS) }),
+  z.object({
+    t: z.literal('pass'), job: jobId, pass: z.number().int().min(0), at: time,
+    /** The digest of the accepted results the pass was reduced from (see passes.ts resultsDigest). */
+    results: z.string().max(100),
+    /** The CID of the state, a block (see passes.ts stateCid); absent with `failure`. */
+    state: z.string().max(200).optional(),
+    /** The state's bytes; readers check them against `state`. */
+    data: bytes.refine(b => b.length <= MAX_PASS_STATE_BYTES, { message: `a pass state exceeds ${MAX_PASS_STATE_BYTES} bytes` }).optional(),
+    /** The pass's report: a mean loss, when it computes one. */
+    loss: z.number().refine(Number.isFinite, { message: 'loss must be finite' }).optional(),
+    /** Why the job fails at this pass, instead of a state. */
+    failure: z.string().max(MAX_REASON_CHARS).optional()
+  }).refine(f => f.failure != null ? f.state == null && f.data == null : f.state != null && f.data != null, {
+    message: 'a pass fact carries a state (its CID and bytes) or a failure, not both'
+  }),
   z.object({
     t: z.literal('done'), job: jobId, at: time, result: z.string().max(200), hash: z.string().max(200), size: z.number().int().min(0),
     /** The final result's bytes, when small (INLINE_DONE_MAX_BYTES); readers check them against `hash`. */

@@ -2,8 +2,10 @@
  * jobs/gossip: the jobs topic, the fast path of facts. Every fact gossiped
  * to this peer is verified on its own signature and applied by the topic
  * validator, so a fact is forwarded only once accepted, and a fact accepted
- * here is one every peer accepts when it gets it by sync; this peer's own
- * facts are signed, applied and published here.
+ * here is one every peer accepts when it gets it by sync; a fact that waits
+ * to be checked (a `pass` fact whose results are not all here yet) is not
+ * forwarded by this peer. This peer's own facts are signed, applied and
+ * published here.
  *
  * Never lets an unverified fact through, and never depends on a message
  * arriving: sync carries whatever gossip missed.
@@ -36,8 +38,8 @@ export class FactGossip implements Startable {
     const { pubsub, store, stats, log } = this.components
     pubsub.topicValidators.set(JOBS_TOPIC, async (_peer, msg) => {
       try {
-        await store.accept(await openFact(msg.data), true)
-        return TopicValidatorResult.Accept
+        const accepted = await store.accept(await openFact(msg.data), true)
+        return accepted === 'waiting' ? TopicValidatorResult.Ignore : TopicValidatorResult.Accept
       } catch (err) {
         stats.factsRejected++
         log.trace('rejected a gossiped fact: %e', err)
@@ -53,11 +55,11 @@ export class FactGossip implements Startable {
     try { pubsub.unsubscribe(JOBS_TOPIC) } catch {}
   }
 
-  /** Signs, applies and gossips one of this peer's facts. */
+  /** Signs, applies and gossips one of this peer's facts (a pass state it computed counts here as checked). */
   async publish (fact: Fact): Promise<SignedFact> {
     const { peerId, privateKey, pubsub, store } = this.components
     const sf = await signFact(privateKey, peerId, fact)
-    await store.accept(sf, true)
+    await store.accept(sf, true, { checked: true })
     try {
       await pubsub.publish(JOBS_TOPIC, sf.envelope)
     } catch {

@@ -24,18 +24,27 @@ export type { JobServiceComponents, JobServiceInit, JobPubSub, JobNetwork, JobFu
 export type { JobStats } from './fact-store.ts'
 export type { SubmitOptions } from './submit.ts'
 export { Job, type JobSource } from './job.ts'
-export { JobState, type JobView, type JobStatus, type TaskView, type TaskStatus } from './state.ts'
+export { JobState } from './state.ts'
+export type { JobView, JobStatus, TaskView, TaskStatus, PassView, RoundView } from './views.ts'
 export {
   validateSpec, buildDocument, encodeDocument, decodeDocument, documentId, taskCid, shardStartsLine, shardEndsLine,
   type JobSpec, type JobDocument, type Requirements, type Priority, type TaskRef, type ValidSpec, type InputLayout
 } from './spec.ts'
 export { signFact, openFact, type Fact, type FactOf, type SignedFact, type ResultEntry } from './facts.ts'
 export { readAll, type JobDataAccess, type JobServiceData } from './data-access.ts'
+export { readInputHead, readParamBlocks, readNamed, type InputHead } from './input-head.ts'
+export { isIterative, passCount, passOf, shardOf, taskIndex, taskIndexCount, resultsDigest, stateCid } from './passes.ts'
+export { PassLedger, sameOutcome, type AcceptedPass } from './pass-ledger.ts'
+export { PassChecker, needsCheck, type ComputedPass, type PassFields, type Verdict } from './pass-check.ts'
+export { PassStates } from './pass-states.ts'
+export type { Acceptance } from './fact-store.ts'
+export { trainJobSpec, trainParams, readModel, modelView, TRAIN_FUNCTION, type TrainSpec, type TrainingComponents, type ModelView } from './training.ts'
 export { resultHash } from './result-hash.ts'
 export { encodeResultBatch } from './result-batch.ts'
 export { rendezvousScore, keyHash, peerHash, scoreOf } from './rendezvous.ts'
 export { InvalidJobError, JobNotFoundError, JobFailedError, InvalidFactError, SubmitAbortedError } from './errors.ts'
 export {
   JOBS_TOPIC, JOB_SYNC_PROTOCOL, SYNC_INTERVAL_MS, MAX_FACT_BYTES, MAX_REDUNDANCY, DEFAULT_MAX_ATTEMPTS, DEFAULT_LEASE_MS, MIN_LEASE_MS, MAX_LEASE_MS,
-  INLINE_RESULT_MAX_BYTES, MAX_INLINE_BYTES_PER_FACT, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT, MAX_REASON_CHARS
+  INLINE_RESULT_MAX_BYTES, MAX_INLINE_BYTES_PER_FACT, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT, MAX_REASON_CHARS, MAX_PASSES_PER_JOB,
+  MAX_PASS_STATE_BYTES
 } from './constants.ts'

@@ -16,7 +16,8 @@ import { FAILURE_CHECK_PEERS, SYNC_INTERVAL_MS } from './constants.ts'
 import { JobFailedError, JobNotFoundError } from './errors.ts'
 import type { Fact, SignedFact } from './facts.ts'
 import type { JobDocument, JobSpec } from './spec.ts'
-import type { JobState, JobView } from './state.ts'
+import type { JobState } from './state.ts'
+import type { JobView } from './views.ts'
 import type { JobServiceComponents, JobServiceInit } from './components.ts'
 import { FactStore, type JobStats } from './fact-store.ts'
 import { FactGossip } from './gossip.ts'
@@ -25,6 +26,8 @@ import { JobSync } from './sync/job-sync.ts'
 import { JobSubmitter, type SubmitOptions } from './submit.ts'
 import { findJob } from './find.ts'
 import { Reducer } from './reducer.ts'
+import { PassChecker } from './pass-check.ts'
+import { PassStates } from './pass-states.ts'
 import { readFinalResult } from './results.ts'
 import { Job, type JobSource } from './job.ts'
 import { registerJobMetrics } from './job-metrics.ts'
@@ -45,6 +48,8 @@ export class JobService extends EventTarget implements Startable, JobSource {
   private readonly sync: JobSync
   private readonly submitter: JobSubmitter
   private readonly reducer: Reducer
+  private readonly states: PassStates
+  private readonly checker: PassChecker
 
   constructor (components: JobServiceComponents, init: JobServiceInit = {}) {
     super()
@@ -54,8 +59,10 @@ export class JobService extends EventTarget implements Startable, JobSource {
     const log = components.logger.forComponent('edgeswarm:jobs')
     const peerId = components.peerId.toString()
     this.membership = new Membership(components)
+    this.states = new PassStates()
+    this.checker = new PassChecker({ data: components.data, functions: components.functions, states: this.states })
     this.store = new FactStore(
-      { peerId, data: components.data, datastore: components.datastore, stats: this.stats, events: this, log },
+      { peerId, data: components.data, checker: this.checker, datastore: components.datastore, stats: this.stats, events: this, log },
       { changed: (state) => { this.reducer.maybeReduce(state) } }
     )
     this.gossip = new FactGossip({ peerId, privateKey: components.privateKey, pubsub: components.pubsub, store: this.store, stats: this.stats, log })
@@ -64,6 +71,7 @@ export class JobService extends EventTarget implements Startable, JobSource {
       peerId,
       data: components.data,
       functions: components.functions,
+      checker: this.checker,
       membership: this.membership,
       publish,
       log
@@ -135,6 +143,18 @@ export class JobService extends EventTarget implements Startable, JobSource {
   async find (id: string, options: { signal?: AbortSignal } = {}): Promise<Job> {
     await findJob(id, { network: this.components.network, store: this.store, sync: this.sync }, options)
     return this.get(id)
+  }
+
+  /**
+   * The bytes of the accepted state of pass `pass` of job `id` (what the tasks of the pass
+   * after it run at), verified against the accepted fact; InvalidJobError when the pass has no
+   * accepted state here, JobNotFoundError for a job not known here.
+   */
+  async passState (id: string, pass: number, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    const state = this.store.state(id)
+    if (state?.doc == null) throw new JobNotFoundError(`unknown job ${id}`)
+    options.signal?.throwIfAborted()
+    return this.states.bytes(state, pass)
   }
 
   /** The view of a job this peer knows; JobNotFoundError otherwise. */

@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { PROGRESS_INTERVAL_MS } from './constants.ts'
-import type { JobView } from './state.ts'
+import type { JobView, RoundView } from './views.ts'
 
 /** How long `events` waits for a change before it looks at the job again. */
 const EVENTS_RECHECK_MS = 1_000
@@ -21,7 +21,9 @@ export interface JobSource extends EventTarget {
 /**
  * A handle on one job. It dispatches a `progress` event (detail: the job's
  * view) at most once per PROGRESS_INTERVAL_MS while the job changes, the last
- * one when it is done or failed.
+ * one when it is done or failed; and, for a training, a `round` event (detail:
+ * the round's `RoundView`: its number, loss and model CID) for each round
+ * accepted, in order, the rounds done before the first change included.
  */
 export class Job extends EventTarget {
   readonly id: string
@@ -33,9 +35,12 @@ export class Job extends EventTarget {
     this.source = source
     // progress is coalesced: a burst of facts makes one event, not one each
     let timer: ReturnType<typeof setTimeout> | undefined
+    let rounds = 0
     const emit = (): void => {
       timer = undefined
       const view = this.status()
+      for (const round of view.rounds?.slice(rounds) ?? []) this.dispatchEvent(new CustomEvent<RoundView>('round', { detail: round }))
+      rounds = Math.max(rounds, view.rounds?.length ?? 0)
       this.dispatchEvent(new CustomEvent<JobView>('progress', { detail: view }))
       if (view.status === 'done' || view.status === 'failed') source.removeEventListener('change', onChange)
     }

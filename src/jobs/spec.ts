@@ -1,7 +1,9 @@
 /**
  * jobs/spec: the job model: what a user submits (`JobSpec`), the
  * content-addressed job document every peer works from (`JobDocument`, its
- * CID is the job id), and partitioning (one task per input shard).
+ * CID is the job id), and partitioning (one task per input shard). An
+ * iterative job's document also holds its number of passes: it runs every
+ * task once per pass (see passes.ts for how a task of a pass is numbered).
  *
  * Owns validation of job specs and documents. Pure: never does I/O.
  */
@@ -11,7 +13,7 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import {
   DEFAULT_LEASE_MS, DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, MAX_INPUTS_PER_JOB, MAX_JOB_DOCUMENT_BYTES,
-  MAX_LEASE_MS, MAX_REDUNDANCY, MAX_TASKS_PER_JOB, MIN_LEASE_MS
+  MAX_LEASE_MS, MAX_PASSES_PER_JOB, MAX_REDUNDANCY, MAX_TASKS_PER_JOB, MIN_LEASE_MS
 } from './constants.ts'
 import { InvalidJobError } from './errors.ts'
 
@@ -78,6 +80,11 @@ export interface JobDocument {
   submitter: string
   createdAt: number
   tasks: TaskRef[]
+  /**
+   * Of an iterative job (a function with `passes`): how many passes it runs, each over every
+   * task, at least 1. Absent for a job of one map and one reduce.
+   */
+  passes?: number
 }
 
 const cidString = z.string().min(1).max(200).refine(s => {
@@ -122,7 +129,8 @@ const JobDocumentSchema = z.object({
   createdAt: z.number(),
   // checked by `checkTasks`, by hand: zod's refinement parsed each of thousands of CIDs in
   // a closure per task, and every peer decodes every document
-  tasks: z.array(z.unknown()).max(MAX_TASKS_PER_JOB)
+  tasks: z.array(z.unknown()).max(MAX_TASKS_PER_JOB),
+  passes: z.number().int().min(1).max(MAX_PASSES_PER_JOB).optional()
 }).strict()
 
 /** The parsed CIDs of a decoded (or built) document's tasks, by document. */
@@ -218,8 +226,15 @@ export function partition (layouts: InputLayout[]): TaskRef[] {
   return tasks
 }
 
-export function buildDocument (spec: ValidSpec, layouts: InputLayout[], submitter: string, createdAt = Date.now()): JobDocument {
-  return {
+/**
+ * The document of `spec` over inputs laid out as `layouts`, submitted by `submitter`; `passes`
+ * only for an iterative function (its `passes.count` of the params).
+ */
+export function buildDocument (spec: ValidSpec, layouts: InputLayout[], submitter: string, createdAt = Date.now(), passes?: number): JobDocument {
+  if (passes != null && (!Number.isSafeInteger(passes) || passes < 1 || passes > MAX_PASSES_PER_JOB)) {
+    throw new InvalidJobError(`a job runs 1 to ${MAX_PASSES_PER_JOB} passes, its function asks for ${String(passes)}`)
+  }
+  const doc: JobDocument = {
     type: 'edgeswarm/job',
     version: 1,
     fn: spec.fn,
@@ -237,6 +252,8 @@ export function buildDocument (spec: ValidSpec, layouts: InputLayout[], submitte
     createdAt,
     tasks: partition(layouts)
   }
+  if (passes != null) doc.passes = passes
+  return doc
 }
 
 export function encodeDocument (doc: JobDocument): Uint8Array {

@@ -11,48 +11,20 @@
  * would. A task fails the job after the document's `maxAttempts` failures.
  * The job's outcome is the `done` hash with the most distinct authors (then
  * the earliest), so peers that reduced alike agree on one.
+ *
+ * An iterative job's task indices cover every pass (passes.ts); only the
+ * tasks of the open pass (the first without an accepted `pass` fact, see
+ * pass-ledger.ts) are pending, so pass p's tasks open once pass p − 1's state
+ * is accepted. `pass` and iterative `done` facts reach the state only once
+ * checked (pass-check.ts).
  */
 import type { JobDocument } from './spec.ts'
 import type { FactOf, ResultEntry, SignedFact } from './facts.ts'
 import { resultHash } from './result-hash.ts'
 import { foldTask, slotsOf, type TaskEvent, type TaskFold } from './task-fold.ts'
-
-export type TaskStatus = 'open' | 'running' | 'done' | 'failed'
-export type JobStatus = 'queued' | 'running' | 'done' | 'failed'
-
-export interface TaskView {
-  status: TaskStatus
-  /** Holders whose lease is alive now. */
-  running: string[]
-  /** Slots free now. */
-  openSlots: number
-  results: number
-  accepted: ResultEntry | undefined
-  retried: number
-  /**
-   * When an open task was opened again: its last holder's lease lapsed or it
-   * failed (the same time on every peer with the same facts); undefined for a
-   * task nobody held yet, or one not open.
-   */
-  reopenedAt?: number
-}
-
-export interface JobView {
-  id: string
-  status: JobStatus
-  total: number
-  done: number
-  running: number
-  open: number
-  retried: number
-  failedTasks: number
-  /** Why the job failed, when it did. */
-  reason?: string
-  /** The final result, when done. */
-  result?: { cid: string, hash: string, size: number }
-  /** A training job's rounds so far, in order, each with its loss once known: what the dashboard charts. */
-  rounds?: Array<{ round: number, loss?: number }>
-}
+import { isIterative, passCount, passOf, resultsDigest, taskIndexCount } from './passes.ts'
+import { PassLedger, type LedgerChange } from './pass-ledger.ts'
+import { passesView, type JobView, type TaskStatus, type TaskView } from './views.ts'
 
 /** One job's facts and the views derived from them. */
 export class JobState {
@@ -79,6 +51,12 @@ export class JobState {
   private readonly pending = new Set<number>()
   private readonly acceptedTasks = new Set<number>()
   private readonly failedTasks = new Set<number>()
+  /** Of an iterative job: the accepted tasks per pass. */
+  private readonly passAccepted = new Map<number, number>()
+  /** Of an iterative job: the accepted passes (set with the document). */
+  private ledger: PassLedger | undefined
+  /** Pass facts that came before the document: applied when it comes. */
+  private readonly earlyPasses: Array<SignedFact & { fact: FactOf<'pass'> }> = []
   /** Data of inline results by hash, so any peer can reduce without fetching. */
   readonly inlineResults = new Map<string, Uint8Array>()
   /** Where larger results live: hash → root CID in the swarm. */
@@ -117,14 +95,18 @@ export class JobState {
     return this.facts.has(factId)
   }
 
-  /** Adds a verified fact; returns false if it was known already. */
+  /**
+   * Adds a verified fact (a `pass` fact, or an iterative job's `done`, only once checked);
+   * returns false if it was known already, or contradicts the accepted outcome of its pass.
+   */
   add (sf: SignedFact): boolean {
     if (this.facts.has(sf.id)) return false
+    const f = sf.fact
+    if (f.t === 'pass' && this.doc != null && this.addPass(sf as SignedFact & { fact: FactOf<'pass'> }) === 'conflict') return false
     this.facts.set(sf.id, sf)
     this.authorCounts.set(sf.from, (this.authorCounts.get(sf.from) ?? 0) + 1)
-    const f = sf.fact
     const push = (task: number, ev: TaskEvent): void => {
-      if (this.doc != null && task >= this.doc.tasks.length) return
+      if (this.doc != null && task >= taskIndexCount(this.doc)) return
       let list = this.taskEvents.get(task)
       if (list == null) { list = []; this.taskEvents.set(task, list) }
       list.push(ev)
@@ -157,6 +139,9 @@ export class JobState {
         this.doneFacts.set(f.hash, list)
         break
       }
+      case 'pass':
+        if (this.doc == null) this.earlyPasses.push(sf as SignedFact & { fact: FactOf<'pass'> })
+        break
       default:
         break
     }
@@ -164,20 +149,75 @@ export class JobState {
     return true
   }
 
+  /** Adds a checked pass fact to the ledger; when it opens the next pass, that pass's tasks become pending. */
+  private addPass (sf: SignedFact & { fact: FactOf<'pass'> }): LedgerChange {
+    const ledger = this.ledger
+    if (ledger == null) return 'conflict'
+    const before = ledger.open
+    const change = ledger.add(sf)
+    if (ledger.open !== before) this.openTasks()
+    return change
+  }
+
+  /** Makes the open pass's tasks (and only them) pending, none once the job's passes are over. */
+  private openTasks (): void {
+    const doc = this.doc
+    if (doc == null) return
+    this.pending.clear()
+    const open = this.openPass
+    if (open >= passCount(doc) || this.ledger?.failure != null) return
+    const tasks = doc.tasks.length
+    for (let k = open * tasks; k < (open + 1) * tasks; k++) {
+      if (!this.acceptedTasks.has(k) && !this.failedTasks.has(k)) this.pending.add(k)
+    }
+  }
+
   /** Refolds changed tasks and keeps the pending/accepted/failed sets current. */
   private refresh (): void {
     const doc = this.doc
     if (doc == null) return
+    const tasks = doc.tasks.length
+    const open = this.openPass
+    const over = open >= passCount(doc) || this.ledger?.failure != null
     for (const task of [...this.dirty]) {
       // mirror the fold both ways: a late fact (an earlier claim that wins a tie)
       // can take back an acceptance the fold had given
       const f = this.fold(task)
       const accepted = f.accepted != null
       const failed = !accepted && f.failures >= doc.maxAttempts
+      if (accepted !== this.acceptedTasks.has(task)) {
+        const pass = passOf(task, tasks)
+        this.passAccepted.set(pass, (this.passAccepted.get(pass) ?? 0) + (accepted ? 1 : -1))
+      }
       if (accepted) this.acceptedTasks.add(task); else this.acceptedTasks.delete(task)
       if (failed) this.failedTasks.add(task); else this.failedTasks.delete(task)
-      if (accepted || failed) this.pending.delete(task); else this.pending.add(task)
+      // only the open pass's tasks need work
+      if (accepted || failed || over || passOf(task, tasks) !== open) this.pending.delete(task); else this.pending.add(task)
     }
+  }
+
+  /** The pass whose tasks are open: the first without an accepted outcome (0 for a job of one pass). */
+  get openPass (): number {
+    return this.ledger?.open ?? 0
+  }
+
+  /** Of an iterative job: the accepted passes (see pass-ledger.ts); undefined for a job of one pass or without its document. */
+  get passes (): PassLedger | undefined {
+    return this.ledger
+  }
+
+  /** Of an iterative job: every task of the open pass has an accepted result, and the pass has no accepted outcome yet: it is ready to reduce. */
+  get passReady (): boolean {
+    const doc = this.doc
+    if (doc == null || this.ledger == null || this.ledger.failure != null) return false
+    const open = this.ledger.open
+    return open < this.ledger.count && this.passAccepted.get(open) === doc.tasks.length && this.failedTasks.size === 0
+  }
+
+  /** The digest of pass `pass`'s accepted results (see passes.ts), or undefined while any is missing. */
+  resultsDigest (pass = this.openPass): string | undefined {
+    const results = this.acceptedResults(pass)
+    return results == null ? undefined : resultsDigest(results.map(e => e.hash))
   }
 
   /** Task indices still needing work (neither accepted nor failed). */
@@ -185,14 +225,16 @@ export class JobState {
     return this.pending.values()
   }
 
-  /** Every task has an accepted result. */
+  /** Every task has an accepted result; of an iterative job, every pass has an accepted state. */
   get complete (): boolean {
-    return this.doc != null && this.acceptedTasks.size === this.doc.tasks.length
+    if (this.doc == null) return false
+    if (this.ledger != null) return this.ledger.complete
+    return this.acceptedTasks.size === this.doc.tasks.length
   }
 
-  /** Some task failed too often: the job has failed. */
+  /** Some task failed too often, or a pass's accepted outcome is a failure: the job has failed. */
   get failed (): boolean {
-    return this.failedTasks.size > 0
+    return this.failedTasks.size > 0 || this.ledger?.failure != null
   }
 
   private fold (task: number): TaskFold {
@@ -258,27 +300,32 @@ export class JobState {
   lostClaims (): number {
     if (this.doc == null) return 0
     let n = 0
-    for (let i = 0; i < this.doc.tasks.length; i++) n += this.fold(i).lostClaims
+    for (const task of this.taskEvents.keys()) n += this.fold(task).lostClaims
     return n
   }
 
-  /** Accepted results of every task in task order, or undefined while any is missing. */
-  acceptedResults (): ResultEntry[] | undefined {
-    if (this.doc == null || !this.complete) return undefined
+  /** Accepted results of every task of pass `pass` (the open one by default) in task order, or undefined while any is missing. */
+  acceptedResults (pass = this.openPass): ResultEntry[] | undefined {
+    const doc = this.doc
+    if (doc == null) return undefined
+    const tasks = doc.tasks.length
+    if ((this.ledger == null ? this.acceptedTasks.size : this.passAccepted.get(pass) ?? 0) !== tasks) return undefined
     const out: ResultEntry[] = []
-    for (let i = 0; i < this.doc.tasks.length; i++) {
-      const accepted = this.fold(i).accepted
+    for (let k = pass * tasks; k < (pass + 1) * tasks; k++) {
+      const accepted = this.fold(k).accepted
       if (accepted == null) return undefined
       out.push(accepted.entry)
     }
     return out
   }
 
-  /** Peers that contributed accepted results. */
-  contributors (): string[] {
+  /** Peers that contributed accepted results to pass `pass` (the open one by default). */
+  contributors (pass = this.openPass): string[] {
     const peers = new Set<string>()
-    if (this.doc == null) return []
-    for (let i = 0; i < this.doc.tasks.length; i++) for (const p of this.fold(i).accepted?.voters ?? []) peers.add(p)
+    const doc = this.doc
+    if (doc == null) return []
+    const tasks = doc.tasks.length
+    for (let k = pass * tasks; k < (pass + 1) * tasks; k++) for (const p of this.fold(k).accepted?.voters ?? []) peers.add(p)
     return [...peers].sort()
   }
 
@@ -303,7 +350,7 @@ export class JobState {
   }
 
   view (now = Date.now()): JobView {
-    const total = this.doc?.tasks.length ?? 0
+    const total = this.doc != null ? taskIndexCount(this.doc) : 0
     const view: JobView = { id: this.id, status: 'queued', total, done: this.acceptedTasks.size, running: 0, open: 0, retried: 0, failedTasks: this.failedTasks.size }
     for (const i of this.pending) {
       const t = this.task(i, now)
@@ -315,6 +362,10 @@ export class JobState {
     if (this.failedTasks.size > 0) {
       const i = Math.min(...this.failedTasks)
       reason = `task ${i} failed ${this.doc?.maxAttempts ?? 0} times: ${this.fold(i).lastFailure ?? 'unknown error'}`
+    }
+    if (this.ledger != null) {
+      reason = this.ledger.failure?.reason ?? reason
+      Object.assign(view, passesView(this.ledger))
     }
     const done = this.doneResult()
     if (done != null) {
@@ -333,11 +384,22 @@ export class JobState {
   setDoc (doc: JobDocument): void {
     if (this.doc != null) return
     this.doc = doc
-    for (let i = 0; i < doc.tasks.length; i++) this.pending.add(i)
+    if (isIterative(doc)) {
+      this.ledger = new PassLedger(passCount(doc))
+      for (const sf of this.earlyPasses.splice(0)) {
+        // a pass fact that contradicts one applied before it is dropped, as it would have been after the document
+        if (this.ledger.add(sf) === 'conflict') {
+          this.facts.delete(sf.id)
+          this.authorCounts.set(sf.from, (this.authorCounts.get(sf.from) ?? 1) - 1)
+        }
+      }
+    }
+    const count = taskIndexCount(doc)
     for (const task of this.taskEvents.keys()) {
-      if (task >= doc.tasks.length) this.taskEvents.delete(task)
+      if (task >= count) this.taskEvents.delete(task)
       else this.dirty.add(task)
     }
     this.refresh()
+    this.openTasks()
   }
 }

@@ -1,7 +1,10 @@
 /**
  * jobs/submit: submitting a job. It validates the spec (and the WebAssembly
  * module, or the named function's params), reads the input roots a few at a
- * time, builds the job document (one task per input shard), announces it
+ * time, checks the input where the function asks to (its first input's
+ * header and first record, and the blocks its `blockParams` name, through
+ * its `checkInput`), builds the job document (one task per input shard, and
+ * an iterative function's number of passes), announces it
  * inline in a signed `job` fact, stores it in the swarm in the background,
  * and waits (bounded) until another peer shows it holds the job, so the
  * submitter may leave once `submit` resolves.
@@ -22,6 +25,7 @@ import { InvalidJobError, SubmitAbortedError } from './errors.ts'
 import type { Fact, SignedFact } from './facts.ts'
 import { buildDocument, documentId, encodeDocument, validateSpec, type JobSpec } from './spec.ts'
 import { readAll, type InputManifest, type JobServiceData } from './data-access.ts'
+import { readInputHead, readParamBlocks } from './input-head.ts'
 import type { JobFunctions } from './components.ts'
 import type { FactStore } from './fact-store.ts'
 import type { Membership } from './membership.ts'
@@ -45,7 +49,7 @@ export interface SubmitOptions {
 export interface JobSubmitterComponents {
   /** This peer's id: the submitter named in the job document. */
   peerId: string
-  data: Pick<JobServiceData, 'get' | 'manifest' | 'put'>
+  data: Pick<JobServiceData, 'get' | 'manifest' | 'put' | 'getShard'>
   functions: JobFunctions
   membership: Pick<Membership, 'connectedPeers' | 'isConnected'>
   store: Pick<FactStore, 'state' | 'nextChange'>
@@ -91,14 +95,16 @@ export class JobSubmitter {
     const valid = validateSpec(spec)
     const rootAttempts = options.rootAttempts ?? SUBMIT_MANIFEST_ATTEMPTS
     if (!Number.isSafeInteger(rootAttempts) || rootAttempts < 1) throw new InvalidJobError(`rootAttempts must be a whole number >= 1, got ${String(rootAttempts)}`)
+    // throws the registry's UnknownFunctionError, naming the known functions
+    const fn = valid.wasm == null ? functions.get(valid.fn) : undefined
     if (valid.wasm != null) {
       step(`reading the WebAssembly module ${valid.wasm}`)
       const module = await readAll(data.get(valid.wasm, options))
       await validateWasm(module)
     } else {
-      // throws the registry's UnknownFunctionError, naming the known functions
-      functions.get(valid.fn).validateParams?.(valid.params)
+      fn?.validateParams?.(valid.params)
     }
+    const passes = fn?.passes?.count(valid.params)
     // the input roots, read a few at a time (a job may have thousands of inputs)
     const layouts = []
     step(`reading the input roots (0 of ${valid.inputs.length} read)`)
@@ -107,7 +113,13 @@ export class JobSubmitter {
       layouts.push(layout)
       step(`reading the input roots (${layouts.length} of ${valid.inputs.length} read)`)
     }
-    const doc = buildDocument(valid, layouts, peerId)
+    if (fn?.checkInput != null || (fn?.blockParams?.length ?? 0) > 0) {
+      step('checking the input')
+      const blocks = await readParamBlocks(data, fn?.blockParams ?? [], valid.params, options)
+      const head = await readInputHead(data, layouts[0], options)
+      fn?.checkInput?.(head.header, valid.params, blocks, head.firstRecord)
+    }
+    const doc = buildDocument(valid, layouts, peerId, Date.now(), passes)
     const bytes = encodeDocument(doc)
     const id = (await documentId(bytes)).toString()
     step(`announcing job ${id}`)

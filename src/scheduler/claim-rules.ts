@@ -7,10 +7,14 @@
  * it holds; claims come in batches sized by the peer's task time, never more
  * than a fair share of the open work.
  *
+ * The tasks of an iterative job's pass are ranked by their shard: the same
+ * peer is designated for a shard in every pass (its input is already here),
+ * and the steal stagger starts again when a pass opens.
+ *
  * Pure rules over a job's state and this peer's rank table: no I/O, no
  * timers. Never decides a winner: the job state fold does, on every peer.
  */
-import type { JobState } from '../jobs/index.ts'
+import { shardOf, type JobState } from '../jobs/index.ts'
 import type { Candidate } from './choose.ts'
 import {
   CLAIM_BATCH_TARGET_MS, INCONCLUSIVE_MISS_RETRY_MS, MAX_CLAIM_AHEAD_PER_SLOT, MIN_CLAIM_AHEAD_PER_SLOT, REOPEN_RANK_CAP,
@@ -65,8 +69,8 @@ export class ClaimRules {
   private readonly stealAfterMs: number
   /** `job/task` keys this peer holds already (queued, running, or finished and not yet reported). */
   private readonly held: { has: (key: string) => boolean }
-  /** When this peer first saw each job: the clock of its steal stagger. */
-  private readonly firstSeen = new Map<string, number>()
+  /** When this peer first saw each job's open pass: the clock of its steal stagger. */
+  private readonly firstSeen = new Map<string, { pass: number, at: number }>()
   /** `job/task` keys this peer leaves alone, until the time given. */
   private readonly leftAlone = new Map<string, number>()
 
@@ -83,13 +87,13 @@ export class ClaimRules {
 
   /**
    * How long this peer has been allowed to steal in `job` at `now`, in ms:
-   * negative until STEAL_AFTER_RANK_STEPS steps after it first saw the job
-   * (the first call for a job is that moment).
+   * negative until STEAL_AFTER_RANK_STEPS steps after it first saw the job's
+   * pass `pass` open (the first call for a job and pass is that moment).
    */
-  stealingFor (job: string, now: number): number {
+  stealingFor (job: string, now: number, pass = 0): number {
     let seen = this.firstSeen.get(job)
-    if (seen == null) { seen = now; this.firstSeen.set(job, now) }
-    return now - seen - this.stealAfterMs
+    if (seen == null || seen.pass !== pass) { seen = { pass, at: now }; this.firstSeen.set(job, seen) }
+    return now - seen.at - this.stealAfterMs
   }
 
   /** This peer's attempt at task `key` failed at `now`: the next attempt should be another peer's (see RETRY_ELSEWHERE_STEPS). */
@@ -129,15 +133,18 @@ export class ClaimRules {
     if (doc == null) return
     const { ranks, designated, scores } = table
     const step = this.stealRankStepMs
+    const tasks = doc.tasks.length
     for (const i of state.pendingTasks()) {
-      if (designated[i] === 0 && stealingFor < ranks[i] * step) continue
-      if (alone && !local.has(i)) continue
+      // ranked by the task's shard: an iterative job's pass p over shard s is task p·T + s
+      const s = shardOf(i, tasks)
+      if (designated[s] === 0 && stealingFor < ranks[s] * step) continue
+      if (alone && !local.has(s)) continue
       const key = `${state.id}/${i}`
       if (this.leftAlone.has(key)) continue
       if (!state.hasOpenSlot(i, now) || state.involves(i, this.me, now) || this.held.has(key)) continue
       const reopenedAt = state.task(i, now).reopenedAt
-      if (reopenedAt != null && now < reopenedAt + reopenWaitSteps(designated[i] === 1, ranks[i]) * step) continue
-      out.push({ job: state.id, task: i, realtime: doc.priority === 'realtime', createdAt: doc.createdAt, local: local.has(i), designated: designated[i] === 1, rank: ranks[i], score: scores[i] })
+      if (reopenedAt != null && now < reopenedAt + reopenWaitSteps(designated[s] === 1, ranks[s]) * step) continue
+      out.push({ job: state.id, task: i, realtime: doc.priority === 'realtime', createdAt: doc.createdAt, local: local.has(s), designated: designated[s] === 1, rank: ranks[s], score: scores[s] })
     }
   }
 }

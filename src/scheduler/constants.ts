@@ -50,6 +50,9 @@ export const MAX_PREFETCHED_SHARDS = 64
 /** Compiled WebAssembly modules the executor keeps, by CID: a job runs one module for all its tasks. */
 export const MAX_CACHED_MODULES = 16
 
+/** Jobs whose `blockParams` blocks (a model) the executor keeps in memory, oldest dropped first: a job reads its blocks once, not once per task. */
+export const MAX_CACHED_PARAM_BLOCKS = 16
+
 /** Input header lines the executor keeps, by input CID (cleared beyond it): a header is read once per input, not once per task. */
 export const MAX_CACHED_HEADERS = 256
 

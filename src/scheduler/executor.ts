@@ -11,20 +11,30 @@
  * module in the sandbox. It reads the shards of queued tasks ahead, into
  * memory, so a task holds its slot for its run, not for its reads.
  *
+ * A task of an iterative job's pass p runs the function's `passes.run` over
+ * the same input as the task of its shard in every pass, at the accepted state
+ * of pass p − 1 (read from the job layer, which keeps it). The blocks named by
+ * a function's `blockParams` are read and verified once per job.
+ *
  * Owns input assembly and the choice of runtime. Never runs network-supplied
  * code outside the sandbox.
  */
 import type { AbortOptions, Counter, CounterGroup, Metrics } from '@libp2p/interface'
-import { alignRecords, firstLine, type FunctionRegistry, type TaskFunction } from '../functions/index.ts'
+import { alignRecords, firstLine, type FunctionRegistry, type TaskContext, type TaskFunction } from '../functions/index.ts'
 import { runWasm, validateWasm, WasmMemoryLimitError, WasmTimeoutError, type WasmLimits } from '../sandbox/index.ts'
 import { raceAbort } from '../async/index.ts'
 import { endsWithNewline } from '../data/index.ts'
-import { InvalidJobError, readAll, shardEndsLine, shardStartsLine, taskCid, type JobDataAccess, type JobDocument } from '../jobs/index.ts'
-import { MAX_CACHED_HEADERS, MAX_CACHED_MODULES, MAX_PREFETCHED_SHARDS } from './constants.ts'
+import {
+  InvalidJobError, isIterative, passOf, readAll, readParamBlocks, shardEndsLine, shardOf, shardStartsLine, taskCid,
+  type JobDataAccess, type JobDocument
+} from '../jobs/index.ts'
+import { MAX_CACHED_HEADERS, MAX_CACHED_MODULES, MAX_CACHED_PARAM_BLOCKS, MAX_PREFETCHED_SHARDS } from './constants.ts'
 import type { CID } from 'multiformats/cid'
 
 /** Options of one run. */
 export interface RunOptions extends AbortOptions {
+  /** The job's id: seeds what a task draws at random (`ctx.job`), and names the job whose pass states an iterative task runs at. */
+  job?: string
   /**
    * Set by `run` once the task's input is assembled: the ms it spent reading
    * or waiting for shards, which the scheduler leaves out of the task's
@@ -50,11 +60,19 @@ export interface TaskExecutorInit {
   wasmLimits?: Partial<WasmLimits>
 }
 
+/** What the executor reads of the job layer: the accepted states an iterative job's tasks run at. */
+export interface PassStateSource {
+  /** The verified bytes of the accepted state of pass `pass` of job `job`. */
+  passState: (job: string, pass: number, options?: AbortOptions) => Promise<Uint8Array>
+}
+
 export interface TaskExecutorComponents {
-  /** Where task inputs and modules are read from. */
+  /** Where task inputs, modules and param blocks are read from. */
   data: JobDataAccess
   /** The trusted functions registered on this peer. */
   functions: FunctionRegistry
+  /** The states iterative tasks run at; none: this executor runs no iterative task. */
+  states?: PassStateSource
   /** Where the executor registers its `edgeswarm_sandbox_*` metrics; none: no metrics. */
   metrics?: Metrics
 }
@@ -62,8 +80,11 @@ export interface TaskExecutorComponents {
 export class TaskExecutor implements TaskRunner {
   private readonly data: JobDataAccess
   private readonly functions: FunctionRegistry
+  private readonly states?: PassStateSource
   private readonly wasmLimits?: Partial<WasmLimits>
   private readonly modules = new Map<string, Promise<Uint8Array>>()
+  /** The blocks of each job's `blockParams`, by job id. */
+  private readonly paramBlocks = new Map<string, Promise<Record<string, Uint8Array>>>()
   private readonly headers = new Map<string, Promise<string | null>>()
   /** Shards fetched ahead of their tasks, by CID (see prefetch). */
   private readonly ahead = new Map<string, Promise<Uint8Array>>()
@@ -73,6 +94,7 @@ export class TaskExecutor implements TaskRunner {
   constructor (components: TaskExecutorComponents, init: TaskExecutorInit = {}) {
     this.data = components.data
     this.functions = components.functions
+    this.states = components.states
     this.wasmLimits = init.wasmLimits
     this.sandboxRuns = components.metrics?.registerCounter('edgeswarm_sandbox_runs_total', { help: 'WebAssembly task runs started in the sandbox' })
     this.sandboxKills = components.metrics?.registerCounterGroup('edgeswarm_sandbox_kills_total', { label: 'reason', help: 'Sandbox runs ended by killing their worker: wall time (timeout), memory cap (memory), or aborted' })
@@ -107,6 +129,18 @@ export class TaskExecutor implements TaskRunner {
     return p
   }
 
+  /** The blocks a job's function names in `blockParams`, read and verified once per job. */
+  private blocksOf (job: string, doc: JobDocument, names: readonly string[], signal?: AbortSignal): Promise<Record<string, Uint8Array>> {
+    let p = this.paramBlocks.get(job)
+    if (p == null) {
+      p = readParamBlocks(this.data, names, doc.params, { signal })
+      p.catch(() => { this.paramBlocks.delete(job) })
+      if (this.paramBlocks.size >= MAX_CACHED_PARAM_BLOCKS) this.paramBlocks.delete(this.paramBlocks.keys().next().value as string)
+      this.paramBlocks.set(job, p)
+    }
+    return p
+  }
+
   /** The first line of input `input`, which has `count` shards, the n-th being `shardCid(n)`. */
   private header (input: string, count: number, shardCid: (n: number) => CID, signal?: AbortSignal): Promise<string | null> {
     let p = this.headers.get(input)
@@ -134,13 +168,14 @@ export class TaskExecutor implements TaskRunner {
    * first. Best effort: a failed read is left to the run, which reads again.
    */
   prefetch (doc: JobDocument, index: number): void {
-    const task = doc.tasks[index]
+    const shard = shardOf(index, doc.tasks.length)
+    const task = doc.tasks[shard]
     if (task === undefined) return
     const lineOriented = doc.wasm != null || (this.functions.has(doc.fn) && this.functions.get(doc.fn).lineOriented)
-    const cids = [taskCid(doc, index)]
+    const cids = [taskCid(doc, shard)]
     if (lineOriented) {
-      if (shardStartsLine(doc, task.i, task.s) === undefined) cids.push(taskCid(doc, index - 1))
-      if (task.s + 1 < doc.inputShards[task.i] && shardEndsLine(doc, task.i, task.s) !== true) cids.push(taskCid(doc, index + 1))
+      if (shardStartsLine(doc, task.i, task.s) === undefined) cids.push(taskCid(doc, shard - 1))
+      if (task.s + 1 < doc.inputShards[task.i] && shardEndsLine(doc, task.i, task.s) !== true) cids.push(taskCid(doc, shard + 1))
     }
     for (const cid of cids) {
       const key = cid.toString()
@@ -173,23 +208,25 @@ export class TaskExecutor implements TaskRunner {
   }
 
   /**
-   * Runs task `index` of `doc`: the result bytes. Sets `options.inputMs` to
-   * the time spent assembling the input (reading or waiting for shards).
+   * Runs task `index` of `doc` (of an iterative job, the task of its shard in its pass): the
+   * result bytes. Sets `options.inputMs` to the time spent assembling the input (reading or
+   * waiting for shards, the state, the param blocks).
    */
   async run (doc: JobDocument, index: number, options: RunOptions = {}): Promise<Uint8Array> {
     const { signal } = options
     const started = performance.now()
-    const task = doc.tasks[index]
+    const shard = shardOf(index, doc.tasks.length)
+    const task = doc.tasks[shard]
     const input = doc.inputs[task.i]
     // a named function must be registered here (the registry throws UnknownFunctionError otherwise)
     const fn: TaskFunction | undefined = doc.wasm == null ? this.functions.get(doc.fn) : undefined
     const lineOriented = fn?.lineOriented ?? true
     // the input's shards are its consecutive tasks (spec.ts checks the order)
     const count = doc.inputShards[task.i]
-    const firstTask = index - task.s
+    const firstTask = shard - task.s
     const shardCid = (s: number): CID => taskCid(doc, firstTask + s)
     // the task's own shard is forgotten once read; its neighbours are kept, as the own shards of other tasks
-    const chunk = await this.shard(taskCid(doc, index), true, signal)
+    const chunk = await this.shard(taskCid(doc, shard), true, signal)
     let bytes = chunk
     if (lineOriented) {
       const ends = shardEndsLine(doc, task.i, task.s)
@@ -207,13 +244,29 @@ export class TaskExecutor implements TaskRunner {
         return await this.shard(shardCid(next++), false, signal)
       })
     }
-    options.inputMs = performance.now() - started
     if (fn == null) {
+      options.inputMs = performance.now() - started
       const module = await this.module(doc.wasm as string, signal)
       const args = [doc.fn, ...Object.entries(doc.params).map(([k, v]) => `${k}=${v}`)]
       return await this.sandboxed(module, bytes, args, signal)
     }
-    const header = fn.needsHeader ? await this.header(input, count, shardCid, signal) : null
-    return await fn.run(bytes, doc.params, { taskIndex: task.s, taskCount: doc.inputShards[task.i], header, signal })
+    const ctx: TaskContext = { taskIndex: task.s, taskCount: count, header: null, signal }
+    if (fn.needsHeader) ctx.header = await this.header(input, count, shardCid, signal)
+    if (options.job != null) ctx.job = options.job
+    if ((fn.blockParams?.length ?? 0) > 0) {
+      if (options.job == null) throw new InvalidJobError(`function ${fn.name} reads blocks: its task needs the job's id`)
+      ctx.blocks = await this.blocksOf(options.job, doc, fn.blockParams ?? [], signal)
+    }
+    if (!isIterative(doc)) {
+      options.inputMs = performance.now() - started
+      return await fn.run(bytes, doc.params, ctx)
+    }
+    if (fn.passes == null) throw new InvalidJobError(`the job runs passes, and function ${fn.name} on this peer has none`)
+    if (options.job == null || this.states == null) throw new InvalidJobError('a task of an iterative job needs its job\'s id and states')
+    const pass = passOf(index, doc.tasks.length)
+    ctx.pass = pass
+    ctx.state = pass === 0 ? null : await this.states.passState(options.job, pass - 1, { signal })
+    options.inputMs = performance.now() - started
+    return await fn.passes.run(bytes, doc.params, ctx)
   }
 }

@@ -1,6 +1,7 @@
 /**
  * scheduler/local-inputs: which tasks of each job have their input shard
- * held on this peer. Looked up once per job, in the background, before the
+ * held on this peer (by document task: an iterative job's tasks of every
+ * pass read their shard's input). Looked up once per job, in the background, before the
  * peer claims anything of it: a peer prefers tasks it needs nothing to fetch
  * for, and a peer alone in the swarm takes only those.
  *

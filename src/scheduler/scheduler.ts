@@ -79,6 +79,8 @@ export class Scheduler implements Startable {
   private lastRound = 0
   private roundRunning = false
   private roundPending = false
+  /** A round was asked for while one ran: it runs once that one ends, not at the next timer. */
+  private roundAgain = false
   private running = false
   private roundTimer?: ReturnType<typeof setInterval>
   private renewTimer?: ReturnType<typeof setInterval>
@@ -151,7 +153,8 @@ export class Scheduler implements Startable {
 
   /** One round: drop finished jobs, abort runs no longer needed, claim, run. */
   private async round (): Promise<void> {
-    if (!this.running || this.roundRunning) return
+    if (!this.running) return
+    if (this.roundRunning) { this.roundAgain = true; return }
     this.roundRunning = true
     this.lastRound = Date.now()
     try {
@@ -175,7 +178,7 @@ export class Scheduler implements Startable {
         if (state.avoids(this.me) || !this.executor.canRun(doc) || !fits(doc.requirements, this.capabilities)) continue
         const local = this.local.of(state)
         if (local == null) continue
-        const stealingFor = this.rules.stealingFor(state.id, now)
+        const stealingFor = this.rules.stealingFor(state.id, now, state.openPass)
         this.rules.addClaimable(state, this.ranks.of(state.id, doc, this.jobs.livePeerIds()), local, stealingFor, alone, now, candidates)
         if (stealingFor < 0) this.roundWhenStealing(state.id, -stealingFor)
       }
@@ -185,6 +188,7 @@ export class Scheduler implements Startable {
       this.runs.pump()
     } finally {
       this.roundRunning = false
+      if (this.roundAgain) { this.roundAgain = false; this.kick() }
     }
   }
 
@@ -240,7 +244,7 @@ export class Scheduler implements Startable {
    */
   private async runTask (state: JobState, task: number, key: string, signal: AbortSignal): Promise<void> {
     const started = Date.now()
-    const options: RunOptions = { signal, inputMs: 0 }
+    const options: RunOptions = { signal, inputMs: 0, job: state.id }
     try {
       const bytes = await this.executor.run(state.doc as JobDocument, task, options)
       if (signal.aborted) { this.leases.release(key); return }

@@ -166,6 +166,8 @@ export const CHURN_AWAY_MAX_MS = 4_000
 export const REFETCH_TIMEOUT_MS = 60_000
 /** Characters of the job result shown in the report. */
 export const RESULT_PREVIEW_CHARS = 160
+/** Largest result a host sends back whole, as text (a training's JSON, whose model CID a later job takes). */
+export const RESULT_TEXT_MAX_BYTES = 1024 * 1024
 /** How often hosts sample their RSS. */
 export const RSS_SAMPLE_MS = 1_000
 

@@ -109,7 +109,11 @@ export const HostCommandSchemas = {
     })
   },
   loadData: {
-    args: z.object({ index, workload: z.enum(WORKLOADS), seed: z.string().max(200), rows: count, chunkSize: z.number().int().min(1), replicas: z.number().int().min(1) }),
+    args: z.object({
+      index, workload: z.enum(WORKLOADS), seed: z.string().max(200), rows: count, chunkSize: z.number().int().min(1), replicas: z.number().int().min(1),
+      /** Put the device's held-out readings (a training's evaluation) instead of its readings. */
+      heldOut: z.boolean().optional()
+    }),
     result: z.object({ cid, bytes: count })
   },
   putBytes: { args: z.object({ index, bytes, replicas: z.number().int().min(1), chunkSize: z.number().int().min(1).optional() }), result: z.object({ cid }) },
@@ -118,8 +122,18 @@ export const HostCommandSchemas = {
   submitJob: { args: z.object({ index, spec: JobSpecWireSchema, timeoutMs: ms }), result: z.object({ jobId: cid }) },
   jobStatus: { args: z.object({ index, jobId: cid }), result: z.object({ progress: JobProgressSchema.nullable() }) },
   jobResult: {
-    args: z.object({ index, jobId: cid, timeoutMs: ms }),
-    result: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), size: count, preview: z.string() })
+    /** `text`: also the result as text, when it is at most RESULT_TEXT_MAX_BYTES (a training's JSON, whose model a later job takes). */
+    args: z.object({ index, jobId: cid, timeoutMs: ms, text: z.boolean().optional() }),
+    result: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), size: count, preview: z.string(), text: z.string().optional() })
+  },
+  /** An iterative job's accepted passes as a peer's facts time them, and the runs of its tasks on this host's peers (see pass-timeline.ts). */
+  jobTimeline: {
+    args: z.object({ index, jobId: cid }),
+    result: z.object({
+      tasks: count,
+      passes: z.array(z.object({ pass: count, at: ms, firstClaimAt: ms, lastResultAt: ms, loss: z.number().optional(), failure: z.string().optional() })),
+      runs: z.array(z.tuple([count, ms, ms]))
+    })
   },
   dhtProvide: { args: z.object({ index, cid, timeoutMs: ms }), result: z.object({ ms }) },
   dhtFind: { args: z.object({ index, cid, timeoutMs: ms }), result: z.object({ ms: ms.nullable(), local: z.boolean() }) },

@@ -1,6 +1,7 @@
 /**
  * sim/job-phase: the job phase. The fault plan's submitter submits the
- * workload's jobs one after the other; from the first submit on, the run
+ * workload's jobs one after the other (a job that takes a training's model,
+ * once that training is done, with its model); from the first submit on, the run
  * watches their progress from a live device and fires the faults from it,
  * until every job is done or failed or the phase's limit passes.
  *
@@ -39,6 +40,8 @@ export interface JobPhaseInit {
   plans: JobPlan[]
   /** The devices' input roots, in device order. */
   cids: string[]
+  /** The devices' held-out readings, in device order (the `train` workload). */
+  heldOutCids?: string[]
   wasmCid?: string
   progress: Progress
   signal?: AbortSignal
@@ -58,9 +61,34 @@ export async function runJobPhase (init: JobPhaseInit): Promise<JobPhaseResult> 
   // the jobs are watched, and faults fire, from the first submit on: a small job can be done
   // before the submitter's last submit returns, and a kill then would hit a finished job
   let submitting = true
+  const seen: Array<JobProgress | null> = plans.map(() => null)
+  /** The model CID of plan `i`'s result (a training), once that job is done. */
+  const modelOf = async (i: number): Promise<string> => {
+    while (seen[i]?.status !== 'done') {
+      if (ids[i] == null) throw new Error(`${plans[i].name} was not submitted`)
+      if (seen[i]?.status === 'failed') throw new Error(`${plans[i].name} failed: ${seen[i]?.reason ?? 'unknown reason'}`)
+      if (performance.now() > until) throw new Error(`${plans[i].name} was not done within the job phase's limit`)
+      await sleep(PROGRESS_POLL_MS, undefined, { signal })
+    }
+    const watcher = swarm.observer()
+    if (watcher == null) throw new Error('no live peer left to read the model from')
+    const r = await watcher.host.call('jobResult', { index: watcher.index, jobId: ids[i], timeoutMs: Math.max(MIN_SUBMIT_TIMEOUT_MS, Math.round(until - performance.now())), text: true })
+    const model = (JSON.parse(r.text ?? '{}') as { model?: unknown }).model
+    if (typeof model !== 'string') throw new Error(`${plans[i].name}'s result names no model`)
+    return model
+  }
   const submits = (async () => {
     for (const plan of plans) {
-      const spec = jobSpec(plan, init.cids, { redundancy: opts.redundancy, leaseMs: opts.leaseMs, ...(init.wasmCid != null ? { wasmCid: init.wasmCid } : {}) })
+      let spec
+      try {
+        const params = plan.modelOf != null ? { ...plan.params, model: await modelOf(plan.modelOf) } : plan.params
+        const inputs = plan.heldOut === true ? init.heldOutCids ?? [] : init.cids
+        spec = jobSpec({ ...plan, params }, inputs, { redundancy: opts.redundancy, leaseMs: opts.leaseMs, ...(init.wasmCid != null ? { wasmCid: init.wasmCid } : {}) })
+      } catch (err) {
+        if (signal?.aborted === true) return
+        submitError = `${plan.name} could not be submitted: ${(err as Error).message}`
+        return
+      }
       try {
         // the submit (reading every input's root) is part of the job phase and shares its limit
         const timeoutMs = Math.max(MIN_SUBMIT_TIMEOUT_MS, Math.round(until - performance.now()))
@@ -75,7 +103,6 @@ export async function runJobPhase (init: JobPhaseInit): Promise<JobPhaseResult> 
     }
   })().finally(() => { submitting = false })
   void submits.then(() => { faults.armChurn() })
-  const seen: Array<JobProgress | null> = plans.map(() => null)
   let durationMs = 0
   while (submitting || ids.length > 0) {
     signal?.throwIfAborted()

@@ -1,7 +1,7 @@
 /**
  * sim/load: the data phase. Every original device puts its own seeded
- * readings into the swarm (and the submitter the WebAssembly module, for the
- * `wasm` workload); then the run waits, within a limit, for the devices'
+ * readings into the swarm (and its held-out readings, for the `train`
+ * workload; the submitter the WebAssembly module, for the `wasm` workload); then the run waits, within a limit, for the devices'
  * provider announcements.
  *
  * Owns the order and concurrency of the puts and the announcement wait; never
@@ -16,6 +16,8 @@ import type { Device, Swarm } from './swarm.ts'
 export interface LoadResult {
   /** Root CID of each original device's readings, by device index. */
   cids: string[]
+  /** Root CID of each original device's held-out readings (the `train` workload evaluates its model on them). */
+  heldOutCids?: string[]
   bytesInput: number
   dataLoadMs: number
   /** The WebAssembly module's CID (the `wasm` workload). */
@@ -27,11 +29,13 @@ export async function loadData (opts: ResolvedSimOptions, swarm: Swarm, submitte
   const start = performance.now()
   const results = new Array<{ cid: string, bytes: number }>(opts.peers)
   let loaded = 0
+  const heldOut = opts.workload === 'train' ? new Array<string>(opts.peers) : undefined
   progress('load', 'devices putting their readings', 0, opts.peers)
   await forEachLimit(Array.from({ length: opts.peers }, (_, i) => i), LOAD_CONCURRENCY, async (index) => {
     signal?.throwIfAborted()
     const d = swarm.device(index) as Device
     results[index] = await d.host.call('loadData', { index, workload: opts.workload, seed: opts.seed, rows: opts.rowsPerDevice, chunkSize: opts.chunkSize, replicas: opts.replicas })
+    if (heldOut != null) heldOut[index] = (await d.host.call('loadData', { index, workload: opts.workload, seed: opts.seed, rows: opts.rowsPerDevice, chunkSize: opts.chunkSize, replicas: opts.replicas, heldOut: true })).cid
     progress('load', 'devices putting their readings', ++loaded, opts.peers)
   })
   let wasmCid: string | undefined
@@ -43,7 +47,8 @@ export async function loadData (opts: ResolvedSimOptions, swarm: Swarm, submitte
     cids: results.map(r => r.cid),
     bytesInput: results.reduce((a, r) => a + r.bytes, 0),
     dataLoadMs: performance.now() - start,
-    ...(wasmCid != null ? { wasmCid } : {})
+    ...(wasmCid != null ? { wasmCid } : {}),
+    ...(heldOut != null ? { heldOutCids: heldOut } : {})
   }
 }
 

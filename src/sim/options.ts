@@ -13,8 +13,8 @@ import {
 } from './constants.ts'
 import { jobTimeoutFor, leaseFor } from './tuning.ts'
 
-/** The workloads: the three built-ins, and `square` as a sandboxed WebAssembly module. */
-export const WORKLOADS = ['square', 'word-count', 'csv-stats', 'wasm'] as const
+/** The workloads: three built-ins, `square` as a sandboxed WebAssembly module, and a training on the readings (then its evaluation on held-out ones). */
+export const WORKLOADS = ['square', 'word-count', 'csv-stats', 'wasm', 'train'] as const
 export type Workload = typeof WORKLOADS[number]
 
 /** Readings per device at most: a run's data must fit in the memory of one machine. */

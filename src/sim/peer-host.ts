@@ -16,14 +16,16 @@ import { writeFile } from 'node:fs/promises'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { CID } from 'multiformats/cid'
 import { createEdgeNode, initRepo, type EdgeNode } from '../index.ts'
+import type { TaskRunner } from '../scheduler/index.ts'
 import { repoPaths } from '../node/index.ts'
 import { raceAbort } from '../async/index.ts'
-import { RESULT_PREVIEW_CHARS, RSS_SAMPLE_MS, SIM_GOSSIP_TOPIC, SIM_SUBMIT_ROOT_ATTEMPTS } from './constants.ts'
+import { RESULT_PREVIEW_CHARS, RESULT_TEXT_MAX_BYTES, RSS_SAMPLE_MS, SIM_GOSSIP_TOPIC, SIM_SUBMIT_ROOT_ATTEMPTS } from './constants.ts'
 import { DeviceCounters } from './device-counters.ts'
 import { SimHostError } from './errors.ts'
 import type { HostArgs, HostOp, HostResult, PeerHost, PeerMetrics } from './host-protocol.ts'
 import { inMemoryOptions, type DeviceConfig } from './tuning.ts'
-import { deviceData, sha256Hex } from './workload.ts'
+import { deviceData, heldOutData, sha256Hex } from './workload.ts'
+import { TaskClock, passTimeline } from './pass-timeline.ts'
 import { percentiles } from './percentiles.ts'
 import { createReadOnlyServer } from '../api/routes.ts'
 import type { ApiServer } from '../api/server.ts'
@@ -76,6 +78,8 @@ export class LocalPeerHost implements PeerHost {
   private peakRss = this.baselineRss
   private peakLive = 0
   private readonly loopDelay = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS })
+  /** The runs of tasks on this host's peers, for job timelines. */
+  private readonly clock = new TaskClock(machineNow)
   private readonly sampler: ReturnType<typeof setInterval>
   /** Read-only dashboards served, by device: closed with their device. */
   private readonly dashboards = new Map<number, ApiServer>()
@@ -125,10 +129,11 @@ export class LocalPeerHost implements PeerHost {
   private async startPeer (index: number, repo: string | undefined, init: boolean, bootstrap: string[]): Promise<EdgeNode> {
     if (this.peers.has(index)) throw new SimHostError(`peer ${index} is already running`)
     if (repo != null && init) await initDeviceRepo(repo, this.config)
+    const decorate = { taskExecutor: (executor: TaskRunner) => this.clock.wrap(executor) }
     const observe = { metrics: this.observe, swarm: this.observe }
     const node = await createEdgeNode(repo != null
-      ? { repo, bootstrap, ...observe }
-      : { ...inMemoryOptions(this.config), listen: LOOPBACK_LISTEN, bootstrap, ...observe })
+      ? { repo, bootstrap, decorate, ...observe }
+      : { ...inMemoryOptions(this.config), listen: LOOPBACK_LISTEN, bootstrap, decorate, ...observe })
     const pubsub = node.libp2p.services.pubsub
     const onMessage = (evt: Event): void => {
       const at = machineNow()
@@ -202,8 +207,8 @@ export class LocalPeerHost implements PeerHost {
         subscribers: Math.min(...topics.map(topic => node.libp2p.services.pubsub.getSubscribers(topic).length))
       }))
     }),
-    loadData: async ({ index, workload, seed, rows, chunkSize, replicas }) => {
-      const bytes = new TextEncoder().encode(deviceData(workload, seed, index, rows))
+    loadData: async ({ index, workload, seed, rows, chunkSize, replicas, heldOut }) => {
+      const bytes = new TextEncoder().encode(heldOut === true ? heldOutData(seed, index, rows) : deviceData(workload, seed, index, rows))
       const cid = await this.node(index).data.put(bytes, { chunkSize, replicas })
       return { cid: cid.toString(), bytes: bytes.length }
     },
@@ -232,12 +237,21 @@ export class LocalPeerHost implements PeerHost {
       const { status, total, done, running, open, retried, failedTasks, reason } = view
       return { progress: { status, total, done, running, open, retried, failedTasks, ...(reason != null ? { reason } : {}) } }
     },
-    jobResult: async ({ index, jobId, timeoutMs }) => {
+    jobResult: async ({ index, jobId, timeoutMs, text }) => {
       const signal = AbortSignal.timeout(timeoutMs)
       const node = this.node(index)
       const job = await node.jobs.get(jobId, { signal })
       const bytes = await job.result({ signal })
-      return { sha256: sha256Hex(bytes), size: bytes.length, preview: new TextDecoder().decode(bytes.subarray(0, RESULT_PREVIEW_CHARS * 4)).slice(0, RESULT_PREVIEW_CHARS) }
+      return {
+        sha256: sha256Hex(bytes),
+        size: bytes.length,
+        preview: new TextDecoder().decode(bytes.subarray(0, RESULT_PREVIEW_CHARS * 4)).slice(0, RESULT_PREVIEW_CHARS),
+        ...(text === true && bytes.length <= RESULT_TEXT_MAX_BYTES ? { text: new TextDecoder().decode(bytes) } : {})
+      }
+    },
+    jobTimeline: async ({ index, jobId }) => {
+      const state = this.node(index).jobs.service.state(jobId)
+      return { tasks: state?.doc?.tasks.length ?? 0, passes: state != null ? passTimeline(state) : [], runs: this.clock.of(jobId) }
     },
     dhtProvide: async ({ index, cid, timeoutMs }) => {
       const dht = this.node(index).libp2p.services.dht

@@ -59,6 +59,7 @@ export async function runSimulation (options: SimOptions = {}, hooks: SimHooks =
     const plans = jobPlans(opts.workload)
     const job = await runJobPhase({
       opts, swarm, faults, submitter: plan.submitter, plans, cids: load.cids, progress,
+      ...(load.heldOutCids != null ? { heldOutCids: load.heldOutCids } : {}),
       ...(load.wasmCid != null ? { wasmCid: load.wasmCid } : {}),
       ...(signal != null ? { signal } : {})
     })

@@ -1,8 +1,9 @@
 /**
  * sim/verify: the check. Each planned job's result is fetched from a live
  * device and compared (sha-256) with the single-machine computation over the
- * same readings; then every restarted or returned device fetches every result
- * itself, as a submitter that came back would.
+ * same readings (a training's: `trainLocally`, bit for bit, and its model's
+ * evaluation on the held-out readings); then every restarted or returned
+ * device fetches every result itself, as a submitter that came back would.
  *
  * Owns the verdict of each job and of the refetch, with the reason of every
  * failure; never changes the swarm.
@@ -13,16 +14,17 @@ import type { ResolvedSimOptions } from './options.ts'
 import type { Progress } from './progress.ts'
 import { NOT_SUBMITTED, type JobReport, type SimReport } from './report.ts'
 import type { Swarm } from './swarm.ts'
-import { computeLocally, deviceData, sha256Hex, type JobPlan } from './workload.ts'
+import { computeLocally, deviceData, heldOutData, sha256Hex, trainLocallyForSim, type JobPlan } from './workload.ts'
 
 /** Reports every planned job; one not submitted (`job.ids` is shorter) is wrong, with the submit's error as its reason. */
 export async function verifyJobs (opts: ResolvedSimOptions, swarm: Swarm, plans: JobPlan[], job: JobPhaseResult, progress: Progress): Promise<JobReport[]> {
   progress('verify', 'computing the single-machine result')
   const texts = Array.from({ length: opts.peers }, (_, i) => deviceData(opts.workload, opts.seed, i, opts.rowsPerDevice))
+  const expected = await expectedResults(opts, plans, texts, job.ids)
   const reports: JobReport[] = []
   for (let i = 0; i < plans.length; i++) {
     const plan = plans[i]
-    const expectedSha256 = sha256Hex(await computeLocally(plan, texts))
+    const expectedSha256 = expected[i]
     const p = job.progress[i]
     const submitted = i < job.ids.length
     const report: JobReport = {
@@ -62,6 +64,18 @@ export async function verifyJobs (opts: ResolvedSimOptions, swarm: Swarm, plans:
     reports.push(report)
   }
   return reports
+}
+
+/**
+ * The sha-256 of each plan's single-machine result. A training's depends on its job's id
+ * (every model names its job): one not submitted has none ('').
+ */
+async function expectedResults (opts: ResolvedSimOptions, plans: JobPlan[], texts: string[], ids: string[]): Promise<string[]> {
+  if (opts.workload !== 'train') return await Promise.all(plans.map(async plan => sha256Hex(await computeLocally(plan, texts))))
+  if (ids[0] == null) return plans.map(() => '')
+  const heldOut = Array.from({ length: opts.peers }, (_, i) => heldOutData(opts.seed, i, opts.rowsPerDevice))
+  const local = await trainLocallyForSim(texts, heldOut, ids[0], opts.chunkSize)
+  return [sha256Hex(local.training), sha256Hex(local.evaluation)]
 }
 
 /** Every restarted or returned device fetches every result itself: the submitter can come back for it. */

@@ -1,13 +1,16 @@
 /**
  * sim/workload: what each simulated edge device collects (deterministic
- * sensor readings, seeded per device), the jobs the scenario submits over
- * them, and the single-machine computation their results must equal.
+ * sensor readings, seeded per device, and for the training its held-out
+ * readings), the jobs the scenario submits over them, and the single-machine
+ * computation their results must equal.
  *
  * Owns the data and the expected answers. Pure: never touches the network;
- * the local computation runs the built-ins directly, one task per whole input.
+ * the local computation runs the built-ins directly, one task per whole input,
+ * and a training is the ml layer's single-machine reference (`trainLocally`).
  */
 import { createHash } from 'node:crypto'
 import { FunctionRegistry, builtinFunctions } from '../functions/index.ts'
+import { decodeModel, evaluateLocally, parseTrainSpec, trainLocally } from '../ml/index.ts'
 import type { JobSpec } from '../jobs/index.ts'
 import { SeededRandom } from './random.ts'
 import type { Workload } from './options.ts'
@@ -34,8 +37,8 @@ export function deviceName (index: number): string {
   return `edge-${String(index).padStart(3, '0')}`
 }
 
-function csvReadings (seed: string, index: number, rows: number): string {
-  const rnd = new SeededRandom(seed, 'csv', index)
+function csvReadings (seed: string, index: number, rows: number, stream = 'csv'): string {
+  const rnd = new SeededRandom(seed, stream, index)
   const baseTemp = rnd.uniform(12, 28)
   const swing = rnd.uniform(1, 6)
   const baseHumidity = rnd.uniform(30, 70)
@@ -75,12 +78,22 @@ function logLines (seed: string, index: number, rows: number): string {
 /** The readings device `index` collects for `workload`: the same text for the same seed, everywhere. */
 export function deviceData (workload: Workload, seed: string, index: number, rows: number): string {
   switch (workload) {
-    case 'csv-stats': return csvReadings(seed, index, rows)
+    case 'csv-stats':
+    case 'train':
+      return csvReadings(seed, index, rows)
     case 'word-count': return logLines(seed, index, rows)
     case 'square':
     case 'wasm':
       return numberReadings(seed, index, rows)
   }
+}
+
+/** Held-out readings per device for a training's evaluation, as a fraction of its readings (at least one). */
+export const HELD_OUT_FRACTION = 0.25
+
+/** The readings device `index` keeps back from a training, to evaluate the model on: other readings of the same sensors. */
+export function heldOutData (seed: string, index: number, rows: number): string {
+  return csvReadings(seed, index, Math.max(1, Math.round(rows * HELD_OUT_FRACTION)), 'csv-held-out')
 }
 
 /** One job of the scenario, before its inputs (and module) are known. */
@@ -91,7 +104,14 @@ export interface JobPlan {
   params: Record<string, string>
   /** Runs as the WebAssembly module (the `wasm` workload). */
   wasm: boolean
+  /** Runs over the devices' held-out readings instead of their readings. */
+  heldOut?: boolean
+  /** Takes param `model` from the result of this earlier plan (a training), so it is submitted once that one is done. */
+  modelOf?: number
 }
+
+/** The training of the `train` workload: each device's humidity from its temperature, standardized. */
+const TRAINING: Record<string, string> = { kind: 'linear', label: 'humidity', features: 'temperature', standardize: 'true', rounds: '20', lr: '0.5' }
 
 /** The jobs a workload submits: csv-stats computes per-device and global statistics. */
 export function jobPlans (workload: Workload): JobPlan[] {
@@ -107,6 +127,11 @@ export function jobPlans (workload: Workload): JobPlan[] {
       return [{ name: 'squares of readings', fn: 'square', params: {}, wasm: false }]
     case 'wasm':
       return [{ name: 'squares of readings (WebAssembly)', fn: 'square', params: {}, wasm: true }]
+    case 'train':
+      return [
+        { name: `humidity from temperature (linear, ${TRAINING.rounds} rounds)`, fn: 'train', params: TRAINING, wasm: false },
+        { name: 'the model on held-out readings', fn: 'evaluate', params: { label: TRAINING.label }, wasm: false, heldOut: true, modelOf: 0 }
+      ]
   }
 }
 
@@ -142,6 +167,20 @@ export async function computeLocally (plan: JobPlan, texts: readonly string[]): 
   }
   if (plan.wasm) return Buffer.concat(parts)
   return await fn.reduce(parts, plan.params)
+}
+
+/**
+ * The single-machine results of the `train` workload's plans: the training over `texts` (the
+ * devices' readings, device order) as job `jobId` cuts them into `chunkSize` shards, then the
+ * evaluation of its last model over `heldOut`. The model written into every state names its
+ * job, so the training's bytes depend on the job id, and on nothing a swarm does.
+ */
+export async function trainLocallyForSim (texts: readonly string[], heldOut: readonly string[], jobId: string, chunkSize: number): Promise<{ training: Uint8Array, evaluation: Uint8Array }> {
+  const files = texts.map(t => new TextEncoder().encode(t))
+  const local = await trainLocally(files, parseTrainSpec(TRAINING), { job: jobId, chunkSize })
+  if (local.result == null) throw new Error(`the single-machine training failed: ${local.failure ?? 'unknown reason'}`)
+  const model = decodeModel(local.states[local.states.length - 1])
+  return { training: local.result, evaluation: evaluateLocally(heldOut.map(t => new TextEncoder().encode(t)), model, TRAINING.label) }
 }
 
 /** The hex sha-256 of bytes: how results are compared without shipping them between processes. */

@@ -68,6 +68,11 @@ function memoryData (shards: Uint8Array[]): JobServiceData & { input: CID } {
       const bytes = blocks.get(cid.toString())
       if (bytes == null) throw new Error('not found')
       yield bytes
+    },
+    getShard: async (cid) => {
+      const bytes = blocks.get(cid.toString())
+      if (bytes == null) throw new Error('not found')
+      return bytes
     }
   }
 }

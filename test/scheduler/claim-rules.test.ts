@@ -93,6 +93,32 @@ describe('claim rules', () => {
     expect(first).toMatchObject({ job: JOB, designated: true, local: true, rank: rank(designated[0]), realtime: false, createdAt: 1 })
   })
 
+  it('an iterative job: the open pass\'s tasks are ranked by their shard, and the stagger starts again when a pass opens', async () => {
+    const peers = await fixedPeers(5)
+    const me = peers[0].toString()
+    const tasks = 30
+    const one = jobDocument(tasks)
+    const doc: JobDocument = { ...one, passes: 3 }
+    const { table, designated, rank } = view(peers, me, one)
+    const state = jobState(JOB, doc)
+    const rules = new ClaimRules(me, STEP, new Set())
+    const seen = 10_000
+    const stolen = (r: number): number[] => one.tasks.map((_, i) => i).filter(i => designated.includes(i) || rank(i) <= r)
+    const claimableInPass = (now: number): number[] => {
+      const out: Candidate[] = []
+      rules.addClaimable(state, table, new Set(), rules.stealingFor(JOB, now, state.openPass), false, now, out)
+      return out.map(c => c.task).sort(numeric)
+    }
+    expect(claimableInPass(seen)).toEqual(designated)
+    expect(claimableInPass(seen + (STEAL_AFTER_RANK_STEPS + 2) * STEP)).toEqual(stolen(2))
+    // pass 0's state is accepted: its tasks are done with, pass 1's are the shards' again, the stagger from now
+    const opened = seen + 5_000
+    addFact(state, 'reducer', { t: 'pass', job: JOB, pass: 0, at: opened - 10, results: 'd', state: 's', data: new Uint8Array([1]) })
+    expect(state.openPass).toBe(1)
+    expect(claimableInPass(opened)).toEqual(designated.map(i => tasks + i))
+    expect(claimableInPass(opened + (STEAL_AFTER_RANK_STEPS + 2) * STEP)).toEqual(stolen(2).map(i => tasks + i))
+  })
+
   it('without a stagger a peer may steal at once', async () => {
     const peers = await fixedPeers(5)
     const me = peers[0].toString()
