@@ -21,7 +21,7 @@ import { DataService, createMemoryBlockstore, MAX_CHUNK_SIZE, MAX_REPLICAS, MIN_
 import { FunctionRegistry, builtinFunctions, resolveFeatures, type FunctionInfo, type SimpleFunctionOptions, type SimpleReduce, type SimpleRun, type TaskFunction } from './functions/index.ts'
 import type { WasmLimits } from './sandbox/index.ts'
 import {
-  JOBS_TOPIC, JobService, readModel, trainJobSpec, type Job, type JobDataAccess, type JobListEntry, type JobSpec, type ModelView, type SubmitOptions, type TrainSpec
+  JOBS_TOPIC, JobService, readModel, trainJobSpec, type Job, type JobDataAccess, type JobListEntry, type JobSpec, type JobView, type ModelView, type RunnerStatus, type SubmitOptions, type TrainSpec
 } from './jobs/index.ts'
 import { Scheduler, TaskExecutor, detectCapabilities, type LocalCapabilities, type SchedulerMetrics, type TaskRunner } from './scheduler/index.ts'
 import { NodeMetrics, eventLoopDelay, watchEventLoop, type NodeMetricsInit } from './metrics/index.ts'
@@ -171,6 +171,11 @@ export class Jobs {
   list (): JobListEntry[] {
     return this.service.list()
   }
+
+  /** Cancels a job this peer submitted, on every peer (see Job.cancel). */
+  async cancel (id: string, options: { signal?: AbortSignal } = {}): Promise<JobView> {
+    return await (await this.get(id, options)).cancel(options)
+  }
 }
 
 export interface PeerSummary {
@@ -189,7 +194,7 @@ export interface NodeStatus {
   bytesStored: number
   bytesForOthers: number
   tasksRunning: number
-  jobs: { total: number, queued: number, running: number, done: number, failed: number }
+  jobs: { total: number, queued: number, running: number, done: number, failed: number, canceled: number }
   scheduler: SchedulerMetrics & { slots: number }
   /** Why connections fail now (another swarm key, a bootstrap address unreachable or answering as another peer); empty when none do. */
   connectionProblems: ConnectionProblem[]
@@ -294,7 +299,7 @@ export class EdgeNode {
 
   async status (): Promise<NodeStatus> {
     const local = await this.data.localStats()
-    const jobs = { total: 0, queued: 0, running: 0, done: 0, failed: 0 }
+    const jobs = { total: 0, queued: 0, running: 0, done: 0, failed: 0, canceled: 0 }
     const swarmPeers = this.swarm?.table().length ?? 0
     for (const j of this.jobs.list()) { jobs.total++; jobs[j.status]++ }
     return {
@@ -339,6 +344,19 @@ export class EdgeNode {
     })()
     return this.stopping
   }
+}
+
+/**
+ * What the live peers say they can run, for the job layer's "nobody can run this job"
+ * warning: this peer's own capabilities and functions, and every other peer's latest status
+ * that is not stale. Empty until the node exists.
+ */
+function liveRunners (node: EdgeNode | undefined): RunnerStatus[] {
+  if (node == null) return []
+  const caps = node.scheduler.capabilities
+  const self: RunnerStatus = { id: node.peerId.toString(), labels: caps.labels, memoryMB: caps.freeMemoryMB, gpu: caps.gpu, functions: node.functions.list().map(f => f.name) }
+  const others = node.swarm?.table().filter(p => !p.self && !p.stale) ?? []
+  return [self, ...others]
 }
 
 function toSwarmKey (key: Uint8Array | string | undefined): Uint8Array | undefined {
@@ -434,7 +452,8 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       data,
       functions: functions.registry,
       datastore: repo?.datastore,
-      metrics
+      metrics,
+      ...(options.swarm === false ? {} : { runners: () => liveRunners(node as EdgeNode) })
     }, { syncIntervalMs: tuned.jobSyncIntervalMs })
     const { wasmLimits, stealRankStepMs, ...capsOverrides } = options.scheduler ?? {}
     const capabilities = detectCapabilities({

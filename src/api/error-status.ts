@@ -8,7 +8,7 @@ import {
   ChunkSizeError, InvalidCidError, InvalidRangeError, NotFoundError, ReplicasError, StorageFullError, TooManyShardsError
 } from '../data/index.ts'
 import { FunctionRegistrationError, InvalidParamsError, UnknownFunctionError } from '../functions/index.ts'
-import { InvalidJobError, JobFailedError, JobNotFoundError } from '../jobs/index.ts'
+import { CancelRefusedError, InvalidJobError, JobFailedError, JobNotFoundError } from '../jobs/index.ts'
 import { InvalidWasmError } from '../sandbox/index.ts'
 import { ApiError, InvalidArgumentError } from './errors.ts'
 
@@ -30,6 +30,7 @@ const CLIENT_ERRORS: ReadonlyArray<readonly [ErrorClass, number]> = [
   [InvalidRangeError, 400],
   [FunctionRegistrationError, 400],
   [JobFailedError, 422],
+  [CancelRefusedError, 403],
   [StorageFullError, 507]
 ]
 

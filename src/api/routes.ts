@@ -78,7 +78,8 @@ const TrainBody = z.object({
   leaseMs: z.number().optional(),
   maxAttempts: z.number().optional(),
   priority: z.enum(['realtime', 'batch']).optional(),
-  requirements: z.object({ minMemoryMB: z.number().optional(), gpu: z.boolean().optional(), labels: z.array(z.string()).optional() }).optional()
+  requirements: z.object({ minMemoryMB: z.number().optional(), gpu: z.boolean().optional(), labels: z.array(z.string()).optional() }).optional(),
+  deadlineMs: z.number().optional()
 }).strict()
 
 const SubmitBody = z.object({
@@ -90,7 +91,8 @@ const SubmitBody = z.object({
   requirements: z.object({ minMemoryMB: z.number().optional(), gpu: z.boolean().optional(), labels: z.array(z.string()).optional() }).optional(),
   priority: z.enum(['realtime', 'batch']).optional(),
   maxAttempts: z.number().optional(),
-  leaseMs: z.number().optional()
+  leaseMs: z.number().optional(),
+  deadlineMs: z.number().optional()
 })
 
 /** An API server with every command and read-only page of `node` routed. */
@@ -143,6 +145,7 @@ export function createApiServer (node: EdgeNode): ApiServer {
     await sendBytes(res, (async function * () { yield bytes })())
   })
   api.route('job/ls', async () => node.jobs.list())
+  api.route('job/cancel', async (req) => await node.jobs.cancel(arg(req), { signal: req.signal }))
 
   // training
   api.route('train', async (req) => {

@@ -51,3 +51,19 @@ export function progressBar (label: string, total: number, bytes = false): Progr
     stop: () => { bar.stop() }
   }
 }
+
+/**
+ * A follower of a job's views that writes its warning (why no live peer can run it) to
+ * stderr when it appears or changes, and one line when it clears, whether or not stderr
+ * is a terminal: a job waiting on nobody must never look like a silent hang.
+ */
+export function warningPrinter (id: string): (view: { warning?: string, status: string }) => void {
+  let shown: string | undefined
+  return (view) => {
+    const warning = view.status === 'queued' || view.status === 'running' ? view.warning : undefined
+    if (warning === shown) return
+    if (warning != null) process.stderr.write(`edgeswarm: job ${id} waits: ${warning}\n`)
+    else if (view.status === 'queued' || view.status === 'running') process.stderr.write(`edgeswarm: job ${id}: a peer that can run it is live\n`)
+    shown = warning
+  }
+}

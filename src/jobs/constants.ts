@@ -132,6 +132,23 @@ export const SUBMIT_ROOT_RETRY_MS = 1_000
 /** Connected peers a submitter syncs with right after announcing a job, so they pull it even if its gossip missed them. */
 export const SUBMIT_NUDGE_PEERS = 3
 
+// ---------------------------------------------------------------- how jobs end
+
+/** Shortest deadline a spec may ask for: a job must outlast its own announcement and a first claim. */
+export const MIN_DEADLINE_MS = 1_000
+/** Longest deadline a spec may ask for: beyond it a deadline says nothing a retention would not. */
+export const MAX_DEADLINE_MS = 365 * 24 * 3_600_000
+/**
+ * Longest single wait of a deadline's timer: Node's timers fire at once past 2^31 − 1 ms,
+ * so a longer wait is made of several.
+ */
+export const MAX_JOB_TIMER_MS = 2_147_483_647
+
+// ---------------------------------------------------------------- can anyone run it
+
+/** Most names (labels, functions) a "nobody can run this job" warning lists of what the live peers have, so the line stays a line. */
+export const MAX_WARNING_NAMES = 8
+
 // ---------------------------------------------------------------- persistence
 
 /** Facts are written to the datastore in batches of up to this many: a write per fact costs a busy peer more than the fact. */

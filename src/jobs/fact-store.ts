@@ -27,6 +27,7 @@ import { InvalidFactError } from './errors.ts'
 import { openFact, type SignedFact } from './facts.ts'
 import { needsCheck, type PassChecker } from './pass-check.ts'
 import { decodeDocument, documentId } from './spec.ts'
+import { refusalOf } from './ending.ts'
 import { JobState } from './state.ts'
 import { encodeResultBatch } from './result-batch.ts'
 import type { JobServiceData } from './data-access.ts'
@@ -134,6 +135,9 @@ export class FactStore {
       if (id !== f.job) throw new InvalidFactError('job document does not hash to the job id')
       state.setDoc(decodeDocument(f.doc))
     }
+    // a cancel by anyone but the submitter, or a fact stamped after the deadline, never counts (ending.ts)
+    const refusal = state.doc != null ? refusalOf(state.doc, sf) : undefined
+    if (refusal != null) throw new InvalidFactError(`${f.t} fact of ${sf.from} refused: ${refusal}`)
     if (options.checked !== true && needsCheck(state, sf)) {
       const verdict = await this.checker.verdict(state, sf)
       if (verdict.verdict === 'reject') throw new InvalidFactError(`${f.t} fact of ${sf.from} refused: ${verdict.reason}`)

@@ -26,14 +26,14 @@ export interface SyncServerComponents {
 
 /**
  * A job's facts in the order a sync offers them: the job and its outcome
- * (`done`) first, then the history (claims, results, failures). A sync cut
+ * (`done`, `cancel`) first, then the history (claims, results, failures). A sync cut
  * short by its time limit, again and again on a loaded peer, still delivers
  * the job and its result, which is all a done job needs.
  */
 function outcomeFirst (facts: SignedFact[]): SignedFact[] {
   const first: SignedFact[] = []
   const rest: SignedFact[] = []
-  for (const sf of facts) (sf.fact.t === 'job' || sf.fact.t === 'done' ? first : rest).push(sf)
+  for (const sf of facts) (sf.fact.t === 'job' || sf.fact.t === 'done' || sf.fact.t === 'cancel' ? first : rest).push(sf)
   return first.concat(rest)
 }
 
