@@ -14,6 +14,7 @@ import { writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createPeer, type EdgePeer } from '../src/node/index.ts'
 import { DataService, createMemoryBlockstore } from '../src/data/index.ts'
 
@@ -39,8 +40,11 @@ async function startPeers (n: number): Promise<Peer[]> {
   const peers: Peer[] = []
   for (let i = 0; i < n; i++) {
     const bootstrap = peers.length > 0 ? [peers[0].node.getMultiaddrs()[0].toString()] : []
-    const node = await createPeer({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap })
-    const data = new DataService({ peerId: node.peerId, logger: node.logger, libp2p: node, dht: node.services.dht, blockstore: createMemoryBlockstore() }, { repairIntervalMs: 0, replicas })
+    const privateKey = await generateKeyPair('Ed25519')
+    const node = await createPeer({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap })
+    const data = new DataService({
+      peerId: node.peerId, privateKey, logger: node.logger, libp2p: node, dht: node.services.dht, pubsub: node.services.pubsub, blockstore: createMemoryBlockstore()
+    }, { repairIntervalMs: 0, replicas })
     await data.start()
     peers.push({ node, data })
   }

@@ -5,6 +5,7 @@
  * Owns start-up order and shutdown order, and the choice between a repo on
  * disk and an in-memory node. Never speaks a wire protocol itself.
  */
+import { join } from 'node:path'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -15,7 +16,9 @@ import {
   DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DEFAULT_TARGET_PEERS, DEFAULT_TUNING_PROFILE, TUNING,
   type EdgeConfig, type EdgePeer, type TuningProfile, type TuningProfileName
 } from './node/index.ts'
-import { DataService, createMemoryBlockstore, type DataServiceInit, type ShardServer } from './data/index.ts'
+import {
+  DataService, STORAGE_BALLAST_FILE, createMemoryBlockstore, freeBallastIfFull, type DataServiceInit, type ShardServer, type StorageStatus
+} from './data/index.ts'
 import { FunctionRegistry, builtinFunctions, type FunctionInfo, type SimpleFunctionOptions, type SimpleReduce, type SimpleRun, type TaskFunction } from './functions/index.ts'
 import type { WasmLimits } from './sandbox/index.ts'
 import { JobService, type Job, type JobListEntry, type JobSpec, type SubmitOptions } from './jobs/index.ts'
@@ -140,6 +143,8 @@ export interface NodeStatus {
   shards: number
   bytesStored: number
   bytesForOthers: number
+  /** The budget for other peers' blocks and the repo's disk: whether pushes or this peer's own writes are refused. */
+  storage: StorageStatus
   tasksRunning: number
   jobs: { total: number, queued: number, running: number, done: number, failed: number }
   scheduler: SchedulerMetrics & { slots: number }
@@ -220,6 +225,7 @@ export class EdgeNode {
       shards: local.shards,
       bytesStored: local.bytes,
       bytesForOthers: local.bytesForOthers,
+      storage: this.data.storage(),
       tasksRunning: this.scheduler.metrics.running,
       jobs,
       scheduler: { ...this.scheduler.metrics, slots: this.scheduler.capabilities.slots }
@@ -253,6 +259,8 @@ function toSwarmKey (key: Uint8Array | string | undefined): Uint8Array | undefin
 
 /** Creates and starts an edge node. */
 export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<EdgeNode> {
+  // a full disk cannot open LevelDB: the ballast, deleted, is the room to start in
+  if (options.repo != null) await freeBallastIfFull(join(options.repo, STORAGE_BALLAST_FILE))
   const repo = options.repo != null ? await Repo.open(options.repo) : undefined
   try {
     const config = repo?.config
@@ -278,26 +286,38 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
     const walker = new PeerWalker(libp2p, { targetPeers, bootstrap, ...(tuned.handshakeTimeoutMs != null ? { dialTimeoutMs: tuned.handshakeTimeoutMs } : {}) })
     const trimmer = new ConnectionTrimmer(libp2p, { maxConnections, targetPeers })
     let blockstore: Parts['blockstore']
+    let reclaim: (() => Promise<void>) | undefined
     if (repo != null) {
       const level = new LevelBlockstore(repo.paths.blocks)
       await level.open()
       blockstore = level
+      // LevelDB returns a deleted block's space to the filesystem only when it compacts it;
+      // `level` is classic-level under Node, whose compactRange its browser-neutral type omits
+      const db = level.db as unknown as { compactRange: (start: string, end: string) => Promise<void> }
+      reclaim = async () => { await db.compactRange('\x00', '\xff') }
     } else {
       blockstore = createMemoryBlockstore()
     }
     const data = new DataService({
       peerId: libp2p.peerId,
+      privateKey,
       logger: libp2p.logger,
       libp2p,
       dht: libp2p.services.dht,
+      pubsub: libp2p.services.pubsub,
       blockstore,
       datastore: repo?.datastore,
+      reclaim,
       shardServer: options.decorate?.shardServer
     }, {
       ...definedOnly({
         replicas: config?.data.replicas,
         chunkSize: config?.data.chunkSize,
-        storageMax: config?.limits.storageMax
+        storageMax: config?.limits.storageMax,
+        gcIntervalMs: config?.data.gcIntervalMs,
+        gcGraceMs: config?.data.gcGraceMs,
+        storagePath: repo?.paths.blocks,
+        ballastPath: repo != null ? join(repo.paths.root, STORAGE_BALLAST_FILE) : undefined
       }),
       ...options.data,
       ...definedOnly({ repairIntervalMs: tuned.repairIntervalMs, provideRatePerSecond: tuned.provideRatePerSecond })

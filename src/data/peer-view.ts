@@ -103,7 +103,7 @@ export class PeerView {
   }
 
   /** A peer's Kademlia id, cached by peer id string (bounded: cleared past KAD_ID_CACHE_MAX). */
-  private kadIdOf (peer: PeerId): Uint8Array {
+  kadIdOf (peer: PeerId): Uint8Array {
     const key = peer.toString()
     let id = this.kadIds.get(key)
     if (id == null) {

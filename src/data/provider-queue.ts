@@ -102,6 +102,11 @@ export class ProviderQueue implements Startable {
     this.provided.add(cid.toString())
   }
 
+  /** Forgets `cid`, a block no longer held (garbage collected). */
+  forget (cid: CID): void {
+    this.provided.delete(cid.toString())
+  }
+
   /** Resolves when the queued announcements have drained. */
   async whenProvided (): Promise<void> {
     while (this.queue.isPaused && this.queue.size > 0) await sleep(50)

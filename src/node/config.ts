@@ -29,6 +29,14 @@ const MIN_JOB_SYNC_INTERVAL_MS = 100
 const MAX_JOB_SYNC_INTERVAL_MS = 600_000
 /** Longest stagger per rendezvous rank: ten ranks of it are a task's longest wait for a steal. */
 const MAX_STEAL_RANK_STEP_MS = 60_000
+/** Shortest garbage collection period: each pass walks every block held. */
+const MIN_GC_INTERVAL_MS = 1_000
+/** Longest garbage collection period (a day): Node's timers hold at most about 24.8 days, and a device should not wait longer to free space. */
+const MAX_GC_INTERVAL_MS = 24 * 60 * 60 * 1000
+/** Shortest garbage grace: a put's shards reach their holders before its root record, so a shorter grace could collect a put in progress. */
+const MIN_GC_GRACE_MS = 60_000
+/** Longest garbage grace (30 days). */
+const MAX_GC_GRACE_MS = 30 * 24 * 60 * 60 * 1000
 
 export class InvalidConfigError extends Error {
   override name = 'InvalidConfigError'
@@ -58,7 +66,7 @@ export const ConfigSchema = z.object({
   limits: z.object({
     maxConnections: z.number().int().min(1).default(DEFAULT_MAX_CONNECTIONS),
     inboundConnectionThreshold: z.number().min(1).default(DEFAULT_INBOUND_CONNECTION_THRESHOLD),
-    /** Bytes this peer stores for others at most; the data layer's default when absent. */
+    /** Bytes this peer stores for others at most; absent: a share of the repo filesystem's space (the data layer's rule). The disk's kept free space applies either way. */
     storageMax: z.number().int().min(0).optional(),
     /** How long (ms) a connection may take to be set up, dialling and answering; absent: the profile's, else libp2p's. */
     handshakeTimeoutMs: z.number().int().min(MIN_HANDSHAKE_TIMEOUT_MS).max(MAX_HANDSHAKE_TIMEOUT_MS).optional()
@@ -75,7 +83,11 @@ export const ConfigSchema = z.object({
     repairIntervalMs: z.number().int().min(100).optional(),
     chunkSize: z.number().int().optional(),
     /** Provider announcements started per second; absent: the profile's, else the data layer's default. */
-    provideRatePerSecond: z.number().positive().max(MAX_PROVIDE_RATE_PER_S).optional()
+    provideRatePerSecond: z.number().positive().max(MAX_PROVIDE_RATE_PER_S).optional(),
+    /** Garbage collection period (ms), 0: only on `edgeswarm gc`; absent: the data layer's default. */
+    gcIntervalMs: z.union([z.literal(0), z.number().int().min(MIN_GC_INTERVAL_MS).max(MAX_GC_INTERVAL_MS)]).optional(),
+    /** How long (ms) a block no live root lists is kept before it is garbage; absent: the data layer's default. */
+    gcGraceMs: z.number().int().min(MIN_GC_GRACE_MS).max(MAX_GC_GRACE_MS).optional()
   }).prefault({}),
   jobs: z.object({
     /** Job anti-entropy interval (ms); absent: the profile's, else the job layer's default. */
