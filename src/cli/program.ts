@@ -163,6 +163,15 @@ export function buildProgram (): Command {
   return program
 }
 
+function formatStorage (st: NodeStatus['storage']): string {
+  const mib = (n: number): string => `${(n / (1024 * 1024)).toFixed(1)} MiB`
+  const disk = st.disk != null ? `; disk ${mib(st.disk.free)} free of ${mib(st.disk.total)}` : ''
+  const state = st.diskFull
+    ? ' - DISK FULL: own writes refused, run `edgeswarm gc` or free space'
+    : st.refusingPushes ? ' - full: refusing other peers\' blocks' : ''
+  return `storage:   ${mib(st.forOthersUsed)} of ${mib(st.forOthersMax)} for other peers${disk}${state}`
+}
+
 function formatStatus (s: NodeStatus): string {
   const lines = [
     `peer:      ${s.id}`,
@@ -171,6 +180,7 @@ function formatStatus (s: NodeStatus): string {
     `peers:     ${s.peers}`,
     `uptime:    ${Math.round(s.uptimeMs / 1000)} s`,
     `shards:    ${s.shards} held (${(s.bytesStored / (1024 * 1024)).toFixed(1)} MiB, ${(s.bytesForOthers / (1024 * 1024)).toFixed(1)} MiB for other peers)`,
+    formatStorage(s.storage),
     `tasks:     ${s.tasksRunning} running on ${s.scheduler.slots} slots (${s.scheduler.executed} run here, ${s.scheduler.failed} failed)`,
     `jobs:      ${s.jobs.total} known (${s.jobs.running} running, ${s.jobs.queued} queued, ${s.jobs.done} done, ${s.jobs.failed} failed)`
   ]

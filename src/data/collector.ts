@@ -134,8 +134,9 @@ export class Collector implements Startable {
 
   /**
    * One pass over every block held: deletes the garbage and, when it freed at
-   * least GC_COMPACT_MIN_BYTES, the disk is at its write floor, or `compact`
-   * asks, compacts the store. A pass already running is joined.
+   * least GC_COMPACT_MIN_BYTES or the disk is at its write floor, compacts
+   * the store; `compact` compacts it in any case (space earlier passes freed
+   * comes back too). A pass already running is joined.
    */
   async collect (options: { compact?: boolean, signal?: AbortSignal } = {}): Promise<GcReport> {
     this.passing ??= this.pass(options).finally(() => { this.passing = undefined })
@@ -169,15 +170,16 @@ export class Collector implements Startable {
       report.byReason[verdict.reason].blocks++
       report.byReason[verdict.reason].bytes += block.size
     }
-    if (reclaim != null && report.blocks > 0 && (options.compact === true || report.bytes >= GC_COMPACT_MIN_BYTES || store.storage().diskFull)) {
+    if (reclaim != null && (options.compact === true || (report.blocks > 0 && (report.bytes >= GC_COMPACT_MIN_BYTES || store.storage().diskFull)))) {
       try {
         await reclaim()
         report.compacted = true
+        log('compacted the blockstore')
       } catch (err) {
         log.error('compacting the blockstore failed - %e', err)
       }
     }
-    if (report.blocks > 0) {
+    if (report.blocks > 0 || report.compacted) {
       await freed()
       log('garbage collection freed %d blocks (%d bytes)', report.blocks, report.bytes)
     }

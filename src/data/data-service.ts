@@ -250,7 +250,8 @@ export class DataService implements Startable {
       shards: shards.length,
       replicas,
       minHolders,
-      underReplicated: minHolders < replicas
+      underReplicated: minHolders < replicas,
+      put
     })
     return root.cid
   }

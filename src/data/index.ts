@@ -126,7 +126,7 @@ export interface DataServiceInit {
 
 export type PutProgressEvent =
   | { type: 'shard', index: number, cid: string, size: number, holders: number, shardsDone: number, bytesDone: number }
-  | { type: 'done', cid: string, size: number, shards: number, replicas: number, minHolders: number, underReplicated: boolean }
+  | { type: 'done', cid: string, size: number, shards: number, replicas: number, minHolders: number, underReplicated: boolean, /** the put's id, which its blocks carry */ put: string }
 
 export interface PutOptions {
   /** @default the service's `replicas` */

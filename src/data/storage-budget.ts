@@ -139,9 +139,9 @@ export class StorageBudget implements Startable {
     return this.reading == null ? undefined : this.reading.free - this.writtenSince
   }
 
-  /** Bytes other peers' blocks may take now. */
+  /** Bytes other peers' blocks may take now: a fixed size for a node in memory, or where the disk could not be read. */
   forOthersMax (): number {
-    if (this.reading == null) return this.init.path == null ? this.init.storageMax ?? DEFAULT_STORAGE_MAX : 0
+    if (this.reading == null) return this.init.storageMax ?? DEFAULT_STORAGE_MAX
     return spaceForOthers(this.reading, this.reading.heldForOthers, this.init.storageMax)
   }
 
