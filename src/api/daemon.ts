@@ -7,6 +7,7 @@
 import { createEdgeNode, type EdgeNode, type EdgeNodeOptions } from '../edge-node.ts'
 import { DEFAULT_API } from '../node/index.ts'
 import { apiMultiaddr } from './client.ts'
+import { MemoryReducer } from './memory-reducer.ts'
 import { createApiServer } from './routes.ts'
 import type { ApiServer } from './server.ts'
 
@@ -36,6 +37,9 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
     await node.stop()
     throw err
   }
+  // a daemon is one peer per process: the memory a burst of work left is the process's to give back
+  const memory = new MemoryReducer()
+  memory.start()
   let stopping: Promise<void> | undefined
   return {
     node,
@@ -43,6 +47,7 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
     apiAddress,
     stop: async () => {
       stopping ??= (async () => {
+        memory.stop()
         await api.close()
         await node.stop()
       })()

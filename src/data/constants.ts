@@ -96,6 +96,12 @@ export const KNOWN_PEER_TTL_MS = 60_000
 /** Kademlia ids of peers kept so adoption need not hash every peer of the view each time; cleared when full, so its memory is bounded. */
 export const KAD_ID_CACHE_MAX = 10_000
 
+/** Peers found by lookups that the view remembers at most (the oldest go first): bounded memory whatever the swarm's size. */
+export const KNOWN_PEERS_MAX = 10_000
+
+/** Peers found serving wrong bytes that are remembered (and never asked again) at most, the oldest forgotten first. */
+export const MAX_BAD_PEERS = 10_000
+
 /**
  * Peers `stat` asks about each block beyond its replica count, closest first in its
  * view: repair and puts by partial views leave copies a little off the closest peers.
@@ -285,5 +291,12 @@ export const MAX_PROVIDERS = 20
 /** Shards a get fetches ahead of its reader: bounds its memory to about this many chunks while transfers overlap. */
 export const GET_PREFETCH = 16
 
-/** Bound (bytes) of the in-memory cache of fetched blocks by default. */
-export const DEFAULT_CACHE_MAX_BYTES = 256 * 1024 * 1024
+/**
+ * Bound (bytes) of the in-memory cache of fetched blocks by default: a task's
+ * input and its read-ahead, and readers of the same block, fit many times
+ * over, and a small device's memory is not spent on blocks it may never read again.
+ */
+export const DEFAULT_CACHE_MAX_BYTES = 64 * 1024 * 1024
+
+/** A cached block unread this long (ms) is dropped, so a daemon's memory returns to its baseline once reading stops. */
+export const CACHE_IDLE_MS = 5 * 60 * 1000
