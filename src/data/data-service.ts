@@ -11,7 +11,6 @@
  * budget, never serves a removed root, and never blocks a put on a DHT
  * announcement.
  */
-import { randomBytes } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import type { Logger, Startable } from '@libp2p/interface'
 import { MemoryDatastore } from 'datastore-core'
@@ -21,10 +20,10 @@ import { blockMatches, cidOf, decodeManifest, encodeManifest, endsWithNewline, p
 import { checkChunkSize, chunk, type ByteSource } from './chunker.ts'
 import { Collector, type GcReport } from './collector.ts'
 import {
-  DEFAULT_CHUNK_SIZE, DEFAULT_REPLICAS, GET_PREFETCH, INBOUND_TIMEOUT_MS, MAX_BLOCK_SIZE, MAX_PUT_NAME_LENGTH, MAX_REPLICAS,
-  MAX_STREAMS_PER_CONNECTION, PUT_CONCURRENCY, ROOT_PROVIDE_PRIORITY, SHARD_PROTOCOL
+  DEFAULT_CHUNK_SIZE, DEFAULT_REPLICAS, GET_PREFETCH, INBOUND_TIMEOUT_MS, MAX_BLOCK_SIZE, MAX_REPLICAS,
+  MAX_STREAMS_PER_CONNECTION, SHARD_PROTOCOL
 } from './constants.ts'
-import { InvalidCidError, InvalidManifestError, InvalidNameError, InvalidRangeError, NotPutHereError, RemovedError, ReplicasError } from './errors.ts'
+import { InvalidCidError, InvalidManifestError, InvalidRangeError, NotPutHereError, RemovedError, ReplicasError } from './errors.ts'
 import { Fetcher } from './fetcher.ts'
 import { HolderSurvey } from './holder-survey.ts'
 import { groupHeld } from './listing.ts'
@@ -32,6 +31,7 @@ import { PeerView } from './peer-view.ts'
 import { blockKadId } from './placement.ts'
 import { serveShardStream, type ShardServer } from './protocol.ts'
 import { ProviderQueue } from './provider-queue.ts'
+import { Putter } from './putter.ts'
 import { RecordStore } from './record-store.ts'
 import { RecordSync } from './record-sync.ts'
 import { Replicator } from './replicator.ts'
@@ -43,19 +43,6 @@ import type {
   DataMetrics, DataServiceComponents, DataServiceInit, FileStat, FullListing, GetOptions, PutOptions, RemoveResult, RepairReport, RootListing,
   ShardStat, StatOptions
 } from './index.ts'
-
-/** A fresh put id: 128 random bits, base64url (PUT_ID_LENGTH characters). */
-function newPutId (): string {
-  return randomBytes(16).toString('base64url')
-}
-
-function checkName (name: string | undefined): string | undefined {
-  if (name == null) return undefined
-  if (name.length > MAX_PUT_NAME_LENGTH || /[\u0000-\u001f]/.test(name)) {
-    throw new InvalidNameError(`a put's name must be at most ${MAX_PUT_NAME_LENGTH} characters without control characters`)
-  }
-  return name === '' ? undefined : name
-}
 
 function checkReplicas (n: number): number {
   if (!Number.isInteger(n) || n < 1 || n > MAX_REPLICAS) {
@@ -81,6 +68,7 @@ export class DataService implements Startable {
   private readonly recordSync: RecordSync
   private readonly collector: Collector
   private readonly survey: HolderSurvey
+  private readonly putter: Putter
   private shutdown = new AbortController()
   private started = false
 
@@ -132,6 +120,7 @@ export class DataService implements Startable {
       repairIntervalMs: init.repairIntervalMs
     })
     this.fetcher = new Fetcher(components, { store, view, client, metrics, replicas: this.defaultReplicas, cacheMaxBytes: init.cacheMaxBytes })
+    this.putter = new Putter({ store, replicator: this.replicator, providers: this.providers, records: this.recordSync })
     const server = new LocalShardServer(components, { store, providers: this.providers, records: this.records, metrics, replicas: this.defaultReplicas })
     this.server = components.shardServer?.(server) ?? server
   }
@@ -210,50 +199,7 @@ export class DataService implements Startable {
   async put (content: ByteSource, options: PutOptions = {}): Promise<CID> {
     const replicas = checkReplicas(options.replicas ?? this.defaultReplicas)
     const chunkSize = checkChunkSize(options.chunkSize ?? this.chunkSize)
-    const name = checkName(options.name)
-    const signal = anySignal(options.signal, this.shutdown.signal)
-    const put = newPutId()
-    const puts = [put]
-    const shards: ShardRef[] = []
-    let bytesDone = 0
-    let minHolders = Infinity
-    const placed = mapOrdered(chunk(content, chunkSize), PUT_CONCURRENCY, async (bytes, stop) => {
-      const cid = cidOf(bytes)
-      await this.store.put(cid, bytes, { forOthers: false, replicas, puts })
-      this.providers.enqueue(cid)
-      const { holders } = await this.replicator.replicate(cid, replicas, async () => bytes, anySignal(signal, stop), { announcedBySender: true, puts })
-      return { cid, size: bytes.byteLength, nl: endsWithNewline(bytes), holders: holders.length }
-    })
-    for await (const shard of placed) {
-      shards.push({ cid: shard.cid, size: shard.size, nl: shard.nl })
-      bytesDone += shard.size
-      minHolders = Math.min(minHolders, shard.holders)
-      options.onProgress?.({ type: 'shard', index: shards.length - 1, cid: shard.cid.toString(), size: shard.size, holders: shard.holders, shardsDone: shards.length, bytesDone })
-    }
-    const root = encodeManifest({ size: bytesDone, chunkSize, shards })
-    if (root.bytes.byteLength > MAX_BLOCK_SIZE) {
-      throw new InvalidManifestError(`root object of ${root.bytes.byteLength} bytes exceeds ${MAX_BLOCK_SIZE}; use a larger chunk size`)
-    }
-    await this.store.put(root.cid, root.bytes, { forOthers: false, replicas, puts })
-    // the root is what every reader asks for first: announced before any queued shard,
-    // and placed on the closest peers a lookup finds, where readers' lookups end
-    this.providers.enqueue(root.cid, ROOT_PROVIDE_PRIORITY)
-    const { holders } = await this.replicator.replicate(root.cid, replicas, async () => root.bytes, signal, { announcedBySender: true, lookup: true, puts })
-    minHolders = Math.min(minHolders, holders.length)
-    const createdAt = Date.now()
-    await this.store.addPut(put, { root: root.cid.toString(), ...(name != null ? { name } : {}), size: bytesDone, shards: shards.length, replicas, createdAt, listed: options.listed ?? true })
-    if (options.record ?? true) await this.recordSync.publish({ t: 'root', put, root: root.cid.toString(), at: createdAt })
-    options.onProgress?.({
-      type: 'done',
-      cid: root.cid.toString(),
-      size: bytesDone,
-      shards: shards.length,
-      replicas,
-      minHolders,
-      underReplicated: minHolders < replicas,
-      put
-    })
-    return root.cid
+    return await this.putter.put(content, { ...options, replicas, chunkSize, signal: anySignal(options.signal, this.shutdown.signal) })
   }
 
   /**
