@@ -16,14 +16,23 @@ import type { Startable } from '@libp2p/interface'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 
-/** How often (ms) the RSS is read. */
-const CHECK_MS = 30_000
+/** How often (ms) the RSS is read by default. */
+export const MEMORY_CHECK_MS = 30_000
 /** A reduction is asked for once the RSS is this much over what the process held after the last one. */
-const REDUCE_ABOVE_BYTES = 64 * 1024 * 1024
+export const REDUCE_ABOVE_BYTES = 64 * 1024 * 1024
 /** Shortest time (ms) between reductions: each stops the process for a full collection. */
-const REDUCE_MIN_INTERVAL_MS = 60_000
+export const REDUCE_MIN_INTERVAL_MS = 60_000
 /** Longest back-off (ms) between reductions that free little: the memory is in use. */
 const REDUCE_MAX_INTERVAL_MS = 30 * 60 * 1000
+
+export interface MemoryReducerInit {
+  /** @default MEMORY_CHECK_MS */
+  checkMs?: number
+  /** @default REDUCE_ABOVE_BYTES */
+  aboveBytes?: number
+  /** @default REDUCE_MIN_INTERVAL_MS */
+  minIntervalMs?: number
+}
 
 type CollectGarbage = (options: { type: 'major', execution: 'sync', flavor: 'last-resort' }) => void
 
@@ -44,21 +53,31 @@ function collectGarbage (): CollectGarbage | undefined {
 }
 
 export class MemoryReducer implements Startable {
+  private readonly checkMs: number
+  private readonly aboveBytes: number
+  private readonly minIntervalMs: number
   private timer?: ReturnType<typeof setInterval>
   private gc?: CollectGarbage
   /** The RSS right after the last reduction (or at start): what the process needs. */
   private floor = 0
   private last = 0
-  private interval = REDUCE_MIN_INTERVAL_MS
+  private interval: number
   /** Reductions made, and the bytes they gave back. */
   readonly stats = { reductions: 0, freedBytes: 0 }
+
+  constructor (init: MemoryReducerInit = {}) {
+    this.checkMs = init.checkMs ?? MEMORY_CHECK_MS
+    this.aboveBytes = init.aboveBytes ?? REDUCE_ABOVE_BYTES
+    this.minIntervalMs = init.minIntervalMs ?? REDUCE_MIN_INTERVAL_MS
+    this.interval = this.minIntervalMs
+  }
 
   start (): void {
     this.gc = collectGarbage()
     if (this.gc == null) return
     this.floor = process.memoryUsage.rss()
     this.last = Date.now()
-    this.timer = setInterval(() => { this.check() }, CHECK_MS)
+    this.timer = setInterval(() => { this.check() }, this.checkMs)
     this.timer.unref()
   }
 
@@ -69,7 +88,7 @@ export class MemoryReducer implements Startable {
   private check (): void {
     const rss = process.memoryUsage.rss()
     const now = Date.now()
-    if (this.gc == null || rss - this.floor < REDUCE_ABOVE_BYTES || now - this.last < this.interval) return
+    if (this.gc == null || rss - this.floor < this.aboveBytes || now - this.last < this.interval) return
     try {
       this.gc({ type: 'major', execution: 'sync', flavor: 'last-resort' })
     } catch {
@@ -80,7 +99,7 @@ export class MemoryReducer implements Startable {
     this.stats.reductions++
     this.stats.freedBytes += Math.max(0, rss - after)
     // a reduction that freed little means the memory is in use: wait longer before the next
-    this.interval = rss - after < REDUCE_ABOVE_BYTES / 4 ? Math.min(this.interval * 2, REDUCE_MAX_INTERVAL_MS) : REDUCE_MIN_INTERVAL_MS
+    this.interval = rss - after < this.aboveBytes / 4 ? Math.min(this.interval * 2, REDUCE_MAX_INTERVAL_MS) : this.minIntervalMs
     this.floor = after
   }
 }
