@@ -9,6 +9,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ApiClient } from '../../src/api/client.ts'
+import { initRepo } from '../../src/node/repo.ts'
 import type { FullListing } from '../../src/data/index.ts'
 import { useCleanup, waitFor } from '../helpers.ts'
 
@@ -65,10 +66,11 @@ describe('edgeswarm data commands', () => {
     const dir = await t.tempDir()
     const a = join(dir, 'a')
     const b = join(dir, 'b')
-    expect((await run(['init', '--repo', a])).code).toBe(0)
-    expect((await run(['init', '--repo', b])).code).toBe(0)
+    // init and id are not what this tests: done in process (cli.test.ts runs them as commands)
+    await initRepo(a)
+    await initRepo(b)
     await daemon(a)
-    const idA = JSON.parse((await run(['id', '--repo', a, '--json'])).stdout) as { id: string, addresses: string[] }
+    const idA = await (await ApiClient.forRepo(a)).call<{ id: string, addresses: string[] }>('id')
     await daemon(b, ['--bootstrap', idA.addresses[0]])
     // polled through the API in process: a CLI process per poll would cost a second each
     const apiB = await ApiClient.forRepo(b)
@@ -102,6 +104,15 @@ describe('edgeswarm data commands', () => {
     expect(all.held.find(g => g.root === put.cid)).toMatchObject({ reason: 'root', putter: idA.id, forOthers: true })
     expect((await run(['ls', '--all', '--repo', b])).stdout).toMatch(new RegExp(`for others\\s+of root ${put.cid} put by ${idA.id}`))
 
+    // stat's progress (what its bar shows on a terminal): events as holders answer, the stat last
+    const events: Array<{ type: string, checked?: number, total?: number, stat?: { shards: unknown[] } }> = []
+    for await (const ev of apiB.events<(typeof events)[number]>('stat', { arg: put.cid, progress: true })) events.push(ev)
+    expect(events.at(-1)?.type).toBe('done')
+    expect(events.at(-1)?.stat?.shards).toHaveLength(ls[0].shards)
+    const progress = events.filter(e => e.type === 'progress')
+    expect(progress.length).toBeGreaterThan(0)
+    expect(progress.at(-1)?.checked).toBe(progress.at(-1)?.total)
+
     // only the putter removes; then the root is gone everywhere
     oneLineError(await run(['rm', put.cid, '--repo', b]), /not a root this peer put/)
     oneLineError(await run(['rm', 'not-a-cid', '--repo', a]), /not a CID/)
@@ -119,5 +130,5 @@ describe('edgeswarm data commands', () => {
     expect((await run(['gc', '--repo', b])).stdout).toBe('nothing to collect\n')
     // a bad name is one line too
     oneLineError(await run(['put', '-', '--repo', a, '--name', 'x'.repeat(300)], 'data\n'), /name/)
-  })
+  }, 120_000)
 })
