@@ -3,7 +3,9 @@
  * layers below (node → data → functions/sandbox → jobs → scheduler).
  *
  * Owns start-up order and shutdown order, and the choice between a repo on
- * disk and an in-memory node. Never speaks a wire protocol itself.
+ * disk and an in-memory node: a node that fails to start stops what it had
+ * started (ports, stores, the repo's lock) before the error reaches the
+ * caller. Never speaks a wire protocol itself.
  */
 import { join } from 'node:path'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -12,12 +14,13 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { LevelBlockstore } from 'blockstore-level'
 import type { Blockstore } from 'interface-blockstore'
 import {
-  createPeer, PeerWalker, ConnectionTrimmer, GossipStreamWatchdog, Repo, parseSwarmKey,
+  createPeer, PeerWalker, ConnectionTrimmer, GossipStreamWatchdog, Repo, RepoExistsError, RepoFileError, initRepo, parseSwarmKey,
   DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DEFAULT_TARGET_PEERS, DEFAULT_TUNING_PROFILE, TUNING,
-  type EdgeConfig, type EdgePeer, type TuningProfile, type TuningProfileName
+  type ConfigFieldBounds, type ConnectionDiagnostics, type ConnectionProblem, type EdgeConfig, type EdgePeer, type TuningProfile, type TuningProfileName
 } from './node/index.ts'
 import {
-  DataService, STORAGE_BALLAST_FILE, createMemoryBlockstore, freeBallastIfFull, type DataServiceInit, type ShardServer, type StorageStatus
+  DataService, STORAGE_BALLAST_FILE, createMemoryBlockstore, freeBallastIfFull, MAX_CHUNK_SIZE, MAX_REPLICAS, MIN_CHUNK_SIZE,
+  type DataServiceInit, type ShardServer, type StorageStatus
 } from './data/index.ts'
 import { FunctionRegistry, builtinFunctions, type FunctionInfo, type SimpleFunctionOptions, type SimpleReduce, type SimpleRun, type TaskFunction } from './functions/index.ts'
 import type { WasmLimits } from './sandbox/index.ts'
@@ -27,9 +30,25 @@ import { Scheduler, TaskExecutor, detectCapabilities, type LocalCapabilities, ty
 /** Where an in-memory node listens unless told otherwise: loopback, any port. */
 export const IN_MEMORY_DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
 
+/**
+ * The bounds config.json's fields of the layers above the node layer must
+ * keep, from the layers that own them (the node layer checks them with the
+ * rest of config.json, without importing those layers).
+ */
+export const CONFIG_FIELD_BOUNDS: ConfigFieldBounds = {
+  'data.chunkSize': { min: MIN_CHUNK_SIZE, max: MAX_CHUNK_SIZE },
+  'data.replicas': { min: 1, max: MAX_REPLICAS }
+}
+
 export interface EdgeNodeOptions {
-  /** Repo directory (created with `initRepo`); in memory when omitted. */
+  /** Repo directory (created with `initRepo`, or with `init`); in memory when omitted. */
   repo?: string
+  /**
+   * Creates the repo when `repo` has none, as `edgeswarm init` would, with
+   * `listen` and `bootstrap` in its config.json; an existing repo is opened
+   * as it is. @default false
+   */
+  init?: boolean
   /** Listen multiaddrs; overrides the repo config. In memory default: 127.0.0.1, any port. */
   listen?: string[]
   /** Bootstrap multiaddrs (with /p2p/); overrides the repo config. */
@@ -148,6 +167,8 @@ export interface NodeStatus {
   tasksRunning: number
   jobs: { total: number, queued: number, running: number, done: number, failed: number }
   scheduler: SchedulerMetrics & { slots: number }
+  /** Why connections fail now (another swarm key, a bootstrap address unreachable or answering as another peer); empty when none do. */
+  connectionProblems: ConnectionProblem[]
 }
 
 interface Parts {
@@ -203,6 +224,11 @@ export class EdgeNode {
     return this.libp2p.getMultiaddrs()
   }
 
+  /** Why connections fail: its `problems()`, and a `problem` event per cause worth a log line (see node/connection-diagnostics.ts). */
+  get diagnostics (): ConnectionDiagnostics {
+    return this.libp2p.services.diagnostics
+  }
+
   /** Peers with an open connection, and the addresses we know for each. */
   peers (): PeerSummary[] {
     return this.libp2p.getPeers().map(id => ({
@@ -228,7 +254,8 @@ export class EdgeNode {
       storage: this.data.storage(),
       tasksRunning: this.scheduler.metrics.running,
       jobs,
-      scheduler: { ...this.scheduler.metrics, slots: this.scheduler.capabilities.slots }
+      scheduler: { ...this.scheduler.metrics, slots: this.scheduler.capabilities.slots },
+      connectionProblems: this.diagnostics.problems()
     }
   }
 
@@ -257,11 +284,29 @@ function toSwarmKey (key: Uint8Array | string | undefined): Uint8Array | undefin
   return typeof key === 'string' ? parseSwarmKey(key) : key
 }
 
-/** Creates and starts an edge node. */
+/** Creates the repo at `root` unless it has one. */
+async function ensureRepo (root: string, options: EdgeNodeOptions): Promise<void> {
+  try {
+    await initRepo(root, { listen: options.listen, bootstrap: options.bootstrap })
+  } catch (err) {
+    if (!(err instanceof RepoExistsError)) throw err
+  }
+}
+
+/**
+ * Creates and starts an edge node. Settings are checked before they are used
+ * (config.json when the repo opens, addresses before the peer starts, each
+ * layer's in its constructor); if anything fails, what was started is stopped
+ * and the repo released before the error is thrown.
+ */
 export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<EdgeNode> {
+  if (options.repo != null && options.init === true) await ensureRepo(options.repo, options)
   // a full disk cannot open LevelDB: the ballast, deleted, is the room to start in
   if (options.repo != null) await freeBallastIfFull(join(options.repo, STORAGE_BALLAST_FILE))
-  const repo = options.repo != null ? await Repo.open(options.repo) : undefined
+  const repo = options.repo != null ? await Repo.open(options.repo, { configBounds: CONFIG_FIELD_BOUNDS }) : undefined
+  // what to undo, in reverse order, if the node fails to start
+  const undo: Array<() => Promise<void> | void> = []
+  if (repo != null) undo.push(async () => { await repo.close() })
   try {
     const config = repo?.config
     const privateKey = repo?.privateKey ?? await generateKeyPair('Ed25519')
@@ -283,13 +328,19 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       ...(gossipMeshDegree != null ? { gossipMeshDegree } : {}),
       ...(tuned.handshakeTimeoutMs != null ? { handshakeTimeoutMs: tuned.handshakeTimeoutMs } : {})
     })
+    undo.push(async () => { await libp2p.stop() })
     const walker = new PeerWalker(libp2p, { targetPeers, bootstrap, ...(tuned.handshakeTimeoutMs != null ? { dialTimeoutMs: tuned.handshakeTimeoutMs } : {}) })
     const trimmer = new ConnectionTrimmer(libp2p, { maxConnections, targetPeers })
     let blockstore: Parts['blockstore']
     let reclaim: (() => Promise<void>) | undefined
     if (repo != null) {
       const level = new LevelBlockstore(repo.paths.blocks)
-      await level.open()
+      try {
+        await level.open()
+      } catch (err) {
+        throw new RepoFileError(`cannot open the block store ${repo.paths.blocks}: ${(err as Error).message}`)
+      }
+      undo.push(async () => { await level.close() })
       blockstore = level
       // LevelDB returns a deleted block's space to the filesystem only when it compacts it;
       // `level` is classic-level under Node, whose compactRange its browser-neutral type omits
@@ -343,20 +394,19 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
     const scheduler = new Scheduler({ peerId: libp2p.peerId, jobs: jobService, executor, data }, { capabilities, stealRankStepMs: tuned.stealRankStepMs })
     const watchdog = new GossipStreamWatchdog(libp2p)
     const node = new EdgeNode({ libp2p, repo, walker, trimmer, watchdog, blockstore, data, functions, jobService, scheduler })
-    try {
-      walker.start()
-      trimmer.start()
-      watchdog.start()
-      await data.start()
-      await jobService.start()
-      scheduler.start()
-    } catch (err) {
-      await node.stop()
-      throw err
-    }
+    // from here the node stops everything, in reverse start order
+    undo.splice(0, undo.length, async () => { await node.stop() })
+    walker.start()
+    trimmer.start()
+    watchdog.start()
+    await data.start()
+    await jobService.start()
+    scheduler.start()
     return node
   } catch (err) {
-    await repo?.close()
+    for (const step of undo.reverse()) {
+      try { await step() } catch { /* the start's error is the one to report */ }
+    }
     throw err
   }
 }

@@ -15,4 +15,4 @@
 export { createEdgeNode, EdgeNode, IN_MEMORY_DEFAULT_LISTEN } from './edge-node.ts'
 export type { EdgeNodeOptions, NodeStatus, PeerSummary } from './edge-node.ts'
 export { initRepo, resolveRepoPath, generateSwarmKey, parseSwarmKey } from './node/index.ts'
-export type { EdgeConfig, InitOptions, TuningProfileName } from './node/index.ts'
+export type { ConnectionProblem, EdgeConfig, InitOptions, TuningProfileName } from './node/index.ts'

@@ -3,9 +3,11 @@
  * daemon's lifecycle: open the locked repo and start the peer (createEdgeNode),
  * serve the API on loopback, write `<repo>/api`; on stop undo it in reverse
  * order (API closed, node stopped, which removes `api` and closes the repo).
+ * A daemon that fails to start has released all of it when the error arrives.
  */
 import { createEdgeNode, type EdgeNode, type EdgeNodeOptions } from '../edge-node.ts'
 import { DEFAULT_API } from '../node/index.ts'
+import { ApiListenError } from './errors.ts'
 import { apiMultiaddr } from './client.ts'
 import { MemoryReducer } from './memory-reducer.ts'
 import { createApiServer } from './routes.ts'
@@ -29,8 +31,13 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
   const node = await createEdgeNode(options)
   const api = createApiServer(node)
   let apiAddress: string
+  const wanted = options.api ?? node.repo?.config.addresses.api ?? DEFAULT_API
   try {
-    apiAddress = await api.listen(options.api ?? node.repo?.config.addresses.api ?? DEFAULT_API)
+    apiAddress = await api.listen(wanted).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') throw new ApiListenError(wanted, 'the port is in use by another process')
+      if (err.code === 'EADDRNOTAVAIL') throw new ApiListenError(wanted, 'this device has no such address')
+      throw err
+    })
     await node.repo?.writeApiAddress(apiMultiaddr(apiAddress))
   } catch (err) {
     await api.close()

@@ -25,3 +25,13 @@ export class DaemonNotRunningError extends Error {
 export class InvalidArgumentError extends Error {
   override name = 'InvalidArgumentError'
 }
+
+/** The API's address cannot be listened on (a port in use); `address` is HOST:PORT. */
+export class ApiListenError extends Error {
+  override name = 'ApiListenError'
+  readonly address: string
+  constructor (address: string, reason: string) {
+    super(`cannot listen on API address ${address}: ${reason}`)
+    this.address = address
+  }
+}

@@ -4,33 +4,32 @@
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidArgumentError } from 'commander'
+// the module alone, not the node layer's front door: parsing a flag must not load the peer stack
+import { apiAddressProblem, bootstrapAddressProblem, listenAddressProblem } from '../node/addresses.ts'
 
 /** Commander collector for repeatable options. */
 export function collect (value: string, previous: string[] = []): string[] {
   return [...previous, value]
 }
 
-/** Validates a multiaddr argument. */
-export function parseMultiaddr (value: string, what = 'multiaddr'): string {
-  try {
-    if (!value.startsWith('/')) throw new Error('must start with /')
-    return multiaddr(value).toString()
-  } catch (err) {
-    throw new InvalidArgumentError(`bad ${what} "${value}": ${(err as Error).message}`)
-  }
+/** A listen address edgeswarm can bind: /ip4|ip6/HOST/tcp/PORT. */
+export function parseListen (value: string): string {
+  const problem = listenAddressProblem(value)
+  if (problem != null) throw new InvalidArgumentError(`bad listen address "${value}": ${problem}`)
+  return multiaddr(value).toString()
 }
 
-/** A bootstrap address must name its peer. */
+/** A bootstrap address must name its peer with a valid peer id. */
 export function parseBootstrap (value: string): string {
-  const ma = parseMultiaddr(value, 'bootstrap multiaddr')
-  if (!ma.includes('/p2p/')) throw new InvalidArgumentError(`bad bootstrap multiaddr "${value}": it must end with /p2p/<peer id>`)
-  return ma
+  const problem = bootstrapAddressProblem(value)
+  if (problem != null) throw new InvalidArgumentError(`bad bootstrap address "${value}": ${problem}`)
+  return multiaddr(value).toString()
 }
 
+/** The RPC API's HOST:PORT, loopback only. */
 export function parseHostPort (value: string): string {
-  if (!/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(value)) {
-    throw new InvalidArgumentError(`bad address "${value}": expected HOST:PORT, e.g. 127.0.0.1:5001`)
-  }
+  const problem = apiAddressProblem(value)
+  if (problem != null) throw new InvalidArgumentError(`bad API address "${value}": ${problem}`)
   return value
 }
 

@@ -7,15 +7,20 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { Command } from 'commander'
 // module files, not node/index.ts: the short client commands never load the peer stack
-import { initRepo, resolveRepoPath } from '../node/repo.ts'
+import { initRepo, reinitRepo, repoPaths, resolveRepoPath } from '../node/repo.ts'
 import { generateSwarmKey, parseSwarmKey, InvalidSwarmKeyError } from '../node/swarm-key.ts'
 import type { IdResponse } from '../api/routes.ts'
+import { ApiListenError } from '../api/errors.ts'
 import type { NodeStatus, PeerSummary } from '../edge-node.ts'
-import { collect, parseBootstrap, parseHostPort, parseMultiaddr } from './args.ts'
+import type { ConnectionProblem } from '../node/connection-diagnostics.ts'
+import { collect, parseBootstrap, parseHostPort, parseListen } from './args.ts'
 import { UsageError, printJson } from './output.ts'
 import { addDataCommands } from './data-commands.ts'
 import { addJobCommands } from './job-commands.ts'
 import { daemonClient, repoOption } from './repo-option.ts'
+
+/** The oldest Node major the peer runs on: libp2p 3 uses Promise.withResolvers (the short commands run on older ones). */
+const MIN_NODE_MAJOR_FOR_DAEMON = 22
 
 interface RepoOpts { repo?: string }
 interface JsonOpts extends RepoOpts { json?: boolean }
@@ -50,35 +55,45 @@ export function buildProgram (): Command {
     .description('create a repo: identity key, config.json, datastore')
     .addOption(repoOption())
     .option('--swarm-key <file>', 'make this a private swarm peer with the key in FILE')
-    .option('--listen <multiaddr>', 'listen address to store in config (repeatable)', collect)
-    .option('--bootstrap <multiaddr>', 'bootstrap peer to store in config (repeatable)', collect)
+    .option('--listen <multiaddr>', 'listen address to store in config (repeatable)', (v: string, p: string[]) => collect(parseListen(v), p))
+    .option('--bootstrap <multiaddr>', 'bootstrap peer to store in config (repeatable)', (v: string, p: string[]) => collect(parseBootstrap(v), p))
+    .option('--force', 'on an existing repo: write a fresh config.json for its identity key, keeping the data (the old one becomes config.json.bak)')
     .option('--json', 'print {"id","repo"} as JSON')
-    .action(async (opts: JsonOpts & { swarmKey?: string, listen?: string[], bootstrap?: string[] }) => {
+    .action(async (opts: JsonOpts & { swarmKey?: string, listen?: string[], bootstrap?: string[], force?: boolean }) => {
       const repo = resolveRepoPath(opts.repo)
       const swarmKey = opts.swarmKey != null ? await readSwarmKeyFile(opts.swarmKey) : undefined
-      const config = await initRepo(repo, {
-        swarmKey,
-        listen: opts.listen?.map(a => parseMultiaddr(a)),
-        bootstrap: opts.bootstrap?.map(parseBootstrap)
-      })
+      const options = { swarmKey, listen: opts.listen, bootstrap: opts.bootstrap }
+      const done = opts.force === true
+        ? await reinitRepo(repo, options)
+        : { config: await initRepo(repo, options), newIdentity: true, previousConfig: undefined }
+      const id = done.config.identity.peerId
       if (opts.json === true) {
-        printJson({ id: config.identity.peerId, repo })
-      } else {
-        process.stdout.write(`initialized edgeswarm repo at ${repo}\npeer identity: ${config.identity.peerId}\n${swarmKey != null ? 'private swarm: yes (swarm.key copied)\n' : ''}`)
+        printJson({ id, repo })
+        return
       }
+      const lines = opts.force === true && !done.newIdentity
+        ? [`rewrote ${repoPaths(repo).config} for peer ${id} (identity and data kept)`]
+        : [`initialized edgeswarm repo at ${repo}`, `peer identity: ${id}`]
+      if (done.previousConfig != null) lines.push(`the previous config is in ${done.previousConfig}`)
+      if (swarmKey != null) lines.push('private swarm: yes (swarm.key copied)')
+      process.stdout.write(lines.join('\n') + '\n')
     })
 
   program.command('daemon')
     .description('run this device\'s peer and its RPC API until SIGINT/SIGTERM')
     .addOption(repoOption())
-    .option('--listen <multiaddr>', 'listen address (repeatable; overrides config)', (v: string, p: string[]) => collect(parseMultiaddr(v), p))
+    .option('--listen <multiaddr>', 'listen address (repeatable; overrides config)', (v: string, p: string[]) => collect(parseListen(v), p))
     .option('--bootstrap <multiaddr>', 'peer to bootstrap from (repeatable; overrides config)', (v: string, p: string[]) => collect(parseBootstrap(v), p))
     .option('--api <host:port>', 'RPC API address, loopback only (overrides config)', parseHostPort)
     .option('--no-mdns', 'turn off mDNS discovery on the LAN')
     .action(async (opts: RepoOpts & { listen?: string[], bootstrap?: string[], api?: string, mdns: boolean }) => {
       const repo = resolveRepoPath(opts.repo)
+      if (Number(process.versions.node.split('.')[0]) < MIN_NODE_MAJOR_FOR_DAEMON) {
+        throw new UsageError(`the daemon needs Node ${MIN_NODE_MAJOR_FOR_DAEMON} or later, this is Node ${process.version} (README: "Installing the command on a device")`)
+      }
       // loaded here: the short client commands never pay for the peer stack
       const { startDaemon } = await import('../api/daemon.ts')
+      const { ListenError } = await import('../node/peer.ts')
       const daemon = await startDaemon({
         repo,
         listen: opts.listen,
@@ -86,11 +101,24 @@ export function buildProgram (): Command {
         api: opts.api,
         // --no-mdns forces it off; otherwise config.json decides
         mdns: opts.mdns ? undefined : false
+      }).catch((err: unknown) => {
+        // say where the address came from when it is config.json's
+        if (err instanceof ListenError && opts.listen == null) {
+          throw new UsageError(`${err.message} (addresses.listen in ${repoPaths(repo).config}, or --listen)`)
+        }
+        if (err instanceof ApiListenError && opts.api == null) {
+          throw new UsageError(`${err.message} (addresses.api in ${repoPaths(repo).config}, or --api)`)
+        }
+        throw err
       })
       const id = daemon.node.peerId.toString()
       process.stdout.write(`edgeswarm daemon ${id}\n`)
       for (const ma of daemon.node.multiaddrs) process.stdout.write(`listening on ${ma.toString()}\n`)
       process.stdout.write(`RPC API on http://${daemon.apiAddress}\ndaemon is ready\n`)
+      // why it cannot connect, one line per cause (rate-limited by the diagnostics), DEBUG or not
+      const logProblem = (p: ConnectionProblem): void => { process.stderr.write(`edgeswarm: cannot connect: ${p.message}\n`) }
+      for (const p of daemon.node.diagnostics.problems()) logProblem(p)
+      daemon.node.diagnostics.addEventListener('problem', evt => { logProblem((evt as CustomEvent<ConnectionProblem>).detail) })
       await new Promise<void>(resolve => {
         let signalled = false
         const onSignal = (sig: NodeJS.Signals): void => {
@@ -184,5 +212,8 @@ function formatStatus (s: NodeStatus): string {
     `tasks:     ${s.tasksRunning} running on ${s.scheduler.slots} slots (${s.scheduler.executed} run here, ${s.scheduler.failed} failed)`,
     `jobs:      ${s.jobs.total} known (${s.jobs.running} running, ${s.jobs.queued} queued, ${s.jobs.done} done, ${s.jobs.failed} failed)`
   ]
+  for (const p of s.connectionProblems ?? []) {
+    lines.push(`problem:   ${p.message} (${p.count}x, last ${Math.round((Date.now() - p.lastSeen) / 1000)} s ago)`)
+  }
   return lines.join('\n') + '\n'
 }

@@ -4,6 +4,7 @@
  * functions/: the task functions a job can name, their reducers, and the record alignment
  * that makes task results independent of how input files were cut. Everything here is pure:
  * it must never touch the network, the filesystem or untrusted code (that is sandbox/).
+ * `train` (iterative), `predict` and `evaluate` adapt the numerical core in ml/.
  *
  * @example
  *
@@ -19,7 +20,10 @@
  */
 
 import { csvStats } from './csv-stats.ts'
+import { evaluate, evaluateFunction } from './evaluate.ts'
+import { predict, predictFunction } from './predict.ts'
 import { square } from './square.ts'
+import { train, trainFunction, resolveFeatures } from './train.ts'
 import { wordCount } from './word-count.ts'
 import type { TaskFunction } from './types.ts'
 
@@ -32,7 +36,10 @@ export {
   InvalidParamsError, InvalidTaskInputError, InvalidTaskResultError, RecordTooLargeError,
   FunctionRegistrationError, UnknownFunctionError
 } from './errors.ts'
-export { square, wordCount, csvStats }
+export { square, wordCount, csvStats, train, predict, evaluate }
+export { trainFunction, predictFunction, evaluateFunction, resolveFeatures }
+export type { TrainFunctionOptions } from './train.ts'
+export type { InferenceFunctionOptions } from './model-input.ts'
 
 /** The built-in task functions, in the order `list()` shows them. */
-export const builtinFunctions: TaskFunction[] = [square, wordCount, csvStats]
+export const builtinFunctions: TaskFunction[] = [square, wordCount, csvStats, train, predict, evaluate]

@@ -5,16 +5,20 @@
  * and less often while walks find nobody new (a swarm smaller than the target,
  * docs/decisions/node-random-walk-backoff.md); and, while this peer has no
  * connection at all, dials its bootstrap list and remembered peers again,
- * since libp2p's bootstrap dials only once.
+ * since libp2p's bootstrap dials only once. A failed dial of a bootstrap
+ * address is told to the connection diagnostics, which say why this peer is
+ * alone.
  *
  * Owns only the decision to dial; never closes connections (see
  * connection-trimmer.ts).
  */
 import { randomBytes } from 'node:crypto'
 import { multiaddr } from '@multiformats/multiaddr'
+import { isPeerId } from '@libp2p/interface'
 import type { Libp2p, PeerInfo, Startable } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import { connectedPeerCount, isConnected } from './connected-peers.ts'
+import type { ConnectionDiagnostics } from './connection-diagnostics.ts'
 
 /** How often a peer below its target walks the DHT while walks find new peers. */
 const RANDOM_WALK_INTERVAL_MS = 10_000
@@ -42,8 +46,8 @@ const ISOLATED_REDIAL_PEERS = 8
 /** Peer-store entries read per redial to pick ISOLATED_REDIAL_PEERS of them at random. */
 const ISOLATED_REDIAL_CANDIDATES = ISOLATED_REDIAL_PEERS * 4
 
-/** The parts of the libp2p node the walker uses. */
-export type WalkerComponents = Pick<Libp2p<{ dht: KadDHT }>, 'peerId' | 'services' | 'peerStore' | 'getConnections' | 'dial' | 'addEventListener' | 'removeEventListener'>
+/** The parts of the libp2p node the walker uses; failed bootstrap dials go to `diagnostics` when it has them. */
+export type WalkerComponents = Pick<Libp2p<{ dht: KadDHT, diagnostics?: Pick<ConnectionDiagnostics, 'dialFailed'> }>, 'peerId' | 'services' | 'peerStore' | 'getConnections' | 'dial' | 'addEventListener' | 'removeEventListener'>
 
 export interface WalkerInit {
   /** Connections to keep at least. */
@@ -155,7 +159,11 @@ export class PeerWalker implements Startable {
       const targets = [...this.bootstrap.map(a => multiaddr(a)), ...remembered]
       for (let i = 0; i < targets.length && !isConnected(this.node); i += MAX_WALKER_DIALS) {
         await Promise.allSettled(targets.slice(i, i + MAX_WALKER_DIALS).map(async t => {
-          await this.node.dial(t, { signal: AbortSignal.timeout(this.dialTimeoutMs) })
+          try {
+            await this.node.dial(t, { signal: AbortSignal.timeout(this.dialTimeoutMs) })
+          } catch (err) {
+            if (!isPeerId(t)) this.node.services.diagnostics?.dialFailed(t, err)
+          }
         }))
       }
     } finally {

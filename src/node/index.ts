@@ -4,7 +4,8 @@
  * node/: the peer layer of edgeswarm. The libp2p assembly (`createPeer`), the
  * repo on disk (`Repo`, `initRepo`) and its config, swarm keys for private
  * swarms, discovery beyond bootstrap (`PeerWalker`), room for newcomers
- * (`ConnectionTrimmer`) and the gossipsub stream watchdog. Everything above
+ * (`ConnectionTrimmer`), the gossipsub stream watchdog, and why connections
+ * fail (`ConnectionDiagnostics`). Everything above
  * (data, jobs, the API) builds on an `EdgePeer`. Never knows about data, jobs
  * or the API.
  *
@@ -18,11 +19,17 @@
  * await peer.stop()
  * ```
  */
-export { createPeer } from './peer.ts'
+export { createPeer, ListenError } from './peer.ts'
 export type { BaseServices, EdgePeer, PeerInit } from './peer.ts'
-export { Repo, initRepo, repoPaths, resolveRepoPath, RepoExistsError, RepoLockedError, RepoNotFoundError } from './repo.ts'
-export type { InitOptions, RepoPaths } from './repo.ts'
-export { ConfigSchema, defaultConfig, parseConfig, InvalidConfigError } from './config.ts'
+export {
+  Repo, initRepo, reinitRepo, repoPaths, resolveRepoPath, RepoExistsError, RepoFileError, RepoLockedError, RepoNotFoundError
+} from './repo.ts'
+export type { InitOptions, ReinitResult, RepoOpenOptions, RepoPaths } from './repo.ts'
+export { ConfigSchema, checkFieldBounds, defaultConfig, parseConfig, InvalidConfigError } from './config.ts'
+export type { ConfigFieldBounds, FieldBounds } from './config.ts'
+export { InvalidAddressError, apiAddressProblem, bootstrapAddressProblem, listenAddressProblem } from './addresses.ts'
+export { ConnectionDiagnostics } from './connection-diagnostics.ts'
+export type { ConnectionProblem, ConnectionProblemKind, DiagnosticsComponents, DiagnosticsInit } from './connection-diagnostics.ts'
 export { TUNING, TUNING_PROFILES, DEFAULT_TUNING_PROFILE, type TuningProfile, type TuningProfileName } from './tuning.ts'
 export type { EdgeConfig } from './config.ts'
 export { generateSwarmKey, parseSwarmKey, InvalidSwarmKeyError } from './swarm-key.ts'

@@ -33,6 +33,8 @@ import { PeerRecordCache } from './peer-record-cache.ts'
 import { withDiscoveryFilter } from './discovery-filter.ts'
 import { withFastClosest } from './routing-table-closest.ts'
 import { edgeswarmLogger } from './quiet-logger.ts'
+import { checkPeerAddresses } from './addresses.ts'
+import { ConnectionDiagnostics, diagnosedEncrypter, type DiagnosticsComponents } from './connection-diagnostics.ts'
 
 /** The services every edgeswarm peer runs. */
 export type BaseServices = {
@@ -40,6 +42,34 @@ export type BaseServices = {
   ping: Ping
   dht: KadDHT
   pubsub: GossipSub
+  /** Why connections fail: swarm keys, bootstrap addresses (see connection-diagnostics.ts). */
+  diagnostics: ConnectionDiagnostics
+}
+
+/** A listen address could not be bound; `reason` says why (port in use, no such address). */
+export class ListenError extends Error {
+  override name = 'ListenError'
+  readonly address: string
+  readonly reason: string
+  constructor (address: string, reason: string) {
+    super(`cannot listen on ${address}: ${reason}`)
+    this.address = address
+    this.reason = reason
+  }
+}
+
+/** libp2p's refusal to listen (several lines, advice about its own options) as one ListenError for the first address. */
+function asListenError (err: unknown): unknown {
+  if ((err as Error)?.name !== 'UnsupportedListenAddressesError') return err
+  const m = /^\s+(\/\S+): (.*)$/m.exec((err as Error).message)
+  if (m == null) return err
+  const [, address, text] = m
+  let reason = text.replace(/^\w*Error: /, '')
+  if (/EADDRINUSE/.test(text)) reason = 'the port is in use by another process'
+  else if (/EADDRNOTAVAIL/.test(text)) reason = 'this device has no such address'
+  else if (/EACCES/.test(text)) reason = 'permission denied (ports below 1024 need privileges)'
+  else if (/No transport/.test(text)) reason = 'only TCP addresses can be listened on'
+  return new ListenError(address, reason)
 }
 
 export interface PeerInit<S extends ServiceMap = ServiceMap> {
@@ -118,8 +148,13 @@ function gossipMeshParams (degree: number): { D: number, Dlo: number, Dhi: numbe
   return { D: degree, Dlo, Dhi: 2 * degree, Dscore: Dlo, Dout: Math.min(Math.floor(degree / 2), Dlo - 1) }
 }
 
-/** Creates and starts an edgeswarm libp2p peer. */
+/**
+ * Creates and starts an edgeswarm libp2p peer. A bad address is an
+ * InvalidAddressError before anything starts; a peer that fails to start
+ * (a port in use: ListenError) is stopped again, so it holds no port.
+ */
 export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerInit<S>): Promise<EdgePeer<S>> {
+  checkPeerAddresses(init.listen, init.bootstrap ?? [])
   if (init.gossipLazyPeers != null && !(Number.isSafeInteger(init.gossipLazyPeers) && init.gossipLazyPeers >= 0)) {
     throw new RangeError(`gossipLazyPeers must be a whole number >= 0, got ${String(init.gossipLazyPeers)}`)
   }
@@ -138,6 +173,7 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
     peerDiscovery.push(mdns({ serviceTag: MDNS_SERVICE_TAG, interval: MDNS_INTERVAL_MS }))
   }
   const prologueBytes = init.swarmKey != null ? await swarmPrologue(init.swarmKey) : undefined
+  let diagnostics: ConnectionDiagnostics | undefined
   const services = {
     identify: identify(),
     ping: ping(),
@@ -170,6 +206,10 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
       ...(init.gossipLazyPeers != null ? { Dlazy: init.gossipLazyPeers, gossipFactor: 0 } : {}),
       ...(init.gossipMeshDegree != null ? gossipMeshParams(init.gossipMeshDegree) : {})
     }),
+    diagnostics: (components: DiagnosticsComponents) => {
+      diagnostics = new ConnectionDiagnostics(components, { bootstrap: init.bootstrap, privateSwarm: init.swarmKey != null })
+      return diagnostics
+    },
     ...(init.services ?? {})
   }
   // peer records cached in memory, written in batches (peer-record-cache.ts)
@@ -181,7 +221,8 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
     addresses: { listen: init.listen },
     transports: [tcp()],
     // with a swarm key, a peer with another key or none fails the Noise handshake (swarm-key.ts)
-    connectionEncrypters: [noise(prologueBytes != null ? { prologueBytes } : {})],
+    // every failed handshake is told to the diagnostics (connection-diagnostics.ts)
+    connectionEncrypters: [diagnosedEncrypter(noise(prologueBytes != null ? { prologueBytes } : {}), () => diagnostics)],
     // window updates at half a window, not after every frame (yamux-window.ts)
     streamMuxers: [yamuxHalfWindow()],
     peerDiscovery,
@@ -196,12 +237,19 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
         ? { dialTimeout: init.handshakeTimeoutMs, addressDialTimeout: init.handshakeTimeoutMs, inboundUpgradeTimeout: init.handshakeTimeoutMs }
         : {})
     },
-    services: services as ServiceFactoryMap<BaseServices & S>
+    services: services as ServiceFactoryMap<BaseServices & S>,
+    start: false
   })
   if (peerRecords != null) {
     // pending peer records reach the datastore before its owner closes it
     const stop = node.stop.bind(node)
     node.stop = async () => { await stop(); await peerRecords.flush() }
+  }
+  try {
+    await node.start()
+  } catch (err) {
+    try { await node.stop() } catch { /* the start's error is the one to report */ }
+    throw asListenError(err)
   }
   return node
 }

@@ -22,6 +22,7 @@
 
 export { runWasm, validateWasm, DEFAULT_WASM_LIMITS } from './run-wasm.ts'
 export type { WasmLimits, RunWasmOptions } from './run-wasm.ts'
+export { lowerThisThreadPriority } from './thread-priority.ts'
 export {
   InvalidWasmError, WasmTimeoutError, WasmMemoryLimitError, WasmExitError, WasmTrapError, WasmOutputLimitError
 } from './errors.ts'

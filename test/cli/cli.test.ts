@@ -117,7 +117,7 @@ describe('edgeswarm CLI', () => {
     expect(JSON.parse(stats.stdout)).toEqual({ gw: { count: 1, sum: 30, mean: 30, min: 30, max: 30 }, pi: { count: 2, sum: 42, mean: 21, min: 20, max: 22 } })
 
     const fns = JSON.parse((await run(['fn', 'ls', '--json', '--repo', repoA])).stdout) as Array<{ name: string }>
-    expect(fns.map(f => f.name).sort()).toEqual(['csv-stats', 'square', 'word-count'])
+    expect(fns.map(f => f.name).sort()).toEqual(['csv-stats', 'evaluate', 'predict', 'square', 'train', 'word-count'])
 
     // mistakes: one clear line each
     oneLineError(await run(['submit', 'no-such-fn', '--input', cid, '--repo', repoA]))

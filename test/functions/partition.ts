@@ -37,15 +37,15 @@ export async function alignAll (ranges: Uint8Array[]): Promise<Uint8Array[]> {
   }))
 }
 
-/** Runs `fn` over files, each cut into the given ranges, and reduces the task results. */
-export async function runPartitioned (fn: TaskFunction, files: Uint8Array[][], params: Params = {}): Promise<string> {
+/** Runs `fn` over files, each cut into the given ranges, and reduces the task results; `blocks` as the executor passes them. */
+export async function runPartitioned (fn: TaskFunction, files: Uint8Array[][], params: Params = {}, blocks?: Record<string, Uint8Array>): Promise<string> {
   const results: Uint8Array[] = []
   for (const ranges of files) {
     let j = 1
     const header = fn.needsHeader ? await firstLine(ranges[0] ?? new Uint8Array(0), async () => j < ranges.length ? ranges[j++] : null) : null
     const inputs = await alignAll(ranges)
     for (const [taskIndex, input] of inputs.entries()) {
-      results.push(await fn.run(input, params, { taskIndex, taskCount: inputs.length, header }))
+      results.push(await fn.run(input, params, { taskIndex, taskCount: inputs.length, header, blocks }))
     }
   }
   return new TextDecoder().decode(await fn.reduce(results, params))

@@ -6,7 +6,7 @@ describe('FunctionRegistry', () => {
   it('lists built-ins and user functions', async () => {
     const registry = new FunctionRegistry(builtinFunctions)
     registry.registerSimple('upper', input => encode(decode(input).toUpperCase()), results => encode(results.map(decode).join('')), { description: 'uppercases' })
-    expect(registry.list().map(f => [f.name, f.builtin])).toEqual([['square', true], ['word-count', true], ['csv-stats', true], ['upper', false]])
+    expect(registry.list().map(f => [f.name, f.builtin])).toEqual([['square', true], ['word-count', true], ['csv-stats', true], ['train', true], ['predict', true], ['evaluate', true], ['upper', false]])
     const upper = registry.get('upper')
     expect(upper.lineOriented).toBe(true)
     const part = await upper.run(encode('ab\n'), {}, { taskIndex: 0, taskCount: 1, header: null })

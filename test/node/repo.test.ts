@@ -1,10 +1,21 @@
 import { stat, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { createServer } from 'node:net'
 import { describe, it, expect } from 'vitest'
 import { Key } from 'interface-datastore'
 import { createEdgeNode, initRepo } from '../../src/index.ts'
-import { parseConfig, parseSwarmKey, generateSwarmKey, RepoLockedError, RepoExistsError } from '../../src/node/index.ts'
+import {
+  parseConfig, parseSwarmKey, generateSwarmKey, InvalidAddressError, ListenError, RepoLockedError, RepoExistsError, RepoNotFoundError
+} from '../../src/node/index.ts'
 import { useCleanup, addrOf, waitFor } from '../helpers.ts'
+
+async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise(resolve => server.close(resolve))
+  return port
+}
 
 describe('repo', () => {
   const t = useCleanup()
@@ -39,14 +50,48 @@ describe('repo', () => {
     const node = await createEdgeNode({ repo, mdns: false })
     t.defer(() => node.stop())
     await expect(createEdgeNode({ repo, mdns: false })).rejects.toBeInstanceOf(RepoLockedError)
+    await expect(createEdgeNode({ repo, mdns: false })).rejects.toThrow(`repo ${repo} is already open in this process`)
   })
 
-  it('recovers a stale lock left by a dead process', async () => {
+  it('never lets a stale lock file refuse a start', async () => {
     const repo = join(await t.tempDir(), 'r')
     await initRepo(repo, { listen: ['/ip4/127.0.0.1/tcp/0'] })
-    await writeFile(join(repo, 'repo.lock'), '999999999')
-    const node = await createEdgeNode({ repo, mdns: false })
-    await node.stop()
+    // a dead pid, and a live one that is not edgeswarm (init, as after a reboot)
+    for (const pid of ['999999999', '1']) {
+      await writeFile(join(repo, 'repo.lock'), pid)
+      const node = await createEdgeNode({ repo, mdns: false })
+      expect((await readFile(join(repo, 'repo.lock'), 'utf8')).trim()).toBe(String(process.pid))
+      await node.stop()
+    }
+  })
+
+  it('releases its port and the repo when it fails to start after the peer started', async () => {
+    const repo = join(await t.tempDir(), 'r')
+    await initRepo(repo)
+    const port = await freePort()
+    const listen = [`/ip4/127.0.0.1/tcp/${port}`]
+    // the data layer refuses its settings once the peer listens
+    await expect(createEdgeNode({ repo, listen, mdns: false, data: { chunkSize: 0 } })).rejects.toThrow(/chunk size/)
+    await expect(createEdgeNode({ repo, listen, mdns: false, bootstrap: ['/ip4/127.0.0.1/tcp/1/p2p/QmNotAPeer'] })).rejects.toBeInstanceOf(InvalidAddressError)
+    const node = await createEdgeNode({ repo, listen, mdns: false })
+    t.defer(() => node.stop())
+    expect(node.multiaddrs.map(String)).toContain(`${listen[0]}/p2p/${node.peerId.toString()}`)
+    // the same port, taken: one ListenError naming it, and the repo is free again
+    await expect(createEdgeNode({ listen, mdns: false })).rejects.toThrow(`cannot listen on ${listen[0]}: the port is in use by another process`)
+    await expect(createEdgeNode({ listen, mdns: false })).rejects.toBeInstanceOf(ListenError)
+  })
+
+  it('creates a missing repo when asked to (init: true), and opens an existing one', async () => {
+    const repo = join(await t.tempDir(), 'new', 'r')
+    await expect(createEdgeNode({ repo, mdns: false })).rejects.toBeInstanceOf(RepoNotFoundError)
+    const listen = ['/ip4/127.0.0.1/tcp/0']
+    const first = await createEdgeNode({ repo, init: true, listen, mdns: false })
+    const id = first.peerId.toString()
+    await first.stop()
+    expect(parseConfig(await readFile(join(repo, 'config.json'), 'utf8')).addresses.listen).toEqual(listen)
+    const again = await createEdgeNode({ repo, init: true, mdns: false })
+    t.defer(() => again.stop())
+    expect(again.peerId.toString()).toBe(id)
   })
 
   it('validates config and swarm keys with messages that name the problem', async () => {
