@@ -78,7 +78,7 @@ function durationMs (min: number, max: number): z.ZodType<number> {
 /** 0 (off) or a duration in ms within bounds. */
 function offOrDurationMs (min: number, max: number): z.ZodType<number> {
   if (max > MAX_TIMER_DELAY_MS) throw new RangeError(`a config duration may not exceed ${MAX_TIMER_DELAY_MS} ms`)
-  return z.custom<number>(v => v === 0 || inBounds(v, { min, max }), { error: iss => `must be 0 (off) or ${boundsText({ min, max }, ' of ms')}, got ${shown(iss.input)}` })
+  return z.custom<number>(v => v === 0 || inBounds(v, { min, max }), { error: iss => `must be ${boundsText({ min, max }, ' of ms')}, or 0 (off), got ${shown(iss.input)}` })
 }
 
 const bool = z.custom<boolean>(v => typeof v === 'boolean', { error: iss => `must be true or false, got ${shown(iss.input)}` })
