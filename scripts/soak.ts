@@ -9,7 +9,9 @@
  * the whole curve (`--json`: {"durationS","operations","errors","warmupS","daemons":[{...}],"samples":[...]}
  * as the last line).
  *
- * Usage: npx node scripts/soak.ts [--json] [--duration 3600] [--peers 5] [--sample 30] [--warmup 300] [--keep 8]
+ * `--data-only` leaves the jobs out, to tell the data layer's memory from the job layer's.
+ *
+ * Usage: npx node scripts/soak.ts [--json] [--duration 3600] [--peers 5] [--sample 30] [--warmup 300] [--keep 8] [--data-only]
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
@@ -24,7 +26,8 @@ const { values } = parseArgs({
     peers: { type: 'string', default: '5' },
     sample: { type: 'string', default: '30' },
     warmup: { type: 'string', default: '300' },
-    keep: { type: 'string', default: '8' }
+    keep: { type: 'string', default: '8' },
+    'data-only': { type: 'boolean', default: false }
   }
 })
 const durationMs = Number(values.duration) * 1000
@@ -86,7 +89,18 @@ async function step (live: Live[]): Promise<void> {
   const got = Buffer.from(await res.arrayBuffer())
   if (got.byteLength !== file.size || createHash('sha256').update(got).digest('hex') !== file.sha) throw new Error(`get of ${file.cid} returned other bytes`)
   await pick(ds).api.call('stat', { arg: pick(live).cid })
-  // a job over a small input, followed to its result
+  if (!values['data-only']) await job()
+  // the oldest files go once KEEP are live
+  while (live.length > keep) {
+    const old = live.shift() as Live
+    await old.owner.api.call('rm', { arg: old.cid })
+  }
+  if (operations % 10 === 9) await pick(ds).api.call('gc')
+}
+
+/** A job over a small input, followed to its result; its input removed after. */
+async function job (): Promise<void> {
+  const ds = swarm.daemons
   const square = Math.random() < 0.5
   const inputOwner = pick(ds)
   const input = await put(inputOwner, square ? numbers(20_000) : words(300_000), 16 * 1024, 'input')
@@ -97,12 +111,6 @@ async function step (live: Live[]): Promise<void> {
   }
   await (await pick(ds).api.request('job/result', { arg: job.id })).arrayBuffer()
   await inputOwner.api.call('rm', { arg: input })
-  // the oldest files go once KEEP are live
-  while (live.length > keep) {
-    const old = live.shift() as Live
-    await old.owner.api.call('rm', { arg: old.cid })
-  }
-  if (operations % 10 === 9) await pick(ds).api.call('gc')
 }
 
 try {
