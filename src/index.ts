@@ -16,3 +16,5 @@ export { createEdgeNode, EdgeNode, IN_MEMORY_DEFAULT_LISTEN } from './edge-node.
 export type { EdgeNodeOptions, NodeStatus, PeerSummary } from './edge-node.ts'
 export { initRepo, resolveRepoPath, generateSwarmKey, parseSwarmKey } from './node/index.ts'
 export type { ConnectionProblem, EdgeConfig, InitOptions, TuningProfileName } from './node/index.ts'
+export { NotFoundError, NotPutHereError, RemovedError, StorageFullError } from './data/index.ts'
+export type { FileStat, FullListing, GcReport, HeldGroup, Pins, RemoveResult, RootListing, StorageStatus } from './data/index.ts'
