@@ -104,8 +104,12 @@ export class DataService implements Startable {
       store,
       view,
       metrics,
-      // an announcement's lookup settles placement (see Replicator.settlePlacement)
-      settlePlacement: async (cid, closest) => { await this.replicator.settlePlacement(cid, closest) },
+      // an announcement's lookup settles placement (see Replicator.settlePlacement), once
+      // the releases are known, as repair: a restarted peer announces everything it holds
+      settlePlacement: async (cid, closest) => {
+        await this.recordSync.whenReady()
+        await this.replicator.settlePlacement(cid, closest)
+      },
       provideRatePerSecond: init.provideRatePerSecond,
       reprovideIntervalMs: init.reprovideIntervalMs
     })
