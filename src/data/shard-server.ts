@@ -2,7 +2,8 @@
  * data/shard-server: the serving side of the shard protocol for this peer's
  * store — answers `has` (one or many), reads blocks for `get`, admits a
  * pushed block within the storage budget for other peers unless every put it
- * is part of was released, and accepts it once its bytes hash to its CID. `protocol.ts`'s `serveShardStream` asks it every decision; a
+ * is part of was released, and accepts it once its bytes hash to its CID.
+ * `protocol.ts`'s `serveShardStream` asks it every decision; a
  * `DataServiceComponents.shardServer` decorator may wrap it.
  *
  * Never stores a byte it has not hashed against the CID, never stores more
