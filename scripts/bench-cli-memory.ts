@@ -7,21 +7,26 @@
  * checks the bytes came back the same. `--json` prints
  * {"sizeMiB","putPeakMB","getPeakMB","putPeakMBRuns","getPeakMBRuns","daemonPeakMB"} as the last line.
  *
- * Usage: npx node scripts/bench-cli-memory.ts [--json] [--size-mb 1024] [--runs 3]
+ * The daemon's RSS is reported too: before, its peaks in the put and the get,
+ * after, and after IDLE seconds.
+ *
+ * Usage: npx node scripts/bench-cli-memory.ts [--json] [--size-mb 1024] [--runs 3] [--idle 0]
  */
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
-import { median, rssOf, startDaemons } from './daemons.ts'
+import { median, memoryOf, rssOf, startDaemons } from './daemons.ts'
 
 const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     'size-mb': { type: 'string', default: '1024' },
-    runs: { type: 'string', default: '3' }
+    runs: { type: 'string', default: '3' },
+    idle: { type: 'string', default: '0' }
   }
 })
 const sizeMiB = Number(values['size-mb'])
@@ -30,7 +35,7 @@ const log = (msg: string): void => { process.stderr.write(msg + '\n') }
 const mb = (n: number): number => Math.round(n / 1024 / 1024)
 
 /** Runs the CLI with `args`; its stdout, and its peak RSS sampled every 50 ms. */
-async function runCli (args: string[], daemonPid: number | undefined, daemonPeak: { bytes: number }): Promise<{ stdout: string, peak: number }> {
+async function runCli (args: string[], daemonPid: number | undefined, daemonPeak: { bytes: number, anon?: number }): Promise<{ stdout: string, peak: number }> {
   const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
@@ -39,7 +44,7 @@ async function runCli (args: string[], daemonPid: number | undefined, daemonPeak
   let peak = 0
   const sampler = setInterval(() => {
     void rssOf(child.pid).then(r => { peak = Math.max(peak, r) })
-    void rssOf(daemonPid).then(r => { daemonPeak.bytes = Math.max(daemonPeak.bytes, r) })
+    void memoryOf(daemonPid).then(m => { daemonPeak.bytes = Math.max(daemonPeak.bytes, m.rss); daemonPeak.anon = Math.max(daemonPeak.anon ?? 0, m.anon) })
   }, 50)
   const code = await new Promise<number | null>(resolve => child.once('exit', resolve))
   clearInterval(sampler)
@@ -66,9 +71,15 @@ try {
   const gets: number[] = []
   const daemonPeak = { bytes: 0 }
   for (let run = 0; run < Number(values.runs); run++) {
-    const put = await runCli(['put', file, '--repo', daemon.repo, '--replicas', '1', '--chunk-size', String(1024 * 1024)], daemon.child.pid, daemonPeak)
+    const daemonBefore = await rssOf(daemon.child.pid)
+    const putDaemonPeak: { bytes: number, anon?: number } = { bytes: 0 }
+    const put = await runCli(['put', file, '--repo', daemon.repo, '--replicas', '1', '--chunk-size', String(1024 * 1024)], daemon.child.pid, putDaemonPeak)
     const cid = put.stdout.trim().split('\n').at(-1) ?? ''
-    const get = await runCli(['get', cid, '-o', back, '--repo', daemon.repo], daemon.child.pid, daemonPeak)
+    const getDaemonPeak: { bytes: number, anon?: number } = { bytes: 0 }
+    const get = await runCli(['get', cid, '-o', back, '--repo', daemon.repo], daemon.child.pid, getDaemonPeak)
+    daemonPeak.bytes = Math.max(daemonPeak.bytes, putDaemonPeak.bytes, getDaemonPeak.bytes)
+    const after = await memoryOf(daemon.child.pid)
+    log(`daemon RSS: ${mb(daemonBefore)} MB before, peak ${mb(putDaemonPeak.bytes)} MB in the put (${mb(putDaemonPeak.anon ?? 0)} anonymous), ${mb(getDaemonPeak.bytes)} MB in the get (${mb(getDaemonPeak.anon ?? 0)} anonymous), ${mb(after.rss)} MB after (${mb(after.anon)} MB anonymous, ${mb(after.file)} MB of mapped files)`)
     if (await sha(back) !== want) throw new Error('the file came back different')
     await rm(back)
     await daemon.api.call('rm', { arg: cid })
@@ -78,6 +89,10 @@ try {
     log(`run ${run + 1}: put of ${sizeMiB} MiB: CLI RSS peak ${mb(put.peak)} MB; get: ${mb(get.peak)} MB`)
   }
   log(`median CLI RSS peak: put ${mb(median(puts))} MB, get ${mb(median(gets))} MB (daemon peak ${mb(daemonPeak.bytes)} MB)`)
+  await sleep(Number(values.idle) * 1000)
+  const idle = await memoryOf(daemon.child.pid)
+  const daemonIdle = idle.rss
+  log(`daemon RSS after ${values.idle} s idle: ${mb(daemonIdle)} MB (${mb(idle.anon)} MB anonymous, ${mb(idle.file)} MB of mapped files: LevelDB's tables)`)
   if (values.json) {
     process.stdout.write(JSON.stringify({
       sizeMiB,
@@ -85,7 +100,9 @@ try {
       getPeakMB: mb(median(gets)),
       putPeakMBRuns: puts.map(mb),
       getPeakMBRuns: gets.map(mb),
-      daemonPeakMB: mb(daemonPeak.bytes)
+      daemonPeakMB: mb(daemonPeak.bytes),
+      daemonIdleMB: mb(daemonIdle),
+      daemonIdleAnonMB: mb(idle.anon)
     }) + '\n')
   }
 } finally {

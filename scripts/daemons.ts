@@ -28,16 +28,26 @@ export interface Swarm {
   stop: () => Promise<void>
 }
 
-/** Resident set size of a process (kB → bytes), from /proc; 0 once it is gone. */
-export async function rssOf (pid: number | undefined): Promise<number> {
-  if (pid == null) return 0
+/**
+ * A process's resident memory (bytes), from /proc; zeros once it is gone.
+ * `rss` counts the pages of files it maps (LevelDB maps its table files to read
+ * them: page cache the kernel reclaims under pressure); `anon` is the memory
+ * the process itself holds (heaps, buffers).
+ */
+export async function memoryOf (pid: number | undefined): Promise<{ rss: number, anon: number, file: number }> {
+  if (pid == null) return { rss: 0, anon: 0, file: 0 }
   try {
     const status = await readFile(`/proc/${pid}/status`, 'utf8')
-    const m = /VmRSS:\s+(\d+) kB/.exec(status)
-    return m == null ? 0 : Number(m[1]) * 1024
+    const kb = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024
+    return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') }
   } catch {
-    return 0
+    return { rss: 0, anon: 0, file: 0 }
   }
+}
+
+/** Resident set size of a process (bytes); 0 once it is gone. */
+export async function rssOf (pid: number | undefined): Promise<number> {
+  return (await memoryOf(pid)).rss
 }
 
 async function startOne (repo: string, bootstrap: string[], env: Record<string, string>): Promise<Daemon> {

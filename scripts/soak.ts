@@ -4,10 +4,11 @@
  * daemon, a get and a stat of a random live file from another, a job (square
  * or word-count) submitted, followed and its result fetched, the oldest
  * files removed (`rm`) once KEEP are live, and a `gc` now and then. Every
- * daemon's RSS is sampled every SAMPLE seconds; the report gives, per daemon,
- * the RSS at the end of the warm-up, its peak after it and at the end, and
- * the whole curve (`--json`: {"durationS","operations","errors","warmupS","daemons":[{...}],"samples":[...]}
- * as the last line).
+ * daemon's RSS, and its anonymous part (RSS less the mapped files' pages:
+ * LevelDB maps its tables, page cache the kernel reclaims), are sampled
+ * every SAMPLE seconds; the report gives, per daemon, each at the end of the
+ * warm-up, its peak after it and at the end, and the whole curve (`--json`:
+ * {"durationS","operations","errors","warmupS","daemons":[{...}],"samples":[...]} as the last line).
  *
  * `--data-only` leaves the jobs out, to tell the data layer's memory from the job layer's.
  *
@@ -17,7 +18,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
-import { median, rssOf, startDaemons, type Daemon } from './daemons.ts'
+import { median, memoryOf, startDaemons, type Daemon } from './daemons.ts'
 
 const { values } = parseArgs({
   options: {
@@ -54,15 +55,17 @@ function words (bytes: number): Uint8Array {
 }
 
 const swarm = await startDaemons(Number(values.peers), { config: () => ({ data: { gcIntervalMs: 120_000 } }) })
-const samples: Array<{ t: number, rss: number[] }> = []
+const samples: Array<{ t: number, rss: number[], anon: number[] }> = []
 const started = Date.now()
 let operations = 0
 let errors = 0
 const lastErrors: string[] = []
 const sampler = setInterval(() => {
-  void Promise.all(swarm.daemons.map(async d => await rssOf(d.child.pid))).then(rss => {
-    samples.push({ t: Math.round((Date.now() - started) / 1000), rss })
-    log(`RSS MB: ${rss.map(mb).join(' ')}  (${operations} operations, ${errors} errors)`)
+  void Promise.all(swarm.daemons.map(async d => await memoryOf(d.child.pid))).then(m => {
+    const rss = m.map(x => x.rss)
+    const anon = m.map(x => x.anon)
+    samples.push({ t: Math.round((Date.now() - started) / 1000), rss, anon })
+    log(`RSS MB: ${rss.map(mb).join(' ')}; anonymous MB: ${anon.map(mb).join(' ')}  (${operations} operations, ${errors} errors)`)
   })
 }, sampleMs)
 sampler.unref()
@@ -130,18 +133,22 @@ try {
   await sleep(Math.min(sampleMs, 5000))
   clearInterval(sampler)
   const warmed = samples.filter(s => s.t * 1000 >= warmupMs)
-  const daemons = swarm.daemons.map((d, i) => {
-    const series = warmed.map(s => s.rss[i])
-    return {
-      id: d.id,
-      startMB: mb(series[0] ?? 0),
-      peakMB: mb(Math.max(...series)),
-      endMB: mb(series.at(-1) ?? 0),
-      medianMB: mb(median(series)),
-      firstMB: mb(samples[0]?.rss[i] ?? 0)
-    }
+  const curve = (series: number[], first: number): { firstMB: number, startMB: number, peakMB: number, endMB: number, medianMB: number } => ({
+    firstMB: mb(first),
+    startMB: mb(series[0] ?? 0),
+    peakMB: mb(Math.max(...series)),
+    endMB: mb(series.at(-1) ?? 0),
+    medianMB: mb(median(series))
   })
-  for (const d of daemons) log(`daemon ${d.id.slice(-8)}: ${d.firstMB} MB at first sample; after warm-up ${d.startMB} MB, peak ${d.peakMB}, end ${d.endMB}, median ${d.medianMB}`)
+  const daemons = swarm.daemons.map((d, i) => ({
+    id: d.id,
+    rss: curve(warmed.map(s => s.rss[i]), samples[0]?.rss[i] ?? 0),
+    anon: curve(warmed.map(s => s.anon[i]), samples[0]?.anon[i] ?? 0)
+  }))
+  for (const d of daemons) {
+    log(`daemon ${d.id.slice(-8)} RSS: ${d.rss.firstMB} MB at first sample; after warm-up ${d.rss.startMB} MB, peak ${d.rss.peakMB}, end ${d.rss.endMB}, median ${d.rss.medianMB}`)
+    log(`daemon ${d.id.slice(-8)} anonymous: ${d.anon.firstMB} MB at first sample; after warm-up ${d.anon.startMB} MB, peak ${d.anon.peakMB}, end ${d.anon.endMB}, median ${d.anon.medianMB}`)
+  }
   log(`${operations} operations, ${errors} errors${lastErrors.length > 0 ? ` (last: ${lastErrors.at(-1)})` : ''}`)
   if (values.json) {
     process.stdout.write(JSON.stringify({
@@ -150,7 +157,7 @@ try {
       errors,
       warmupS: warmupMs / 1000,
       daemons,
-      samples: samples.map(s => ({ t: s.t, rssMB: s.rss.map(mb) }))
+      samples: samples.map(s => ({ t: s.t, rssMB: s.rss.map(mb), anonMB: s.anon.map(mb) }))
     }) + '\n')
   }
 } finally {
