@@ -18,11 +18,19 @@
  *  (c) re-run after death: a job of ~DEATH_TASK_MS burn tasks with a short lease; once a
  *      peer other than the submitter runs tasks it is stopped, and the time until every task
  *      it held runs on another peer (or is done), as seen by every surviving peer, is measured.
+ * `--observe` sets the peers' metrics and status gossip for (a) and (b): `on` (as daemons run),
+ * `off`, or `both`: each run then runs the phase with them off and on, side by side (the order
+ * alternating between runs, so the machine's drift tilts neither), and the report adds what
+ * they cost: 1 - (figure on / figure off), and for (b) also the CPU time the swarm's processes
+ * used for the measured job (`swarmCpuMs`; cost = on / off - 1), which other work on the
+ * machine does not change as it changes wall times.
  * Medians over `--runs`; human lines on stderr; with `--json` the last stdout line is
- * {"tinyTasksPerSecond","cpuEfficiency","rerunAfterDeathMs","runs"}.
+ * {"tinyTasksPerSecond","cpuEfficiency","rerunAfterDeathMs","runs"} (with `--observe both` also
+ * "tinyTasksPerSecondOff", "cpuEfficiencyOff", "cpuSwarmCpuMs", "cpuSwarmCpuMsOff" and
+ * "observeCost": {"tiny","cpu","cpuTime"}).
  *
  * Usage: npx node scripts/bench-jobs.ts [--json] [--runs 3] [--peers 8] [--slots N]
- *        [--processes P] [--only a,b,c] [--tiny 2000] [--cpu-tasks 200] [--task-ms 50]
+ *        [--processes P] [--only a,b,c] [--tiny 2000] [--cpu-tasks 200] [--task-ms 50] [--observe on|off|both]
  * Never listens on anything but 127.0.0.1; every node is stopped at the end and on error.
  * One file past 400 lines on purpose: a benchmark is read top to bottom beside its output,
  * and its three phases share the swarm set-up, the job runner and the report.
@@ -92,9 +100,13 @@ const { values } = parseArgs({
     only: { type: 'string', default: 'a,b,c' },
     tiny: { type: 'string', default: String(DEFAULT_TINY_TASKS) },
     'cpu-tasks': { type: 'string', default: String(DEFAULT_CPU_TASKS) },
-    'task-ms': { type: 'string', default: String(DEFAULT_CPU_TASK_MS) }
+    'task-ms': { type: 'string', default: String(DEFAULT_CPU_TASK_MS) },
+    observe: { type: 'string', default: 'on' }
   }
 })
+if (!['on', 'off', 'both'].includes(values.observe)) throw new Error(`--observe takes on, off or both; got ${values.observe}`)
+/** The settings of metrics and status gossip each run measures (a) and (b) with. */
+const observeModes: boolean[] = values.observe === 'both' ? [false, true] : [values.observe === 'on']
 const runs = positiveInt(values.runs, '--runs')
 const peerCount = positiveInt(values.peers, '--peers')
 const slots = positiveInt(values.slots, '--slots')
@@ -176,14 +188,14 @@ interface HostedSwarm {
  * `n` in-memory peers over `processes` hosts (peer i on host i mod P), every peer
  * bootstrapping to all the earlier ones, the jobs topic meshed everywhere.
  */
-async function startHostedSwarm (n: number): Promise<HostedSwarm & { close: () => Promise<void> }> {
+async function startHostedSwarm (n: number, observe: boolean): Promise<HostedSwarm & { close: () => Promise<void> }> {
   const hosts: PeerHost[] = []
   const close = async (): Promise<void> => { await Promise.allSettled(hosts.map(async h => { await h.close() })) }
   try {
     await startPeerHosts(processes, hosts)
     const base = deviceConfigFor(n, DEFAULT_REPLICAS)
     const config = { ...base, scheduler: { ...base.scheduler, slots } }
-    await Promise.all(hosts.map(async h => await h.call('configure', { config })))
+    await Promise.all(hosts.map(async h => await h.call('configure', { config, observe })))
     const hostOf = (index: number): PeerHost => hosts[index % hosts.length]
     const addrs: string[] = []
     for (let i = 0; i < n; i++) {
@@ -204,8 +216,8 @@ async function startHostedSwarm (n: number): Promise<HostedSwarm & { close: () =
   }
 }
 
-async function withHostedSwarm<T> (fn: (swarm: HostedSwarm) => Promise<T>): Promise<T> {
-  const swarm = await startHostedSwarm(peerCount)
+async function withHostedSwarm<T> (observe: boolean, fn: (swarm: HostedSwarm) => Promise<T>): Promise<T> {
+  const swarm = await startHostedSwarm(peerCount, observe)
   try {
     return await fn(swarm)
   } finally {
@@ -230,17 +242,28 @@ function machineTimes (): { busy: number, all: number } {
  * sha-256, the job's tasks and retries, and how busy the machine's cores were meanwhile (0..1: below
  * 1, the job waited on something other than CPU).
  */
-async function runHostedJob (swarm: HostedSwarm, spec: { fn: string, wasm?: string, inputs: string[] }): Promise<{ ms: number, sha256: string, total: number, retried: number, machineBusy: number }> {
+async function runHostedJob (swarm: HostedSwarm, spec: { fn: string, wasm?: string, inputs: string[] }): Promise<{ ms: number, sha256: string, total: number, retried: number, machineBusy: number, cpuMs: number }> {
   const host = swarm.hostOf(0)
+  const cpu0 = await hostsCpuMs(swarm)
   const t = performance.now()
   const before = machineTimes()
   const { jobId } = await host.call('submitJob', { index: 0, spec: { ...spec, params: {}, redundancy: 1, leaseMs: DEFAULT_LEASE_MS }, timeoutMs: PHASE_TIMEOUT_MS })
   const r = await host.call('jobResult', { index: 0, jobId, timeoutMs: PHASE_TIMEOUT_MS })
   const ms = performance.now() - t
   const after = machineTimes()
+  const cpuMs = await hostsCpuMs(swarm) - cpu0
   const { progress } = await host.call('jobStatus', { index: 0, jobId })
   const machineBusy = round((after.busy - before.busy) / Math.max(1, after.all - before.all), 3)
-  return { ms, sha256: r.sha256, total: progress?.total ?? 0, retried: progress?.retried ?? 0, machineBusy }
+  return { ms, sha256: r.sha256, total: progress?.total ?? 0, retried: progress?.retried ?? 0, machineBusy, cpuMs }
+}
+
+/**
+ * CPU time (ms) the swarm's host processes have used, all threads (the sandbox's too): what a
+ * job costs the peers whatever else the machine runs, unlike its wall time.
+ */
+async function hostsCpuMs (swarm: HostedSwarm): Promise<number> {
+  const snaps = await Promise.all(swarm.hosts.map(async h => await h.call('snapshot', {})))
+  return snaps.reduce((a, s) => a + (s.cpuMs ?? 0), 0)
 }
 
 /** Executions per peer and duplicates from every host, and the worst host's event-loop delay over its life. */
@@ -260,8 +283,8 @@ const round = (x: number, digits = 1): number => Number(x.toFixed(digits))
 
 interface TinyRun { tasks: number, processes: number, ms: number, tasksPerSecond: number, machineBusy: number, putMs: number, retried: number, duplicates: number, executedPerPeer: number[], loop: { p50Ms: number, p99Ms: number } }
 
-async function tinyPhase (): Promise<TinyRun> {
-  return await withHostedSwarm(async (swarm) => {
+async function tinyPhase (observe: boolean): Promise<TinyRun> {
+  return await withHostedSwarm(observe, async (swarm) => {
     const text = Array.from({ length: tinyTasks }, (_, i) => paddedLine(String(i))).join('')
     const expected = sha256Hex(enc(Array.from({ length: tinyTasks }, (_, i) => `${i * i}\n`).join('')))
     const t0 = performance.now()
@@ -313,9 +336,9 @@ async function runLocally (burn: Uint8Array, lines: string[], concurrency: numbe
   return out
 }
 
-interface CpuRun { tasks: number, processes: number, rounds: number, localMs: number, localBeforeMs: number, localAfterMs: number, settleMs: number, swarmMs: number, efficiency: number, machineBusy: number, duplicates: number, retried: number, executedPerPeer: number[], loop: { p50Ms: number, p99Ms: number } }
+interface CpuRun { tasks: number, processes: number, rounds: number, localMs: number, localBeforeMs: number, localAfterMs: number, settleMs: number, swarmMs: number, efficiency: number, machineBusy: number, swarmCpuMs: number, duplicates: number, retried: number, executedPerPeer: number[], loop: { p50Ms: number, p99Ms: number } }
 
-async function cpuPhase (burn: Uint8Array, rounds: number): Promise<CpuRun> {
+async function cpuPhase (burn: Uint8Array, rounds: number, observe: boolean): Promise<CpuRun> {
   const lines = Array.from({ length: cpuTasks }, (_, i) => paddedLine(String(rounds + i)))
   // the baseline with no swarm running: the same runs on LOCAL_WORKERS concurrent workers,
   // before the swarm's job and again after it (see LOCAL_WORKERS)
@@ -326,7 +349,7 @@ async function cpuPhase (burn: Uint8Array, rounds: number): Promise<CpuRun> {
   }
   const before = await timeLocally()
   const local = before.out
-  const swarmRun = await withHostedSwarm(async (swarm) => {
+  const swarmRun = await withHostedSwarm(observe, async (swarm) => {
     const host = swarm.hostOf(0)
     const moduleCid = await host.call('putBytes', { index: 0, bytes: burn, replicas: DEFAULT_REPLICAS })
     const input = await host.call('putBytes', { index: 0, bytes: enc(lines.join('')), replicas: DEFAULT_REPLICAS, chunkSize: LINE_BYTES })
@@ -343,7 +366,7 @@ async function cpuPhase (burn: Uint8Array, rounds: number): Promise<CpuRun> {
     const job = await runHostedJob(swarm, { fn: 'burn', wasm: moduleCid.cid, inputs: [input.cid] })
     if (job.sha256 !== sha256Hex(enc(local.join('')))) throw new Error('(b) the swarm result differs from the local runs')
     const s = await hostedSummary(swarm)
-    return { tasks: job.total, settleMs: round(Math.max(...settle.map(x => x.ms))), swarmMs: job.ms, machineBusy: job.machineBusy, retried: job.retried, ...s }
+    return { tasks: job.total, settleMs: round(Math.max(...settle.map(x => x.ms))), swarmMs: job.ms, machineBusy: job.machineBusy, swarmCpuMs: round(job.cpuMs), retried: job.retried, ...s }
   })
   const after = await timeLocally()
   if (sha256Hex(enc(after.out.join(''))) !== sha256Hex(enc(local.join('')))) throw new Error('(b) the two local runs differ')
@@ -430,18 +453,28 @@ async function main (): Promise<void> {
   const deathRounds = cal !== undefined ? Math.round(cal.rounds * DEATH_TASK_MS / cpuTaskMs) : 0
   if (cal !== undefined) log(`burn.wasm: ${cal.nsPerRound} ns/round; ${cal.rounds} rounds ≈ ${cal.taskMs} ms through runWasm`)
 
-  const results: Array<{ a?: TinyRun, b?: CpuRun, c?: DeathRun }> = []
+  type Run = { a?: TinyRun, b?: CpuRun, aOff?: TinyRun, bOff?: CpuRun, c?: DeathRun }
+  const results: Run[] = []
+  const onOff = (observe: boolean): string => observeModes.length > 1 ? ` [metrics and status ${observe ? 'on' : 'off'}]` : ''
   for (let run = 1; run <= runs; run++) {
-    const r: { a?: TinyRun, b?: CpuRun, c?: DeathRun } = {}
+    const r: Run = {}
+    // with both settings, the order alternates between runs so the machine's drift favours neither
+    const order = run % 2 === 1 ? observeModes : [...observeModes].reverse()
     if (phases.has('a')) {
-      r.a = await tinyPhase()
-      log(`run ${run} (a): ${r.a.tasks} tiny tasks in ${r.a.ms} ms = ${r.a.tasksPerSecond} tasks/s ` +
-        `(machine busy ${Math.round(r.a.machineBusy * 100)}%, put ${r.a.putMs} ms, retried ${r.a.retried}, duplicates ${r.a.duplicates}, per peer ${r.a.executedPerPeer.join('/')}, worst host's loop delay p50 ${r.a.loop.p50Ms} ms, p99 ${r.a.loop.p99Ms} ms)`)
+      for (const observe of order) {
+        const a = await tinyPhase(observe)
+        if (observe || observeModes.length === 1) r.a = a; else r.aOff = a
+        log(`run ${run} (a)${onOff(observe)}: ${a.tasks} tiny tasks in ${a.ms} ms = ${a.tasksPerSecond} tasks/s ` +
+          `(machine busy ${Math.round(a.machineBusy * 100)}%, put ${a.putMs} ms, retried ${a.retried}, duplicates ${a.duplicates}, per peer ${a.executedPerPeer.join('/')}, worst host's loop delay p50 ${a.loop.p50Ms} ms, p99 ${a.loop.p99Ms} ms)`)
+      }
     }
     if (phases.has('b') && cal !== undefined) {
-      r.b = await cpuPhase(burn, cal.rounds)
-      log(`run ${run} (b): ${r.b.tasks} cpu tasks: local ${LOCAL_WORKERS} workers ${r.b.localMs} ms (before ${r.b.localBeforeMs}, after ${r.b.localAfterMs}), swarm ${r.b.swarmMs} ms, efficiency ${r.b.efficiency} ` +
-        `(machine busy ${Math.round(r.b.machineBusy * 100)}%, duplicates ${r.b.duplicates}, per peer ${r.b.executedPerPeer.join('/')}, worst host's loop delay p50 ${r.b.loop.p50Ms} ms, p99 ${r.b.loop.p99Ms} ms)`)
+      for (const observe of order) {
+        const b = await cpuPhase(burn, cal.rounds, observe)
+        if (observe || observeModes.length === 1) r.b = b; else r.bOff = b
+        log(`run ${run} (b)${onOff(observe)}: ${b.tasks} cpu tasks: local ${LOCAL_WORKERS} workers ${b.localMs} ms (before ${b.localBeforeMs}, after ${b.localAfterMs}), swarm ${b.swarmMs} ms (${b.swarmCpuMs} ms of CPU), efficiency ${b.efficiency} ` +
+          `(machine busy ${Math.round(b.machineBusy * 100)}%, duplicates ${b.duplicates}, per peer ${b.executedPerPeer.join('/')}, worst host's loop delay p50 ${b.loop.p50Ms} ms, p99 ${b.loop.p99Ms} ms)`)
+      }
     }
     if (phases.has('c') && cal !== undefined) {
       r.c = await deathPhase(burn, deathRounds)
@@ -450,13 +483,31 @@ async function main (): Promise<void> {
     results.push(r)
   }
 
-  const pick = <T>(f: (r: { a?: TinyRun, b?: CpuRun, c?: DeathRun }) => T | undefined): T[] => results.map(f).filter((x): x is T => x !== undefined)
+  const pick = <T>(f: (r: Run) => T | undefined): T[] => results.map(f).filter((x): x is T => x !== undefined)
+  const both = observeModes.length > 1
+  const tinyOn = phases.has('a') ? round(median(pick(r => r.a?.tasksPerSecond))) : null
+  const cpuOn = phases.has('b') ? round(median(pick(r => r.b?.efficiency)), 3) : null
+  const tinyOff = both && phases.has('a') ? round(median(pick(r => r.aOff?.tasksPerSecond))) : null
+  const cpuOff = both && phases.has('b') ? round(median(pick(r => r.bOff?.efficiency)), 3) : null
+  const cost = (on: number | null, off: number | null): number | null => on != null && off != null && off > 0 ? round(1 - on / off, 4) : null
+  const cpuMsOn = phases.has('b') ? round(median(pick(r => r.b?.swarmCpuMs))) : null
+  const cpuMsOff = both && phases.has('b') ? round(median(pick(r => r.bOff?.swarmCpuMs))) : null
   const out = {
-    tinyTasksPerSecond: phases.has('a') ? round(median(pick(r => r.a?.tasksPerSecond))) : null,
-    cpuEfficiency: phases.has('b') ? round(median(pick(r => r.b?.efficiency)), 3) : null,
+    tinyTasksPerSecond: tinyOn,
+    cpuEfficiency: cpuOn,
     rerunAfterDeathMs: phases.has('c') ? Math.round(median(pick(r => r.c?.ms))) : null,
+    ...(both
+      ? {
+          tinyTasksPerSecondOff: tinyOff,
+          cpuEfficiencyOff: cpuOff,
+          cpuSwarmCpuMs: cpuMsOn,
+          cpuSwarmCpuMsOff: cpuMsOff,
+          observeCost: { tiny: cost(tinyOn, tinyOff), cpu: cost(cpuOn, cpuOff), cpuTime: cpuMsOn != null && cpuMsOff != null && cpuMsOff > 0 ? round(cpuMsOn / cpuMsOff - 1, 4) : null }
+        }
+      : {}),
     runs: results.map(r => ({ ...r, peers: peerCount, processes, slotsPerPeer: slots, cpus: availableParallelism(), burnRoundsPerTask: cal?.rounds, burnTaskMs: cal?.taskMs }))
   }
+  if (both) log(`metrics and status off → on: (a) ${tinyOff} → ${tinyOn} tasks/s (cost ${out.observeCost?.tiny}), (b) efficiency ${cpuOff} → ${cpuOn} (cost ${out.observeCost?.cpu}), (b) the swarm's CPU time ${cpuMsOff} → ${cpuMsOn} ms (cost ${out.observeCost?.cpuTime})`)
   log(`median: (a) ${out.tinyTasksPerSecond} tasks/s, (b) efficiency ${out.cpuEfficiency}, (c) re-run after death ${out.rerunAfterDeathMs} ms`)
   if (values.json === true) process.stdout.write(JSON.stringify(out) + '\n')
 }

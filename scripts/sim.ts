@@ -5,6 +5,10 @@
  * stdout, or with `--json` one JSON object on stdout and the text on stderr.
  * A progress line goes to stderr only when stderr is a terminal.
  *
+ * With `--dashboard`, a live device's dashboard is served read-only on
+ * 127.0.0.1 (its address goes to stderr once the swarm is up), and after the
+ * report the swarm stays up until Ctrl-C.
+ *
  * Exit codes: 0 correct, 1 the swarm's result was wrong, 2 bad options,
  * 3 the run could not be carried out (also: a job could not be submitted;
  * the report is still printed), 130 interrupted. Ctrl-C stops every
@@ -18,7 +22,7 @@ import {
   DEFAULT_PEERS, DEFAULT_KILL, DEFAULT_RESTART, DEFAULT_CHURN_PER_MIN, DEFAULT_REDUNDANCY,
   DEFAULT_SEED, DEFAULT_ROWS_PER_DEVICE, SIM_CHUNK_SIZE, SIM_LEASE_MS, DEFAULT_DHT_SAMPLES,
   DEFAULT_GOSSIP_SAMPLES, DEFAULT_JOB_TIMEOUT_MS, CROWDED_SWARM_JOB_TIMEOUT_MS, CROWDED_SWARM_LEASE_MS, CROWDED_SWARM_PEERS,
-  LARGE_SWARM_LEASE_MS, LARGE_SWARM_PEERS, type SimOptions, type SimProgress, type Workload
+  LARGE_SWARM_LEASE_MS, LARGE_SWARM_PEERS, type SimOptions, type SimProgress, type SimReport, type Workload
 } from '../src/sim/index.ts'
 import { buildWasm } from '../wasm/build.mts'
 
@@ -60,6 +64,7 @@ interface Flags {
   dhtSamples: number
   gossipSamples: number
   timeout?: number
+  dashboard: boolean
 }
 
 const program = new Command()
@@ -81,6 +86,7 @@ const program = new Command()
   .option('--dht-samples <n>', 'DHT provide/find pairs timed', integer('--dht-samples'), DEFAULT_DHT_SAMPLES)
   .option('--gossip-samples <n>', 'gossip probes timed', integer('--gossip-samples'), DEFAULT_GOSSIP_SAMPLES)
   .option('--timeout <s>', `limit of the job phase, in seconds (default: ${DEFAULT_JOB_TIMEOUT_MS / MS_PER_S}, ${CROWDED_SWARM_JOB_TIMEOUT_MS / MS_PER_S} above ${CROWDED_SWARM_PEERS} peers)`, decimal('--timeout'))
+  .option('--dashboard', 'serve a live peer\'s dashboard (address on stderr) and keep the swarm up after the report until Ctrl-C', false)
   .showHelpAfterError(false)
   .configureOutput({ outputError: (text, write) => { write(`sim: ${text.replace(/^error: /, '').trim()}\n`) } })
   .exitOverride()
@@ -155,8 +161,7 @@ const onProgress = tty
   : undefined
 const clearProgress = (): void => { if (progressShown) process.stderr.write('\r\x1b[K') }
 
-try {
-  const report = await runSimulation(options, { signal: controller.signal, ...(onProgress != null ? { onProgress } : {}) })
+function printReport (report: SimReport): void {
   clearProgress()
   const text = formatReport(report)
   if (flags.json) {
@@ -165,12 +170,37 @@ try {
   } else {
     process.stdout.write(text)
   }
+}
+
+/** With --dashboard: the address once the swarm is up, then the report, then the swarm stays up until Ctrl-C. */
+const dashboard = flags.dashboard
+  ? {
+      onReady: (url: string): void => {
+        clearProgress()
+        process.stderr.write(`sim: dashboard of a live peer: ${url}\n`)
+      },
+      keepUp: async (report: SimReport): Promise<void> => {
+        printReport(report)
+        reported = true
+        process.stderr.write('sim: the swarm stays up for the dashboard; Ctrl-C stops it\n')
+        await new Promise<void>(resolve => {
+          if (controller.signal.aborted) resolve()
+          else controller.signal.addEventListener('abort', () => { resolve() }, { once: true })
+        })
+      }
+    }
+  : undefined
+let reported = false
+
+try {
+  const report = await runSimulation(options, { signal: controller.signal, ...(onProgress != null ? { onProgress } : {}), ...(dashboard != null ? { dashboard } : {}) })
+  if (!reported) printReport(report)
   // a submitted job with a wrong result is a wrong result, whatever else could not be carried out
   const wrong = report.jobs.some(j => j.status !== NOT_SUBMITTED && !j.correct) || (report.jobs.length > 0 && report.refetch.ok < report.refetch.peers)
   process.exitCode = report.correct ? 0 : !wrong && report.jobs.some(j => j.status === NOT_SUBMITTED) ? EXIT_FAILED : EXIT_WRONG
 } catch (err) {
   clearProgress()
-  if (controller.signal.aborted) fail('interrupted; every peer was stopped', EXIT_INTERRUPTED)
+  if (controller.signal.aborted && !reported) fail('interrupted; every peer was stopped', EXIT_INTERRUPTED)
   if (err instanceof InvalidSimOptionsError) fail(err.message, EXIT_USAGE)
   const e = err as Error
   fail(`the simulation could not finish: ${e.name}: ${e.message}`, EXIT_FAILED)

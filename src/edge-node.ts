@@ -19,13 +19,16 @@ import {
   type ConfigFieldBounds, type ConnectionDiagnostics, type ConnectionProblem, type EdgeConfig, type EdgePeer, type TuningProfile, type TuningProfileName
 } from './node/index.ts'
 import {
-  DataService, STORAGE_BALLAST_FILE, createMemoryBlockstore, freeBallastIfFull, MAX_CHUNK_SIZE, MAX_REPLICAS, MIN_CHUNK_SIZE,
+  DATA_TOPIC, DataService, STORAGE_BALLAST_FILE, createMemoryBlockstore, freeBallastIfFull, MAX_CHUNK_SIZE, MAX_REPLICAS, MIN_CHUNK_SIZE,
   type DataServiceInit, type ShardServer, type StorageStatus
 } from './data/index.ts'
 import { FunctionRegistry, builtinFunctions, type FunctionInfo, type SimpleFunctionOptions, type SimpleReduce, type SimpleRun, type TaskFunction } from './functions/index.ts'
 import type { WasmLimits } from './sandbox/index.ts'
-import { JobService, type Job, type JobListEntry, type JobSpec, type SubmitOptions } from './jobs/index.ts'
+import { JOBS_TOPIC, JobService, type Job, type JobListEntry, type JobSpec, type SubmitOptions } from './jobs/index.ts'
 import { Scheduler, TaskExecutor, detectCapabilities, type LocalCapabilities, type SchedulerMetrics, type TaskRunner } from './scheduler/index.ts'
+import { NodeMetrics, eventLoopDelay, watchEventLoop, type NodeMetricsInit } from './metrics/index.ts'
+import { STATUS_TOPIC, StatusService, type PeerStatus, type StatusServiceInit } from './status/index.ts'
+import { collectStatus, registerNodeMetrics } from './self-status.ts'
 
 /** Where an in-memory node listens unless told otherwise: loopback, any port. */
 export const IN_MEMORY_DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
@@ -97,6 +100,16 @@ export interface EdgeNodeOptions {
   }
   /** Anti-entropy interval of job facts, in ms. @default the repo config's, else the profile's, else the job layer's */
   jobSyncIntervalMs?: number
+  /**
+   * Prometheus metrics of this node, in a registry of its own (`node.metrics`);
+   * false: none, at no cost. @default true
+   */
+  metrics?: boolean | NodeMetricsInit
+  /**
+   * The swarm view (`node.swarm`): this peer's signed status gossiped every
+   * interval, and every peer's latest status; false: none. @default true
+   */
+  swarm?: boolean | StatusServiceInit
 }
 
 /** The functions this peer can run: built-ins plus trusted JS registered by its operator. */
@@ -169,6 +182,16 @@ export interface NodeStatus {
   scheduler: SchedulerMetrics & { slots: number }
   /** Why connections fail now (another swarm key, a bootstrap address unreachable or answering as another peer); empty when none do. */
   connectionProblems: ConnectionProblem[]
+  /** Peers in the DHT routing table. */
+  routingTable: number
+  /** Bytes this peer stores for others at most. */
+  storageMax: number
+  /** Blocks the last repair pass left below their replica count. */
+  underReplicated: number
+  /** Event-loop delay over the last window (p99), ms. */
+  eventLoopDelayMs: number
+  /** Peers in the swarm table (this one included), as gossiped; 0 when the status gossip is off. */
+  swarmPeers: number
 }
 
 interface Parts {
@@ -182,6 +205,8 @@ interface Parts {
   functions: Functions
   jobService: JobService
   scheduler: Scheduler
+  metrics: NodeMetrics | undefined
+  swarm: StatusService | undefined
 }
 
 export class EdgeNode {
@@ -194,14 +219,20 @@ export class EdgeNode {
   /** Jobs: submit, get, list. */
   readonly jobs: Jobs
   readonly scheduler: Scheduler
+  /** This node's Prometheus metrics; undefined when created with `metrics: false`. */
+  readonly metrics: NodeMetrics | undefined
+  /** The swarm view: the status gossip and every peer's latest status; undefined when created with `swarm: false`. */
+  readonly swarm: StatusService | undefined
+  /** When the node started (ms since the epoch). */
+  readonly startedAt = Date.now()
   private readonly walker: PeerWalker
   /** Keeps room for newcomers below the connection limit (see node/connection-trimmer.ts). */
   readonly trimmer: ConnectionTrimmer
   /** Keeps gossipsub's outbound streams open (see node/gossip-streams.ts). */
   readonly watchdog: GossipStreamWatchdog
   private readonly blockstore: Parts['blockstore']
-  private readonly startedAt = Date.now()
   private stopping?: Promise<void>
+  private releaseEventLoop?: () => void
 
   constructor (parts: Parts) {
     this.libp2p = parts.libp2p
@@ -214,6 +245,19 @@ export class EdgeNode {
     this.functions = parts.functions
     this.jobs = new Jobs(parts.jobService)
     this.scheduler = parts.scheduler
+    this.metrics = parts.metrics
+    this.swarm = parts.swarm
+    if (this.metrics != null || this.swarm != null) this.releaseEventLoop = watchEventLoop()
+  }
+
+  /** Peers in the DHT routing table. */
+  routingTableSize (): number {
+    return (this.libp2p.services.dht as unknown as { routingTable?: { size?: number } }).routingTable?.size ?? 0
+  }
+
+  /** This peer's status as it gossips it (all but the time and interval): its layers' figures and capabilities. */
+  collectStatus (): Omit<PeerStatus, 'at' | 'intervalMs'> {
+    return collectStatus(this)
   }
 
   get peerId (): PeerId {
@@ -240,6 +284,7 @@ export class EdgeNode {
   async status (): Promise<NodeStatus> {
     const local = await this.data.localStats()
     const jobs = { total: 0, queued: 0, running: 0, done: 0, failed: 0 }
+    const swarmPeers = this.swarm?.table().length ?? 0
     for (const j of this.jobs.list()) { jobs.total++; jobs[j.status]++ }
     return {
       id: this.peerId.toString(),
@@ -255,13 +300,20 @@ export class EdgeNode {
       tasksRunning: this.scheduler.metrics.running,
       jobs,
       scheduler: { ...this.scheduler.metrics, slots: this.scheduler.capabilities.slots },
-      connectionProblems: this.diagnostics.problems()
+      connectionProblems: this.diagnostics.problems(),
+      routingTable: this.routingTableSize(),
+      storageMax: this.data.storageMax,
+      underReplicated: this.data.metrics.underReplicated,
+      eventLoopDelayMs: Math.round(eventLoopDelay().p99Ms),
+      swarmPeers
     }
   }
 
   /** Stops everything in reverse start order; safe to call twice. */
   async stop (): Promise<void> {
     this.stopping ??= (async () => {
+      this.swarm?.stop()
+      this.releaseEventLoop?.()
       this.scheduler.stop()
       this.walker.stop()
       this.trimmer.stop()
@@ -315,7 +367,9 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
     const targetPeers = options.targetPeers ?? config?.discovery.targetPeers ?? DEFAULT_TARGET_PEERS
     const tuned = resolveTuning(options, config)
     const gossipMeshDegree = options.gossipMeshDegree ?? config?.gossip.meshDegree
+    const metrics = options.metrics === false ? undefined : new NodeMetrics(options.metrics === true ? {} : options.metrics)
     const libp2p = await createPeer({
+      ...(metrics != null ? { metrics, gossipTopicLabels: new Map([[JOBS_TOPIC, 'jobs'], [STATUS_TOPIC, 'status'], [DATA_TOPIC, 'data']]) } : {}),
       privateKey,
       datastore: repo?.datastore,
       listen: options.listen ?? config?.addresses.listen ?? IN_MEMORY_DEFAULT_LISTEN,
@@ -359,7 +413,8 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       blockstore,
       datastore: repo?.datastore,
       reclaim,
-      shardServer: options.decorate?.shardServer
+      shardServer: options.decorate?.shardServer,
+      metrics
     }, {
       ...definedOnly({
         replicas: config?.data.replicas,
@@ -382,26 +437,41 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       logger: libp2p.logger,
       data,
       functions: functions.registry,
-      datastore: repo?.datastore
+      datastore: repo?.datastore,
+      metrics
     }, { syncIntervalMs: tuned.jobSyncIntervalMs })
     const { wasmLimits, stealRankStepMs, ...capsOverrides } = options.scheduler ?? {}
     const capabilities = detectCapabilities({
       ...definedOnly({ slots: config?.scheduler.slots, labels: config?.scheduler.labels, gpu: config?.scheduler.gpu }),
       ...capsOverrides
     })
-    const taskExecutor = new TaskExecutor({ data, functions: functions.registry }, { wasmLimits })
+    const taskExecutor = new TaskExecutor({ data, functions: functions.registry, metrics }, { wasmLimits })
     const executor = options.decorate?.taskExecutor?.(taskExecutor) ?? taskExecutor
-    const scheduler = new Scheduler({ peerId: libp2p.peerId, jobs: jobService, executor, data }, { capabilities, stealRankStepMs: tuned.stealRankStepMs })
+    const scheduler = new Scheduler({ peerId: libp2p.peerId, jobs: jobService, executor, data, metrics }, { capabilities, stealRankStepMs: tuned.stealRankStepMs })
     const watchdog = new GossipStreamWatchdog(libp2p)
-    const node = new EdgeNode({ libp2p, repo, walker, trimmer, watchdog, blockstore, data, functions, jobService, scheduler })
+    let node: EdgeNode | undefined
+    const swarm = options.swarm === false
+      ? undefined
+      : new StatusService({
+        peerId: libp2p.peerId,
+        privateKey,
+        pubsub: libp2p.services.pubsub,
+        logger: libp2p.logger,
+        collect: () => (node as EdgeNode).collectStatus(),
+        metrics
+      }, options.swarm === true ? {} : options.swarm)
+    if (metrics != null) registerNodeMetrics(metrics, () => (node as EdgeNode).startedAt)
+    node = new EdgeNode({ libp2p, repo, walker, trimmer, watchdog, blockstore, data, functions, jobService, scheduler, metrics, swarm })
     // from here the node stops everything, in reverse start order
-    undo.splice(0, undo.length, async () => { await node.stop() })
+    const started = node
+    undo.splice(0, undo.length, async () => { await started.stop() })
     walker.start()
     trimmer.start()
     watchdog.start()
     await data.start()
     await jobService.start()
     scheduler.start()
+    swarm?.start()
     return node
   } catch (err) {
     for (const step of undo.reverse()) {

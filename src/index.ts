@@ -18,3 +18,5 @@ export { initRepo, resolveRepoPath, generateSwarmKey, parseSwarmKey } from './no
 export type { ConnectionProblem, EdgeConfig, InitOptions, TuningProfileName } from './node/index.ts'
 export { NotFoundError, NotPutHereError, RemovedError, StorageFullError } from './data/index.ts'
 export type { FileStat, FullListing, GcReport, HeldGroup, Pins, RemoveResult, RootListing, StorageStatus } from './data/index.ts'
+export type { NodeMetrics, NodeMetricsInit } from './metrics/index.ts'
+export type { PeerStatus, SwarmPeer, StatusServiceInit } from './status/index.ts'

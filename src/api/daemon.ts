@@ -1,8 +1,9 @@
 /**
  * api/daemon: an EdgeNode plus its RPC API, run until stopped. Owns the
  * daemon's lifecycle: open the locked repo and start the peer (createEdgeNode),
- * serve the API on loopback, write `<repo>/api`; on stop undo it in reverse
- * order (API closed, node stopped, which removes `api` and closes the repo).
+ * serve the API on loopback, write `<repo>/api`, and serve the read-only
+ * listener when asked (`metricsListen`); on stop undo it in reverse order
+ * (listeners closed, node stopped, which removes `api` and closes the repo).
  * A daemon that fails to start has released all of it when the error arrives.
  */
 import { createEdgeNode, type EdgeNode, type EdgeNodeOptions } from '../edge-node.ts'
@@ -10,13 +11,15 @@ import { DEFAULT_API } from '../node/index.ts'
 import { ApiListenError } from './errors.ts'
 import { apiMultiaddr } from './client.ts'
 import { MemoryReducer } from './memory-reducer.ts'
-import { createApiServer } from './routes.ts'
+import { createApiServer, createReadOnlyServer } from './routes.ts'
 import type { ApiServer } from './server.ts'
 
 export interface DaemonOptions extends EdgeNodeOptions {
   repo: string
   /** HOST:PORT of the API; overrides config.json. */
   api?: string
+  /** HOST:PORT of the read-only listener (dashboard, metrics, health; never a command), any address; overrides config.json. @default config.json's `addresses.metricsListen`, else none */
+  metricsListen?: string
 }
 
 export interface RunningDaemon {
@@ -24,22 +27,30 @@ export interface RunningDaemon {
   api: ApiServer
   /** `127.0.0.1:PORT` the API is bound to. */
   apiAddress: string
+  /** `HOST:PORT` the read-only listener is bound to, if any. */
+  metricsAddress?: string
   stop: () => Promise<void>
 }
 
 export async function startDaemon (options: DaemonOptions): Promise<RunningDaemon> {
   const node = await createEdgeNode(options)
   const api = createApiServer(node)
+  const metricsListen = options.metricsListen ?? node.repo?.config.addresses.metricsListen
+  const readOnly = metricsListen != null ? createReadOnlyServer(node) : undefined
   let apiAddress: string
+  let metricsAddress: string | undefined
   const wanted = options.api ?? node.repo?.config.addresses.api ?? DEFAULT_API
+  const listenError = (address: string, what?: string) => (err: NodeJS.ErrnoException): never => {
+    if (err.code === 'EADDRINUSE') throw new ApiListenError(address, 'the port is in use by another process', what)
+    if (err.code === 'EADDRNOTAVAIL') throw new ApiListenError(address, 'this device has no such address', what)
+    throw err
+  }
   try {
-    apiAddress = await api.listen(wanted).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') throw new ApiListenError(wanted, 'the port is in use by another process')
-      if (err.code === 'EADDRNOTAVAIL') throw new ApiListenError(wanted, 'this device has no such address')
-      throw err
-    })
+    apiAddress = await api.listen(wanted).catch(listenError(wanted))
+    if (readOnly != null && metricsListen != null) metricsAddress = await readOnly.listen(metricsListen).catch(listenError(metricsListen, 'read-only address'))
     await node.repo?.writeApiAddress(apiMultiaddr(apiAddress))
   } catch (err) {
+    await readOnly?.close()
     await api.close()
     await node.stop()
     throw err
@@ -52,9 +63,11 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
     node,
     api,
     apiAddress,
+    ...(metricsAddress != null ? { metricsAddress } : {}),
     stop: async () => {
       stopping ??= (async () => {
         memory.stop()
+        await readOnly?.close()
         await api.close()
         await node.stop()
       })()

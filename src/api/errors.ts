@@ -30,8 +30,9 @@ export class InvalidArgumentError extends Error {
 export class ApiListenError extends Error {
   override name = 'ApiListenError'
   readonly address: string
-  constructor (address: string, reason: string) {
-    super(`cannot listen on API address ${address}: ${reason}`)
+  /** `what`: which listener (the API, or the read-only one). */
+  constructor (address: string, reason: string, what = 'API address') {
+    super(`cannot listen on ${what} ${address}: ${reason}`)
     this.address = address
   }
 }

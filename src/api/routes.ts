@@ -8,6 +8,8 @@ import { z } from 'zod'
 import type { EdgeNode } from '../edge-node.ts'
 import { InvalidArgumentError } from './errors.ts'
 import { ApiServer, readJsonBody, type ApiRequest } from './server.ts'
+import { addPages } from './pages.ts'
+import { swarmView } from './views.ts'
 
 /** The `id --json` shape: addresses carry the /p2p/ suffix, ready to bootstrap from. */
 export interface IdResponse {
@@ -83,12 +85,14 @@ const SubmitBody = z.object({
   leaseMs: z.number().optional()
 })
 
-/** An API server with every command of `node` routed. */
+/** An API server with every command and read-only page of `node` routed. */
 export function createApiServer (node: EdgeNode): ApiServer {
   const api = new ApiServer()
+  addPages(api, node)
   api.route('id', async () => idOf(node))
   api.route('peers', async () => node.peers())
   api.route('status', async () => await node.status())
+  api.route('swarm', async () => swarmView(node).peers)
 
   // data
   api.route('put', async (req, res) => {
@@ -149,5 +153,12 @@ export function createApiServer (node: EdgeNode): ApiServer {
     await sendBytes(res, (async function * () { yield bytes })())
   })
   api.route('job/ls', async () => node.jobs.list())
+  return api
+}
+
+/** The read-only server of `daemon --metrics-listen`: the pages only (dashboard, metrics, health), never a command. */
+export function createReadOnlyServer (node: EdgeNode): ApiServer {
+  const api = new ApiServer({ commands: false })
+  addPages(api, node)
   return api
 }

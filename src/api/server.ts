@@ -1,13 +1,15 @@
 /**
- * api/server: the daemon's RPC API, Kubo-style `POST /api/v0/<command>` on
- * loopback HTTP. Owns the HTTP surface: routing, argument parsing, JSON and
- * streamed responses, error mapping, and DNS-rebinding protection (requests
- * whose Host or Origin is not loopback are refused). Never binds to a
- * non-loopback address and never runs a command without going through its
- * handler's validation.
+ * api/server: the daemon's HTTP surface: Kubo-style `POST /api/v0/<command>`
+ * commands on loopback, and read-only `GET` pages (the dashboard, its data,
+ * metrics, health). Owns routing, argument parsing, JSON and streamed
+ * responses, error mapping, and DNS-rebinding protection (a request whose
+ * Host or Origin is not allowed is refused, whatever its path). A server
+ * made with `commands: false` (the read-only listener) serves pages only and
+ * may bind any address; one with commands never binds a non-loopback address
+ * and never runs a command without going through its handler's validation.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { isIP, type AddressInfo } from 'node:net'
 import { API_PREFIX, MAX_JSON_BODY_BYTES } from './constants.ts'
 import { InvalidArgumentError } from './errors.ts'
 import { statusOf } from './error-status.ts'
@@ -38,15 +40,29 @@ export function isLoopbackHost (host: string | undefined): boolean {
   return LOOPBACK_HOSTS.has(name) || /^127\.\d+\.\d+\.\d+$/.test(name)
 }
 
-function checkOrigin (req: IncomingMessage): string | undefined {
-  if (!isLoopbackHost(req.headers.host)) {
-    return `refused: Host header "${req.headers.host ?? ''}" is not loopback`
+/**
+ * Is `host` (a Host header value, or an Origin's host) a loopback name or an
+ * IP address? A DNS-rebinding page reaches a listener under a DNS name of its
+ * own, never under an IP literal, so a read-only listener open to the LAN
+ * accepts these and nothing else.
+ */
+export function isLoopbackOrIpHost (host: string | undefined): boolean {
+  if (isLoopbackHost(host)) return true
+  if (host == null) return false
+  const m = /^(\[([0-9a-fA-F:.]+)\]|[^:]+)(?::(\d+))?$/.exec(host)
+  if (m == null) return false
+  return m[2] != null ? isIP(m[2]) === 6 : isIP(m[1]) === 4
+}
+
+function checkOrigin (req: IncomingMessage, allowed: (host: string | undefined) => boolean): string | undefined {
+  if (!allowed(req.headers.host)) {
+    return `refused: Host header "${req.headers.host ?? ''}" is not allowed`
   }
   const origin = req.headers.origin
   if (origin != null) {
     let host: string | undefined
     try { host = new URL(origin).host } catch { host = undefined }
-    if (!isLoopbackHost(host)) return `refused: Origin "${origin}" is not loopback`
+    if (!allowed(host)) return `refused: Origin "${origin}" is not allowed`
   }
   return undefined
 }
@@ -74,9 +90,27 @@ export async function readJsonBody (req: IncomingMessage): Promise<unknown> {
   }
 }
 
+export interface ApiServerInit {
+  /**
+   * Serve commands (`POST /api/v0/...`): the RPC API, which binds loopback
+   * only and accepts loopback Host and Origin headers only. Without, the
+   * server is read-only: pages only, any address, and Host and Origin must be
+   * loopback or an IP address (see isLoopbackOrIpHost). @default true
+   */
+  commands?: boolean
+}
+
 export class ApiServer {
   private readonly routes = new Map<string, ApiHandler>()
+  private readonly pages = new Map<string, ApiHandler>()
+  private readonly commands: boolean
+  private readonly allowed: (host: string | undefined) => boolean
   private server?: Server
+
+  constructor (init: ApiServerInit = {}) {
+    this.commands = init.commands ?? true
+    this.allowed = this.commands ? isLoopbackHost : isLoopbackOrIpHost
+  }
 
   /** Adds a command, e.g. `route('id', handler)` serves `POST /api/v0/id`. */
   route (name: string, handler: ApiHandler): this {
@@ -84,12 +118,18 @@ export class ApiServer {
     return this
   }
 
-  /** Listens on `host:port` (must be loopback); resolves with the bound `host:port`. */
+  /** Adds a read-only page, e.g. `page('/healthz', handler)` serves `GET /healthz`. */
+  page (path: string, handler: ApiHandler): this {
+    this.pages.set(path, handler)
+    return this
+  }
+
+  /** Listens on `host:port` (loopback, unless read-only); resolves with the bound `host:port`. */
   async listen (hostPort: string): Promise<string> {
     const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(hostPort)
     if (m == null) throw new InvalidArgumentError(`API address "${hostPort}" must be HOST:PORT`)
     const host = m[1].replace(/^\[|\]$/g, '')
-    if (!isLoopbackHost(m[1])) throw new InvalidArgumentError(`API address "${hostPort}" must be loopback (127.0.0.1 or localhost)`)
+    if (this.commands && !isLoopbackHost(m[1])) throw new InvalidArgumentError(`API address "${hostPort}" must be loopback (127.0.0.1 or localhost)`)
     const server = createServer((req, res) => { void this.handle(req, res) })
     this.server = server
     await new Promise<void>((resolve, reject) => {
@@ -101,14 +141,19 @@ export class ApiServer {
   }
 
   private async handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const refused = checkOrigin(req)
+    const refused = checkOrigin(req, this.allowed)
     if (refused != null) {
       sendJson(res, 403, { error: { name: 'ForbiddenError', message: refused } })
       req.resume()
       return
     }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
-    if (!url.pathname.startsWith(API_PREFIX)) {
+    const page = this.pages.get(url.pathname)
+    if (page != null && (req.method === 'GET' || req.method === 'HEAD')) {
+      await this.run(page, url, req, res)
+      return
+    }
+    if (!this.commands || !url.pathname.startsWith(API_PREFIX)) {
       sendJson(res, 404, { error: { name: 'NotFoundError', message: `no such endpoint ${url.pathname}` } })
       req.resume()
       return
@@ -126,6 +171,10 @@ export class ApiServer {
       req.resume()
       return
     }
+    await this.run(handler, url, req, res)
+  }
+
+  private async run (handler: ApiHandler, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const controller = new AbortController()
     res.on('close', () => { if (!res.writableFinished) controller.abort() })
     try {

@@ -13,6 +13,7 @@ import type { IdResponse } from '../api/routes.ts'
 import { ApiListenError } from '../api/errors.ts'
 import type { NodeStatus, PeerSummary } from '../edge-node.ts'
 import type { ConnectionProblem } from '../node/connection-diagnostics.ts'
+import type { SwarmPeer } from '../status/index.ts'
 import { collect, parseBootstrap, parseHostPort, parseListen } from './args.ts'
 import { UsageError, printJson } from './output.ts'
 import { addDataCommands } from './data-commands.ts'
@@ -85,8 +86,9 @@ export function buildProgram (): Command {
     .option('--listen <multiaddr>', 'listen address (repeatable; overrides config)', (v: string, p: string[]) => collect(parseListen(v), p))
     .option('--bootstrap <multiaddr>', 'peer to bootstrap from (repeatable; overrides config)', (v: string, p: string[]) => collect(parseBootstrap(v), p))
     .option('--api <host:port>', 'RPC API address, loopback only (overrides config)', parseHostPort)
+    .option('--metrics-listen <host:port>', 'also serve the dashboard, /metrics and /healthz read-only here, any address (never a command; overrides config)', parseHostPort)
     .option('--no-mdns', 'turn off mDNS discovery on the LAN')
-    .action(async (opts: RepoOpts & { listen?: string[], bootstrap?: string[], api?: string, mdns: boolean }) => {
+    .action(async (opts: RepoOpts & { listen?: string[], bootstrap?: string[], api?: string, metricsListen?: string, mdns: boolean }) => {
       const repo = resolveRepoPath(opts.repo)
       if (Number(process.versions.node.split('.')[0]) < MIN_NODE_MAJOR_FOR_DAEMON) {
         throw new UsageError(`the daemon needs Node ${MIN_NODE_MAJOR_FOR_DAEMON} or later, this is Node ${process.version} (README: "Installing the command on a device")`)
@@ -99,6 +101,7 @@ export function buildProgram (): Command {
         listen: opts.listen,
         bootstrap: opts.bootstrap,
         api: opts.api,
+        metricsListen: opts.metricsListen,
         // --no-mdns forces it off; otherwise config.json decides
         mdns: opts.mdns ? undefined : false
       }).catch((err: unknown) => {
@@ -114,7 +117,10 @@ export function buildProgram (): Command {
       const id = daemon.node.peerId.toString()
       process.stdout.write(`edgeswarm daemon ${id}\n`)
       for (const ma of daemon.node.multiaddrs) process.stdout.write(`listening on ${ma.toString()}\n`)
-      process.stdout.write(`RPC API on http://${daemon.apiAddress}\ndaemon is ready\n`)
+      process.stdout.write(`RPC API on http://${daemon.apiAddress}\n`)
+      process.stdout.write(`dashboard on http://${daemon.apiAddress}/\n`)
+      if (daemon.metricsAddress != null) process.stdout.write(`read-only dashboard, /metrics and /healthz on http://${daemon.metricsAddress}/\n`)
+      process.stdout.write('daemon is ready\n')
       // why it cannot connect, one line per cause (rate-limited by the diagnostics), DEBUG or not
       const logProblem = (p: ConnectionProblem): void => { process.stderr.write(`edgeswarm: cannot connect: ${p.message}\n`) }
       for (const p of daemon.node.diagnostics.problems()) logProblem(p)
@@ -170,6 +176,16 @@ export function buildProgram (): Command {
       process.stdout.write(formatStatus(s))
     })
 
+  program.command('swarm')
+    .description('every peer\'s latest status, as gossiped: the whole swarm, this peer included')
+    .addOption(repoOption())
+    .option('--json', 'print an array of {"id", ...status} (this peer first)')
+    .action(async (opts: JsonOpts) => {
+      const peers = await (await daemonClient(opts)).call<SwarmPeer[]>('swarm')
+      if (opts.json === true) { printJson(peers); return }
+      process.stdout.write(formatSwarm(peers))
+    })
+
   const key = program.command('key').description('swarm keys for private swarms')
   key.command('gen')
     .description('write a new swarm key (swarm.key format) to FILE or stdout')
@@ -191,13 +207,42 @@ export function buildProgram (): Command {
   return program
 }
 
+/** A peer id as the dashboard shows it: whole when short, else its first 12 and last 8 characters. */
+export function shortId (id: string): string {
+  return id.length <= 24 ? id : `${id.slice(0, 12)}…${id.slice(-8)}`
+}
+
+function mib (bytes: number): string {
+  return (bytes / (1024 * 1024)).toFixed(1)
+}
+
+function formatSwarm (peers: SwarmPeer[]): string {
+  const header = ['PEER', 'AGE', 'CONNS', 'RT', 'BLOCKS', 'MiB', 'FOR OTHERS', 'TASKS', 'RAN', 'LOAD', 'LOOP ms', 'LABELS']
+  const rows = peers.map(p => [
+    `${shortId(p.id)}${p.self ? ' (this)' : ''}${p.stale ? ' (stale)' : ''}`,
+    `${Math.round(p.ageMs / 1000)} s`,
+    String(p.connections),
+    String(p.routingTable),
+    String(p.blocks),
+    mib(p.bytes),
+    `${mib(p.storageUsed)}/${mib(p.storageMax)}`,
+    `${p.running}/${p.slots}${p.queued > 0 ? ` +${p.queued}` : ''}`,
+    String(p.executed),
+    p.load.toFixed(2),
+    String(p.loopDelayMs),
+    p.labels.join(',') || '-'
+  ])
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)))
+  const line = (cells: string[]): string => cells.map((c, i) => i === cells.length - 1 ? c : c.padEnd(widths[i])).join('  ') + '\n'
+  return line(header) + rows.map(line).join('') + `${peers.length} peers (${peers.filter(p => p.stale).length} stale)\n`
+}
+
 function formatStorage (st: NodeStatus['storage']): string {
-  const mib = (n: number): string => `${(n / (1024 * 1024)).toFixed(1)} MiB`
-  const disk = st.disk != null ? `; disk ${mib(st.disk.free)} free of ${mib(st.disk.total)}` : ''
+  const disk = st.disk != null ? `; disk ${mib(st.disk.free)} MiB free of ${mib(st.disk.total)} MiB` : ''
   const state = st.diskFull
     ? ' - DISK FULL: own writes refused, run `edgeswarm gc` or free space'
     : st.refusingPushes ? ' - full: refusing other peers\' blocks' : ''
-  return `storage:   ${mib(st.forOthersUsed)} of ${mib(st.forOthersMax)} for other peers${disk}${state}`
+  return `storage:   ${mib(st.forOthersUsed)} of ${mib(st.forOthersMax)} MiB for other peers${disk}${state}`
 }
 
 function formatStatus (s: NodeStatus): string {
@@ -205,12 +250,13 @@ function formatStatus (s: NodeStatus): string {
     `peer:      ${s.id}`,
     `repo:      ${s.repo ?? '(in memory)'}`,
     `private:   ${s.privateSwarm ? 'yes (swarm key)' : 'no'}`,
-    `peers:     ${s.peers}`,
+    `peers:     ${s.peers} connected, ${s.routingTable} in the routing table, ${s.swarmPeers} in the swarm table`,
     `uptime:    ${Math.round(s.uptimeMs / 1000)} s`,
-    `shards:    ${s.shards} held (${(s.bytesStored / (1024 * 1024)).toFixed(1)} MiB, ${(s.bytesForOthers / (1024 * 1024)).toFixed(1)} MiB for other peers)`,
+    `shards:    ${s.shards} held (${mib(s.bytesStored)} MiB, ${mib(s.bytesForOthers)} MiB for other peers)${s.underReplicated > 0 ? `, ${s.underReplicated} under-replicated` : ''}`,
     formatStorage(s.storage),
     `tasks:     ${s.tasksRunning} running on ${s.scheduler.slots} slots (${s.scheduler.executed} run here, ${s.scheduler.failed} failed)`,
-    `jobs:      ${s.jobs.total} known (${s.jobs.running} running, ${s.jobs.queued} queued, ${s.jobs.done} done, ${s.jobs.failed} failed)`
+    `jobs:      ${s.jobs.total} known (${s.jobs.running} running, ${s.jobs.queued} queued, ${s.jobs.done} done, ${s.jobs.failed} failed)`,
+    `loop:      ${s.eventLoopDelayMs} ms event-loop delay (p99)`
   ]
   for (const p of s.connectionProblems ?? []) {
     lines.push(`problem:   ${p.message} (${p.count}x, last ${Math.round((Date.now() - p.lastSeen) / 1000)} s ago)`)

@@ -39,6 +39,7 @@ import { ShardClient } from './shard-client.ts'
 import { LocalShardServer } from './shard-server.ts'
 import { ShardStore } from './shard-store.ts'
 import { StorageBudget, statfsDiskSpace, type StorageStatus } from './storage-budget.ts'
+import { registerDataMetrics } from './data-metrics.ts'
 import type {
   DataMetrics, DataServiceComponents, DataServiceInit, FileStat, FullListing, GetOptions, PutOptions, RemoveResult, RepairReport, RootListing,
   ShardStat, StatOptions
@@ -52,7 +53,10 @@ function checkReplicas (n: number): number {
 }
 
 export class DataService implements Startable {
-  readonly metrics: DataMetrics = { bytesSent: 0, bytesReceived: 0, badPeers: new Set(), provides: 0, adopted: 0 }
+  readonly metrics: DataMetrics = {
+    bytesSent: 0, bytesReceived: 0, badPeers: new Set(), provides: 0, adopted: 0, fetches: 0, fetchMisses: 0, fetchMsTotal: 0,
+    provideFailures: 0, repairPasses: 0, repairCopies: 0, underReplicated: 0
+  }
   private readonly components: DataServiceComponents
   private readonly log: Logger
   private readonly defaultReplicas: number
@@ -127,6 +131,7 @@ export class DataService implements Startable {
     this.putter = new Putter({ store, replicator: this.replicator, providers: this.providers, records: this.recordSync })
     const server = new LocalShardServer(components, { store, providers: this.providers, records: this.records, metrics, replicas: this.defaultReplicas })
     this.server = components.shardServer?.(server) ?? server
+    if (components.metrics != null) registerDataMetrics(components.metrics, { metrics, store, providers: this.providers })
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -398,5 +403,20 @@ export class DataService implements Startable {
 
   async localStats (): Promise<{ shards: number, bytes: number, bytesForOthers: number }> {
     return this.store.stats()
+  }
+
+  /** Blocks held here and their bytes, all and for others, now (what `localStats` resolves to). */
+  stored (): { shards: number, bytes: number, bytesForOthers: number } {
+    return this.store.stats()
+  }
+
+  /** Bytes this peer stores for others at most now: the storage budget's share of the disk, or `storageMax`. */
+  get storageMax (): number {
+    return this.store.storageMax
+  }
+
+  /** Provider announcements queued or running now. */
+  get providesQueued (): number {
+    return this.providers.queued
   }
 }

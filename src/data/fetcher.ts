@@ -87,13 +87,22 @@ export class Fetcher implements Startable {
     let inflight = this.inflight.get(key)
     if (inflight == null) {
       // one fetch per block however many readers; it ends on its own deadline
+      const started = performance.now()
       inflight = this.fetch(cid, this.shutdown.signal)
-        .then(bytes => { this.cache.set(key, bytes); return bytes })
+        .then(bytes => { this.cache.set(key, bytes); this.fetched(performance.now() - started); return bytes }, (err: unknown) => { this.metrics.fetchMisses++; throw err })
         .finally(() => this.inflight.delete(key))
       this.inflight.set(key, inflight)
     }
     if (signal == null) return inflight
     return raceAbort(inflight, signal)
+  }
+
+  /** Counts a swarm fetch that found its block after `ms`. */
+  private fetched (ms: number): void {
+    const m = this.metrics
+    m.fetches++
+    m.fetchMsTotal += ms
+    m.fetchSeconds?.observe(ms / 1000)
   }
 
   /**

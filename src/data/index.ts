@@ -30,7 +30,7 @@
  *
  * Owns everything about stored bytes. Never imports jobs, the API or the CLI.
  */
-import type { ComponentLogger, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, Histogram, Libp2p, Metrics, PeerId, PrivateKey } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import type { Blockstore } from 'interface-blockstore'
@@ -91,6 +91,8 @@ export interface DataServiceComponents {
    * test's corrupting holder, is composed here.
    */
   shardServer?: (server: ShardServer) => ShardServer
+  /** Where the data layer registers its `edgeswarm_data_*` metrics; none: no metrics. */
+  metrics?: Metrics
 }
 
 export interface DataServiceInit {
@@ -244,6 +246,25 @@ export interface DataMetrics {
   provides: number
   /** Blocks kept from facts as one of their closest peers (see `adoptBlock`). */
   adopted: number
+  /** Blocks fetched from the swarm (one per fetch, however many readers waited on it). */
+  fetches: number
+  /** Fetches from the swarm that ended without the block. */
+  fetchMisses: number
+  /** Sum of the times (ms) of the swarm fetches counted in `fetches`: its growth over theirs is the mean latency of an interval. */
+  fetchMsTotal: number
+  /** The time of each swarm fetch, when the node has metrics. */
+  fetchSeconds?: Histogram
+  /** Provider announcements that failed (each attempt). */
+  provideFailures: number
+  /** Repair passes completed, and the copies they made. */
+  repairPasses: number
+  repairCopies: number
+  /** Blocks held here that the last repair pass left below their replica count. */
+  underReplicated: number
+  /** Since when repair passes have found blocks below their replica count; undefined once a pass finds none. */
+  underReplicatedSince?: number
+  /** The last repair pass: when it ended and what it found. */
+  lastRepair?: { at: number, checked: number, copies: number, underReplicated: number, durationMs: number }
 }
 
 export { DataService } from './data-service.ts'
@@ -261,7 +282,7 @@ export {
   IntegrityError, InvalidManifestError, ShardProtocolError, InvalidRangeError, RemovedError, NotPutHereError, InvalidRecordError, InvalidNameError
 } from './errors.ts'
 export {
-  SHARD_PROTOCOL, MAX_BLOCK_SIZE, MAX_MESSAGE_SIZE, MAX_SHARDS_PER_ROOT,
+  SHARD_PROTOCOL, DATA_TOPIC, MAX_BLOCK_SIZE, MAX_MESSAGE_SIZE, MAX_SHARDS_PER_ROOT,
   DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE, DEFAULT_REPLICAS, MAX_REPLICAS, DEFAULT_STORAGE_MAX,
   DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_PROVIDE_RATE_PER_S, DEFAULT_REPROVIDE_INTERVAL_MS, DEFAULT_CACHE_MAX_BYTES,
   DEFAULT_GC_INTERVAL_MS, DEFAULT_GC_GRACE_MS, STORAGE_BALLAST_FILE, MAX_PUT_NAME_LENGTH

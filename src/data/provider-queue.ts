@@ -107,6 +107,11 @@ export class ProviderQueue implements Startable {
     this.provided.delete(cid.toString())
   }
 
+  /** Announcements queued or running now. */
+  get queued (): number {
+    return this.queue.size + this.queue.pending
+  }
+
   /** Resolves when the queued announcements have drained. */
   async whenProvided (): Promise<void> {
     while (this.queue.isPaused && this.queue.size > 0) await sleep(50)
@@ -149,6 +154,7 @@ export class ProviderQueue implements Startable {
       } catch (err) {
         if (!this.shutdown.signal.aborted) {
           this.log('provide %s failed (attempt %d) - %e', key, attempt, err)
+          this.metrics.provideFailures++
           failed = true
         }
       } finally {

@@ -201,8 +201,21 @@ export class Replicator implements Startable {
       }
     })
     report.durationMs = Date.now() - started
+    this.counted(report)
     if (report.copies.length > 0) this.log('repair copied %d blocks in %d ms', report.copies.length, report.durationMs)
     return report
+  }
+
+  /** Counts a finished pass in the layer's metrics. */
+  private counted (report: RepairReport): void {
+    const m = this.metrics
+    const now = Date.now()
+    m.repairPasses++
+    m.repairCopies += report.copies.length
+    m.underReplicated = report.underReplicated.length
+    if (report.underReplicated.length === 0) m.underReplicatedSince = undefined
+    else m.underReplicatedSince ??= now
+    m.lastRepair = { at: now, checked: report.checked, copies: report.copies.length, underReplicated: report.underReplicated.length, durationMs: report.durationMs }
   }
 
   private scheduleRepair (): void {

@@ -245,6 +245,11 @@ export class ShardStore {
   storage (): StorageStatus {
     return this.budget.status(this.bytesForOthers, this.reserved)
   }
+
+  /** Bytes other peers' blocks may take now (the storage budget's share, or `storageMax`). */
+  get storageMax (): number {
+    return this.budget.forOthersMax()
+  }
 }
 
 /** `old` and `added` as one list without repeats, the newest kept past MAX_PUTS_PER_BLOCK. */

@@ -6,7 +6,7 @@
  * holds code.
  */
 import type { GossipSub } from '@libp2p/gossipsub'
-import type { ComponentLogger, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, Libp2p, Metrics, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 import type { FunctionRegistry } from '../functions/index.ts'
 import type { JobServiceData } from './data-access.ts'
@@ -34,6 +34,8 @@ export interface JobServiceComponents {
   functions: JobFunctions
   /** Where facts are persisted (the repo's datastore), so a restarted peer knows its jobs before it syncs; none keeps them in memory only. */
   datastore?: Datastore
+  /** Where the job layer registers its `edgeswarm_jobs_*` metrics; none: no metrics. */
+  metrics?: Metrics
 }
 
 /** The job service's tunings. */

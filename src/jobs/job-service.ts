@@ -27,6 +27,7 @@ import { findJob } from './find.ts'
 import { Reducer } from './reducer.ts'
 import { readFinalResult } from './results.ts'
 import { Job, type JobSource } from './job.ts'
+import { registerJobMetrics } from './job-metrics.ts'
 
 /** How long a result waiter waits for a change before it looks at the job again. */
 const RESULT_RECHECK_MS = 1_000
@@ -81,6 +82,7 @@ export class JobService extends EventTarget implements Startable, JobSource {
       publish,
       handle: (id) => new Job(id, this)
     })
+    if (components.metrics != null) registerJobMetrics(components.metrics, { stats: this.stats, jobs: () => this.jobs() })
   }
 
   /** Peers outvoted in any job: their claims are not granted in later jobs. */

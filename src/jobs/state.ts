@@ -50,6 +50,8 @@ export interface JobView {
   reason?: string
   /** The final result, when done. */
   result?: { cid: string, hash: string, size: number }
+  /** A training job's rounds so far, in order, each with its loss once known: what the dashboard charts. */
+  rounds?: Array<{ round: number, loss?: number }>
 }
 
 /** One job's facts and the views derived from them. */

@@ -77,6 +77,13 @@ export function apiAddressProblem (hostPort: string): string | undefined {
   return portProblem(m[2])
 }
 
+/** Why `hostPort` cannot be the read-only listener's address (any HOST:PORT: it serves no command), or undefined. */
+export function metricsAddressProblem (hostPort: string): string | undefined {
+  const m = /^(\[[0-9a-fA-F:]+\]|[^:\s[\]]+):(\d{1,5})$/.exec(hostPort)
+  if (m == null) return 'expected HOST:PORT, e.g. 0.0.0.0:9090'
+  return portProblem(m[2])
+}
+
 /** Throws InvalidAddressError for the first listen or bootstrap address that cannot be used. */
 export function checkPeerAddresses (listen: readonly string[], bootstrap: readonly string[]): void {
   for (const a of listen) {

@@ -12,7 +12,7 @@
  * default).
  */
 import { z } from 'zod'
-import { apiAddressProblem, bootstrapAddressProblem, listenAddressProblem } from './addresses.ts'
+import { apiAddressProblem, bootstrapAddressProblem, listenAddressProblem, metricsAddressProblem } from './addresses.ts'
 import {
   DEFAULT_API, DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_TARGET_PEERS,
   MAX_CONFIG_BOOTSTRAP_ADDRESSES, MAX_CONFIG_GOSSIP_LAZY_PEERS, MAX_CONFIG_HANDSHAKE_TIMEOUT_MS,
@@ -116,7 +116,9 @@ export const ConfigSchema = z.strictObject({
   addresses: z.strictObject({
     listen: list(checkedString(listenAddressProblem), MAX_CONFIG_LISTEN_ADDRESSES).default(DEFAULT_LISTEN),
     /** HOST:PORT of the RPC API; must be loopback. */
-    api: checkedString(apiAddressProblem).default(DEFAULT_API)
+    api: checkedString(apiAddressProblem).default(DEFAULT_API),
+    /** HOST:PORT of the read-only listener (dashboard, metrics, health; never a command); any address; absent: off. */
+    metricsListen: checkedString(metricsAddressProblem).optional()
   }).prefault({}),
   bootstrap: list(checkedString(bootstrapAddressProblem), MAX_CONFIG_BOOTSTRAP_ADDRESSES).default([]),
   discovery: z.strictObject({

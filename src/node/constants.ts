@@ -73,6 +73,9 @@ export const MDNS_INTERVAL_MS = 10_000
 /** Wait after start before the bootstrap list is reported for dialling (@libp2p/bootstrap's default). */
 export const BOOTSTRAP_DELAY_MS = 1_000
 
+/** edgeswarm's version, as package.json says (a test checks they agree): what a peer's status and the CLI report. */
+export const EDGESWARM_VERSION = '0.1.0'
+
 // ---------------------------------------------------------------- config.json bounds
 
 /**

@@ -42,5 +42,5 @@ export type { WatchdogComponents } from './gossip-streams.ts'
 export { connectedPeers, connectedPeerCount, isConnected } from './connected-peers.ts'
 export {
   DEFAULT_API, DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_TARGET_PEERS,
-  DHT_PROTOCOL, MAX_GOSSIP_MESH_DEGREE
+  DHT_PROTOCOL, EDGESWARM_VERSION, MAX_GOSSIP_MESH_DEGREE
 } from './constants.ts'

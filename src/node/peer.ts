@@ -35,6 +35,7 @@ import { withFastClosest } from './routing-table-closest.ts'
 import { edgeswarmLogger } from './quiet-logger.ts'
 import { checkPeerAddresses } from './addresses.ts'
 import { ConnectionDiagnostics, diagnosedEncrypter, type DiagnosticsComponents } from './connection-diagnostics.ts'
+import type { NodeMetrics } from '../metrics/index.ts'
 
 /** The services every edgeswarm peer runs. */
 export type BaseServices = {
@@ -113,6 +114,13 @@ export interface PeerInit<S extends ServiceMap = ServiceMap> {
    * Default: libp2p's (6 s per address, 10 s per dial, 10 s to answer).
    */
   handshakeTimeoutMs?: number
+  /**
+   * Where libp2p, its services and gossipsub register their metrics (one
+   * registry per node); none: no metrics, at no cost.
+   */
+  metrics?: NodeMetrics
+  /** gossipsub's metrics label each topic with its name here (others: "unknown"), never the topic string itself. */
+  gossipTopicLabels?: Map<string, string>
   /** Extra services (edgeswarm's own protocols) merged into libp2p's `services`. */
   services?: ServiceFactoryMap<S>
 }
@@ -204,7 +212,8 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
       // IDONTWANT only where the duplicate it saves costs more than the control frame
       idontwantMinDataSize: GOSSIP_IDONTWANT_MIN_BYTES,
       ...(init.gossipLazyPeers != null ? { Dlazy: init.gossipLazyPeers, gossipFactor: 0 } : {}),
-      ...(init.gossipMeshDegree != null ? gossipMeshParams(init.gossipMeshDegree) : {})
+      ...(init.gossipMeshDegree != null ? gossipMeshParams(init.gossipMeshDegree) : {}),
+      ...(init.metrics != null ? { metricsRegister: init.metrics.gossipsub, metricsTopicStrToLabel: init.gossipTopicLabels ?? new Map() } : {})
     }),
     diagnostics: (components: DiagnosticsComponents) => {
       diagnostics = new ConnectionDiagnostics(components, { bootstrap: init.bootstrap, privateSwarm: init.swarmKey != null })
@@ -226,6 +235,7 @@ export async function createPeer<S extends ServiceMap = ServiceMap> (init: PeerI
     // window updates at half a window, not after every frame (yamux-window.ts)
     streamMuxers: [yamuxHalfWindow()],
     peerDiscovery,
+    ...(init.metrics != null ? { metrics: () => init.metrics as NodeMetrics } : {}),
     // no connection monitor: on a loaded device its pings fail for reasons unrelated to the
     // connection and it aborts healthy ones; yamux's keep-alive pings still probe every
     // connection (docs/decisions/node-connection-monitor-off.md)

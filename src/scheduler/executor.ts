@@ -14,9 +14,9 @@
  * Owns input assembly and the choice of runtime. Never runs network-supplied
  * code outside the sandbox.
  */
-import type { AbortOptions } from '@libp2p/interface'
+import type { AbortOptions, Counter, CounterGroup, Metrics } from '@libp2p/interface'
 import { alignRecords, firstLine, type FunctionRegistry, type TaskFunction } from '../functions/index.ts'
-import { runWasm, validateWasm, type WasmLimits } from '../sandbox/index.ts'
+import { runWasm, validateWasm, WasmMemoryLimitError, WasmTimeoutError, type WasmLimits } from '../sandbox/index.ts'
 import { raceAbort } from '../async/index.ts'
 import { endsWithNewline } from '../data/index.ts'
 import { InvalidJobError, readAll, shardEndsLine, shardStartsLine, taskCid, type JobDataAccess, type JobDocument } from '../jobs/index.ts'
@@ -55,6 +55,8 @@ export interface TaskExecutorComponents {
   data: JobDataAccess
   /** The trusted functions registered on this peer. */
   functions: FunctionRegistry
+  /** Where the executor registers its `edgeswarm_sandbox_*` metrics; none: no metrics. */
+  metrics?: Metrics
 }
 
 export class TaskExecutor implements TaskRunner {
@@ -65,11 +67,28 @@ export class TaskExecutor implements TaskRunner {
   private readonly headers = new Map<string, Promise<string | null>>()
   /** Shards fetched ahead of their tasks, by CID (see prefetch). */
   private readonly ahead = new Map<string, Promise<Uint8Array>>()
+  private readonly sandboxRuns?: Counter
+  private readonly sandboxKills?: CounterGroup
 
   constructor (components: TaskExecutorComponents, init: TaskExecutorInit = {}) {
     this.data = components.data
     this.functions = components.functions
     this.wasmLimits = init.wasmLimits
+    this.sandboxRuns = components.metrics?.registerCounter('edgeswarm_sandbox_runs_total', { help: 'WebAssembly task runs started in the sandbox' })
+    this.sandboxKills = components.metrics?.registerCounterGroup('edgeswarm_sandbox_kills_total', { label: 'reason', help: 'Sandbox runs ended by killing their worker: wall time (timeout), memory cap (memory), or aborted' })
+  }
+
+  /** Runs a module in the sandbox, counting the run and a kill. */
+  private async sandboxed (module: Uint8Array, input: Uint8Array, args: string[], signal?: AbortSignal): Promise<Uint8Array> {
+    this.sandboxRuns?.increment()
+    try {
+      return await runWasm(module, input, args, this.wasmLimits, { signal })
+    } catch (err) {
+      if (err instanceof WasmTimeoutError) this.sandboxKills?.increment({ timeout: true })
+      else if (err instanceof WasmMemoryLimitError) this.sandboxKills?.increment({ memory: true })
+      else if (signal?.aborted === true) this.sandboxKills?.increment({ aborted: true })
+      throw err
+    }
   }
 
   /** Whether this peer can run the job's function at all: a module, or a function registered here. */
@@ -192,7 +211,7 @@ export class TaskExecutor implements TaskRunner {
     if (fn == null) {
       const module = await this.module(doc.wasm as string, signal)
       const args = [doc.fn, ...Object.entries(doc.params).map(([k, v]) => `${k}=${v}`)]
-      return await runWasm(module, bytes, args, this.wasmLimits, { signal })
+      return await this.sandboxed(module, bytes, args, signal)
     }
     const header = fn.needsHeader ? await this.header(input, count, shardCid, signal) : null
     return await fn.run(bytes, doc.params, { taskIndex: task.s, taskCount: doc.inputShards[task.i], header, signal })

@@ -31,6 +31,8 @@ export function splitKey (key: string): [string, number] {
 export interface HeldTasks {
   tasks: number[]
   due: boolean
+  /** Tasks whose lease ended before their renewal (this peer renewed too late: another peer may run them too). */
+  lapsed: number
 }
 
 /** This peer's leases, by `job/task` key. */
@@ -72,9 +74,10 @@ export class Leases {
       const lease = leaseOf(job)
       if (lease == null) continue
       let entry = held.get(job)
-      if (entry == null) { entry = { tasks: [], due: false }; held.set(job, entry) }
+      if (entry == null) { entry = { tasks: [], due: false, lapsed: 0 }; held.set(job, entry) }
       entry.tasks.push(task)
       if (now - at >= renewalDueMs(lease)) entry.due = true
+      if (now - at > lease) entry.lapsed++
     }
     return held
   }

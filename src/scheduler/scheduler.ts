@@ -14,7 +14,7 @@
  * renewal per batch. Owns claiming and execution on this peer. Never decides
  * a winner itself: the job state fold does, identically on every peer.
  */
-import type { PeerId, Startable } from '@libp2p/interface'
+import type { Histogram, Metrics, PeerId, Startable } from '@libp2p/interface'
 import { NotFoundError } from '../data/index.ts'
 import { MAX_REASON_CHARS, MAX_TASKS_PER_FACT, type JobDocument, type JobState } from '../jobs/index.ts'
 import { detectCapabilities, fits, type LocalCapabilities } from './capabilities.ts'
@@ -30,6 +30,7 @@ import { LocalInputs } from './local-inputs.ts'
 import { RankTables } from './rank-table.ts'
 import { ResultBatcher } from './result-batcher.ts'
 import { RunQueue } from './run-queue.ts'
+import { registerSchedulerMetrics } from './scheduler-metrics.ts'
 
 export interface SchedulerComponents {
   /** This peer: its ranks, its designated tasks, whether a job avoids it. */
@@ -40,6 +41,8 @@ export interface SchedulerComponents {
   executor: TaskRunner
   /** The data layer: inputs held here, results stored, where blocks are placed. */
   data: SchedulerData
+  /** Where the scheduler registers its `edgeswarm_scheduler_*` metrics; none: no metrics. */
+  metrics?: Metrics
 }
 
 export interface SchedulerInit {
@@ -60,11 +63,13 @@ export interface SchedulerMetrics {
   /** Executions that were not needed: the task was accepted before they finished (runs of lost claims whose result did not count are not told apart). */
   duplicates: number
   running: number
+  /** Tasks this peer held whose lease ended before it renewed it (another peer may have run them too). */
+  leasesExpired: number
 }
 
 export class Scheduler implements Startable {
   readonly capabilities: LocalCapabilities
-  readonly metrics: SchedulerMetrics = { claimed: 0, executed: 0, failed: 0, duplicates: 0, running: 0 }
+  readonly metrics: SchedulerMetrics = { claimed: 0, executed: 0, failed: 0, duplicates: 0, running: 0, leasesExpired: 0 }
   /** Reasons of this peer's latest failed attempts (at most MAX_RECENT_FAILURES, oldest first): what the counters do not say. */
   readonly recentFailures: string[] = []
   private readonly jobs: JobSource
@@ -90,6 +95,8 @@ export class Scheduler implements Startable {
   private renewTimer?: ReturnType<typeof setInterval>
   private readonly onChange = (): void => { this.kick() }
   private readonly leaseOf = (job: string): number | undefined => this.jobs.state(job)?.doc?.leaseMs
+  /** The run time of each task, when the node has metrics. */
+  private readonly runSeconds?: Histogram
 
   constructor (components: SchedulerComponents, init: SchedulerInit = {}) {
     const stealRankStepMs = init.stealRankStepMs ?? STEAL_RANK_STEP_MS
@@ -117,6 +124,12 @@ export class Scheduler implements Startable {
       holdsWork: job => this.runs.holdsWork(job),
       leaseOf: this.leaseOf
     })
+    if (components.metrics != null) this.runSeconds = registerSchedulerMetrics(components.metrics, { metrics: this.metrics, slots: this.capabilities.slots, held: () => this.runs.size })
+  }
+
+  /** Tasks claimed here and not finished: queued or running. */
+  get held (): number {
+    return this.runs.size
   }
 
   start (): void {
@@ -246,6 +259,7 @@ export class Scheduler implements Startable {
       // the run's own time, without its wait for input: claims are sized by the work
       const ranMs = Math.max(0, Date.now() - started - (options.inputMs ?? 0))
       this.avgTaskMs = this.avgTaskMs * (1 - TASK_TIME_WEIGHT) + ranMs * TASK_TIME_WEIGHT
+      this.runSeconds?.observe(ranMs / 1000)
       if (state.task(task).status === 'done') this.metrics.duplicates++
       this.results.add(state.id, task, bytes)
     } catch (err) {
@@ -277,8 +291,9 @@ export class Scheduler implements Startable {
   private renewDue (): void {
     if (!this.running || this.leases.size === 0) return
     const now = Date.now()
-    for (const [job, { tasks, due }] of this.leases.byJob(now, this.leaseOf)) {
+    for (const [job, { tasks, due, lapsed }] of this.leases.byJob(now, this.leaseOf)) {
       if (!due) continue
+      this.metrics.leasesExpired += lapsed
       const lease = this.leaseOf(job) as number
       this.leases.renewed(job, tasks, now)
       const finished = tasks.length <= MAX_TASKS_PER_FACT ? this.results.takeInline(job) : []

@@ -46,6 +46,14 @@ function addCounters (into: RunCounters, now: RunCounters): void {
   for (const key of Object.keys(now) as Array<keyof RunCounters>) into[key] += now[key]
 }
 
+/** The value of a counter of gossipsub's in `node`'s registry for the status topic (label `status`), 0 when absent. */
+async function statusCount (node: EdgeNode, name: string): Promise<number> {
+  const metric = node.metrics?.registry.getSingleMetric(name)
+  if (metric == null) return 0
+  const { values } = await metric.get()
+  return values.filter(v => v.labels.topic === 'status').reduce((a, v) => a + v.value, 0)
+}
+
 function routingTableSize (node: EdgeNode): number {
   const dht = node.libp2p.services.dht as unknown as { routingTable?: { size?: number } }
   return dht.routingTable?.size ?? 0
@@ -109,6 +117,14 @@ export class DeviceCounters {
       addCounters(m, countersOf(node))
       m.bytesStored = local.bytes
       m.shards = local.shards
+      if (node.swarm != null && node.metrics != null) {
+        m.status = {
+          copiesIn: await statusCount(node, 'gossipsub_msg_received_prevalidation_total'),
+          copiesOut: await statusCount(node, 'gossipsub_msg_publish_peers_total') + await statusCount(node, 'gossipsub_msg_forward_peers_total'),
+          messageBytes: node.swarm.lastSize,
+          seconds: (Date.now() - node.startedAt) / 1000
+        }
+      }
     }
     return m
   }

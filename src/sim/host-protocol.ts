@@ -69,14 +69,28 @@ export const PeerMetricsSchema = z.object({
   failed: count,
   duplicates: count,
   /** This device's latest failed attempts (up to 50 per incarnation), counted by kind (see failureKind), with the first reason of each kind in full. */
-  failureKinds: z.record(z.string(), z.object({ count, example: z.string() }))
+  failureKinds: z.record(z.string(), z.object({ count, example: z.string() })),
+  /**
+   * The status gossip of its running incarnation, from gossipsub's per-topic
+   * counters: status message copies received (duplicates included) and sent
+   * (published and forwarded, per peer), the size of its last status, and
+   * the seconds they were counted over.
+   */
+  status: z.object({ copiesIn: count, copiesOut: count, messageBytes: count, seconds: ms }).optional()
 })
 export type PeerMetrics = z.infer<typeof PeerMetricsSchema>
 
 /** Every command: its arguments and its result. */
 export const HostCommandSchemas = {
   /** The config.json sections of every device the host starts (see tuning.ts), the same on every host of a run. */
-  configure: { args: z.object({ config: DeviceConfigSchema }), result: z.object({}) },
+  configure: {
+    args: z.object({
+      config: DeviceConfigSchema,
+      /** Metrics and the status gossip on (every device, as a daemon runs); off only to measure what they cost. @default true */
+      observe: z.boolean().optional()
+    }),
+    result: z.object({})
+  },
   startPeers: { args: z.object({ peers: z.array(PeerStartSchema).min(1).max(1000) }), result: z.object({ peers: z.array(PeerInfoSchema) }) },
   stopPeer: { args: z.object({ index }), result: z.object({}) },
   readiness: {
@@ -115,6 +129,8 @@ export const HostCommandSchemas = {
     args: z.object({}),
     result: z.object({
       pid: z.number().int(),
+      /** CPU time the host process has used (all its threads, user and system), ms. */
+      cpuMs: ms.optional(),
       rssBytes: count,
       peakRssBytes: count,
       baselineRssBytes: count,
@@ -124,6 +140,8 @@ export const HostCommandSchemas = {
       peers: z.array(PeerMetricsSchema)
     })
   },
+  /** Serves device `index`'s dashboard, metrics and health read-only on 127.0.0.1 (any port): the address. */
+  serveDashboard: { args: z.object({ index }), result: z.object({ address: z.string().regex(/^127\.0\.0\.1:\d+$/) }) },
   shutdown: { args: z.object({}), result: z.object({}) }
 } as const
 

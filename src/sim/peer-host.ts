@@ -25,6 +25,8 @@ import type { HostArgs, HostOp, HostResult, PeerHost, PeerMetrics } from './host
 import { inMemoryOptions, type DeviceConfig } from './tuning.ts'
 import { deviceData, sha256Hex } from './workload.ts'
 import { percentiles } from './percentiles.ts'
+import { createReadOnlyServer } from '../api/routes.ts'
+import type { ApiServer } from '../api/server.ts'
 
 /** The only address a simulated peer listens on: loopback, any port. */
 export const LOOPBACK_LISTEN = ['/ip4/127.0.0.1/tcp/0']
@@ -65,6 +67,8 @@ async function initDeviceRepo (repo: string, config: DeviceConfig): Promise<void
 export class LocalPeerHost implements PeerHost {
   readonly id: number
   private deviceConfig?: DeviceConfig
+  /** Metrics and the status gossip on (see the `configure` command). */
+  private observe = true
   private readonly peers = new Map<number, Hosted>()
   private readonly counters = new DeviceCounters()
   private readonly receipts = new Map<number, Map<number, number>>()
@@ -73,6 +77,8 @@ export class LocalPeerHost implements PeerHost {
   private peakLive = 0
   private readonly loopDelay = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS })
   private readonly sampler: ReturnType<typeof setInterval>
+  /** Read-only dashboards served, by device: closed with their device. */
+  private readonly dashboards = new Map<number, ApiServer>()
   private closing?: Promise<void>
 
   constructor (id = 0) {
@@ -92,6 +98,8 @@ export class LocalPeerHost implements PeerHost {
     this.closing ??= (async () => {
       clearInterval(this.sampler)
       this.loopDelay.disable()
+      await Promise.allSettled([...this.dashboards.values()].map(async d => { await d.close() }))
+      this.dashboards.clear()
       const nodes = [...this.peers.values()]
       this.peers.clear()
       await Promise.allSettled(nodes.map(async h => { await h.node.stop() }))
@@ -117,9 +125,10 @@ export class LocalPeerHost implements PeerHost {
   private async startPeer (index: number, repo: string | undefined, init: boolean, bootstrap: string[]): Promise<EdgeNode> {
     if (this.peers.has(index)) throw new SimHostError(`peer ${index} is already running`)
     if (repo != null && init) await initDeviceRepo(repo, this.config)
+    const observe = { metrics: this.observe, swarm: this.observe }
     const node = await createEdgeNode(repo != null
-      ? { repo, bootstrap }
-      : { ...inMemoryOptions(this.config), listen: LOOPBACK_LISTEN, bootstrap })
+      ? { repo, bootstrap, ...observe }
+      : { ...inMemoryOptions(this.config), listen: LOOPBACK_LISTEN, bootstrap, ...observe })
     const pubsub = node.libp2p.services.pubsub
     const onMessage = (evt: Event): void => {
       const at = machineNow()
@@ -149,6 +158,8 @@ export class LocalPeerHost implements PeerHost {
     const hosted = this.peers.get(index)
     if (hosted == null) return
     this.peers.delete(index)
+    await this.dashboards.get(index)?.close()
+    this.dashboards.delete(index)
     this.counters.stopped(index, hosted.node)
     hosted.node.libp2p.services.pubsub.removeEventListener('message', hosted.onMessage)
     // a device that dies or leaves drops its connections; it does not close them politely: a
@@ -160,8 +171,9 @@ export class LocalPeerHost implements PeerHost {
   }
 
   private readonly handlers: Handlers = {
-    configure: async ({ config }) => {
+    configure: async ({ config, observe }) => {
       this.deviceConfig = config
+      this.observe = observe ?? true
       return {}
     },
     startPeers: async ({ peers }) => {
@@ -265,6 +277,7 @@ export class LocalPeerHost implements PeerHost {
       for (const index of this.counters.indexes()) peers.push(await this.counters.metrics(index, this.peers.get(index)?.node))
       return {
         pid: process.pid,
+        cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
         rssBytes: process.memoryUsage().rss,
         peakRssBytes: this.peakRss,
         baselineRssBytes: this.baselineRss,
@@ -273,6 +286,14 @@ export class LocalPeerHost implements PeerHost {
         eventLoopDelayP99Ms: this.loopDelay.percentile(99) / NS_PER_MS,
         peers
       }
+    },
+    serveDashboard: async ({ index }) => {
+      const existing = this.dashboards.get(index)
+      if (existing != null) await existing.close()
+      const server = createReadOnlyServer(this.node(index))
+      const address = await server.listen('127.0.0.1:0')
+      this.dashboards.set(index, server)
+      return { address }
     },
     shutdown: async () => {
       await this.close()

@@ -109,6 +109,13 @@ export interface SimReport {
   rssTotalMB: number
   eventLoopDelayMs: { p50: number, p99: number }
   connectionsPerPeer: { min: number, mean: number, max: number }
+  /**
+   * The status gossip's cost per live peer, medians: status bytes received
+   * and sent a second (message payloads, duplicates included, from
+   * gossipsub's per-topic counters times the status size), and the size of
+   * one status.
+   */
+  status: { inBytesPerSecond: number, outBytesPerSecond: number, messageBytes: number, peers: number }
   jobs: JobReport[]
   /** Faults that could not be carried out (a restart that failed, ...). */
   errors: string[]
@@ -159,8 +166,21 @@ export function formatReport (r: SimReport): string {
   row('memory', `${r.rssPerPeerMB.toFixed(1)} MB RSS per peer (${r.rssMarginalPerPeerMB.toFixed(1)} MB without process baseline; ${r.rssTotalMB.toFixed(0)} MB total${r.soloProcesses > 0 ? ', over the processes that share peers' : ''})`)
   row('event loop delay', `p50 ${r.eventLoopDelayMs.p50.toFixed(0)} ms, p99 ${r.eventLoopDelayMs.p99.toFixed(0)} ms (worst host)`)
   row('connections per peer', `min ${r.connectionsPerPeer.min}, mean ${r.connectionsPerPeer.mean.toFixed(1)}, max ${r.connectionsPerPeer.max}`)
+  if (r.status.peers > 0) row('status gossip', `${bytes(r.status.inBytesPerSecond)}/s in, ${bytes(r.status.outBytesPerSecond)}/s out per peer (median of ${r.status.peers}; ${r.status.messageBytes} B a status)`)
   for (const e of r.errors) row('error', e)
   return lines.join('\n') + '\n'
+}
+
+/** The status gossip's cost per live peer (see SimReport.status). */
+function statusCost (live: PeerMetrics[]): SimReport['status'] {
+  const counted = live.flatMap(p => p.status != null && p.status.seconds > 0 ? [p.status] : [])
+  const median = (xs: number[]): number => percentiles(xs).p50 ?? 0
+  return {
+    inBytesPerSecond: Math.round(median(counted.map(s => s.copiesIn * s.messageBytes / s.seconds))),
+    outBytesPerSecond: Math.round(median(counted.map(s => s.copiesOut * s.messageBytes / s.seconds))),
+    messageBytes: Math.round(median(counted.map(s => s.messageBytes))),
+    peers: counted.length
+  }
 }
 
 /** Characters of a failure kind kept. */
@@ -274,6 +294,7 @@ export function buildReport (o: ResolvedSimOptions, m: RunMeasurements): SimRepo
       p50: round(Math.max(0, ...snapshots.map(s => s.eventLoopDelayP50Ms))),
       p99: round(Math.max(0, ...snapshots.map(s => s.eventLoopDelayP99Ms)))
     },
+    status: statusCost(live),
     connectionsPerPeer: {
       min: conns.length > 0 ? Math.min(...conns) : 0,
       mean: conns.length > 0 ? round(conns.reduce((a, b) => a + b, 0) / conns.length) : 0,

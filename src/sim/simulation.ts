@@ -42,6 +42,12 @@ export async function runSimulation (options: SimOptions = {}, hooks: SimHooks =
     signal?.throwIfAborted()
     await swarm.startOriginals()
     const setupMs = performance.now() - startedAt
+    if (hooks.dashboard != null) {
+      const killed = new Set(plan.kills.map(k => k.peer))
+      const shown = swarm.live().find(d => !killed.has(d.index)) ?? swarm.live()[0]
+      const { address } = await shown.host.call('serveDashboard', { index: shown.index })
+      hooks.dashboard.onReady(`http://${address}/`)
+    }
 
     const load = await loadData(opts, swarm, plan.submitter, progress, signal)
     const announce = await settleAnnouncements(swarm, progress)
@@ -61,7 +67,7 @@ export async function runSimulation (options: SimOptions = {}, hooks: SimHooks =
 
     progress('verify', 'collecting metrics')
     const { shared, solo } = await swarm.snapshots()
-    return buildReport(opts, {
+    const report = buildReport(opts, {
       setupMs,
       dataLoadMs: load.dataLoadMs,
       announce,
@@ -77,6 +83,8 @@ export async function runSimulation (options: SimOptions = {}, hooks: SimHooks =
       solo,
       wallMs: performance.now() - startedAt
     })
+    await hooks.dashboard?.keepUp(report)
+    return report
   } finally {
     await faults.stop()
     progress('teardown', 'stopping peers')

@@ -119,6 +119,18 @@ describe('edgeswarm CLI', () => {
     const fns = JSON.parse((await run(['fn', 'ls', '--json', '--repo', repoA])).stdout) as Array<{ name: string }>
     expect(fns.map(f => f.name).sort()).toEqual(['csv-stats', 'evaluate', 'predict', 'square', 'train', 'word-count'])
 
+    // the swarm as gossiped: both daemons in A's table, A first; the human table names them as the dashboard does
+    let table: Array<{ id: string, self: boolean, functions: string[] }> = []
+    await waitFor(async () => { table = JSON.parse((await run(['swarm', '--json', '--repo', repoA])).stdout); return table.length === 2 }, 30_000, 500)
+    expect(table[0].self).toBe(true)
+    const idB = (JSON.parse((await run(['id', '--repo', repoB, '--json'])).stdout) as { id: string }).id
+    expect(table.map(p => p.id).sort()).toEqual([idA.id, idB].sort())
+    expect(table[1].functions).toContain('square')
+    const human = (await run(['swarm', '--repo', repoA])).stdout
+    expect(human).toContain(`${idB.slice(0, 12)}…${idB.slice(-8)}`)
+    expect(human).toContain('2 peers')
+    expect((await run(['status', '--repo', repoA])).stdout).toContain('in the swarm table')
+
     // mistakes: one clear line each
     oneLineError(await run(['submit', 'no-such-fn', '--input', cid, '--repo', repoA]))
     oneLineError(await run(['submit', 'square', '--repo', repoA]))
@@ -127,7 +139,7 @@ describe('edgeswarm CLI', () => {
     oneLineError(await run(['put', join(dir, 'missing.txt'), '--repo', repoA]))
     oneLineError(await run(['put', file, '--chunk-size', '12', '--repo', repoA]))
     oneLineError(await run(['job', 'status', cid, '--repo', repoA]))
-  }, 120_000)
+  }, 150_000)
 
   it('init, daemon, id/peers --json between two daemons, a locked repo, clean SIGTERM', async () => {
     const dir = await t.tempDir()
