@@ -7,6 +7,7 @@
  * started (ports, stores, the repo's lock) before the error reaches the
  * caller. Never speaks a wire protocol itself.
  */
+import { join } from 'node:path'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -17,7 +18,10 @@ import {
   DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DEFAULT_TARGET_PEERS, DEFAULT_TUNING_PROFILE, TUNING,
   type ConfigFieldBounds, type ConnectionDiagnostics, type ConnectionProblem, type EdgeConfig, type EdgePeer, type TuningProfile, type TuningProfileName
 } from './node/index.ts'
-import { DataService, createMemoryBlockstore, MAX_CHUNK_SIZE, MAX_REPLICAS, MIN_CHUNK_SIZE, type DataServiceInit, type ShardServer } from './data/index.ts'
+import {
+  DATA_TOPIC, DataService, STORAGE_BALLAST_FILE, createMemoryBlockstore, freeBallastIfFull, MAX_CHUNK_SIZE, MAX_REPLICAS, MIN_CHUNK_SIZE,
+  type DataServiceInit, type ShardServer, type StorageStatus
+} from './data/index.ts'
 import { FunctionRegistry, builtinFunctions, resolveFeatures, type FunctionInfo, type SimpleFunctionOptions, type SimpleReduce, type SimpleRun, type TaskFunction } from './functions/index.ts'
 import type { WasmLimits } from './sandbox/index.ts'
 import {
@@ -193,6 +197,8 @@ export interface NodeStatus {
   shards: number
   bytesStored: number
   bytesForOthers: number
+  /** The budget for other peers' blocks and the repo's disk: whether pushes or this peer's own writes are refused. */
+  storage: StorageStatus
   tasksRunning: number
   jobs: { total: number, queued: number, running: number, done: number, failed: number, canceled: number }
   scheduler: SchedulerMetrics & { slots: number }
@@ -312,6 +318,7 @@ export class EdgeNode {
       shards: local.shards,
       bytesStored: local.bytes,
       bytesForOthers: local.bytesForOthers,
+      storage: this.data.storage(),
       tasksRunning: this.scheduler.metrics.running,
       jobs,
       scheduler: { ...this.scheduler.metrics, slots: this.scheduler.capabilities.slots },
@@ -381,6 +388,8 @@ async function ensureRepo (root: string, options: EdgeNodeOptions): Promise<void
  */
 export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<EdgeNode> {
   if (options.repo != null && options.init === true) await ensureRepo(options.repo, options)
+  // a full disk cannot open LevelDB: the ballast, deleted, is the room to start in
+  if (options.repo != null) await freeBallastIfFull(join(options.repo, STORAGE_BALLAST_FILE))
   const repo = options.repo != null ? await Repo.open(options.repo, { configBounds: CONFIG_FIELD_BOUNDS }) : undefined
   // what to undo, in reverse order, if the node fails to start
   const undo: Array<() => Promise<void> | void> = []
@@ -395,7 +404,7 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
     const gossipMeshDegree = options.gossipMeshDegree ?? config?.gossip.meshDegree
     const metrics = options.metrics === false ? undefined : new NodeMetrics(options.metrics === true ? {} : options.metrics)
     const libp2p = await createPeer({
-      ...(metrics != null ? { metrics, gossipTopicLabels: new Map([[JOBS_TOPIC, 'jobs'], [STATUS_TOPIC, 'status']]) } : {}),
+      ...(metrics != null ? { metrics, gossipTopicLabels: new Map([[JOBS_TOPIC, 'jobs'], [STATUS_TOPIC, 'status'], [DATA_TOPIC, 'data']]) } : {}),
       privateKey,
       datastore: repo?.datastore,
       listen: options.listen ?? config?.addresses.listen ?? IN_MEMORY_DEFAULT_LISTEN,
@@ -412,6 +421,7 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
     const walker = new PeerWalker(libp2p, { targetPeers, bootstrap, ...(tuned.handshakeTimeoutMs != null ? { dialTimeoutMs: tuned.handshakeTimeoutMs } : {}) })
     const trimmer = new ConnectionTrimmer(libp2p, { maxConnections, targetPeers })
     let blockstore: Parts['blockstore']
+    let reclaim: (() => Promise<void>) | undefined
     if (repo != null) {
       const level = new LevelBlockstore(repo.paths.blocks)
       try {
@@ -421,23 +431,34 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       }
       undo.push(async () => { await level.close() })
       blockstore = level
+      // LevelDB returns a deleted block's space to the filesystem only when it compacts it;
+      // `level` is classic-level under Node, whose compactRange its browser-neutral type omits
+      const db = level.db as unknown as { compactRange: (start: string, end: string) => Promise<void> }
+      reclaim = async () => { await db.compactRange('\x00', '\xff') }
     } else {
       blockstore = createMemoryBlockstore()
     }
     const data = new DataService({
       peerId: libp2p.peerId,
+      privateKey,
       logger: libp2p.logger,
       libp2p,
       dht: libp2p.services.dht,
+      pubsub: libp2p.services.pubsub,
       blockstore,
       datastore: repo?.datastore,
+      reclaim,
       shardServer: options.decorate?.shardServer,
       metrics
     }, {
       ...definedOnly({
         replicas: config?.data.replicas,
         chunkSize: config?.data.chunkSize,
-        storageMax: config?.limits.storageMax
+        storageMax: config?.limits.storageMax,
+        gcIntervalMs: config?.data.gcIntervalMs,
+        gcGraceMs: config?.data.gcGraceMs,
+        storagePath: repo?.paths.blocks,
+        ballastPath: repo != null ? join(repo.paths.root, STORAGE_BALLAST_FILE) : undefined
       }),
       ...options.data,
       ...definedOnly({ repairIntervalMs: tuned.repairIntervalMs, provideRatePerSecond: tuned.provideRatePerSecond })

@@ -34,6 +34,18 @@ function arg (req: ApiRequest, name = 'arg'): string {
   return v
 }
 
+function optionalString (req: ApiRequest, name: string): string | undefined {
+  const v = req.args.get(name)
+  return v == null || v === '' ? undefined : v
+}
+
+function flag (req: ApiRequest, name: string): boolean {
+  const v = req.args.get(name)
+  if (v == null || v === '' || v === 'false') return false
+  if (v === 'true') return true
+  throw new InvalidArgumentError(`"${name}" must be true or false, got "${v}"`)
+}
+
 function optionalInt (req: ApiRequest, name: string): number | undefined {
   const v = req.args.get(name)
   if (v == null || v === '') return undefined
@@ -108,10 +120,14 @@ export function createApiServer (node: EdgeNode): ApiServer {
   api.route('put', async (req, res) => {
     const replicas = optionalInt(req, 'replicas')
     const chunkSize = optionalInt(req, 'chunk-size')
+    const name = optionalString(req, 'name')
+    const listed = req.args.has('listed') ? flag(req, 'listed') : undefined
     const send = ndjson(res)
     const cid = await node.data.put(req.raw as AsyncIterable<Uint8Array>, {
       replicas,
       chunkSize,
+      name,
+      listed,
       signal: req.signal,
       onProgress: (ev) => { send(ev.type === 'done' ? { ...ev, type: 'placed' } : { type: 'progress', shardsDone: ev.shardsDone, bytesDone: ev.bytesDone }) }
     })
@@ -121,8 +137,22 @@ export function createApiServer (node: EdgeNode): ApiServer {
   api.route('get', async (req, res) => {
     await sendBytes(res, node.data.get(arg(req), { signal: req.signal }))
   })
-  api.route('stat', async (req) => await node.data.stat(arg(req), { signal: req.signal }))
-  api.route('ls', async () => await node.data.ls())
+  api.route('stat', async (req, res) => {
+    const cid = arg(req)
+    if (!flag(req, 'progress')) return await node.data.stat(cid, { signal: req.signal })
+    // progress as newline-delimited events, the stat last; started once the root is read, so a bad CID is still a plain error
+    let send: ((ev: unknown) => void) | undefined
+    const stat = await node.data.stat(cid, {
+      signal: req.signal,
+      onProgress: (p) => { send ??= ndjson(res); send({ type: 'progress', ...p }) }
+    })
+    send ??= ndjson(res)
+    send({ type: 'done', stat })
+    res.end()
+  })
+  api.route('ls', async (req) => flag(req, 'all') ? await node.data.lsAll() : await node.data.ls())
+  api.route('rm', async (req) => await node.data.rm(arg(req)))
+  api.route('gc', async (req) => await node.data.gc({ signal: req.signal }))
 
   // functions and jobs
   api.route('fn/ls', async () => node.functions.list())

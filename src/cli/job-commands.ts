@@ -101,7 +101,8 @@ export function addJobCommands (program: Command): void {
         } catch (err) {
           throw new UsageError(`cannot read ${opts.wasm}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
         }
-        for await (const ev of api.events<{ type: string, cid?: string }>('put', {}, createReadStream(opts.wasm))) {
+        // the module is the job's, not a file of the user's: `ls` does not list it
+        for await (const ev of api.events<{ type: string, cid?: string }>('put', { listed: false }, createReadStream(opts.wasm))) {
           if (ev.type === 'done') wasm = ev.cid
         }
       }

@@ -239,6 +239,14 @@ function formatSwarm (peers: SwarmPeer[]): string {
   return line(header) + rows.map(line).join('') + `${peers.length} peers (${peers.filter(p => p.stale).length} stale)\n`
 }
 
+function formatStorage (st: NodeStatus['storage']): string {
+  const disk = st.disk != null ? `; disk ${mib(st.disk.free)} MiB free of ${mib(st.disk.total)} MiB` : ''
+  const state = st.diskFull
+    ? ' - DISK FULL: own writes refused, run `edgeswarm gc` or free space'
+    : st.refusingPushes ? ' - full: refusing other peers\' blocks' : ''
+  return `storage:   ${mib(st.forOthersUsed)} of ${mib(st.forOthersMax)} MiB for other peers${disk}${state}`
+}
+
 function formatStatus (s: NodeStatus): string {
   const lines = [
     `peer:      ${s.id}`,
@@ -246,7 +254,8 @@ function formatStatus (s: NodeStatus): string {
     `private:   ${s.privateSwarm ? 'yes (swarm key)' : 'no'}`,
     `peers:     ${s.peers} connected, ${s.routingTable} in the routing table, ${s.swarmPeers} in the swarm table`,
     `uptime:    ${Math.round(s.uptimeMs / 1000)} s`,
-    `shards:    ${s.shards} held (${mib(s.bytesStored)} MiB, ${mib(s.bytesForOthers)} of ${mib(s.storageMax)} MiB for other peers)${s.underReplicated > 0 ? `, ${s.underReplicated} under-replicated` : ''}`,
+    `shards:    ${s.shards} held (${mib(s.bytesStored)} MiB, ${mib(s.bytesForOthers)} MiB for other peers)${s.underReplicated > 0 ? `, ${s.underReplicated} under-replicated` : ''}`,
+    formatStorage(s.storage),
     `tasks:     ${s.tasksRunning} running on ${s.scheduler.slots} slots (${s.scheduler.executed} run here, ${s.scheduler.failed} failed)`,
     `jobs:      ${s.jobs.total} known (${s.jobs.running} running, ${s.jobs.queued} queued, ${s.jobs.done} done, ${s.jobs.failed} failed)`,
     `loop:      ${s.eventLoopDelayMs} ms event-loop delay (p99)`

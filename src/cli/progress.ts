@@ -30,8 +30,8 @@ export function roundsBar (total: number): { update: (value: number, total?: num
   }
 }
 
-/** A bar of `total` units (bytes when `bytes`), or a no-op off a TTY. */
-export function progressBar (label: string, total: number, bytes = false): Progress {
+/** A bar of `total` units (bytes when `bytes`, else `unit`), or a no-op off a TTY. */
+export function progressBar (label: string, total: number, bytes = false, unit = 'tasks'): Progress {
   if (process.stderr.isTTY !== true) return NOOP
   const bar = new cliProgress.SingleBar({
     stream: process.stderr,
@@ -42,7 +42,7 @@ export function progressBar (label: string, total: number, bytes = false): Progr
     clearOnComplete: true
   }, cliProgress.Presets.shades_classic)
   const mib = (n: number): string => (n / (1024 * 1024)).toFixed(1)
-  bar.start(Math.max(total, 1), 0, { valueMiB: mib(0), totalMiB: mib(total), unit: 'tasks' })
+  bar.start(Math.max(total, 1), 0, { valueMiB: mib(0), totalMiB: mib(total), unit })
   return {
     update: (value, newTotal) => {
       if (newTotal != null) bar.setTotal(Math.max(newTotal, 1))

@@ -9,7 +9,8 @@ import type { CID } from 'multiformats/cid'
 import { concat } from 'uint8arrays/concat'
 
 export interface JobDataAccess {
-  put: (content: Uint8Array, options?: { signal?: AbortSignal, replicas?: number }) => Promise<CID>
+  /** Stores content in the swarm; `listed: false` keeps it out of the user's `ls` (the job layer's own blocks). */
+  put: (content: Uint8Array, options?: { signal?: AbortSignal, replicas?: number, listed?: boolean }) => Promise<CID>
   /** Stores one small block here only, unannounced (see DataService.keepBlock); its raw CID. */
   keepBlock: (bytes: Uint8Array) => Promise<CID>
   /** Keeps a block carried by a fact when this peer is among its closest (see DataService.adoptBlock); whether it is held here. */

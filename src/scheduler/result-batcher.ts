@@ -167,7 +167,7 @@ export class ResultBatcher implements Startable {
       for (const r of batch) {
         const entry: ResultEntry = { task: r.task, hash: resultHash(r.bytes), size: r.bytes.length }
         if (r.bytes.length <= INLINE_RESULT_MAX_BYTES) entry.data = r.bytes
-        else entry.ref = (await data.put(r.bytes)).toString()
+        else entry.ref = (await data.put(r.bytes, { listed: false })).toString()
         entries.push(entry)
       }
       // the inline results are stored in the swarm as one block, which the fact names
