@@ -20,12 +20,12 @@ import {
 } from './node/index.ts'
 import {
   DATA_TOPIC, DataService, STORAGE_BALLAST_FILE, createMemoryBlockstore, freeBallastIfFull, MAX_CHUNK_SIZE, MAX_REPLICAS, MIN_CHUNK_SIZE,
-  type DataServiceInit, type ShardServer, type StorageStatus
+  type DataServiceInit, type GcReport, type ShardServer, type StorageStatus
 } from './data/index.ts'
 import { FunctionRegistry, builtinFunctions, resolveFeatures, type FunctionInfo, type SimpleFunctionOptions, type SimpleReduce, type SimpleRun, type TaskFunction } from './functions/index.ts'
 import type { WasmLimits } from './sandbox/index.ts'
 import {
-  JOBS_TOPIC, JobService, readModel, trainJobSpec, type Job, type JobDataAccess, type JobListEntry, type JobSpec, type JobView, type ModelView, type RunnerStatus, type SubmitOptions, type TrainSpec
+  JOBS_TOPIC, JobService, readModel, trainJobSpec, type Job, type JobDataAccess, type JobGcReport, type JobListEntry, type JobSpec, type JobView, type ModelView, type RunnerStatus, type SubmitOptions, type TrainSpec
 } from './jobs/index.ts'
 import { Scheduler, TaskExecutor, detectCapabilities, type LocalCapabilities, type SchedulerMetrics, type TaskRunner } from './scheduler/index.ts'
 import { NodeMetrics, eventLoopDelay, watchEventLoop, type NodeMetricsInit } from './metrics/index.ts'
@@ -102,6 +102,12 @@ export interface EdgeNodeOptions {
   }
   /** Anti-entropy interval of job facts, in ms. @default the repo config's, else the profile's, else the job layer's */
   jobSyncIntervalMs?: number
+  /**
+   * How long (ms) a finished job (done, failed, canceled) is kept, then collected with its
+   * facts, document and results; 0 keeps jobs forever.
+   * @default the repo config's `jobs.keepMs`, else DEFAULT_JOB_KEEP_MS
+   */
+  jobKeepMs?: number
   /**
    * Prometheus metrics of this node, in a registry of its own (`node.metrics`);
    * false: none, at no cost. @default true
@@ -331,6 +337,15 @@ export class EdgeNode {
     }
   }
 
+  /**
+   * Collects garbage now: the finished jobs past their retention (their facts, and the puts
+   * this peer made for them), then the blocks nobody needs (`edgeswarm gc`).
+   */
+  async gc (options: { signal?: AbortSignal } = {}): Promise<GcReport & { jobs: JobGcReport }> {
+    const jobs = await this.jobs.service.collect(options)
+    return { ...await this.data.gc(options), jobs }
+  }
+
   /** Stops everything in reverse start order; safe to call twice. */
   async stop (): Promise<void> {
     this.stopping ??= (async () => {
@@ -448,6 +463,8 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       blockstore,
       datastore: repo?.datastore,
       reclaim,
+      // the job layer keeps its batches and pass states while it needs them (jobs/retention.ts)
+      pins: { isPinned: (cid): boolean => jobService.isPinned(cid) },
       shardServer: options.decorate?.shardServer,
       metrics
     }, {
@@ -464,7 +481,7 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       ...definedOnly({ repairIntervalMs: tuned.repairIntervalMs, provideRatePerSecond: tuned.provideRatePerSecond })
     })
     const functions = new Functions(new FunctionRegistry(builtinFunctions))
-    const jobService = new JobService({
+    const jobService: JobService = new JobService({
       peerId: libp2p.peerId,
       privateKey,
       pubsub: libp2p.services.pubsub,
@@ -475,7 +492,7 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       datastore: repo?.datastore,
       metrics,
       ...(options.swarm === false ? {} : { runners: () => liveRunners(node as EdgeNode) })
-    }, { syncIntervalMs: tuned.jobSyncIntervalMs })
+    }, { syncIntervalMs: tuned.jobSyncIntervalMs, ...definedOnly({ keepMs: options.jobKeepMs ?? config?.jobs.keepMs }) })
     const { wasmLimits, stealRankStepMs, ...capsOverrides } = options.scheduler ?? {}
     const capabilities = detectCapabilities({
       ...definedOnly({ slots: config?.scheduler.slots, labels: config?.scheduler.labels, gpu: config?.scheduler.gpu }),

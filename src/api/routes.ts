@@ -152,7 +152,7 @@ export function createApiServer (node: EdgeNode): ApiServer {
   })
   api.route('ls', async (req) => flag(req, 'all') ? await node.data.lsAll() : await node.data.ls())
   api.route('rm', async (req) => await node.data.rm(arg(req)))
-  api.route('gc', async (req) => await node.data.gc({ signal: req.signal }))
+  api.route('gc', async (req) => await node.gc({ signal: req.signal }))
 
   // functions and jobs
   api.route('fn/ls', async () => node.functions.list())

@@ -50,3 +50,8 @@ export function parseDuration (value: string): number {
   if (!Number.isSafeInteger(ms)) throw new InvalidArgumentError(`"${value}" is not a duration (a number and a unit: ms, s, m, h or d, as in 10m)`)
   return ms
 }
+
+/** A retention: `0` (forever) or a duration (see parseDuration). */
+export function parseKeep (value: string): number {
+  return value.trim() === '0' ? 0 : parseDuration(value)
+}

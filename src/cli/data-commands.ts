@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises'
 import { Readable, Transform } from 'node:stream'
 import type { Command } from 'commander'
 import type { FileStat, FullListing, GcReport, HeldGroup, RemoveResult, RootListing } from '../data/index.ts'
+import type { JobGcReport } from '../jobs/index.ts'
 // the constants module alone: the CLI must not load the peer stack to print its help
 import { DEFAULT_CHUNK_SIZE, DEFAULT_REPLICAS, MAX_CHUNK_SIZE, MAX_PUT_NAME_LENGTH, MIN_CHUNK_SIZE } from '../data/constants.ts'
 import { parsePositiveInt } from './args.ts'
@@ -164,14 +165,15 @@ export function addDataCommands (program: Command): void {
     })
 
   program.command('gc')
-    .description('collect garbage now: released blocks, orphans of interrupted puts past their grace; says what it freed')
+    .description('collect garbage now: finished jobs past their retention, released blocks, orphans of interrupted puts past their grace; says what it freed')
     .addOption(repoOption())
-    .option('--json', 'print {"blocks","bytes","byReason":{"released","orphan","unpinned"},"compacted","durationMs"}')
+    .option('--json', 'print {"blocks","bytes","byReason":{"released","orphan","unpinned"},"compacted","durationMs","jobs":{"jobs","facts","released"}}')
     .action(async (opts: Opts) => {
-      const r = await (await daemonClient(opts)).call<GcReport>('gc')
+      const r = await (await daemonClient(opts)).call<GcReport & { jobs?: JobGcReport }>('gc')
       if (opts.json === true) { printJson(r); return }
       const reasons = Object.entries(r.byReason).filter(([, v]) => v.blocks > 0).map(([k, v]) => `${k}: ${v.blocks} blocks, ${size(v.bytes)}`)
-      process.stdout.write(r.blocks === 0 ? 'nothing to collect\n' : `freed ${r.blocks} blocks, ${size(r.bytes)} (${reasons.join('; ')})\n`)
+      const jobs = r.jobs != null && r.jobs.jobs > 0 ? `; collected ${r.jobs.jobs} finished jobs (${r.jobs.facts} facts, ${r.jobs.released} puts released)` : ''
+      process.stdout.write(r.blocks === 0 && jobs === '' ? 'nothing to collect\n' : `freed ${r.blocks} blocks, ${size(r.bytes)}${reasons.length > 0 ? ` (${reasons.join('; ')})` : ''}${jobs}\n`)
     })
 }
 

@@ -14,7 +14,7 @@ import { ApiListenError } from '../api/errors.ts'
 import type { NodeStatus, PeerSummary } from '../edge-node.ts'
 import type { ConnectionProblem } from '../node/connection-diagnostics.ts'
 import type { SwarmPeer } from '../status/index.ts'
-import { collect, parseBootstrap, parseHostPort, parseListen } from './args.ts'
+import { collect, parseBootstrap, parseHostPort, parseKeep, parseListen } from './args.ts'
 import { UsageError, printJson } from './output.ts'
 import { addDataCommands } from './data-commands.ts'
 import { addJobCommands } from './job-commands.ts'
@@ -89,7 +89,8 @@ export function buildProgram (): Command {
     .option('--api <host:port>', 'RPC API address, loopback only (overrides config)', parseHostPort)
     .option('--metrics-listen <host:port>', 'also serve the dashboard, /metrics and /healthz read-only here, any address (never a command; overrides config)', parseHostPort)
     .option('--no-mdns', 'turn off mDNS discovery on the LAN')
-    .action(async (opts: RepoOpts & { listen?: string[], bootstrap?: string[], api?: string, metricsListen?: string, mdns: boolean }) => {
+    .option('--keep <duration>', 'keep finished jobs this long, then collect them (3d, 12h; 0: forever; overrides config jobs.keepMs; default 3 days)', parseKeep)
+    .action(async (opts: RepoOpts & { listen?: string[], bootstrap?: string[], api?: string, metricsListen?: string, mdns: boolean, keep?: number }) => {
       const repo = resolveRepoPath(opts.repo)
       if (Number(process.versions.node.split('.')[0]) < MIN_NODE_MAJOR_FOR_DAEMON) {
         throw new UsageError(`the daemon needs Node ${MIN_NODE_MAJOR_FOR_DAEMON} or later, this is Node ${process.version} (README: "Installing the command on a device")`)
@@ -103,6 +104,7 @@ export function buildProgram (): Command {
         bootstrap: opts.bootstrap,
         api: opts.api,
         metricsListen: opts.metricsListen,
+        jobKeepMs: opts.keep,
         // --no-mdns forces it off; otherwise config.json decides
         mdns: opts.mdns ? undefined : false
       }).catch((err: unknown) => {

@@ -51,4 +51,10 @@ export interface JobServiceInit {
    * @default SYNC_INTERVAL_MS
    */
   syncIntervalMs?: number
+  /**
+   * How long (ms) a finished job (done, failed, canceled) is kept after it finished, then
+   * collected: facts, document and results (see retention.ts); 0 keeps jobs forever.
+   * @default DEFAULT_JOB_KEEP_MS
+   */
+  keepMs?: number
 }

@@ -22,7 +22,7 @@
  */
 import { Key, type Datastore } from 'interface-datastore'
 import type { Logger } from '@libp2p/interface'
-import { FACT_PERSIST_BATCH, FACT_PERSIST_DELAY_MS, MAX_WAITING_PASS_FACTS, PASS_FACT_WAIT_MS } from './constants.ts'
+import { FACT_PERSIST_BATCH, FACT_PERSIST_DELAY_MS, JOB_TOMBSTONE_MS, MAX_JOB_TOMBSTONES, MAX_WAITING_PASS_FACTS, PASS_FACT_WAIT_MS } from './constants.ts'
 import { InvalidFactError } from './errors.ts'
 import { openFact, type SignedFact } from './facts.ts'
 import { needsCheck, type PassChecker } from './pass-check.ts'
@@ -34,6 +34,8 @@ import type { JobServiceData } from './data-access.ts'
 
 /** Datastore key prefix of persisted facts: `/edgeswarm/job-facts/<job>/<fact id>`, the value the envelope as received. */
 const FACT_PREFIX = '/edgeswarm/job-facts'
+/** Datastore key prefix of collected jobs' tombstones: `/edgeswarm/job-tombstones/<job>`, the value when it was collected (ms, decimal). */
+const TOMBSTONE_PREFIX = '/edgeswarm/job-tombstones'
 
 /** Counts of the job layer's traffic, shared by the store, gossip and sync. */
 export interface JobStats {
@@ -45,8 +47,8 @@ export interface JobStats {
   syncs: number
 }
 
-/** What `accept` did with a fact: applied it, knew it already, or holds it until it can be checked. */
-export type Acceptance = 'new' | 'known' | 'waiting'
+/** What `accept` did with a fact: applied it, knew it already, holds it until it can be checked, or dropped it (its job was collected here). */
+export type Acceptance = 'new' | 'known' | 'waiting' | 'collected'
 
 /** A fact held until it can be checked. */
 interface WaitingFact { sf: SignedFact, persist: boolean, until: number }
@@ -93,6 +95,8 @@ export class FactStore {
   private readonly recheckAgain = new Set<string>()
   /** Per job with waiting facts, the timer that drops those that time out. */
   private readonly sweeps = new Map<string, ReturnType<typeof setTimeout>>()
+  /** Jobs collected here (see forget), with when, oldest first: their facts are dropped on arrival until JOB_TOMBSTONE_MS has passed. */
+  private readonly tombstones = new Map<string, number>()
 
   constructor (components: FactStoreComponents, init: FactStoreInit) {
     this.peerId = components.peerId
@@ -127,6 +131,7 @@ export class FactStore {
    */
   async accept (sf: SignedFact, persist: boolean, options: { checked?: boolean } = {}): Promise<Acceptance> {
     const f = sf.fact
+    if (this.collected(f.job)) return 'collected'
     const state = this.stateOf(f.job)
     if (state.has(sf.id)) return 'known'
     if (this.waiting.get(f.job)?.has(sf.id) === true) return 'waiting'
@@ -232,6 +237,53 @@ export class FactStore {
     this.sweeps.set(state.id, timer)
   }
 
+  /** Whether job `id` was collected here and its tombstone is within JOB_TOMBSTONE_MS: its facts are dropped, so neither gossip nor sync brings it back. */
+  collected (id: string, now = Date.now()): boolean {
+    const at = this.tombstones.get(id)
+    return at != null && now - at < JOB_TOMBSTONE_MS
+  }
+
+  /**
+   * Forgets job `id` (its retention passed): its state, its facts here and in the datastore,
+   * and any fact of it waiting; leaves a tombstone (persisted). Returns the facts dropped.
+   */
+  async forget (id: string, now = Date.now()): Promise<number> {
+    const state = this.states.get(id)
+    if (state == null) return 0
+    const facts = state.allFacts()
+    for (const sf of facts) this.knownFactIds.delete(sf.id)
+    for (const waiting of this.waiting.get(id)?.keys() ?? []) this.knownFactIds.delete(waiting)
+    this.waiting.delete(id)
+    clearTimeout(this.sweeps.get(id))
+    this.sweeps.delete(id)
+    this.states.delete(id)
+    this.tombstones.delete(id)
+    this.tombstones.set(id, now)
+    this.expireTombstones(now)
+    if (this.datastore != null) {
+      const prefix = `${FACT_PREFIX}/${id}/`
+      for (let i = this.unwritten.length - 1; i >= 0; i--) if (this.unwritten[i][0].toString().startsWith(prefix)) this.unwritten.splice(i, 1)
+      const batch = this.datastore.batch()
+      for await (const key of this.datastore.queryKeys({ prefix })) batch.delete(key)
+      batch.put(new Key(`${TOMBSTONE_PREFIX}/${id}`), new TextEncoder().encode(String(now)))
+      await Promise.resolve(batch.commit()).catch((err: unknown) => { this.log('dropping the facts of job %s failed: %e', id, err) })
+    }
+    return facts.length
+  }
+
+  /** Drops tombstones past JOB_TOMBSTONE_MS, and the oldest past MAX_JOB_TOMBSTONES (from the datastore too). */
+  private expireTombstones (now: number): void {
+    const drop: string[] = []
+    for (const [id, at] of this.tombstones) {
+      if (now - at < JOB_TOMBSTONE_MS && this.tombstones.size - drop.length <= MAX_JOB_TOMBSTONES) break
+      drop.push(id)
+    }
+    for (const id of drop) {
+      this.tombstones.delete(id)
+      void Promise.resolve(this.datastore?.delete(new Key(`${TOMBSTONE_PREFIX}/${id}`))).catch(() => {})
+    }
+  }
+
   /** Resolves on the next change of job `id`, or after `timeoutMs`; rejects with the signal's reason when it aborts. */
   async nextChange (id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted()
@@ -252,6 +304,13 @@ export class FactStore {
   /** Reads the persisted facts back (at start): they were verified before they were stored, so they are decoded and validated, not verified again. */
   async load (): Promise<void> {
     if (this.datastore == null) return
+    const tombstones: Array<[string, number]> = []
+    for await (const { key, value } of this.datastore.query({ prefix: TOMBSTONE_PREFIX })) {
+      const at = Number(new TextDecoder().decode(value))
+      if (Number.isFinite(at)) tombstones.push([key.baseNamespace(), at])
+    }
+    for (const [id, at] of tombstones.sort((a, b) => a[1] - b[1])) this.tombstones.set(id, at)
+    this.expireTombstones(Date.now())
     for await (const { key, value } of this.datastore.query({ prefix: FACT_PREFIX })) {
       try {
         await this.accept(await openFact(value, Infinity, { verified: true }), false, { checked: true })

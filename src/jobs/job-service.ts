@@ -36,6 +36,8 @@ import { readFinalResult } from './results.ts'
 import { Job, type JobSource } from './job.ts'
 import { registerJobMetrics } from './job-metrics.ts'
 import { DeadlineWatch } from './deadline-watch.ts'
+import { JobRetention, type JobGcReport } from './retention.ts'
+import type { CID } from 'multiformats/cid'
 import { unmetRequirement, type RunnerStatus } from './runnability.ts'
 
 /** How long a result waiter waits for a change before it looks at the job again. */
@@ -57,6 +59,7 @@ export class JobService extends EventTarget implements Startable, JobSource {
   private readonly states: PassStates
   private readonly checker: PassChecker
   private readonly deadlines: DeadlineWatch
+  private readonly retention: JobRetention
 
   constructor (components: JobServiceComponents, init: JobServiceInit = {}) {
     super()
@@ -71,8 +74,9 @@ export class JobService extends EventTarget implements Startable, JobSource {
     this.deadlines = new DeadlineWatch((job) => { this.dispatchEvent(new CustomEvent<string>('change', { detail: job })) })
     this.store = new FactStore(
       { peerId, data: components.data, checker: this.checker, datastore: components.datastore, stats: this.stats, events: this, log },
-      { changed: (state) => { this.reducer.maybeReduce(state); this.deadlines.watch(state) } }
+      { changed: (state) => { this.reducer.maybeReduce(state); this.deadlines.watch(state); this.retention.changed(state) } }
     )
+    this.retention = new JobRetention({ peerId, store: this.store, data: components.data, log }, { keepMs: init.keepMs })
     this.gossip = new FactGossip({ peerId, privateKey: components.privateKey, pubsub: components.pubsub, store: this.store, stats: this.stats, log })
     const publish = async (fact: Fact): Promise<SignedFact> => await this.gossip.publish(fact)
     this.reducer = new Reducer({
@@ -113,15 +117,36 @@ export class JobService extends EventTarget implements Startable, JobSource {
     await this.store.load()
     this.gossip.start()
     await this.sync.start()
+    this.retention.start()
   }
 
   async stop (): Promise<void> {
+    this.retention.stop()
     this.deadlines.stop()
     this.reducer.stop()
     await this.sync.stop()
     this.gossip.stop()
     this.membership.stop()
     await this.store.flush()
+  }
+
+  /**
+   * Whether the job layer needs block `cid` kept: a result batch of a job not finished, a
+   * pass state of a job not collected (the data layer's `pins`; see retention.ts).
+   */
+  isPinned (cid: CID): boolean {
+    return this.retention.isPinned(cid)
+  }
+
+  /** Collects the finished jobs past their retention now (`edgeswarm gc` runs it); what it freed. */
+  async collect (options: { signal?: AbortSignal } = {}): Promise<JobGcReport> {
+    options.signal?.throwIfAborted()
+    return await this.retention.collect()
+  }
+
+  /** How long (ms) a finished job is kept here; 0: forever. */
+  get keepMs (): number {
+    return this.retention.keepMs
   }
 
   /** Signs, applies and gossips one of this peer's facts. */

@@ -63,6 +63,8 @@ export class JobState {
   private ledger: PassLedger | undefined
   /** Pass facts that came before the document: applied when it comes. */
   private readonly earlyPasses: Array<SignedFact & { fact: FactOf<'pass'> }> = []
+  /** The latest time any held fact was stamped with (or the document created): a finished job's retention runs from it. */
+  lastAt = 0
   /** Cancel facts (before the document, of any author; after it, the submitter's only). */
   private readonly cancels: Array<SignedFact & { fact: FactOf<'cancel'> }> = []
   /** Data of inline results by hash, so any peer can reduce without fetching. */
@@ -114,6 +116,7 @@ export class JobState {
     if (f.t === 'pass' && this.doc != null && this.addPass(sf as SignedFact & { fact: FactOf<'pass'> }) === 'conflict') return false
     this.facts.set(sf.id, sf)
     this.authorCounts.set(sf.from, (this.authorCounts.get(sf.from) ?? 0) + 1)
+    if ('at' in f && f.at > this.lastAt) this.lastAt = f.at
     const push = (task: number, ev: TaskEvent): void => {
       if (this.doc != null && task >= taskIndexCount(this.doc)) return
       let list = this.taskEvents.get(task)
@@ -261,6 +264,17 @@ export class JobState {
     for (const c of this.cancels) if (c.fact.at < at) at = c.fact.at
     if (this.doneResult() != null) return undefined
     return { by: doc.submitter, at }
+  }
+
+  /**
+   * When the job finished, if it has (done, failed, canceled, or past its deadline): the
+   * latest of its facts' times, and the deadline for a job that ended by it. The same on
+   * every peer holding the same facts.
+   */
+  finishedAt (now = Date.now()): number | undefined {
+    if (this.doc == null) return undefined
+    if (this.deadlinePassed(now) && this.failedTasks.size === 0 && this.ledger?.failure == null && this.canceled == null) return Math.max(this.lastAt, this.doc.deadline as number)
+    return this.doneResult() != null || this.failed ? this.lastAt : undefined
   }
 
   /** Whether the job has a deadline, `now` is past it and no `done` made it done by then. */
@@ -427,6 +441,7 @@ export class JobState {
   setDoc (doc: JobDocument): void {
     if (this.doc != null) return
     this.doc = doc
+    this.lastAt = Math.max(this.lastAt, doc.createdAt)
     this.dropRefused(doc)
     if (isIterative(doc)) {
       this.ledger = new PassLedger(passCount(doc))

@@ -20,7 +20,7 @@ import {
   MAX_CONFIG_LISTEN_ADDRESSES, MAX_CONFIG_MAX_CONNECTIONS, MAX_CONFIG_PROVIDE_RATE_PER_S, MAX_CONFIG_REPAIR_INTERVAL_MS,
   MAX_CONFIG_SLOTS, MAX_CONFIG_STEAL_RANK_STEP_MS, MAX_GOSSIP_MESH_DEGREE, MAX_TIMER_DELAY_MS,
   MIN_CONFIG_HANDSHAKE_TIMEOUT_MS, MIN_CONFIG_JOB_SYNC_INTERVAL_MS, MIN_CONFIG_PROVIDE_RATE_PER_S,
-  MIN_CONFIG_REPAIR_INTERVAL_MS, MIN_CONFIG_GC_INTERVAL_MS, MAX_CONFIG_GC_INTERVAL_MS, MIN_CONFIG_GC_GRACE_MS, MAX_CONFIG_GC_GRACE_MS
+  MIN_CONFIG_REPAIR_INTERVAL_MS, MIN_CONFIG_JOB_KEEP_MS, MAX_CONFIG_JOB_KEEP_MS, MIN_CONFIG_GC_INTERVAL_MS, MAX_CONFIG_GC_INTERVAL_MS, MIN_CONFIG_GC_GRACE_MS, MAX_CONFIG_GC_GRACE_MS
 } from './constants.ts'
 import { DEFAULT_TUNING_PROFILE, TUNING_PROFILES } from './tuning.ts'
 
@@ -156,7 +156,9 @@ export const ConfigSchema = z.strictObject({
   }).prefault({}),
   jobs: z.strictObject({
     /** Job anti-entropy interval (ms); absent: the profile's, else the job layer's default. */
-    syncIntervalMs: durationMs(MIN_CONFIG_JOB_SYNC_INTERVAL_MS, MAX_CONFIG_JOB_SYNC_INTERVAL_MS).optional()
+    syncIntervalMs: durationMs(MIN_CONFIG_JOB_SYNC_INTERVAL_MS, MAX_CONFIG_JOB_SYNC_INTERVAL_MS).optional(),
+    /** How long (ms) a finished job's facts, document and results are kept, 0: forever; absent: the job layer's default. */
+    keepMs: offOrDurationMs(MIN_CONFIG_JOB_KEEP_MS, MAX_CONFIG_JOB_KEEP_MS).optional()
   }).prefault({}),
   scheduler: z.strictObject({
     /** Tasks run at once; 0 runs none (a peer that only stores). Absent: one per CPU. */

@@ -133,6 +133,12 @@ export const MIN_CONFIG_JOB_SYNC_INTERVAL_MS = 100
 /** Longest job anti-entropy interval accepted: a peer that missed a fact waits this long for it. */
 export const MAX_CONFIG_JOB_SYNC_INTERVAL_MS = 600_000
 
+/** Shortest retention of finished jobs accepted (`jobs.keepMs`; 0 keeps them forever): a job must outlast the wait of those following it. */
+export const MIN_CONFIG_JOB_KEEP_MS = 1_000
+
+/** Longest retention of finished jobs accepted: Node's timer limit, as for every config duration. */
+export const MAX_CONFIG_JOB_KEEP_MS = MAX_TIMER_DELAY_MS
+
 /** Longest stagger per rendezvous rank accepted: ten ranks of it are a task's longest wait for a steal. */
 export const MAX_CONFIG_STEAL_RANK_STEP_MS = 60_000
 

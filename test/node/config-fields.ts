@@ -11,7 +11,8 @@ import {
   MAX_CONFIG_LISTEN_ADDRESSES, MAX_CONFIG_MAX_CONNECTIONS, MAX_CONFIG_PROVIDE_RATE_PER_S, MAX_CONFIG_REPAIR_INTERVAL_MS,
   MAX_CONFIG_SLOTS, MAX_CONFIG_STEAL_RANK_STEP_MS, MAX_GOSSIP_MESH_DEGREE, MAX_TIMER_DELAY_MS,
   MIN_CONFIG_HANDSHAKE_TIMEOUT_MS, MIN_CONFIG_JOB_SYNC_INTERVAL_MS, MIN_CONFIG_PROVIDE_RATE_PER_S,
-  MIN_CONFIG_REPAIR_INTERVAL_MS, MIN_CONFIG_GC_INTERVAL_MS, MAX_CONFIG_GC_INTERVAL_MS, MIN_CONFIG_GC_GRACE_MS, MAX_CONFIG_GC_GRACE_MS
+  MIN_CONFIG_REPAIR_INTERVAL_MS, MIN_CONFIG_GC_INTERVAL_MS, MAX_CONFIG_GC_INTERVAL_MS, MIN_CONFIG_GC_GRACE_MS, MAX_CONFIG_GC_GRACE_MS,
+  MIN_CONFIG_JOB_KEEP_MS, MAX_CONFIG_JOB_KEEP_MS
 } from '../../src/node/constants.ts'
 import { MAX_CHUNK_SIZE, MAX_REPLICAS, MIN_CHUNK_SIZE } from '../../src/data/constants.ts'
 
@@ -36,6 +37,7 @@ export const NUMERIC_FIELDS: NumericField[] = [
   { path: 'data.gcIntervalMs', min: MIN_CONFIG_GC_INTERVAL_MS, max: MAX_CONFIG_GC_INTERVAL_MS, integer: true, zero: true },
   { path: 'data.gcGraceMs', min: MIN_CONFIG_GC_GRACE_MS, max: MAX_CONFIG_GC_GRACE_MS, integer: true },
   { path: 'jobs.syncIntervalMs', min: MIN_CONFIG_JOB_SYNC_INTERVAL_MS, max: MAX_CONFIG_JOB_SYNC_INTERVAL_MS, integer: true },
+  { path: 'jobs.keepMs', min: MIN_CONFIG_JOB_KEEP_MS, max: MAX_CONFIG_JOB_KEEP_MS, integer: true, zero: true },
   { path: 'scheduler.slots', min: 0, max: MAX_CONFIG_SLOTS, integer: true },
   { path: 'scheduler.stealRankStepMs', min: 1, max: MAX_CONFIG_STEAL_RANK_STEP_MS, integer: true }
 ]
@@ -53,7 +55,7 @@ export const SECTIONS: Record<string, string[]> = {
   limits: ['maxConnections', 'inboundConnectionThreshold', 'storageMax', 'handshakeTimeoutMs'],
   gossip: ['meshDegree', 'lazyPeers'],
   data: ['replicas', 'repairIntervalMs', 'chunkSize', 'provideRatePerSecond', 'gcIntervalMs', 'gcGraceMs'],
-  jobs: ['syncIntervalMs'],
+  jobs: ['syncIntervalMs', 'keepMs'],
   scheduler: ['slots', 'stealRankStepMs', 'labels', 'gpu']
 }
 
@@ -117,7 +119,7 @@ export const validSettings: fc.Arbitrary<Record<string, unknown>> = fc.record({
     gcIntervalMs: valid('data.gcIntervalMs'),
     gcGraceMs: valid('data.gcGraceMs')
   }, { requiredKeys: [] }),
-  jobs: fc.record({ syncIntervalMs: valid('jobs.syncIntervalMs') }, { requiredKeys: [] }),
+  jobs: fc.record({ syncIntervalMs: valid('jobs.syncIntervalMs'), keepMs: valid('jobs.keepMs') }, { requiredKeys: [] }),
   scheduler: fc.record({
     slots: fc.integer({ min: 0, max: 8 }),
     stealRankStepMs: valid('scheduler.stealRankStepMs'),

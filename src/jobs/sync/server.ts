@@ -16,7 +16,7 @@ import type { FactStore } from '../fact-store.ts'
 import { readHave, readIds, summaryOf, syncStream, writeEnd, writeHave, writeIds, type SyncSummary } from './codec.ts'
 
 export interface SyncServerComponents {
-  store: Pick<FactStore, 'entries' | 'state'>
+  store: Pick<FactStore, 'entries' | 'state' | 'collected'>
   /** Told the jobs a peer has shown it holds. */
   witness: (jobs: string[]) => void
   /** Asked to sync with a requester that holds facts this peer lacks. */
@@ -72,7 +72,7 @@ export class SyncServer {
       // the requester read everything and closed: it has the jobs offered now
       witness(Object.keys(offer).filter(id => theirs[id] == null))
       // the requester knows facts we lack: pull them back (anti-entropy both ways)
-      if (Object.entries(theirs).some(([id, authors]) => Object.entries(authors).some(([author, n]) => (store.state(id)?.authorCounts.get(author) ?? 0) < n))) {
+      if (Object.entries(theirs).some(([id, authors]) => !store.collected(id) && Object.entries(authors).some(([author, n]) => (store.state(id)?.authorCounts.get(author) ?? 0) < n))) {
         setImmediate(() => { pullBack(remote) })
       }
     } catch (err) {
