@@ -15,6 +15,13 @@ import { SYNC_INTERVAL_MS } from '../../src/jobs/index.ts'
 import { useCleanup, addrOf, waitFor } from '../helpers.ts'
 import { enc, dec } from './swarm.ts'
 
+/** Every key an async source yields. */
+async function collectKeys<T> (source: AsyncIterable<T> | Iterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const k of source) out.push(k)
+  return out
+}
+
 const numbers = (n: number): string => Array.from({ length: n }, (_, i) => String(i + 1)).join('\n') + '\n'
 
 function registerSlowSquare (node: EdgeNode, ms: number): void {
@@ -78,7 +85,7 @@ describe('jobs: retention on a swarm', () => {
     expect(await waitFor(() => [a, b].every(n => n.jobs.service.state(id) == null), 3 * keepMs, 100)).toBe(true)
     expect(Date.now() - finishedAt).toBeGreaterThanOrEqual(keepMs)
     for (const n of [a, b]) expect(n.jobs.list().some(j => j.id === id)).toBe(false)
-    const persisted = await Array.fromAsync(a.repo?.datastore.queryKeys({ prefix: `/edgeswarm/job-facts/${id}/` }) ?? [])
+    const persisted = await collectKeys(a.repo?.datastore.queryKeys({ prefix: `/edgeswarm/job-facts/${id}/` }) ?? [])
     expect(persisted).toHaveLength(0)
     // 0 keeps it
     expect(c.jobs.list().find(j => j.id === id)?.status).toBe('done')

@@ -21,6 +21,13 @@ import { FactStore } from '../../src/jobs/fact-store.ts'
 import { JobRetention } from '../../src/jobs/retention.ts'
 import type { Verdict } from '../../src/jobs/pass-check.ts'
 
+/** Every key an async source yields. */
+async function collectKeys<T> (source: AsyncIterable<T> | Iterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const k of source) out.push(k)
+  return out
+}
+
 const BATCH = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku'
 const OTHER_BATCH = 'bafkreiaxnnnb7qz2focittuqq3ya25q7rcv3bqynnczfzao35q7awxmdfi'
 
@@ -90,7 +97,7 @@ describe('job retention', () => {
     // the final result is stored: the batch is released; the worker's task result is not this peer's to release
     expect(retention.isPinned(CID.parse(BATCH))).toBe(false)
     await store.flush()
-    expect((await Array.fromAsync(datastore.queryKeys({ prefix: `/edgeswarm/job-facts/${id}/` }))).length).toBe(3)
+    expect((await collectKeys(datastore.queryKeys({ prefix: `/edgeswarm/job-facts/${id}/` }))).length).toBe(3)
 
     expect(await retention.collect(t0 + 200 + 9_999)).toMatchObject({ jobs: 0 })
     expect(store.state(id)).toBeDefined()
@@ -98,7 +105,7 @@ describe('job retention', () => {
     expect(report.jobs).toBe(1)
     expect(report.facts).toBe(3)
     expect(store.state(id)).toBeUndefined()
-    expect((await Array.fromAsync(datastore.queryKeys({ prefix: `/edgeswarm/job-facts/${id}/` }))).length).toBe(0)
+    expect((await collectKeys(datastore.queryKeys({ prefix: `/edgeswarm/job-facts/${id}/` }))).length).toBe(0)
     // this peer submitted and reduced it: it releases the document's and the final result's puts, never the worker's
     expect(released.sort()).toEqual([(await CID.createV1(0x71, await sha256.digest(fact.fact.t === 'job' ? fact.fact.doc : new Uint8Array()))).toString(), 'bafyreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'].sort())
 
