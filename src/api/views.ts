@@ -6,7 +6,7 @@
  * stable shapes; never changes the node.
  */
 import type { EdgeNode } from '../edge-node.ts'
-import type { JobState } from '../jobs/index.ts'
+import type { JobState, RoundView } from '../jobs/index.ts'
 import type { SwarmPeer } from '../status/index.ts'
 import { eventLoopDelay } from '../metrics/index.ts'
 import { EDGESWARM_VERSION } from '../node/index.ts'
@@ -54,7 +54,8 @@ export interface JobSummary {
   createdAt: number
   submitter: string
   reason?: string
-  rounds?: Array<{ round: number, loss?: number }>
+  /** Of a training: each round's mean loss and the CID of the model it produced (see RoundView). */
+  rounds?: RoundView[]
 }
 
 /** One task run by one peer: [task, peer index, start ms, end ms, outcome]. */

@@ -9,6 +9,7 @@
  */
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
+import { jobView } from '../../src/api/views.ts'
 import { cidOf } from '../../src/data/index.ts'
 import { InvalidParamsError } from '../../src/functions/index.ts'
 import { JobFailedError, stateCid, type TrainSpec } from '../../src/jobs/index.ts'
@@ -146,6 +147,12 @@ describe('training on the swarm', () => {
     const view = await nodes[0].jobs.model(modelCid)
     expect(view).toMatchObject({ cid: modelCid, kind: 'softmax', label: 'y', features: ['x0', 'x1', 'x2'], classes: ['a', 'b', 'c'], round: 6, job: job.id })
     expect(view.weights).toHaveLength(3)
+    // the dashboard's job view charts the rounds: each one's loss and model, the last model the result's
+    const rounds = jobView(nodes[2], job.id).rounds ?? []
+    expect(rounds.map(r => r.round)).toEqual([0, 1, 2, 3, 4, 5])
+    expect(rounds.every(r => Number.isFinite(r.loss))).toBe(true)
+    expect(rounds[5].model).toBe(modelCid)
+    expect(rounds).toEqual(job.status().rounds)
     expect(view.standardization?.mean).toHaveLength(3)
     const model = decodeModel(await (async () => {
       const local = await trainLocally(enc(csv), parseTrainSpec({ kind: 'softmax', label: 'y', features: 'x0,x1,x2', rounds: '6', lr: '0.5', standardize: 'true' }), { job: job.id, chunkSize: 2048 })
