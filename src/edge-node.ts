@@ -19,7 +19,7 @@ import {
   type ConfigFieldBounds, type ConnectionDiagnostics, type ConnectionProblem, type EdgeConfig, type EdgePeer, type TuningProfile, type TuningProfileName
 } from './node/index.ts'
 import {
-  DATA_TOPIC, DataService, STORAGE_BALLAST_FILE, createMemoryBlockstore, freeBallastIfFull, MAX_CHUNK_SIZE, MAX_REPLICAS, MIN_CHUNK_SIZE,
+  BLOCKSTORE_MAX_OPEN_FILES, DATA_TOPIC, DataService, STORAGE_BALLAST_FILE, createMemoryBlockstore, freeBallastIfFull, MAX_CHUNK_SIZE, MAX_REPLICAS, MIN_CHUNK_SIZE,
   type DataServiceInit, type GcReport, type ShardServer, type StorageStatus
 } from './data/index.ts'
 import { FunctionRegistry, builtinFunctions, resolveFeatures, type FunctionInfo, type SimpleFunctionOptions, type SimpleReduce, type SimpleRun, type TaskFunction } from './functions/index.ts'
@@ -438,7 +438,7 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
     let blockstore: Parts['blockstore']
     let reclaim: (() => Promise<void>) | undefined
     if (repo != null) {
-      const level = new LevelBlockstore(repo.paths.blocks)
+      const level = new LevelBlockstore(repo.paths.blocks, { maxOpenFiles: BLOCKSTORE_MAX_OPEN_FILES })
       try {
         await level.open()
       } catch (err) {

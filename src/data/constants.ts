@@ -300,3 +300,13 @@ export const DEFAULT_CACHE_MAX_BYTES = 64 * 1024 * 1024
 
 /** A cached block unread this long (ms) is dropped, so a daemon's memory returns to its baseline once reading stops. */
 export const CACHE_IDLE_MS = 5 * 60 * 1000
+
+/**
+ * LevelDB table files a repo's block store keeps open at most (LevelDB's
+ * least: it keeps 10 for itself and caches the rest). An open table is
+ * memory-mapped and every page read from it stays in the daemon's RSS while
+ * it is open, so the default of 1000 let a 1 GiB get raise a daemon's RSS by
+ * the file's size; with 1 MiB blocks a table holds a few of them, and
+ * reopening one costs little beside reading a block.
+ */
+export const BLOCKSTORE_MAX_OPEN_FILES = 74

@@ -53,11 +53,31 @@ export interface DataDHT extends Pick<KadDHT, 'k' | 'provide' | 'findProviders' 
 /**
  * Blocks the layer above keeps alive (the job layer: job documents, result
  * batches until the job's final result is stored, final results until their
- * retention passes). Garbage collection never deletes a pinned block; a
- * block stored outside a put (`keepBlock`, `adoptBlock`) is collected only
- * when pins are given and do not pin it.
+ * retention passes), given as `DataServiceComponents.pins`.
+ *
+ * - A pinned block is never collected, whatever its puts' state.
+ * - A block stored outside a put (`keepBlock`, `adoptBlock`) is never
+ *   collected while no pins are given (`ls --all` says `untracked`); once
+ *   pins are given, an unpinned one goes after `gcGraceMs` from its storing
+ *   (`unpinned`). So give pins only when they cover every such block the
+ *   layer still needs, from its first answer on (a pass may run soon after
+ *   start: answer from persisted state).
+ * - A block of a put (`put`, `listed: false` for the layer's own) lives
+ *   while that put's root record is unreleased: its putter ends it with
+ *   `rm(root)`, as a user does, and pins can only keep it past that.
+ * - `isPinned` is called for every held block in each collection pass and
+ *   by repair (which skips garbage): make it a lookup, never I/O.
+ *
+ * @example
+ * ```ts
+ * const pinned = new Set<string>()
+ * const pins: Pins = { isPinned: cid => pinned.has(cid.toString()) }
+ * const data = new DataService({ ...components, pins }, init)
+ * pinned.add(batchCid.toString()) // kept until deleted from the set
+ * ```
  */
 export interface Pins {
+  /** Whether `cid` must be kept now: synchronous and cheap. */
   isPinned: (cid: CID) => boolean
 }
 
@@ -285,7 +305,7 @@ export {
   SHARD_PROTOCOL, DATA_TOPIC, MAX_BLOCK_SIZE, MAX_MESSAGE_SIZE, MAX_SHARDS_PER_ROOT,
   DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE, DEFAULT_REPLICAS, MAX_REPLICAS, DEFAULT_STORAGE_MAX,
   DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_PROVIDE_RATE_PER_S, DEFAULT_REPROVIDE_INTERVAL_MS, DEFAULT_CACHE_MAX_BYTES,
-  DEFAULT_GC_INTERVAL_MS, DEFAULT_GC_GRACE_MS, STORAGE_BALLAST_FILE, MAX_PUT_NAME_LENGTH
+  DEFAULT_GC_INTERVAL_MS, DEFAULT_GC_GRACE_MS, STORAGE_BALLAST_FILE, MAX_PUT_NAME_LENGTH, BLOCKSTORE_MAX_OPEN_FILES
 } from './constants.ts'
 
 /** An in-memory blockstore, for peers without a repo. */

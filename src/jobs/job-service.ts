@@ -115,6 +115,7 @@ export class JobService extends EventTarget implements Startable, JobSource {
     // a complete job read back from the datastore is reduced as it loads
     this.reducer.start()
     await this.store.load()
+    this.retention.markLoaded()
     this.gossip.start()
     await this.sync.start()
     this.retention.start()

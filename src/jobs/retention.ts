@@ -57,6 +57,8 @@ export class JobRetention implements Startable {
   /** Jobs whose task results this peer released already (at their final result). */
   private readonly released = new Set<string>()
   private collecting?: Promise<JobGcReport>
+  /** The job layer's persisted facts are loaded: until then every block is pinned, since the pins are not known yet. */
+  private loaded = false
 
   constructor (components: JobRetentionComponents, init: JobRetentionInit = {}) {
     const keepMs = init.keepMs ?? DEFAULT_JOB_KEEP_MS
@@ -87,8 +89,15 @@ export class JobRetention implements Startable {
     }
   }
 
-  /** Whether the job layer needs block `cid` kept (rule 1). */
+  /** The facts persisted here are loaded: the pins are known from now on. */
+  markLoaded (): void {
+    this.loaded = true
+    this.pinned = undefined
+  }
+
+  /** Whether the job layer needs block `cid` kept (rule 1); every block, until the persisted facts are loaded. */
   isPinned (cid: CID): boolean {
+    if (!this.loaded) return true
     this.pinned ??= this.pins()
     return this.pinned.has(cid.toString())
   }

@@ -62,6 +62,7 @@ function storeOf (me: Peer, datastore: MemoryDatastore, keepMs: number): { store
     },
     log
   }, { keepMs })
+  retention.markLoaded()
   return { store, retention, released }
 }
 
@@ -117,6 +118,9 @@ describe('job retention', () => {
     // a restart reads the tombstone back and holds none of its facts
     const again = storeOf(me, datastore, 10_000)
     await again.store.load()
+    // nothing is unpinned before the facts are loaded
+    const fresh = new JobRetention({ peerId: me.id, store: again.store, data: { cidFor: async () => CID.parse(BATCH) }, log: logger('test') })
+    expect(fresh.isPinned(CID.parse(OTHER_BATCH))).toBe(true)
     expect(again.store.collected(id)).toBe(true)
     expect(again.store.state(id)).toBeUndefined()
     expect(await again.store.accept(done, true)).toBe('collected')
