@@ -39,6 +39,7 @@ import { DeadlineWatch } from './deadline-watch.ts'
 import { JobRetention, type JobGcReport } from './retention.ts'
 import type { CID } from 'multiformats/cid'
 import { unmetRequirement, type RunnerStatus } from './runnability.ts'
+import { formatDuration } from './ending.ts'
 
 /** How long a result waiter waits for a change before it looks at the job again. */
 const RESULT_RECHECK_MS = 1_000
@@ -176,6 +177,7 @@ export class JobService extends EventTarget implements Startable, JobSource {
    * ends the wait (see find.ts).
    */
   async find (id: string, options: { signal?: AbortSignal } = {}): Promise<Job> {
+    if (this.store.collected(id)) throw new JobNotFoundError(`job ${id} was collected here: it finished more than ${formatDuration(this.retention.keepMs)} ago`)
     await findJob(id, { network: this.components.network, store: this.store, sync: this.sync }, options)
     return this.get(id)
   }

@@ -90,6 +90,7 @@ describe('jobs: retention on a swarm', () => {
     expect(await waitFor(() => [a, b].every(n => n.jobs.service.state(id) == null), 3 * keepMs, 100)).toBe(true)
     expect(Date.now() - finishedAt).toBeGreaterThanOrEqual(keepMs)
     for (const n of [a, b]) expect(n.jobs.list().some(j => j.id === id)).toBe(false)
+    await expect(a.jobs.get(id)).rejects.toThrow(/was collected here/)
     const persisted = await collectKeys(a.repo?.datastore.queryKeys({ prefix: `/edgeswarm/job-facts/${id}/` }) ?? [])
     expect(persisted).toHaveLength(0)
     // 0 keeps it

@@ -144,6 +144,28 @@ describe('job retention', () => {
     expect(await kept.retention.collect(t0 + 1_050)).toMatchObject({ jobs: 1, facts: 2 })
   })
 
+  it('an iterative job\'s pass states stay pinned after it is done, until it is collected', async () => {
+    const [me, worker] = [await peer(), await peer()]
+    const { store, retention } = storeOf(me, new MemoryDatastore(), 1_000)
+    const t0 = Date.now() - 60_000
+    const spec = validateSpec({ fn: 'train', inputs: [BATCH] })
+    const doc = buildDocument(spec, [{ shards: [{ cid: CID.parse(BATCH) }] }], me.id, t0, 2)
+    const bytes = encodeDocument(doc)
+    const id = (await documentId(bytes)).toString()
+    await store.accept(await signFact(me.key, me.id, { t: 'job', job: id, doc: bytes }), true)
+    const model = new Uint8Array([1, 2, 3])
+    const stateCid = CID.createV1(0x55, await sha256.digest(model)).toString()
+    await store.accept(await sign(worker, { t: 'pass', job: id, pass: 0, at: t0 + 10, results: 'r0', state: stateCid, data: model }), true)
+    expect(retention.isPinned(CID.parse(stateCid))).toBe(true)
+    await store.accept(await sign(worker, { t: 'pass', job: id, pass: 1, at: t0 + 20, results: 'r1', state: stateCid, data: model }), true)
+    await store.accept(await sign(worker, { t: 'done', job: id, at: t0 + 30, result: stateCid, hash: 'final', size: 3 }), true)
+    expect(store.state(id)?.view().status).toBe('done')
+    // the models stay pinned while the job is kept
+    expect(retention.isPinned(CID.parse(stateCid))).toBe(true)
+    expect(await retention.collect(t0 + 1_030)).toMatchObject({ jobs: 1 })
+    expect(retention.isPinned(CID.parse(stateCid))).toBe(false)
+  })
+
   it('a job that ended by its deadline is kept from the deadline on', async () => {
     const me = await peer()
     const { store, retention } = storeOf(me, new MemoryDatastore(), 1_000)
