@@ -22,6 +22,11 @@
  * facts that do not count by those rules are refused once the document is
  * here and dropped when it comes; the deadline is the other reading of the
  * clock, and, like a lease's end, it is the same instant on every peer.
+ *
+ * One concern past 400 lines: the fold of one job's facts, whose indexes
+ * (events, folds, pending and accepted sets, the ledger, done and cancel
+ * facts) the views, the passes and the endings all read; the rules
+ * themselves live in task-fold.ts, pass-ledger.ts and ending.ts.
  */
 import type { JobDocument } from './spec.ts'
 import type { FactOf, ResultEntry, SignedFact } from './facts.ts'
