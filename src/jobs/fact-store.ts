@@ -79,6 +79,8 @@ export class FactStore {
   private readonly knownFactIds = new Set<string>()
   /** Facts accepted but not yet written (see persist). */
   private readonly unwritten: Array<[Key, Uint8Array]> = []
+  /** Every write begun so far, settled together. */
+  private writing: Promise<void> = Promise.resolve()
   private persistTimer?: ReturnType<typeof setTimeout>
   private readonly peerId: string
   private readonly data: FactStoreComponents['data']
@@ -263,6 +265,8 @@ export class FactStore {
     if (this.datastore != null) {
       const prefix = `${FACT_PREFIX}/${id}/`
       for (let i = this.unwritten.length - 1; i >= 0; i--) if (this.unwritten[i][0].toString().startsWith(prefix)) this.unwritten.splice(i, 1)
+      // a write under way may hold facts of the job: they are deleted after it
+      await this.writing
       const batch = this.datastore.batch()
       for await (const key of this.datastore.queryKeys({ prefix })) batch.delete(key)
       batch.put(new Key(`${TOMBSTONE_PREFIX}/${id}`), new TextEncoder().encode(String(now)))
@@ -324,13 +328,20 @@ export class FactStore {
   async flush (): Promise<void> {
     for (const timer of this.sweeps.values()) clearTimeout(timer)
     this.sweeps.clear()
+    await this.write()
+  }
+
+  /** Writes the facts queued now, after every write begun before (forget waits for them, so a deleted fact is never written back). */
+  private async write (): Promise<void> {
     clearTimeout(this.persistTimer)
     this.persistTimer = undefined
-    if (this.datastore == null || this.unwritten.length === 0) return
+    if (this.datastore == null || this.unwritten.length === 0) return await this.writing
     const writes = this.unwritten.splice(0)
     const batch = this.datastore.batch()
     for (const [key, value] of writes) batch.put(key, value)
-    await Promise.resolve(batch.commit()).catch((err: unknown) => { this.log('writing %d facts failed: %e', writes.length, err) })
+    const written = Promise.resolve(batch.commit()).catch((err: unknown) => { this.log('writing %d facts failed: %e', writes.length, err) })
+    this.writing = Promise.all([this.writing, written]).then(() => {})
+    await this.writing
   }
 
   private stateOf (id: string): JobState {
@@ -351,9 +362,9 @@ export class FactStore {
    */
   private persist (key: Key, value: Uint8Array): void {
     this.unwritten.push([key, value])
-    if (this.unwritten.length >= FACT_PERSIST_BATCH) { void this.flush(); return }
+    if (this.unwritten.length >= FACT_PERSIST_BATCH) { void this.write(); return }
     if (this.persistTimer == null) {
-      this.persistTimer = setTimeout(() => { void this.flush() }, FACT_PERSIST_DELAY_MS)
+      this.persistTimer = setTimeout(() => { void this.write() }, FACT_PERSIST_DELAY_MS)
       this.persistTimer.unref?.()
     }
   }

@@ -91,8 +91,9 @@ describe('jobs: retention on a swarm', () => {
     expect(Date.now() - finishedAt).toBeGreaterThanOrEqual(keepMs)
     for (const n of [a, b]) expect(n.jobs.list().some(j => j.id === id)).toBe(false)
     await expect(a.jobs.get(id)).rejects.toThrow(/was collected here/)
-    const persisted = await collectKeys(a.repo?.datastore.queryKeys({ prefix: `/edgeswarm/job-facts/${id}/` }) ?? [])
-    expect(persisted).toHaveLength(0)
+    // and from its datastore (written in a batch just after)
+    const persisted = async (): Promise<number> => (await collectKeys(a.repo?.datastore.queryKeys({ prefix: `/edgeswarm/job-facts/${id}/` }) ?? [])).length
+    expect(await waitFor(async () => await persisted() === 0, 5_000)).toBe(true)
     // 0 keeps it
     expect(c.jobs.list().find(j => j.id === id)?.status).toBe('done')
 
