@@ -4,7 +4,7 @@
  * `job cancel` from the other daemon is refused in one line, from the
  * submitter's it ends the job and the waiting `submit --wait` ends with one
  * line and a non-zero exit; `submit --deadline` fails the job with the
- * deadline's reason; a bad duration is one line.
+ * deadline's reason; a bad duration (`--deadline`, `daemon --keep`) is one line.
  */
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -63,5 +63,6 @@ describe('edgeswarm CLI: job cancel, --deadline, the unrunnable warning', () => 
     // a bad duration is one line naming it
     expectOneLineError(await cli.run(['submit', 'square', '--input', cid, '--deadline', '10x', '--repo', repoA]), '10x')
     expectOneLineError(await cli.run(['submit', 'square', '--input', cid, '--deadline', '0s', '--repo', repoA]), 'deadline')
+    expectOneLineError(await cli.run(['daemon', '--repo', join(dir, 'c'), '--keep', 'soon']), 'soon')
   }, 180_000)
 })
