@@ -10,10 +10,15 @@
  *        sync     the pass's state reaching the peers, its check, their claims (state → first run);
  *        compute  the tasks running (first run starts → last run ends);
  *        gossip   the results batched and gossiped, reduced and checked (last run → next state);
+ *      and the CPU a round costs: the swarm's processes (every thread, from pass 1's opening to
+ *      the result, per round) against the same rounds on a local pool with no swarm running
+ *      (the tasks' compute alone), so the share of a round that is not compute shows even on a
+ *      busy machine, where wall times stretch;
  *  (b) CPU efficiency: `--records-b` records (CPU-bound rounds) against the same passes computed
  *      in this process by LOCAL_WORKERS ml task threads over the same shards, the same tasks and
  *      reduces, before the swarm's training and after it (the mean): efficiency = local time of
- *      the rounds / swarm time of the rounds (the scan pass is left out of both);
+ *      the rounds / swarm time of the rounds (the scan pass is left out of both); with the CPU
+ *      time of the rounds on each side;
  *  (c) faults: the (a) training with `--rounds-c` rounds; when pass KILL_AT_PASS opens, 2 peers
  *      other than the submitter are stopped (their connections dropped, as the sim kills a
  *      device): the rounds that saw a kill against the median round, and the model bits.
@@ -22,7 +27,7 @@
  * that saw a kill, minus the median round of that run).
  *
  * Usage: npx node scripts/bench-train.ts [--json] [--runs 3] [--peers 8] [--processes 2]
- *        [--only a,b,c] [--records-a 2000] [--rounds-a 20] [--records-b 200000] [--rounds-b 4] [--rounds-c 30]
+ *        [--only a,b,c] [--records-a 2000] [--rounds-a 20] [--records-b 200000] [--rounds-b 4] [--chunk-b 262144] [--rounds-c 30]
  * Never listens on anything but 127.0.0.1; every node and child process is stopped at the end and on error.
  * One file past 400 lines on purpose, as bench-jobs: a benchmark is read top to bottom beside
  * its output, and its three phases share the swarm set-up, the data, the job runner and the report.
@@ -31,7 +36,7 @@ import { createHash } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
-import { DEFAULT_REPLICAS, MIN_CHUNK_SIZE } from '../src/data/constants.ts'
+import { DEFAULT_CHUNK_SIZE, DEFAULT_REPLICAS, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../src/data/constants.ts'
 import { DEFAULT_LEASE_MS } from '../src/jobs/constants.ts'
 import { JOBS_TOPIC, stateCid } from '../src/jobs/index.ts'
 import { trainFunction } from '../src/functions/index.ts'
@@ -46,8 +51,6 @@ const FEATURES = 64
 const CLASSES = 10
 /** Shards of phase (a)'s input: its tasks per pass. */
 const SHARDS_A = 32
-/** Shard size of phase (b)'s input. */
-const CHUNK_B = 256 * 1024
 /** Concurrent tasks of the local baseline of phase (b): the cores of the reference machine. */
 const LOCAL_WORKERS = 2
 /** The pass at whose opening phase (c) stops two peers (round KILL_AT_PASS - 1 is running). */
@@ -73,6 +76,7 @@ const { values } = parseArgs({
     'rounds-a': { type: 'string', default: '20' },
     'records-b': { type: 'string', default: '200000' },
     'rounds-b': { type: 'string', default: '4' },
+    'chunk-b': { type: 'string', default: String(DEFAULT_CHUNK_SIZE) },
     'rounds-c': { type: 'string', default: '30' }
   }
 })
@@ -84,6 +88,9 @@ const recordsA = positiveInt(values['records-a'], '--records-a')
 const roundsA = positiveInt(values['rounds-a'], '--rounds-a')
 const recordsB = positiveInt(values['records-b'], '--records-b')
 const roundsB = positiveInt(values['rounds-b'], '--rounds-b')
+/** Shard size of phase (b)'s input: a task's result is the same size whatever its shard, so larger shards gossip less per record. */
+const chunkB = positiveInt(values['chunk-b'], '--chunk-b')
+if (chunkB < MIN_CHUNK_SIZE || chunkB > MAX_CHUNK_SIZE) throw new Error(`--chunk-b must be from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE}, got ${chunkB}`)
 const roundsC = positiveInt(values['rounds-c'], '--rounds-c')
 if (roundsC < KILL_AT_PASS + 4) throw new Error(`--rounds-c must be at least ${KILL_AT_PASS + 4}: the kill comes at pass ${KILL_AT_PASS}`)
 const phases = new Set(values.only.split(',').map(s => s.trim()))
@@ -99,6 +106,12 @@ function positiveInt (text: string, flag: string): number {
   const n = Number(text)
   if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got ${text}`)
   return n
+}
+
+/** CPU time of this process (every thread) so far. */
+function processCpuMs (): number {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
 }
 
 function median (xs: number[]): number {
@@ -205,6 +218,14 @@ interface Training {
   /** Each accepted pass: its reducer's stamp, and the breakdown of its round. */
   passes: Array<{ pass: number, at: number, ms: number, syncMs: number, computeMs: number, gossipMs: number }>
   retried: number
+  /** CPU time of the swarm's processes (every thread) from pass 1's opening to the result: the rounds' CPU. */
+  roundsCpuMs: number
+}
+
+/** CPU time of every host process so far (all threads), summed. */
+async function swarmCpuMs (swarm: HostedSwarm): Promise<number> {
+  const snaps = await Promise.all(swarm.hosts.map(async h => await h.call('snapshot', {})))
+  return snaps.reduce((sum, s) => sum + (s.cpuMs ?? 0), 0)
 }
 
 /** Submits a training from peer 0, waits for its result, and times its passes; `during` runs while it runs. */
@@ -213,7 +234,20 @@ async function train (swarm: HostedSwarm, input: string, csv: Uint8Array, chunkS
   const params = trainingParams(rounds)
   const { jobId } = await host.call('submitJob', { index: 0, spec: { fn: 'train', inputs: [input], params, redundancy: 1, leaseMs: DEFAULT_LEASE_MS }, timeoutMs: PHASE_TIMEOUT_MS })
   const watching = during?.(jobId)
+  // the rounds' CPU starts when pass 1 opens (the scan's state accepted here)
+  let cpuAtRounds = NaN
+  let ended = false
+  const cpuWatch = (async () => {
+    while (!ended) {
+      const { passes } = await host.call('jobTimeline', { index: 0, jobId })
+      if (passes.length >= 1) { cpuAtRounds = await swarmCpuMs(swarm); return }
+      await sleep(POLL_MS)
+    }
+  })()
   const result = await host.call('jobResult', { index: 0, jobId, timeoutMs: PHASE_TIMEOUT_MS })
+  ended = true
+  const roundsCpuMs = await swarmCpuMs(swarm) - cpuAtRounds
+  await cpuWatch
   await watching
   const local = await trainLocally(csv, parseTrainSpec(params), { job: jobId, chunkSize })
   const expected = local.result != null ? sha256Hex(local.result) : ''
@@ -228,7 +262,7 @@ async function train (swarm: HostedSwarm, input: string, csv: Uint8Array, chunkS
     return { pass: p.pass, at: p.at, ms: p.at - opened, syncMs: firstRun - opened, computeMs: lastRun - firstRun, gossipMs: p.at - lastRun }
   })
   const { progress } = await host.call('jobStatus', { index: 0, jobId })
-  return { jobId, sha256: result.sha256, correct: result.sha256 === expected, passes, retried: progress?.retried ?? 0 }
+  return { jobId, sha256: result.sha256, correct: result.sha256 === expected, passes, retried: progress?.retried ?? 0, roundsCpuMs }
 }
 
 /** A live peer of host `h` (its first, by the swarm's placement of peer i on host i mod P). */
@@ -243,34 +277,36 @@ function roundsOf (t: Training): Training['passes'] {
 
 // ------------------------------------------------------------------ (a) round time
 
-interface RoundRun { records: number, shards: number, rounds: number, roundMsP50: number, syncMsP50: number, computeMsP50: number, gossipMsP50: number, correct: boolean, retried: number }
+interface RoundRun { records: number, shards: number, rounds: number, roundMsP50: number, syncMsP50: number, computeMsP50: number, gossipMsP50: number, swarmCpuMsPerRound: number, localCpuMsPerRound: number, correct: boolean, retried: number }
 
 async function roundPhase (): Promise<RoundRun> {
   const csv = dataset(recordsA, 'a')
   const chunkSize = Math.max(MIN_CHUNK_SIZE, Math.ceil(csv.length / SHARDS_A))
-  return await withHostedSwarm(async (swarm) => {
-    const input = await putInput(swarm, csv, chunkSize)
-    const t = await train(swarm, input, csv, chunkSize, roundsA)
-    if (!t.correct) throw new Error('(a) the swarm\'s model differs from the single-machine computation')
-    const rounds = roundsOf(t)
-    return {
-      records: recordsA,
-      shards: Math.ceil(csv.length / chunkSize),
-      rounds: rounds.length,
-      roundMsP50: round(median(rounds.map(r => r.ms))),
-      syncMsP50: round(median(rounds.map(r => r.syncMs))),
-      computeMsP50: round(median(rounds.map(r => r.computeMs))),
-      gossipMsP50: round(median(rounds.map(r => r.gossipMs))),
-      correct: t.correct,
-      retried: t.retried
-    }
-  })
+  const t = await withHostedSwarm(async (swarm) => await train(swarm, await putInput(swarm, csv, chunkSize), csv, chunkSize, roundsA))
+  if (!t.correct) throw new Error('(a) the swarm\'s model differs from the single-machine computation')
+  const rounds = roundsOf(t)
+  // the rounds' compute alone, on a local pool with no swarm running: what a round costs without gossip
+  const local = await trainWithLocalPool(csv, chunkSize, roundsA, t.jobId)
+  if (local.sha256 !== t.sha256) throw new Error('(a) the local pool\'s passes gave other bits than the swarm\'s')
+  return {
+    records: recordsA,
+    shards: Math.ceil(csv.length / chunkSize),
+    rounds: rounds.length,
+    roundMsP50: round(median(rounds.map(r => r.ms))),
+    syncMsP50: round(median(rounds.map(r => r.syncMs))),
+    computeMsP50: round(median(rounds.map(r => r.computeMs))),
+    gossipMsP50: round(median(rounds.map(r => r.gossipMs))),
+    swarmCpuMsPerRound: round(t.roundsCpuMs / rounds.length),
+    localCpuMsPerRound: round(local.roundsCpuMs / rounds.length),
+    correct: t.correct,
+    retried: t.retried
+  }
 }
 
 // ------------------------------------------------------------------ (b) CPU efficiency
 
 /** The same passes as the swarm's job, on LOCAL_WORKERS ml threads of this process: the ms of the scan and of the rounds, and the result's sha-256. */
-async function trainWithLocalPool (csv: Uint8Array, chunkSize: number, rounds: number, job: string): Promise<{ scanMs: number, roundsMs: number, passMs: number[], sha256: string }> {
+async function trainWithLocalPool (csv: Uint8Array, chunkSize: number, rounds: number, job: string): Promise<{ scanMs: number, roundsMs: number, roundsCpuMs: number, passMs: number[], sha256: string }> {
   const threads = new TaskThreads({ threads: LOCAL_WORKERS })
   const fn = trainFunction({ threads })
   const passes = fn.passes
@@ -282,6 +318,7 @@ async function trainWithLocalPool (csv: Uint8Array, chunkSize: number, rounds: n
     let state: Uint8Array | null = null
     const reports = []
     let scanMs = 0
+    let cpuAtRounds = 0
     const passMs: number[] = []
     const started = performance.now()
     for (let pass = 0; pass < passes.count(params); pass++) {
@@ -299,39 +336,42 @@ async function trainWithLocalPool (csv: Uint8Array, chunkSize: number, rounds: n
       state = outcome.state
       reports.push(outcome.report)
       passMs.push(performance.now() - t)
-      if (pass === 0) scanMs = performance.now() - t
+      if (pass === 0) { scanMs = performance.now() - t; cpuAtRounds = processCpuMs() }
     }
     const roundsMs = performance.now() - started - scanMs
+    const roundsCpuMs = processCpuMs() - cpuAtRounds
     if (state == null) throw new Error('the local training has no state')
     const result = await passes.finish({ state, cid: stateCid(state).toString() }, reports, params)
-    return { scanMs, roundsMs, passMs, sha256: sha256Hex(result) }
+    return { scanMs, roundsMs, roundsCpuMs, passMs, sha256: sha256Hex(result) }
   } finally {
     await threads.close()
   }
 }
 
-interface CpuRun { records: number, shards: number, rounds: number, localScanMs: number, localRoundsMs: number, localRoundMs: number[], swarmRoundsMs: number, efficiency: number, roundsMs: number[], syncMsP50: number, computeMsP50: number, gossipMsP50: number, correct: boolean, retried: number }
+interface CpuRun { records: number, shards: number, rounds: number, localScanMs: number, localRoundsMs: number, localRoundMs: number[], swarmRoundsMs: number, efficiency: number, localCpuMs: number, swarmCpuMs: number, roundsMs: number[], syncMsP50: number, computeMsP50: number, gossipMsP50: number, correct: boolean, retried: number }
 
 async function cpuPhase (): Promise<CpuRun> {
   const csv = dataset(recordsB, 'b')
   // the baseline with no swarm running, before the swarm's training and again after it: a
   // machine's speed drifts within minutes, and a baseline on one side alone would tilt the ratio
-  const before = await trainWithLocalPool(csv, CHUNK_B, roundsB, 'baseline')
-  const t = await withHostedSwarm(async (swarm) => await train(swarm, await putInput(swarm, csv, CHUNK_B), csv, CHUNK_B, roundsB))
+  const before = await trainWithLocalPool(csv, chunkB, roundsB, 'baseline')
+  const t = await withHostedSwarm(async (swarm) => await train(swarm, await putInput(swarm, csv, chunkB), csv, chunkB, roundsB))
   if (!t.correct) throw new Error('(b) the swarm\'s model differs from the single-machine computation')
-  const after = await trainWithLocalPool(csv, CHUNK_B, roundsB, t.jobId)
+  const after = await trainWithLocalPool(csv, chunkB, roundsB, t.jobId)
   if (after.sha256 !== t.sha256) throw new Error('(b) the local pool\'s passes gave other bits than the swarm\'s')
   const swarmRoundsMs = t.passes[t.passes.length - 1].at - t.passes[0].at
   const localRoundsMs = (before.roundsMs + after.roundsMs) / 2
   return {
     records: recordsB,
-    shards: Math.ceil(csv.length / CHUNK_B),
+    shards: Math.ceil(csv.length / chunkB),
     rounds: roundsB,
     localScanMs: round(after.scanMs),
     localRoundsMs: round(localRoundsMs),
     localRoundMs: [...before.passMs.slice(1), ...after.passMs.slice(1)].map(ms => round(ms)),
     swarmRoundsMs: round(swarmRoundsMs),
     efficiency: round(localRoundsMs / swarmRoundsMs, 3),
+    localCpuMs: round((before.roundsCpuMs + after.roundsCpuMs) / 2),
+    swarmCpuMs: round(t.roundsCpuMs),
     roundsMs: roundsOf(t).map(r => round(r.ms)),
     syncMsP50: round(median(roundsOf(t).map(r => r.syncMs))),
     computeMsP50: round(median(roundsOf(t).map(r => r.computeMs))),
@@ -390,11 +430,11 @@ async function main (): Promise<void> {
     const r: { a?: RoundRun, b?: CpuRun, c?: FaultRun } = {}
     if (phases.has('a')) {
       r.a = await roundPhase()
-      log(`run ${run} (a): ${r.a.records} records in ${r.a.shards} shards, ${r.a.rounds} rounds: median round ${r.a.roundMsP50} ms (sync ${r.a.syncMsP50}, compute ${r.a.computeMsP50}, gossip ${r.a.gossipMsP50}), bits ${r.a.correct ? 'equal' : 'DIFFER'}`)
+      log(`run ${run} (a): ${r.a.records} records in ${r.a.shards} shards, ${r.a.rounds} rounds: median round ${r.a.roundMsP50} ms (sync ${r.a.syncMsP50}, compute ${r.a.computeMsP50}, gossip ${r.a.gossipMsP50}); CPU a round: swarm ${r.a.swarmCpuMsPerRound} ms, local pool ${r.a.localCpuMsPerRound} ms; bits ${r.a.correct ? 'equal' : 'DIFFER'}`)
     }
     if (phases.has('b')) {
       r.b = await cpuPhase()
-      log(`run ${run} (b): ${r.b.records} records in ${r.b.shards} shards, ${r.b.rounds} rounds: local ${LOCAL_WORKERS} threads ${r.b.localRoundsMs} ms (rounds ${r.b.localRoundMs.join(', ')}; scan ${r.b.localScanMs}), swarm ${r.b.swarmRoundsMs} ms (rounds ${r.b.roundsMs.join(', ')}; median sync ${r.b.syncMsP50}, compute ${r.b.computeMsP50}, gossip ${r.b.gossipMsP50}), efficiency ${r.b.efficiency}, bits ${r.b.correct ? 'equal' : 'DIFFER'}`)
+      log(`run ${run} (b): ${r.b.records} records in ${r.b.shards} shards, ${r.b.rounds} rounds: local ${LOCAL_WORKERS} threads ${r.b.localRoundsMs} ms (rounds ${r.b.localRoundMs.join(', ')}; scan ${r.b.localScanMs}), swarm ${r.b.swarmRoundsMs} ms (rounds ${r.b.roundsMs.join(', ')}; median sync ${r.b.syncMsP50}, compute ${r.b.computeMsP50}, gossip ${r.b.gossipMsP50}), efficiency ${r.b.efficiency}; CPU of the rounds: swarm ${r.b.swarmCpuMs} ms, local pool ${r.b.localCpuMs} ms; bits ${r.b.correct ? 'equal' : 'DIFFER'}`)
     }
     if (phases.has('c')) {
       r.c = await faultPhase()
