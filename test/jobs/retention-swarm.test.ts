@@ -51,9 +51,9 @@ describe('jobs: retention on a swarm', () => {
     const c = await t.node({ bootstrap: [addrOf(a)], jobKeepMs: 0, data: dataGc })
     const nodes = [a, b, c]
     expect(await waitFor(() => nodes.every(n => n.peers().length >= 2), 15_000)).toBe(true)
-    nodes.forEach(n => { registerSlowSquare(n, 300) })
+    nodes.forEach(n => { registerSlowSquare(n, 600) })
 
-    const cid = await a.data.put(enc(numbers(3000)), { chunkSize: 1024 })
+    const cid = await a.data.put(enc(numbers(6000)), { chunkSize: 1024 })
     const job = await a.jobs.submit({ fn: 'slow-square', inputs: [cid.toString()] })
     const id = job.id
     // a batch while the job runs: pinned, on each peer that holds its fact
@@ -65,7 +65,7 @@ describe('jobs: retention on a swarm', () => {
     expect(await waitFor(() => pinnedWhileOpen(c), 30_000, 10)).toBe(true)
     expect(await waitFor(() => pinnedWhileOpen(b), 30_000, 10)).toBe(true)
 
-    expect(dec(await job.result({ signal: AbortSignal.timeout(60_000) }))).toBe(Array.from({ length: 3000 }, (_, i) => `${(i + 1) ** 2}\n`).join(''))
+    expect(dec(await job.result({ signal: AbortSignal.timeout(60_000) }))).toBe(Array.from({ length: 6000 }, (_, i) => `${(i + 1) ** 2}\n`).join(''))
     expect(await waitFor(() => nodes.every(n => n.jobs.service.state(id)?.doneResult() != null), 10_000)).toBe(true)
     const finishedAt = a.jobs.service.state(id)?.finishedAt() as number
     // the final result is stored: no batch is pinned any more, and the data layer collects them after its grace
