@@ -23,13 +23,13 @@ import { writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createPeer, type EdgePeer } from '../src/node/index.ts'
 import { DataService, createMemoryBlockstore } from '../src/data/index.ts'
 import { EDGESWARM_VERSION } from '../src/node/index.ts'
 import { NodeMetrics, eventLoopDelay, watchEventLoop } from '../src/metrics/index.ts'
 import { STATUS_TOPIC, StatusService } from '../src/status/index.ts'
 import { availableParallelism, freemem, loadavg } from 'node:os'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 
 const { values } = parseArgs({
   options: {
@@ -89,7 +89,7 @@ async function startPeers (n: number, observe: boolean): Promise<Peer[]> {
     const metrics = observe ? new NodeMetrics() : undefined
     const privateKey = await generateKeyPair('Ed25519')
     const node = await createPeer({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, ...(metrics != null ? { metrics, gossipTopicLabels: new Map([[STATUS_TOPIC, 'status']]) } : {}) })
-    const data = new DataService({ peerId: node.peerId, logger: node.logger, libp2p: node, dht: node.services.dht, blockstore: createMemoryBlockstore(), metrics }, { repairIntervalMs: 0, replicas })
+    const data = new DataService({ peerId: node.peerId, privateKey, logger: node.logger, libp2p: node, dht: node.services.dht, pubsub: node.services.pubsub, blockstore: createMemoryBlockstore(), metrics }, { repairIntervalMs: 0, replicas })
     await data.start()
     const status = observe
       ? new StatusService({ peerId: node.peerId, privateKey, pubsub: node.services.pubsub, logger: node.logger, collect: statusOf(node, data, Date.now()), metrics })

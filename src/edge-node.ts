@@ -7,6 +7,7 @@
  * started (ports, stores, the repo's lock) before the error reaches the
  * caller. Never speaks a wire protocol itself.
  */
+import { join } from 'node:path'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -17,11 +18,14 @@ import {
   DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DEFAULT_TARGET_PEERS, DEFAULT_TUNING_PROFILE, TUNING,
   type ConfigFieldBounds, type ConnectionDiagnostics, type ConnectionProblem, type EdgeConfig, type EdgePeer, type TuningProfile, type TuningProfileName
 } from './node/index.ts'
-import { DataService, createMemoryBlockstore, MAX_CHUNK_SIZE, MAX_REPLICAS, MIN_CHUNK_SIZE, type DataServiceInit, type ShardServer } from './data/index.ts'
+import {
+  BLOCKSTORE_MAX_OPEN_FILES, DATA_TOPIC, DataService, STORAGE_BALLAST_FILE, createMemoryBlockstore, freeBallastIfFull, MAX_CHUNK_SIZE, MAX_REPLICAS, MIN_CHUNK_SIZE,
+  type DataServiceInit, type GcReport, type ShardServer, type StorageStatus
+} from './data/index.ts'
 import { FunctionRegistry, builtinFunctions, resolveFeatures, type FunctionInfo, type SimpleFunctionOptions, type SimpleReduce, type SimpleRun, type TaskFunction } from './functions/index.ts'
 import type { WasmLimits } from './sandbox/index.ts'
 import {
-  JOBS_TOPIC, JobService, readModel, trainJobSpec, type Job, type JobDataAccess, type JobListEntry, type JobSpec, type ModelView, type SubmitOptions, type TrainSpec
+  JOBS_TOPIC, JobService, readModel, trainJobSpec, type Job, type JobDataAccess, type JobGcReport, type JobListEntry, type JobSpec, type JobView, type ModelView, type RunnerStatus, type SubmitOptions, type TrainSpec
 } from './jobs/index.ts'
 import { Scheduler, TaskExecutor, detectCapabilities, type LocalCapabilities, type SchedulerMetrics, type TaskRunner } from './scheduler/index.ts'
 import { NodeMetrics, eventLoopDelay, watchEventLoop, type NodeMetricsInit } from './metrics/index.ts'
@@ -99,6 +103,12 @@ export interface EdgeNodeOptions {
   /** Anti-entropy interval of job facts, in ms. @default the repo config's, else the profile's, else the job layer's */
   jobSyncIntervalMs?: number
   /**
+   * How long (ms) a finished job (done, failed, canceled) is kept, then collected with its
+   * facts, document and results; 0 keeps jobs forever.
+   * @default the repo config's `jobs.keepMs`, else DEFAULT_JOB_KEEP_MS
+   */
+  jobKeepMs?: number
+  /**
    * Prometheus metrics of this node, in a registry of its own (`node.metrics`);
    * false: none, at no cost. @default true
    */
@@ -171,6 +181,11 @@ export class Jobs {
   list (): JobListEntry[] {
     return this.service.list()
   }
+
+  /** Cancels a job this peer submitted, on every peer (see Job.cancel). */
+  async cancel (id: string, options: { signal?: AbortSignal } = {}): Promise<JobView> {
+    return await (await this.get(id, options)).cancel(options)
+  }
 }
 
 export interface PeerSummary {
@@ -188,8 +203,10 @@ export interface NodeStatus {
   shards: number
   bytesStored: number
   bytesForOthers: number
+  /** The budget for other peers' blocks and the repo's disk: whether pushes or this peer's own writes are refused. */
+  storage: StorageStatus
   tasksRunning: number
-  jobs: { total: number, queued: number, running: number, done: number, failed: number }
+  jobs: { total: number, queued: number, running: number, done: number, failed: number, canceled: number }
   scheduler: SchedulerMetrics & { slots: number }
   /** Why connections fail now (another swarm key, a bootstrap address unreachable or answering as another peer); empty when none do. */
   connectionProblems: ConnectionProblem[]
@@ -294,7 +311,7 @@ export class EdgeNode {
 
   async status (): Promise<NodeStatus> {
     const local = await this.data.localStats()
-    const jobs = { total: 0, queued: 0, running: 0, done: 0, failed: 0 }
+    const jobs = { total: 0, queued: 0, running: 0, done: 0, failed: 0, canceled: 0 }
     const swarmPeers = this.swarm?.table().length ?? 0
     for (const j of this.jobs.list()) { jobs.total++; jobs[j.status]++ }
     return {
@@ -307,6 +324,7 @@ export class EdgeNode {
       shards: local.shards,
       bytesStored: local.bytes,
       bytesForOthers: local.bytesForOthers,
+      storage: this.data.storage(),
       tasksRunning: this.scheduler.metrics.running,
       jobs,
       scheduler: { ...this.scheduler.metrics, slots: this.scheduler.capabilities.slots },
@@ -317,6 +335,15 @@ export class EdgeNode {
       eventLoopDelayMs: Math.round(eventLoopDelay().p99Ms),
       swarmPeers
     }
+  }
+
+  /**
+   * Collects garbage now: the finished jobs past their retention (their facts, and the puts
+   * this peer made for them), then the blocks nobody needs (`edgeswarm gc`).
+   */
+  async gc (options: { signal?: AbortSignal } = {}): Promise<GcReport & { jobs: JobGcReport }> {
+    const jobs = await this.jobs.service.collect(options)
+    return { ...await this.data.gc(options), jobs }
   }
 
   /** Stops everything in reverse start order; safe to call twice. */
@@ -341,6 +368,19 @@ export class EdgeNode {
   }
 }
 
+/**
+ * What the live peers say they can run, for the job layer's "nobody can run this job"
+ * warning: this peer's own capabilities and functions, and every other peer's latest status
+ * that is not stale. Empty until the node exists.
+ */
+function liveRunners (node: EdgeNode | undefined): RunnerStatus[] {
+  if (node == null) return []
+  const caps = node.scheduler.capabilities
+  const self: RunnerStatus = { id: node.peerId.toString(), labels: caps.labels, memoryMB: caps.freeMemoryMB, gpu: caps.gpu, functions: node.functions.list().map(f => f.name) }
+  const others = node.swarm?.table().filter(p => !p.self && !p.stale) ?? []
+  return [self, ...others]
+}
+
 function toSwarmKey (key: Uint8Array | string | undefined): Uint8Array | undefined {
   if (key == null) return undefined
   return typeof key === 'string' ? parseSwarmKey(key) : key
@@ -363,6 +403,8 @@ async function ensureRepo (root: string, options: EdgeNodeOptions): Promise<void
  */
 export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<EdgeNode> {
   if (options.repo != null && options.init === true) await ensureRepo(options.repo, options)
+  // a full disk cannot open LevelDB: the ballast, deleted, is the room to start in
+  if (options.repo != null) await freeBallastIfFull(join(options.repo, STORAGE_BALLAST_FILE))
   const repo = options.repo != null ? await Repo.open(options.repo, { configBounds: CONFIG_FIELD_BOUNDS }) : undefined
   // what to undo, in reverse order, if the node fails to start
   const undo: Array<() => Promise<void> | void> = []
@@ -377,7 +419,7 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
     const gossipMeshDegree = options.gossipMeshDegree ?? config?.gossip.meshDegree
     const metrics = options.metrics === false ? undefined : new NodeMetrics(options.metrics === true ? {} : options.metrics)
     const libp2p = await createPeer({
-      ...(metrics != null ? { metrics, gossipTopicLabels: new Map([[JOBS_TOPIC, 'jobs'], [STATUS_TOPIC, 'status']]) } : {}),
+      ...(metrics != null ? { metrics, gossipTopicLabels: new Map([[JOBS_TOPIC, 'jobs'], [STATUS_TOPIC, 'status'], [DATA_TOPIC, 'data']]) } : {}),
       privateKey,
       datastore: repo?.datastore,
       listen: options.listen ?? config?.addresses.listen ?? IN_MEMORY_DEFAULT_LISTEN,
@@ -394,8 +436,9 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
     const walker = new PeerWalker(libp2p, { targetPeers, bootstrap, ...(tuned.handshakeTimeoutMs != null ? { dialTimeoutMs: tuned.handshakeTimeoutMs } : {}) })
     const trimmer = new ConnectionTrimmer(libp2p, { maxConnections, targetPeers })
     let blockstore: Parts['blockstore']
+    let reclaim: (() => Promise<void>) | undefined
     if (repo != null) {
-      const level = new LevelBlockstore(repo.paths.blocks)
+      const level = new LevelBlockstore(repo.paths.blocks, { maxOpenFiles: BLOCKSTORE_MAX_OPEN_FILES })
       try {
         await level.open()
       } catch (err) {
@@ -403,29 +446,42 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       }
       undo.push(async () => { await level.close() })
       blockstore = level
+      // LevelDB returns a deleted block's space to the filesystem only when it compacts it;
+      // `level` is classic-level under Node, whose compactRange its browser-neutral type omits
+      const db = level.db as unknown as { compactRange: (start: string, end: string) => Promise<void> }
+      reclaim = async () => { await db.compactRange('\x00', '\xff') }
     } else {
       blockstore = createMemoryBlockstore()
     }
     const data = new DataService({
       peerId: libp2p.peerId,
+      privateKey,
       logger: libp2p.logger,
       libp2p,
       dht: libp2p.services.dht,
+      pubsub: libp2p.services.pubsub,
       blockstore,
       datastore: repo?.datastore,
+      reclaim,
+      // the job layer keeps its batches and pass states while it needs them (jobs/retention.ts)
+      pins: { isPinned: (cid): boolean => jobService.isPinned(cid) },
       shardServer: options.decorate?.shardServer,
       metrics
     }, {
       ...definedOnly({
         replicas: config?.data.replicas,
         chunkSize: config?.data.chunkSize,
-        storageMax: config?.limits.storageMax
+        storageMax: config?.limits.storageMax,
+        gcIntervalMs: config?.data.gcIntervalMs,
+        gcGraceMs: config?.data.gcGraceMs,
+        storagePath: repo?.paths.blocks,
+        ballastPath: repo != null ? join(repo.paths.root, STORAGE_BALLAST_FILE) : undefined
       }),
       ...options.data,
       ...definedOnly({ repairIntervalMs: tuned.repairIntervalMs, provideRatePerSecond: tuned.provideRatePerSecond })
     })
     const functions = new Functions(new FunctionRegistry(builtinFunctions))
-    const jobService = new JobService({
+    const jobService: JobService = new JobService({
       peerId: libp2p.peerId,
       privateKey,
       pubsub: libp2p.services.pubsub,
@@ -434,8 +490,9 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       data,
       functions: functions.registry,
       datastore: repo?.datastore,
-      metrics
-    }, { syncIntervalMs: tuned.jobSyncIntervalMs })
+      metrics,
+      ...(options.swarm === false ? {} : { runners: () => liveRunners(node as EdgeNode) })
+    }, { syncIntervalMs: tuned.jobSyncIntervalMs, ...definedOnly({ keepMs: options.jobKeepMs ?? config?.jobs.keepMs }) })
     const { wasmLimits, stealRankStepMs, ...capsOverrides } = options.scheduler ?? {}
     const capabilities = detectCapabilities({
       ...definedOnly({ slots: config?.scheduler.slots, labels: config?.scheduler.labels, gpu: config?.scheduler.gpu }),

@@ -16,5 +16,7 @@ export { createEdgeNode, EdgeNode, IN_MEMORY_DEFAULT_LISTEN } from './edge-node.
 export type { EdgeNodeOptions, NodeStatus, PeerSummary } from './edge-node.ts'
 export { initRepo, resolveRepoPath, generateSwarmKey, parseSwarmKey } from './node/index.ts'
 export type { ConnectionProblem, EdgeConfig, InitOptions, TuningProfileName } from './node/index.ts'
+export { NotFoundError, NotPutHereError, RemovedError, StorageFullError } from './data/index.ts'
+export type { FileStat, FullListing, GcReport, HeldGroup, Pins, RemoveResult, RootListing, StorageStatus } from './data/index.ts'
 export type { NodeMetrics, NodeMetricsInit } from './metrics/index.ts'
 export type { PeerStatus, SwarmPeer, StatusServiceInit } from './status/index.ts'

@@ -6,7 +6,9 @@
  * (it imports node/repo.ts, not the node layer's front door).
  */
 import { readFile } from 'node:fs/promises'
+import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { ApiError, DaemonNotRunningError } from './errors.ts'
 import { API_PREFIX } from './constants.ts'
 import { repoPaths } from '../node/repo.ts'
@@ -58,18 +60,16 @@ export class ApiClient {
     return `${this.base}${API_PREFIX}${name}${qs !== '' ? `?${qs}` : ''}`
   }
 
-  /** Sends a command; returns the raw response once its status is OK. */
+  /**
+   * Sends a command; returns the raw response once its status is OK. An
+   * upload (a Readable) and the answer both stream with backpressure
+   * (node:http, piped), so neither is held in memory whole: fetch's request
+   * bodies read their source as fast as it gives, whatever the daemon takes.
+   */
   async request (name: string, args: ApiArgs = {}, body?: Readable | Uint8Array | string, signal?: AbortSignal): Promise<Response> {
     let res: Response
     try {
-      const init: RequestInit & { duplex?: 'half' } = { method: 'POST', signal }
-      if (body instanceof Readable) {
-        init.body = Readable.toWeb(body) as ReadableStream
-        init.duplex = 'half'
-      } else if (body != null) {
-        init.body = body as NonNullable<RequestInit['body']>
-      }
-      res = await fetch(this.url(name, args), init)
+      res = await this.send(name, args, body, signal)
     } catch (err) {
       if (signal?.aborted === true) throw err
       throw new DaemonNotRunningError(`cannot reach the edgeswarm daemon of repo ${this.repo} at ${this.base} (is it running? start one with \`edgeswarm daemon\`)`)
@@ -85,6 +85,25 @@ export class ApiClient {
       throw new ApiError(message, res.status, name)
     }
     return res
+  }
+
+  /** One POST over node:http: the body piped (a stream) or written; resolves with the answer's head, its body streaming. */
+  private async send (name: string, args: ApiArgs, body: Readable | Uint8Array | string | undefined, signal?: AbortSignal): Promise<Response> {
+    const answer = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest(this.url(name, args), { method: 'POST', signal }, resolve)
+      req.once('error', reject)
+      if (body instanceof Readable) {
+        // the daemon may answer (an error) before it has read the whole upload: the answer counts, not the broken pipe
+        pipeline(body, req).catch(reject)
+      } else {
+        req.end(body)
+      }
+    })
+    const headers = new Headers()
+    for (const [key, value] of Object.entries(answer.headers)) {
+      if (typeof value === 'string') headers.set(key, value)
+    }
+    return new Response(Readable.toWeb(answer) as ReadableStream, { status: answer.statusCode ?? 500, statusText: answer.statusMessage, headers })
   }
 
   /** A command with a JSON answer. */

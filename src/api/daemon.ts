@@ -10,6 +10,7 @@ import { createEdgeNode, type EdgeNode, type EdgeNodeOptions } from '../edge-nod
 import { DEFAULT_API } from '../node/index.ts'
 import { ApiListenError } from './errors.ts'
 import { apiMultiaddr } from './client.ts'
+import { MemoryReducer } from './memory-reducer.ts'
 import { createApiServer, createReadOnlyServer } from './routes.ts'
 import type { ApiServer } from './server.ts'
 
@@ -54,6 +55,9 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
     await node.stop()
     throw err
   }
+  // a daemon is one peer per process: the memory a burst of work left is the process's to give back
+  const memory = new MemoryReducer()
+  memory.start()
   let stopping: Promise<void> | undefined
   return {
     node,
@@ -62,6 +66,7 @@ export async function startDaemon (options: DaemonOptions): Promise<RunningDaemo
     ...(metricsAddress != null ? { metricsAddress } : {}),
     stop: async () => {
       stopping ??= (async () => {
+        memory.stop()
         await readOnly?.close()
         await api.close()
         await node.stop()

@@ -1,14 +1,15 @@
 /**
  * api/error-status: the HTTP status of an error a command threw. The caller's
- * mistakes (bad arguments, unknown CIDs, jobs or functions, a full store) are
- * 4xx/507, everything else 500. Owns only that mapping; never builds a
+ * mistakes (bad arguments, unknown CIDs, jobs or functions, a removed root, a
+ * full store) are 4xx/507, everything else 500. Owns only that mapping; never builds a
  * response.
  */
 import {
-  ChunkSizeError, InvalidCidError, InvalidRangeError, NotFoundError, ReplicasError, StorageFullError, TooManyShardsError
+  ChunkSizeError, InvalidCidError, InvalidNameError, InvalidRangeError, NotFoundError, NotPutHereError, RemovedError, ReplicasError,
+  StorageFullError, TooManyShardsError
 } from '../data/index.ts'
 import { FunctionRegistrationError, InvalidParamsError, UnknownFunctionError } from '../functions/index.ts'
-import { InvalidJobError, JobFailedError, JobNotFoundError } from '../jobs/index.ts'
+import { CancelRefusedError, InvalidJobError, JobFailedError, JobNotFoundError } from '../jobs/index.ts'
 import { InvalidWasmError } from '../sandbox/index.ts'
 import { ApiError, InvalidArgumentError } from './errors.ts'
 
@@ -24,12 +25,16 @@ const CLIENT_ERRORS: ReadonlyArray<readonly [ErrorClass, number]> = [
   [InvalidWasmError, 400],
   [UnknownFunctionError, 400],
   [NotFoundError, 404],
+  [NotPutHereError, 404],
+  [RemovedError, 410],
+  [InvalidNameError, 400],
   [JobNotFoundError, 404],
   [TooManyShardsError, 400],
   [ReplicasError, 400],
   [InvalidRangeError, 400],
   [FunctionRegistrationError, 400],
   [JobFailedError, 422],
+  [CancelRefusedError, 403],
   [StorageFullError, 507]
 ]
 

@@ -34,6 +34,18 @@ function arg (req: ApiRequest, name = 'arg'): string {
   return v
 }
 
+function optionalString (req: ApiRequest, name: string): string | undefined {
+  const v = req.args.get(name)
+  return v == null || v === '' ? undefined : v
+}
+
+function flag (req: ApiRequest, name: string): boolean {
+  const v = req.args.get(name)
+  if (v == null || v === '' || v === 'false') return false
+  if (v === 'true') return true
+  throw new InvalidArgumentError(`"${name}" must be true or false, got "${v}"`)
+}
+
 function optionalInt (req: ApiRequest, name: string): number | undefined {
   const v = req.args.get(name)
   if (v == null || v === '') return undefined
@@ -78,7 +90,8 @@ const TrainBody = z.object({
   leaseMs: z.number().optional(),
   maxAttempts: z.number().optional(),
   priority: z.enum(['realtime', 'batch']).optional(),
-  requirements: z.object({ minMemoryMB: z.number().optional(), gpu: z.boolean().optional(), labels: z.array(z.string()).optional() }).optional()
+  requirements: z.object({ minMemoryMB: z.number().optional(), gpu: z.boolean().optional(), labels: z.array(z.string()).optional() }).optional(),
+  deadlineMs: z.number().optional()
 }).strict()
 
 const SubmitBody = z.object({
@@ -90,7 +103,8 @@ const SubmitBody = z.object({
   requirements: z.object({ minMemoryMB: z.number().optional(), gpu: z.boolean().optional(), labels: z.array(z.string()).optional() }).optional(),
   priority: z.enum(['realtime', 'batch']).optional(),
   maxAttempts: z.number().optional(),
-  leaseMs: z.number().optional()
+  leaseMs: z.number().optional(),
+  deadlineMs: z.number().optional()
 })
 
 /** An API server with every command and read-only page of `node` routed. */
@@ -106,10 +120,14 @@ export function createApiServer (node: EdgeNode): ApiServer {
   api.route('put', async (req, res) => {
     const replicas = optionalInt(req, 'replicas')
     const chunkSize = optionalInt(req, 'chunk-size')
+    const name = optionalString(req, 'name')
+    const listed = req.args.has('listed') ? flag(req, 'listed') : undefined
     const send = ndjson(res)
     const cid = await node.data.put(req.raw as AsyncIterable<Uint8Array>, {
       replicas,
       chunkSize,
+      name,
+      listed,
       signal: req.signal,
       onProgress: (ev) => { send(ev.type === 'done' ? { ...ev, type: 'placed' } : { type: 'progress', shardsDone: ev.shardsDone, bytesDone: ev.bytesDone }) }
     })
@@ -119,8 +137,22 @@ export function createApiServer (node: EdgeNode): ApiServer {
   api.route('get', async (req, res) => {
     await sendBytes(res, node.data.get(arg(req), { signal: req.signal }))
   })
-  api.route('stat', async (req) => await node.data.stat(arg(req), { signal: req.signal }))
-  api.route('ls', async () => await node.data.ls())
+  api.route('stat', async (req, res) => {
+    const cid = arg(req)
+    if (!flag(req, 'progress')) return await node.data.stat(cid, { signal: req.signal })
+    // progress as newline-delimited events, the stat last; started once the root is read, so a bad CID is still a plain error
+    let send: ((ev: unknown) => void) | undefined
+    const stat = await node.data.stat(cid, {
+      signal: req.signal,
+      onProgress: (p) => { send ??= ndjson(res); send({ type: 'progress', ...p }) }
+    })
+    send ??= ndjson(res)
+    send({ type: 'done', stat })
+    res.end()
+  })
+  api.route('ls', async (req) => flag(req, 'all') ? await node.data.lsAll() : await node.data.ls())
+  api.route('rm', async (req) => await node.data.rm(arg(req)))
+  api.route('gc', async (req) => await node.gc({ signal: req.signal }))
 
   // functions and jobs
   api.route('fn/ls', async () => node.functions.list())
@@ -143,6 +175,7 @@ export function createApiServer (node: EdgeNode): ApiServer {
     await sendBytes(res, (async function * () { yield bytes })())
   })
   api.route('job/ls', async () => node.jobs.list())
+  api.route('job/cancel', async (req) => await node.jobs.cancel(arg(req), { signal: req.signal }))
 
   // training
   api.route('train', async (req) => {

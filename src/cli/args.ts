@@ -39,3 +39,19 @@ export function parsePositiveInt (value: string): number {
   }
   return Number(value)
 }
+
+/** Units a duration argument may carry, in ms. */
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** A duration: a number and a unit (`500ms`, `90s`, `10m`, `1.5h`, `2d`; a space between them is allowed), in whole ms. */
+export function parseDuration (value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(value)
+  const ms = m == null ? NaN : Math.round(Number(m[1]) * DURATION_UNITS[m[2]])
+  if (!Number.isSafeInteger(ms)) throw new InvalidArgumentError(`"${value}" is not a duration (a number and a unit: ms, s, m, h or d, as in 10m)`)
+  return ms
+}
+
+/** A retention: `0` (forever) or a duration (see parseDuration). */
+export function parseKeep (value: string): number {
+  return value.trim() === '0' ? 0 : parseDuration(value)
+}

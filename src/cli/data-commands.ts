@@ -1,15 +1,19 @@
 /**
- * cli/data-commands: `put`, `get`, `stat`, `ls`, files in the swarm through the
- * daemon's API. Owns their flags and output; never opens the repo itself.
+ * cli/data-commands: `put`, `get`, `stat`, `ls`, `rm`, `gc`, files in the
+ * swarm through the daemon's API. Owns their flags and output; streams every
+ * upload and download (never holds a file in memory); never opens the repo
+ * itself.
  */
 import { createReadStream } from 'node:fs'
 import { stat as fsStat } from 'node:fs/promises'
+import { basename } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { Readable, Transform } from 'node:stream'
 import type { Command } from 'commander'
-import type { FileStat, RootListing } from '../data/index.ts'
+import type { FileStat, FullListing, GcReport, HeldGroup, RemoveResult, RootListing } from '../data/index.ts'
+import type { JobGcReport } from '../jobs/index.ts'
 // the constants module alone: the CLI must not load the peer stack to print its help
-import { DEFAULT_CHUNK_SIZE, DEFAULT_REPLICAS, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../data/constants.ts'
+import { DEFAULT_CHUNK_SIZE, DEFAULT_REPLICAS, MAX_CHUNK_SIZE, MAX_PUT_NAME_LENGTH, MIN_CHUNK_SIZE } from '../data/constants.ts'
 import { parsePositiveInt } from './args.ts'
 import { UsageError, printJson, writeAtomically } from './output.ts'
 import { progressBar } from './progress.ts'
@@ -29,8 +33,10 @@ export function addDataCommands (program: Command): void {
     .addOption(repoOption())
     .option('--replicas <n>', `peers that hold each shard (default ${DEFAULT_REPLICAS})`, parsePositiveInt)
     .option('--chunk-size <bytes>', `shard size, ${MIN_CHUNK_SIZE}..${MAX_CHUNK_SIZE} (default ${DEFAULT_CHUNK_SIZE})`, parsePositiveInt)
-    .option('--json', 'print {"cid","size","shards","replicas","minHolders","underReplicated"}')
-    .action(async (file: string, opts: Opts & { replicas?: number, chunkSize?: number }) => {
+    .option('--name <name>', `the name \`ls\` shows, up to ${MAX_PUT_NAME_LENGTH} characters (default: the file's name; stdin has none)`)
+    .option('--json', 'print {"cid","name","size","shards","replicas","minHolders","underReplicated"}')
+    .action(async (file: string, opts: Opts & { replicas?: number, chunkSize?: number, name?: string }) => {
+      const name = opts.name ?? (file === '-' ? undefined : basename(file))
       let size = 0
       let source: Readable
       if (file === '-') {
@@ -51,7 +57,7 @@ export function addDataCommands (program: Command): void {
       let placed: Extract<PutEvent, { type: 'placed' }> | undefined
       let cid: string | undefined
       try {
-        for await (const ev of api.events<PutEvent>('put', { replicas: opts.replicas, 'chunk-size': opts.chunkSize }, source)) {
+        for await (const ev of api.events<PutEvent>('put', { replicas: opts.replicas, 'chunk-size': opts.chunkSize, name }, source)) {
           if (ev.type === 'progress') bar.update(ev.bytesDone, size > 0 ? size : ev.bytesDone)
           else if (ev.type === 'placed') placed = ev
           else cid = ev.cid
@@ -63,7 +69,7 @@ export function addDataCommands (program: Command): void {
       if (placed?.underReplicated === true) {
         process.stderr.write(`under-replicated: ${placed.minHolders} of ${placed.replicas} copies (too few peers); the swarm tops up when peers join\n`)
       }
-      if (opts.json === true) printJson({ cid, size: placed?.size, shards: placed?.shards, replicas: placed?.replicas, minHolders: placed?.minHolders, underReplicated: placed?.underReplicated })
+      if (opts.json === true) printJson({ cid, name: name ?? null, size: placed?.size, shards: placed?.shards, replicas: placed?.replicas, minHolders: placed?.minHolders, underReplicated: placed?.underReplicated })
       else process.stdout.write(`${cid}\n`)
     })
 
@@ -95,12 +101,27 @@ export function addDataCommands (program: Command): void {
     })
 
   program.command('stat')
-    .description('size, shards and live holders per shard')
+    .description('size, shards and live holders per shard (a progress bar on a terminal)')
     .argument('<cid>', 'root CID')
     .addOption(repoOption())
     .option('--json', 'print the stat object')
     .action(async (cid: string, opts: Opts) => {
-      const s = await (await daemonClient(opts)).call<FileStat>('stat', { arg: cid })
+      const api = await daemonClient(opts)
+      let s: FileStat | undefined
+      if (process.stderr.isTTY === true) {
+        const bar = progressBar('stat', 1, false, 'holders asked')
+        try {
+          for await (const ev of api.events<StatEvent>('stat', { arg: cid, progress: true })) {
+            if (ev.type === 'progress') bar.update(ev.checked, ev.total)
+            else s = ev.stat
+          }
+        } finally {
+          bar.stop()
+        }
+        if (s == null) throw new Error('the daemon ended stat without an answer')
+      } else {
+        s = await api.call<FileStat>('stat', { arg: cid })
+      }
       if (opts.json === true) { printJson(s); return }
       const lines = [
         `cid:        ${s.cid}`,
@@ -115,12 +136,72 @@ export function addDataCommands (program: Command): void {
     })
 
   program.command('ls')
-    .description('the roots this peer put')
+    .description('the files this peer put (--all: and every block it holds, and why)')
     .addOption(repoOption())
-    .option('--json', 'print an array of {"cid","size","shards","createdAt"}')
-    .action(async (opts: Opts) => {
-      const list = await (await daemonClient(opts)).call<RootListing[]>('ls')
+    .option('--all', 'also what this peer holds for others and its own blocks outside files, grouped by root and reason')
+    .option('--json', 'print an array of {"cid","name","size","shards","createdAt"} (--all: {"roots": [...], "held": [{"reason","root","putter","forOthers","blocks","bytes"}]})')
+    .action(async (opts: Opts & { all?: boolean }) => {
+      const api = await daemonClient(opts)
+      if (opts.all === true) {
+        const full = await api.call<FullListing>('ls', { all: true })
+        if (opts.json === true) { printJson(full); return }
+        process.stdout.write(formatRoots(full.roots) + 'held here:\n' + (full.held.map(formatHeld).join('') || '  (no blocks)\n'))
+        return
+      }
+      const list = await api.call<RootListing[]>('ls')
       if (opts.json === true) { printJson(list); return }
-      process.stdout.write(list.map(r => `${r.cid}  ${r.size} B  ${r.shards} shards  ${new Date(r.createdAt).toISOString()}\n`).join('') || '(nothing put from this peer)\n')
+      process.stdout.write(formatRoots(list))
     })
+
+  program.command('rm')
+    .description('release a root this peer put: every peer drops its blocks (those no other live root needs); a later get says it was removed')
+    .argument('<cid>', 'root CID (see `edgeswarm ls`)')
+    .addOption(repoOption())
+    .option('--json', 'print {"cid","puts"}')
+    .action(async (cid: string, opts: Opts) => {
+      const r = await (await daemonClient(opts)).call<RemoveResult>('rm', { arg: cid })
+      if (opts.json === true) { printJson(r); return }
+      process.stdout.write(`removed ${r.cid}\n`)
+    })
+
+  program.command('gc')
+    .description('collect garbage now: finished jobs past their retention, released blocks, orphans of interrupted puts past their grace; says what it freed')
+    .addOption(repoOption())
+    .option('--json', 'print {"blocks","bytes","byReason":{"released","orphan","unpinned"},"compacted","durationMs","jobs":{"jobs","facts","released"}}')
+    .action(async (opts: Opts) => {
+      const r = await (await daemonClient(opts)).call<GcReport & { jobs?: JobGcReport }>('gc')
+      if (opts.json === true) { printJson(r); return }
+      const reasons = Object.entries(r.byReason).filter(([, v]) => v.blocks > 0).map(([k, v]) => `${k}: ${v.blocks} blocks, ${size(v.bytes)}`)
+      const jobs = r.jobs != null && r.jobs.jobs > 0 ? `; collected ${r.jobs.jobs} finished jobs (${r.jobs.facts} facts, ${r.jobs.released} puts released)` : ''
+      process.stdout.write(r.blocks === 0 && jobs === '' ? 'nothing to collect\n' : `freed ${r.blocks} blocks, ${size(r.bytes)}${reasons.length > 0 ? ` (${reasons.join('; ')})` : ''}${jobs}\n`)
+    })
+}
+
+type StatEvent = { type: 'progress', checked: number, total: number } | { type: 'done', stat: FileStat }
+
+function size (bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`
+  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`
+}
+
+function formatRoots (list: RootListing[]): string {
+  return list.map(r => `${r.cid}  ${r.name ?? '-'}  ${size(r.size)}  ${r.shards} shards  ${new Date(r.createdAt).toISOString()}\n`).join('') || '(nothing put from this peer)\n'
+}
+
+/** Why blocks are held, in a few words. */
+const HELD_REASONS: Record<HeldGroup['reason'], string> = {
+  root: 'of root',
+  pinned: 'pinned by jobs',
+  grace: 'no live root yet (within the grace)',
+  untracked: 'kept outside a file',
+  released: 'released, collected next',
+  orphan: 'orphan, collected next',
+  unpinned: 'unpinned, collected next'
+}
+
+function formatHeld (g: HeldGroup): string {
+  const what = g.reason === 'root' ? `of root ${g.root ?? '?'}` : HELD_REASONS[g.reason] + (g.root != null ? ` (root ${g.root})` : '')
+  return `  ${String(g.blocks).padStart(6)} blocks ${size(g.bytes).padStart(10)}  ${g.forOthers ? 'for others' : 'own'}  ${what}${g.putter != null ? ` put by ${g.putter}` : ''}\n`
 }

@@ -1,5 +1,5 @@
 /**
- * cli/job-commands: `submit`, `job status|watch|result|ls` and `fn ls`, jobs
+ * cli/job-commands: `submit`, `job status|watch|result|ls|cancel` and `fn ls`, jobs
  * through the daemon's API. Owns their flags and output; never opens the repo
  * itself.
  */
@@ -12,9 +12,9 @@ import type { JobView } from '../jobs/index.ts'
 // the constants module alone: the CLI must not load the peer stack to print its help
 import { DEFAULT_MAX_ATTEMPTS } from '../jobs/constants.ts'
 import type { FunctionInfo } from '../functions/index.ts'
-import { collect, parsePositiveInt } from './args.ts'
+import { collect, parseDuration, parsePositiveInt } from './args.ts'
 import { UsageError, printJson, writeAtomically } from './output.ts'
-import { progressBar } from './progress.ts'
+import { progressBar, warningPrinter } from './progress.ts'
 import { daemonClient, repoOption } from './repo-option.ts'
 
 interface Opts { repo?: string, json?: boolean }
@@ -25,14 +25,23 @@ function parseParam (value: string, previous: Record<string, string> = {}): Reco
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) }
 }
 
+/** The line a job ended without a result says (canceled, or failed with its reason). */
+export function endedLine (kind: string, id: string, v: JobView): string {
+  if (v.canceled != null) return `${kind} ${id} was canceled by ${v.canceled.by} at ${new Date(v.canceled.at).toISOString()}`
+  return `${kind} ${id} failed: ${v.reason ?? 'unknown reason'}`
+}
+
 function describe (v: JobView): string {
   const parts = [`${v.status}`, `${v.done}/${v.total} tasks done`]
+  if (v.canceled != null) parts.push(`canceled by ${v.canceled.by} at ${new Date(v.canceled.at).toISOString()}`)
   if (v.passes != null) parts.push(`pass ${Math.min(v.passes.done + 1, v.passes.count)}/${v.passes.count}`)
   const round = v.rounds?.at(-1)
   if (round != null) parts.push(`round ${round.round}: loss ${round.loss}`)
   if (v.running > 0) parts.push(`${v.running} running`)
   if (v.retried > 0) parts.push(`${v.retried} retried`)
   if (v.reason != null) parts.push(v.reason)
+  if (v.deadline != null && (v.status === 'queued' || v.status === 'running')) parts.push(`deadline ${new Date(v.deadline).toISOString()}`)
+  if (v.warning != null) parts.push(`warning: ${v.warning}`)
   return parts.join(', ')
 }
 
@@ -40,9 +49,11 @@ function describe (v: JobView): string {
 async function follow (api: ApiClient, id: string, quiet: boolean): Promise<JobView> {
   let last: JobView | undefined
   const bar = quiet ? undefined : progressBar('job', 1)
+  const warn = warningPrinter(id)
   try {
     for await (const ev of api.events<JobView & { type: string }>('job/watch', { arg: id })) {
       last = ev
+      warn(ev)
       bar?.update(ev.done, ev.total)
     }
   } finally {
@@ -71,11 +82,12 @@ export function addJobCommands (program: Command): void {
     .option('--min-memory <mb>', 'only peers with this much free memory (MB)', parsePositiveInt)
     .option('--gpu', 'only peers with a GPU')
     .option('--max-attempts <n>', `failures per task before the job fails (default ${DEFAULT_MAX_ATTEMPTS})`, parsePositiveInt)
+    .option('--deadline <duration>', 'fail the job unless done within this long of its submit (10m, 2h, 1d)', parseDuration)
     .option('--wait', 'wait for the result and print it')
     .option('--json', 'print {"id","state"} (with --wait also "result")')
     .action(async (fn: string, opts: Opts & {
       input?: string[], param?: Record<string, string>, redundancy?: number, wasm?: string, priority?: string,
-      label?: string[], minMemory?: number, gpu?: boolean, maxAttempts?: number, wait?: boolean
+      label?: string[], minMemory?: number, gpu?: boolean, maxAttempts?: number, deadline?: number, wait?: boolean
     }) => {
       if (opts.priority != null && opts.priority !== 'realtime' && opts.priority !== 'batch') {
         throw new UsageError(`bad --priority "${opts.priority}": realtime or batch`)
@@ -89,7 +101,8 @@ export function addJobCommands (program: Command): void {
         } catch (err) {
           throw new UsageError(`cannot read ${opts.wasm}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
         }
-        for await (const ev of api.events<{ type: string, cid?: string }>('put', {}, createReadStream(opts.wasm))) {
+        // the module is the job's, not a file of the user's: `ls` does not list it
+        for await (const ev of api.events<{ type: string, cid?: string }>('put', { listed: false }, createReadStream(opts.wasm))) {
           if (ev.type === 'done') wasm = ev.cid
         }
       }
@@ -101,6 +114,7 @@ export function addJobCommands (program: Command): void {
         wasm,
         priority: opts.priority as 'realtime' | 'batch' | undefined,
         maxAttempts: opts.maxAttempts,
+        deadlineMs: opts.deadline,
         requirements: { labels: opts.label, minMemoryMB: opts.minMemory, gpu: opts.gpu }
       }
       const submitted = await api.call<{ id: string, state: string }>('submit', {}, JSON.stringify(spec))
@@ -111,7 +125,7 @@ export function addJobCommands (program: Command): void {
       }
       process.stderr.write(`job ${submitted.id}\n`)
       const last = await follow(api, submitted.id, opts.json === true)
-      if (last.status === 'failed') throw new Error(`job ${submitted.id} failed: ${last.reason ?? 'unknown reason'}`)
+      if (last.status === 'failed' || last.status === 'canceled') throw new Error(endedLine('job', submitted.id, last))
       const result = await fetchResult(api, submitted.id)
       if (opts.json === true) {
         const text = new TextDecoder().decode(result)
@@ -145,7 +159,7 @@ export function addJobCommands (program: Command): void {
         const line = `${id}: ${describe(ev)}`
         if (line !== lastLine) process.stdout.write(line + '\n')
         lastLine = line
-        if (ev.status === 'failed') process.exitCode = 1
+        if (ev.status === 'failed' || ev.status === 'canceled') process.exitCode = 1
       }
     })
   job.command('result')
@@ -157,6 +171,16 @@ export function addJobCommands (program: Command): void {
       const result = await fetchResult(await daemonClient(opts), id)
       if (opts.output == null) { process.stdout.write(result); return }
       await writeAtomically(opts.output, Readable.from([result]))
+    })
+  job.command('cancel')
+    .description('end a job on every peer: queued tasks dropped, running ones aborted (its submitter only)')
+    .argument('<id>', 'job id')
+    .addOption(repoOption())
+    .option('--json', 'print the job view')
+    .action(async (id: string, opts: Opts) => {
+      const v = await (await daemonClient(opts)).call<JobView>('job/cancel', { arg: id })
+      if (opts.json === true) printJson(v)
+      else process.stdout.write(`${id}: ${describe(v)}\n`)
     })
   job.command('ls')
     .description('jobs this peer knows')

@@ -14,7 +14,7 @@ import { ApiListenError } from '../api/errors.ts'
 import type { NodeStatus, PeerSummary } from '../edge-node.ts'
 import type { ConnectionProblem } from '../node/connection-diagnostics.ts'
 import type { SwarmPeer } from '../status/index.ts'
-import { collect, parseBootstrap, parseHostPort, parseListen } from './args.ts'
+import { collect, parseBootstrap, parseHostPort, parseKeep, parseListen } from './args.ts'
 import { UsageError, printJson } from './output.ts'
 import { addDataCommands } from './data-commands.ts'
 import { addJobCommands } from './job-commands.ts'
@@ -89,7 +89,8 @@ export function buildProgram (): Command {
     .option('--api <host:port>', 'RPC API address, loopback only (overrides config)', parseHostPort)
     .option('--metrics-listen <host:port>', 'also serve the dashboard, /metrics and /healthz read-only here, any address (never a command; overrides config)', parseHostPort)
     .option('--no-mdns', 'turn off mDNS discovery on the LAN')
-    .action(async (opts: RepoOpts & { listen?: string[], bootstrap?: string[], api?: string, metricsListen?: string, mdns: boolean }) => {
+    .option('--keep <duration>', 'keep finished jobs this long, then collect them (3d, 12h; 0: forever; overrides config jobs.keepMs; default 3 days)', parseKeep)
+    .action(async (opts: RepoOpts & { listen?: string[], bootstrap?: string[], api?: string, metricsListen?: string, mdns: boolean, keep?: number }) => {
       const repo = resolveRepoPath(opts.repo)
       if (Number(process.versions.node.split('.')[0]) < MIN_NODE_MAJOR_FOR_DAEMON) {
         throw new UsageError(`the daemon needs Node ${MIN_NODE_MAJOR_FOR_DAEMON} or later, this is Node ${process.version} (README: "Installing the command on a device")`)
@@ -103,6 +104,7 @@ export function buildProgram (): Command {
         bootstrap: opts.bootstrap,
         api: opts.api,
         metricsListen: opts.metricsListen,
+        jobKeepMs: opts.keep,
         // --no-mdns forces it off; otherwise config.json decides
         mdns: opts.mdns ? undefined : false
       }).catch((err: unknown) => {
@@ -239,6 +241,14 @@ function formatSwarm (peers: SwarmPeer[]): string {
   return line(header) + rows.map(line).join('') + `${peers.length} peers (${peers.filter(p => p.stale).length} stale)\n`
 }
 
+function formatStorage (st: NodeStatus['storage']): string {
+  const disk = st.disk != null ? `; disk ${mib(st.disk.free)} MiB free of ${mib(st.disk.total)} MiB` : ''
+  const state = st.diskFull
+    ? ' - DISK FULL: own writes refused, run `edgeswarm gc` or free space'
+    : st.refusingPushes ? ' - full: refusing other peers\' blocks' : ''
+  return `storage:   ${mib(st.forOthersUsed)} of ${mib(st.forOthersMax)} MiB for other peers${disk}${state}`
+}
+
 function formatStatus (s: NodeStatus): string {
   const lines = [
     `peer:      ${s.id}`,
@@ -246,7 +256,8 @@ function formatStatus (s: NodeStatus): string {
     `private:   ${s.privateSwarm ? 'yes (swarm key)' : 'no'}`,
     `peers:     ${s.peers} connected, ${s.routingTable} in the routing table, ${s.swarmPeers} in the swarm table`,
     `uptime:    ${Math.round(s.uptimeMs / 1000)} s`,
-    `shards:    ${s.shards} held (${mib(s.bytesStored)} MiB, ${mib(s.bytesForOthers)} of ${mib(s.storageMax)} MiB for other peers)${s.underReplicated > 0 ? `, ${s.underReplicated} under-replicated` : ''}`,
+    `shards:    ${s.shards} held (${mib(s.bytesStored)} MiB, ${mib(s.bytesForOthers)} MiB for other peers)${s.underReplicated > 0 ? `, ${s.underReplicated} under-replicated` : ''}`,
+    formatStorage(s.storage),
     `tasks:     ${s.tasksRunning} running on ${s.scheduler.slots} slots (${s.scheduler.executed} run here, ${s.scheduler.failed} failed)`,
     `jobs:      ${s.jobs.total} known (${s.jobs.running} running, ${s.jobs.queued} queued, ${s.jobs.done} done, ${s.jobs.failed} failed)`,
     `loop:      ${s.eventLoopDelayMs} ms event-loop delay (p99)`

@@ -30,8 +30,8 @@ export function roundsBar (total: number): { update: (value: number, total?: num
   }
 }
 
-/** A bar of `total` units (bytes when `bytes`), or a no-op off a TTY. */
-export function progressBar (label: string, total: number, bytes = false): Progress {
+/** A bar of `total` units (bytes when `bytes`, else `unit`), or a no-op off a TTY. */
+export function progressBar (label: string, total: number, bytes = false, unit = 'tasks'): Progress {
   if (process.stderr.isTTY !== true) return NOOP
   const bar = new cliProgress.SingleBar({
     stream: process.stderr,
@@ -42,12 +42,28 @@ export function progressBar (label: string, total: number, bytes = false): Progr
     clearOnComplete: true
   }, cliProgress.Presets.shades_classic)
   const mib = (n: number): string => (n / (1024 * 1024)).toFixed(1)
-  bar.start(Math.max(total, 1), 0, { valueMiB: mib(0), totalMiB: mib(total), unit: 'tasks' })
+  bar.start(Math.max(total, 1), 0, { valueMiB: mib(0), totalMiB: mib(total), unit })
   return {
     update: (value, newTotal) => {
       if (newTotal != null) bar.setTotal(Math.max(newTotal, 1))
       bar.update(value, { valueMiB: mib(value), totalMiB: mib(newTotal ?? total) })
     },
     stop: () => { bar.stop() }
+  }
+}
+
+/**
+ * A follower of a job's views that writes its warning (why no live peer can run it) to
+ * stderr when it appears or changes, and one line when it clears, whether or not stderr
+ * is a terminal: a job waiting on nobody must never look like a silent hang.
+ */
+export function warningPrinter (id: string): (view: { warning?: string, status: string }) => void {
+  let shown: string | undefined
+  return (view) => {
+    const warning = view.status === 'queued' || view.status === 'running' ? view.warning : undefined
+    if (warning === shown) return
+    if (warning != null) process.stderr.write(`edgeswarm: job ${id} waits: ${warning}\n`)
+    else if (view.status === 'queued' || view.status === 'running') process.stderr.write(`edgeswarm: job ${id}: a peer that can run it is live\n`)
+    shown = warning
   }
 }

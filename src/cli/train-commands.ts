@@ -7,9 +7,10 @@
 import { InvalidArgumentError, type Command } from 'commander'
 import type { ApiClient } from '../api/client.ts'
 import type { JobView, ModelView } from '../jobs/index.ts'
-import { collect, parsePositiveInt } from './args.ts'
+import { collect, parseDuration, parsePositiveInt } from './args.ts'
 import { UsageError, printJson } from './output.ts'
-import { roundsBar } from './progress.ts'
+import { roundsBar, warningPrinter } from './progress.ts'
+import { endedLine } from './job-commands.ts'
 import { daemonClient, repoOption } from './repo-option.ts'
 
 interface Opts { repo?: string, json?: boolean }
@@ -34,9 +35,11 @@ function parseWholeNumber (value: string): number {
 async function followRounds (api: ApiClient, id: string, rounds: number | undefined, quiet: boolean): Promise<JobView> {
   let last: JobView | undefined
   const bar = quiet ? undefined : roundsBar(rounds ?? 1)
+  const warn = warningPrinter(id)
   try {
     for await (const view of api.events<JobView & { type: string }>('job/watch', { arg: id })) {
       last = view
+      warn(view)
       // a training's passes are a scan, then one per round
       bar?.update(view.rounds?.length ?? 0, rounds ?? (view.passes != null ? view.passes.count - 1 : undefined), view.rounds?.at(-1)?.loss)
     }
@@ -82,11 +85,12 @@ export function addTrainCommands (program: Command): void {
     .option('--aggregate <kind>', 'how a round combines its tasks: mean, median or trimmed-mean (default mean)')
     .option('--trim <f>', 'the fraction trimmed-mean drops at each end, in [0, 0.5)', parseNumber)
     .option('--redundancy <k>', 'distinct peers per task; majority wins (default 1)', parsePositiveInt)
+    .option('--deadline <duration>', 'fail the training unless done within this long of its submit (10m, 2h, 1d)', parseDuration)
     .option('--wait', 'follow the rounds and print the result')
     .option('--json', 'print {"id","state"} (with --wait also "result": {"model","rounds","loss","classes"})')
     .action(async (kind: string, opts: Opts & {
       input?: string[], label?: string, features?: string, rounds?: number, lr?: number, l2?: number, standardize?: boolean,
-      localSteps?: number, batchSize?: number, aggregate?: string, trim?: number, redundancy?: number, wait?: boolean
+      localSteps?: number, batchSize?: number, aggregate?: string, trim?: number, redundancy?: number, deadline?: number, wait?: boolean
     }) => {
       if ((opts.input ?? []).length === 0) throw new UsageError('a training needs at least one --input CID')
       if (opts.label == null || opts.label.trim() === '') throw new UsageError('a training needs --label COLUMN (the column to predict)')
@@ -104,7 +108,8 @@ export function addTrainCommands (program: Command): void {
         batchSize: opts.batchSize,
         aggregate: opts.aggregate,
         trim: opts.trim,
-        redundancy: opts.redundancy
+        redundancy: opts.redundancy,
+        deadlineMs: opts.deadline
       }
       const submitted = await api.call<{ id: string, state: string }>('train', {}, JSON.stringify(spec))
       if (opts.wait !== true) {
@@ -114,7 +119,7 @@ export function addTrainCommands (program: Command): void {
       }
       process.stderr.write(`job ${submitted.id}\n`)
       const last = await followRounds(api, submitted.id, opts.rounds, opts.json === true)
-      if (last.status === 'failed') throw new Error(`training ${submitted.id} failed: ${last.reason ?? 'unknown reason'}`)
+      if (last.status === 'failed' || last.status === 'canceled') throw new Error(endedLine('training', submitted.id, last))
       const res = await api.request('job/result', { arg: submitted.id })
       const result = await res.json() as TrainResult
       if (opts.json === true) { printJson({ id: submitted.id, state: last.status, result }); return }

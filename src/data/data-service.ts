@@ -1,13 +1,15 @@
 /**
  * data/data-service: the data layer's front — `put` (shard, store, place,
- * announce), `get` (a byte range of a file, verified, streamed), `stat`,
- * `ls`, the blocks kept without a transfer (`keepBlock`, `adoptBlock`), and
- * the start and stop of the parts that do the work: the peer view, the
- * fetcher, the replicator, the provider queue and the shard server.
+ * announce, record), `get` (a byte range of a file, verified, streamed),
+ * `stat`, `ls`, `rm`, `gc`, the blocks kept without a transfer (`keepBlock`,
+ * `adoptBlock`), and the start and stop of the parts that do the work: the
+ * storage budget, the peer view, the fetcher, the replicator, the provider
+ * queue, the records and their sync, the collector and the shard server.
  *
  * Owns the policy of a put and of a read. Never trusts a byte from the network
- * before it is hashed against its CID, never stores more for others than
- * `storageMax`, and never blocks a put on a DHT announcement.
+ * before it is hashed against its CID, never stores more for others than its
+ * budget, never serves a removed root, and never blocks a put on a DHT
+ * announcement.
  */
 import { setMaxListeners } from 'node:events'
 import type { Logger, Startable } from '@libp2p/interface'
@@ -16,23 +18,31 @@ import type { CID } from 'multiformats/cid'
 import { anySignal, mapOrdered } from '../async/index.ts'
 import { blockMatches, cidOf, decodeManifest, encodeManifest, endsWithNewline, parseCid, DAG_CBOR_CODE, RAW_CODE, type Manifest, type ShardRef } from './blocks.ts'
 import { checkChunkSize, chunk, type ByteSource } from './chunker.ts'
+import { Collector, type GcReport } from './collector.ts'
 import {
-  DEFAULT_CHUNK_SIZE, DEFAULT_REPLICAS, DEFAULT_STORAGE_MAX, GET_PREFETCH, INBOUND_TIMEOUT_MS, MAX_BLOCK_SIZE, MAX_REPLICAS,
-  MAX_STREAMS_PER_CONNECTION, PUT_CONCURRENCY, ROOT_PROVIDE_PRIORITY, SHARD_PROTOCOL, STAT_CONCURRENCY
+  DEFAULT_CHUNK_SIZE, DEFAULT_REPLICAS, GET_PREFETCH, INBOUND_TIMEOUT_MS, MAX_BLOCK_SIZE, MAX_REPLICAS,
+  MAX_STREAMS_PER_CONNECTION, SHARD_PROTOCOL
 } from './constants.ts'
-import { InvalidCidError, InvalidManifestError, InvalidRangeError, ReplicasError } from './errors.ts'
+import { InvalidCidError, InvalidManifestError, InvalidRangeError, NotPutHereError, RemovedError, ReplicasError } from './errors.ts'
 import { Fetcher } from './fetcher.ts'
+import { HolderSurvey } from './holder-survey.ts'
+import { groupHeld } from './listing.ts'
 import { PeerView } from './peer-view.ts'
 import { blockKadId } from './placement.ts'
 import { serveShardStream, type ShardServer } from './protocol.ts'
 import { ProviderQueue } from './provider-queue.ts'
+import { Putter } from './putter.ts'
+import { RecordStore } from './record-store.ts'
+import { RecordSync } from './record-sync.ts'
 import { Replicator } from './replicator.ts'
 import { ShardClient } from './shard-client.ts'
 import { LocalShardServer } from './shard-server.ts'
 import { ShardStore } from './shard-store.ts'
+import { StorageBudget, statfsDiskSpace, type StorageStatus } from './storage-budget.ts'
 import { registerDataMetrics } from './data-metrics.ts'
 import type {
-  DataMetrics, DataServiceComponents, DataServiceInit, FileStat, GetOptions, PutOptions, RepairReport, RootListing, ShardStat, StatOptions
+  DataMetrics, DataServiceComponents, DataServiceInit, FileStat, FullListing, GetOptions, PutOptions, RemoveResult, RepairReport, RootListing,
+  ShardStat, StatOptions
 } from './index.ts'
 
 function checkReplicas (n: number): number {
@@ -57,6 +67,12 @@ export class DataService implements Startable {
   private readonly replicator: Replicator
   private readonly fetcher: Fetcher
   private readonly server: ShardServer
+  private readonly budget: StorageBudget
+  private readonly records: RecordStore
+  private readonly recordSync: RecordSync
+  private readonly collector: Collector
+  private readonly survey: HolderSurvey
+  private readonly putter: Putter
   private shutdown = new AbortController()
   private started = false
 
@@ -66,21 +82,54 @@ export class DataService implements Startable {
     this.defaultReplicas = checkReplicas(init.replicas ?? DEFAULT_REPLICAS)
     this.chunkSize = checkChunkSize(init.chunkSize ?? DEFAULT_CHUNK_SIZE)
     const metrics = this.metrics
-    const store = this.store = new ShardStore(components.blockstore, components.datastore ?? new MemoryDatastore(), init.storageMax ?? DEFAULT_STORAGE_MAX)
+    const datastore = components.datastore ?? new MemoryDatastore()
+    this.budget = new StorageBudget({ diskSpace: components.diskSpace ?? statfsDiskSpace, log: this.log }, {
+      path: init.storagePath,
+      storageMax: init.storageMax,
+      ballast: init.ballastPath,
+      heldForOthers: () => this.store.heldForOthers
+    })
+    const store = this.store = new ShardStore(components.blockstore, datastore, this.budget)
+    this.records = new RecordStore({ datastore, log: this.log, onRelease: () => { this.collector.soon() } })
+    this.recordSync = new RecordSync({ ...components, store: this.records, log: this.log }, { intervalMs: init.recordSyncIntervalMs })
+    this.collector = new Collector({
+      store,
+      records: this.records,
+      pins: components.pins,
+      reclaim: components.reclaim,
+      deleted: (cid) => { this.providers.forget(cid) },
+      freed: async () => { await this.budget.refresh() },
+      log: this.log
+    }, { intervalMs: init.gcIntervalMs, graceMs: init.gcGraceMs })
     const view = this.view = new PeerView(components)
     const client = new ShardClient(components, metrics)
+    this.survey = new HolderSurvey(components, { view, client, store })
     this.providers = new ProviderQueue(components, {
       store,
       view,
       metrics,
-      // an announcement's lookup settles placement (see Replicator.settlePlacement)
-      settlePlacement: async (cid, closest) => { await this.replicator.settlePlacement(cid, closest) },
+      // an announcement's lookup settles placement (see Replicator.settlePlacement), once
+      // the releases are known, as repair: a restarted peer announces everything it holds
+      settlePlacement: async (cid, closest) => {
+        await this.recordSync.whenReady()
+        await this.replicator.settlePlacement(cid, closest)
+      },
       provideRatePerSecond: init.provideRatePerSecond,
       reprovideIntervalMs: init.reprovideIntervalMs
     })
-    this.replicator = new Replicator(components, { store, view, client, providers: this.providers, metrics, repairIntervalMs: init.repairIntervalMs })
+    this.replicator = new Replicator(components, {
+      store,
+      view,
+      client,
+      providers: this.providers,
+      metrics,
+      isGarbage: (block) => this.collector.isGarbage(block),
+      ready: async () => { await this.recordSync.whenReady() },
+      repairIntervalMs: init.repairIntervalMs
+    })
     this.fetcher = new Fetcher(components, { store, view, client, metrics, replicas: this.defaultReplicas, cacheMaxBytes: init.cacheMaxBytes })
-    const server = new LocalShardServer(components, { store, providers: this.providers, metrics, replicas: this.defaultReplicas })
+    this.putter = new Putter({ store, replicator: this.replicator, providers: this.providers, records: this.recordSync })
+    const server = new LocalShardServer(components, { store, providers: this.providers, records: this.records, metrics, replicas: this.defaultReplicas })
     this.server = components.shardServer?.(server) ?? server
     if (components.metrics != null) registerDataMetrics(components.metrics, { metrics, store, providers: this.providers })
   }
@@ -93,6 +142,8 @@ export class DataService implements Startable {
     setMaxListeners(Infinity, this.shutdown.signal)
     this.fetcher.start()
     await this.store.open()
+    await this.records.load()
+    await this.budget.start()
     await this.components.libp2p.handle(SHARD_PROTOCOL, (stream, connection) => {
       serveShardStream(stream, connection.remotePeer.toString(), this.server, INBOUND_TIMEOUT_MS)
         .catch(err => { this.log.error('shard stream failed - %e', err) })
@@ -101,6 +152,8 @@ export class DataService implements Startable {
       maxOutboundStreams: MAX_STREAMS_PER_CONNECTION
     })
     this.started = true
+    await this.recordSync.start()
+    this.collector.start()
     this.replicator.start()
     // announces what survived a restart
     this.providers.start()
@@ -111,15 +164,19 @@ export class DataService implements Startable {
     this.started = false
     // every part stops its timers and aborts its work before the first wait
     const repairEnded = this.replicator.stop()
+    const collectionEnded = this.collector.stop()
     this.providers.stop()
     this.fetcher.stop()
+    this.budget.stop()
     this.shutdown.abort(new Error('data service stopped'))
     try {
       await this.components.libp2p.unhandle(SHARD_PROTOCOL)
     } catch {
       // the node may already be stopping
     }
+    await this.recordSync.stop()
     await repairEnded
+    await collectionEnded
   }
 
   /** Resolves when the background provider announcements have drained. */
@@ -143,49 +200,15 @@ export class DataService implements Startable {
    * Stores `content` as shards and a root, places each block on its
    * `replicas` closest peers and announces it; resolves to the root's CID.
    * Copies a put could not place (too few peers reachable) are reported
-   * (`underReplicated`), and repair adds them later.
+   * (`underReplicated`), and repair adds them later. Every block is pushed
+   * under a new put id; the put's root record, gossiped once the root is
+   * placed, keeps them alive on every holder until `rm`. A put stopped
+   * half-way leaves blocks no root record names: garbage after the grace.
    */
   async put (content: ByteSource, options: PutOptions = {}): Promise<CID> {
     const replicas = checkReplicas(options.replicas ?? this.defaultReplicas)
     const chunkSize = checkChunkSize(options.chunkSize ?? this.chunkSize)
-    const signal = anySignal(options.signal, this.shutdown.signal)
-    const shards: ShardRef[] = []
-    let bytesDone = 0
-    let minHolders = Infinity
-    const placed = mapOrdered(chunk(content, chunkSize), PUT_CONCURRENCY, async (bytes, stop) => {
-      const cid = cidOf(bytes)
-      await this.store.put(cid, bytes, { forOthers: false, replicas })
-      this.providers.enqueue(cid)
-      const { holders } = await this.replicator.replicate(cid, replicas, async () => bytes, anySignal(signal, stop), { announcedBySender: true })
-      return { cid, size: bytes.byteLength, nl: endsWithNewline(bytes), holders: holders.length }
-    })
-    for await (const shard of placed) {
-      shards.push({ cid: shard.cid, size: shard.size, nl: shard.nl })
-      bytesDone += shard.size
-      minHolders = Math.min(minHolders, shard.holders)
-      options.onProgress?.({ type: 'shard', index: shards.length - 1, cid: shard.cid.toString(), size: shard.size, holders: shard.holders, shardsDone: shards.length, bytesDone })
-    }
-    const root = encodeManifest({ size: bytesDone, chunkSize, shards })
-    if (root.bytes.byteLength > MAX_BLOCK_SIZE) {
-      throw new InvalidManifestError(`root object of ${root.bytes.byteLength} bytes exceeds ${MAX_BLOCK_SIZE}; use a larger chunk size`)
-    }
-    await this.store.put(root.cid, root.bytes, { forOthers: false, replicas })
-    // the root is what every reader asks for first: announced before any queued shard,
-    // and placed on the closest peers a lookup finds, where readers' lookups end
-    this.providers.enqueue(root.cid, ROOT_PROVIDE_PRIORITY)
-    const { holders } = await this.replicator.replicate(root.cid, replicas, async () => root.bytes, signal, { announcedBySender: true, lookup: true })
-    minHolders = Math.min(minHolders, holders.length)
-    await this.store.addRoot(root.cid, { size: bytesDone, shards: shards.length, createdAt: Date.now() })
-    options.onProgress?.({
-      type: 'done',
-      cid: root.cid.toString(),
-      size: bytesDone,
-      shards: shards.length,
-      replicas,
-      minHolders,
-      underReplicated: minHolders < replicas
-    })
-    return root.cid
+    return await this.putter.put(content, { ...options, replicas, chunkSize, signal: anySignal(options.signal, this.shutdown.signal) })
   }
 
   /**
@@ -229,7 +252,7 @@ export class DataService implements Startable {
    * the whole swarm are the closest in their own views too (a peer that
    * sees only part of the swarm may keep a spare copy). `load` is called
    * only then, and its bytes must hash to `cid`. Held for others, within
-   * `storageMax`, announced by the reprovide loop. Resolves whether this
+   * the budget for others, announced by the reprovide loop. Resolves whether this
    * peer holds the block now; never throws for a bad or oversized block.
    */
   async adoptBlock (cidOrString: CID | string, load: () => Uint8Array | undefined, options: { replicas?: number } = {}): Promise<boolean> {
@@ -297,10 +320,11 @@ export class DataService implements Startable {
     }
   }
 
-  /** A file's root object, verified and validated. */
+  /** A file's root object, verified and validated; RemovedError once its putter released it. */
   async manifest (cidOrString: CID | string, options: { signal?: AbortSignal } = {}): Promise<Manifest> {
     const cid = parseCid(cidOrString)
     if (cid.code !== DAG_CBOR_CODE) throw new InvalidCidError(`${cid.toString()} is a raw shard, not a file root (dag-cbor)`)
+    if (this.records.rootState(cid.toString()) === 'released') throw new RemovedError(`${cid.toString()} was removed by its putter (edgeswarm rm)`)
     return decodeManifest(await this.fetcher.get(cid, options.signal))
   }
 
@@ -311,24 +335,66 @@ export class DataService implements Startable {
 
   // ---------------------------------------------------------------- stat / ls
 
-  /** A file's shards and the peers that hold each now, judged against its replica target. */
+  /**
+   * A file's shards and the peers that hold each now, judged against its
+   * replica target: every candidate holder asked about all its blocks at once
+   * (see HolderSurvey).
+   */
   async stat (cidOrString: CID | string, options: StatOptions = {}): Promise<FileStat> {
     const cid = parseCid(cidOrString)
     const m = await this.manifest(cid, options)
     const replicas = options.replicas ?? this.store.entry(cid)?.replicas ?? this.defaultReplicas
     const signal = anySignal(options.signal, this.shutdown.signal)
-    const shards: ShardStat[] = []
-    for await (const s of mapOrdered(m.shards, STAT_CONCURRENCY, async (s) => ({
-      cid: s.cid.toString(), size: s.size, holders: await this.replicator.liveHolders(s.cid, signal)
-    }))) shards.push(s)
-    const rootHolders = await this.replicator.liveHolders(cid, signal)
+    const holders = await this.survey.holders([cid, ...m.shards.map(s => s.cid)], replicas, signal, options.onProgress)
+    const shards: ShardStat[] = m.shards.map(s => ({ cid: s.cid.toString(), size: s.size, holders: holders.get(s.cid.toString()) ?? [] }))
+    const rootHolders = holders.get(cid.toString()) ?? []
     const minHolders = Math.min(rootHolders.length, ...shards.map(s => s.holders.length))
     return { cid: cid.toString(), size: m.size, chunkSize: m.chunkSize, shards, rootHolders, replicas, underReplicated: minHolders < replicas }
   }
 
-  /** The files this peer put, oldest first. */
+  // ---------------------------------------------------------------- ls / rm / gc
+
+  /** The files this peer put and has not removed, oldest first. */
   async ls (): Promise<RootListing[]> {
-    return (await this.store.roots()).map(r => ({ cid: r.cid, size: r.size, shards: r.shards, createdAt: r.createdAt }))
+    return (await this.store.puts()).filter(p => p.listed).map(p => ({ cid: p.root, name: p.name ?? null, size: p.size, shards: p.shards, createdAt: p.createdAt }))
+  }
+
+  /** The files this peer put, and every block it holds grouped by root and by why it is kept (or collected next). */
+  async lsAll (): Promise<FullListing> {
+    const now = Date.now()
+    return { roots: await this.ls(), held: groupHeld(this.store.entries(), block => this.collector.verdict(block, now), this.records) }
+  }
+
+  /**
+   * Releases a root this peer put: a signed release record, gossiped and
+   * reconciled, lets every holder drop the root's blocks once no live put of
+   * any peer lists them, and makes a later `get` of it a RemovedError.
+   * NotPutHereError unless this peer put it (and has not removed it).
+   */
+  async rm (cidOrString: CID | string): Promise<RemoveResult> {
+    const cid = parseCid(cidOrString)
+    if (cid.code !== DAG_CBOR_CODE) throw new InvalidCidError(`${cid.toString()} is a raw shard, not a file root (dag-cbor)`)
+    const root = cid.toString()
+    const self = this.components.peerId.toString()
+    const mine = (await this.store.puts()).filter(p => p.root === root)
+    const stamped = this.records.latestClaimAt(root, self)
+    if (mine.length === 0 && (stamped == null || this.records.rootState(root) === 'released')) {
+      throw new NotPutHereError(`${root} is not a root this peer put (only its putter can remove it)`)
+    }
+    // after every root record of this peer's, whatever the clock says
+    await this.recordSync.publish({ t: 'release', root, at: Math.max(Date.now(), (stamped ?? 0) + 1) })
+    for (const p of mine) await this.store.deletePut(p.put)
+    return { cid: root, puts: mine.length }
+  }
+
+  /** A garbage collection pass now, the blockstore compacted after it: what it freed. */
+  async gc (options: { signal?: AbortSignal } = {}): Promise<GcReport> {
+    return await this.collector.collect({ compact: true, signal: options.signal })
+  }
+
+  /** The storage budget and the disk, as `status` shows them. */
+  storage (): StorageStatus {
+    return this.store.storage()
   }
 
   async hasLocal (cid: CID | string): Promise<boolean> {
@@ -344,7 +410,7 @@ export class DataService implements Startable {
     return this.store.stats()
   }
 
-  /** Bytes this peer stores for others at most (`storageMax`). */
+  /** Bytes this peer stores for others at most now: the storage budget's share of the disk, or `storageMax`. */
   get storageMax (): number {
     return this.store.storageMax
   }

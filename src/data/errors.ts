@@ -76,7 +76,7 @@ export class ReplicasError extends Error {
   override name = 'ReplicasError'
 }
 
-/** A peer refused a block because its storage for others is full. */
+/** A peer refused a block because its storage for others is full, or this peer refused its own write because its disk is. */
 export class StorageFullError extends Error {
   static readonly code = 'ERR_STORAGE_FULL'
   override name = 'StorageFullError'
@@ -104,4 +104,28 @@ export class ShardProtocolError extends Error {
 export class InvalidRangeError extends Error {
   static readonly code = 'ERR_INVALID_RANGE'
   override name = 'InvalidRangeError'
+}
+
+/** The root was released by its putter (`rm`): its data is gone from the swarm, on purpose. */
+export class RemovedError extends Error {
+  static readonly code = 'ERR_REMOVED'
+  override name = 'RemovedError'
+}
+
+/** `rm` of a CID that is not a root this peer put: only a root's putter may release it. */
+export class NotPutHereError extends Error {
+  static readonly code = 'ERR_NOT_PUT_HERE'
+  override name = 'NotPutHereError'
+}
+
+/** A signed root or release record is malformed, oversized, badly signed or stamped in the future. */
+export class InvalidRecordError extends Error {
+  static readonly code = 'ERR_INVALID_RECORD'
+  override name = 'InvalidRecordError'
+}
+
+/** A put's name is too long or holds control characters. */
+export class InvalidNameError extends Error {
+  static readonly code = 'ERR_INVALID_NAME'
+  override name = 'InvalidNameError'
 }

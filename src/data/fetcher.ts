@@ -16,7 +16,7 @@ import { setMaxListeners } from 'node:events'
 import { anySignal, deadline, raceAbort, untilAborted } from '../async/index.ts'
 import { blockMatches } from './blocks.ts'
 import { BlockCache } from './cache.ts'
-import { DEFAULT_CACHE_MAX_BYTES, FETCH_HEDGE_MS, FETCH_TIMEOUT_MS, LOOKUP_HEDGE_MS, MAX_PROVIDERS } from './constants.ts'
+import { CACHE_IDLE_MS, DEFAULT_CACHE_MAX_BYTES, FETCH_HEDGE_MS, FETCH_TIMEOUT_MS, LOOKUP_HEDGE_MS, MAX_BAD_PEERS, MAX_PROVIDERS } from './constants.ts'
 import { NotFoundError, conclusiveMiss, type SearchSeen } from './errors.ts'
 import { blockKadId, sortByDistance } from './placement.ts'
 import type { PeerView } from './peer-view.ts'
@@ -48,6 +48,7 @@ export class Fetcher implements Startable {
   private readonly cache: BlockCache
   private readonly inflight = new Map<string, Promise<Uint8Array>>()
   private shutdown = new AbortController()
+  private sweeper?: ReturnType<typeof setInterval>
 
   constructor (components: FetcherComponents, init: FetcherInit) {
     this.components = components
@@ -63,10 +64,14 @@ export class Fetcher implements Startable {
   start (): void {
     this.shutdown = new AbortController()
     setMaxListeners(Infinity, this.shutdown.signal)
+    // blocks unread for CACHE_IDLE_MS leave the cache, so an idle peer holds none
+    this.sweeper = setInterval(() => { this.cache.sweep(Date.now() - CACHE_IDLE_MS) }, CACHE_IDLE_MS / 4)
+    this.sweeper.unref()
   }
 
   /** Aborts the fetches in flight and empties the cache. */
   stop (): void {
+    clearInterval(this.sweeper)
     this.shutdown.abort(new Error('data service stopped'))
     this.cache.clear()
   }
@@ -242,7 +247,9 @@ export class Fetcher implements Startable {
       if (!reply.response.ok || reply.bytes == null) return 'none'
       if (!blockMatches(cid, reply.bytes)) {
         this.log('peer %p served wrong bytes for %s - marking it bad', peer, cid)
-        this.metrics.badPeers.add(peer.toString())
+        const bad = this.metrics.badPeers
+        if (bad.size >= MAX_BAD_PEERS) bad.delete(bad.values().next().value as string)
+        bad.add(peer.toString())
         return 'failed'
       }
       return reply.bytes

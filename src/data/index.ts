@@ -4,34 +4,41 @@
  * The data layer of edgeswarm: files cut into content-addressed shards
  * (CIDv1 raw, sha2-256), a dag-cbor root object listing them, each block
  * placed on the `replicas` peers closest to it by XOR in the Kademlia DHT,
- * pushed over `/edgeswarm/shard/1.0.0`, announced as a DHT provider, fetched
- * back verified, and repaired when holders vanish.
+ * pushed over `/edgeswarm/shard/2.0.0`, announced as a DHT provider, fetched
+ * back verified, and repaired when holders vanish; within a budget that fits
+ * the device's disk, and collected as garbage once its putter releases it.
  *
  * @example
  * ```ts
+ * import { generateKeyPair } from '@libp2p/crypto/keys'
  * import { createPeer } from './node/index.ts'
  * import { DataService, createMemoryBlockstore } from './data/index.ts'
  *
- * const peer = await createPeer({ listen: ['/ip4/127.0.0.1/tcp/0'] })
+ * const privateKey = await generateKeyPair('Ed25519')
+ * const peer = await createPeer({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'] })
  * const data = new DataService({
- *   peerId: peer.peerId, logger: peer.logger, libp2p: peer, dht: peer.services.dht,
- *   blockstore: createMemoryBlockstore()
+ *   peerId: peer.peerId, privateKey, logger: peer.logger, libp2p: peer, dht: peer.services.dht,
+ *   pubsub: peer.services.pubsub, blockstore: createMemoryBlockstore()
  * }, { replicas: 3 })
  * await data.start()
- * const cid = await data.put(new TextEncoder().encode('hello'))
+ * const cid = await data.put(new TextEncoder().encode('hello'), { name: 'hello.txt' })
  * for await (const chunk of data.get(cid)) process.stdout.write(chunk)
+ * await data.rm(cid)          // released swarm-wide; every holder collects it
  * await data.stop()
  * await peer.stop()
  * ```
  *
  * Owns everything about stored bytes. Never imports jobs, the API or the CLI.
  */
-import type { ComponentLogger, Histogram, Libp2p, Metrics, PeerId } from '@libp2p/interface'
+import type { ComponentLogger, Histogram, Libp2p, Metrics, PeerId, PrivateKey } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import type { Blockstore } from 'interface-blockstore'
 import type { Datastore } from 'interface-datastore'
+import type { CID } from 'multiformats/cid'
 import type { ShardServer } from './protocol.ts'
+import type { RecordPubSub } from './record-sync.ts'
+import type { DiskSpace } from './storage-budget.ts'
 
 /** The parts of kad-dht the data layer uses. */
 export interface DataDHT extends Pick<KadDHT, 'k' | 'provide' | 'findProviders' | 'getClosestPeers'> {
@@ -43,20 +50,61 @@ export interface DataDHT extends Pick<KadDHT, 'k' | 'provide' | 'findProviders' 
   readonly routingTable?: { readonly size?: number }
 }
 
+/**
+ * Blocks the layer above keeps alive (the job layer: job documents, result
+ * batches until the job's final result is stored, final results until their
+ * retention passes), given as `DataServiceComponents.pins`.
+ *
+ * - A pinned block is never collected, whatever its puts' state.
+ * - A block stored outside a put (`keepBlock`, `adoptBlock`) is never
+ *   collected while no pins are given (`ls --all` says `untracked`); once
+ *   pins are given, an unpinned one goes after `gcGraceMs` from its storing
+ *   (`unpinned`). So give pins only when they cover every such block the
+ *   layer still needs, from its first answer on (a pass may run soon after
+ *   start: answer from persisted state).
+ * - A block of a put (`put`, `listed: false` for the layer's own) lives
+ *   while that put's root record is unreleased: its putter ends it with
+ *   `rm(root)`, as a user does, and pins can only keep it past that.
+ * - `isPinned` is called for every held block in each collection pass and
+ *   by repair (which skips garbage): make it a lookup, never I/O.
+ *
+ * @example
+ * ```ts
+ * const pinned = new Set<string>()
+ * const pins: Pins = { isPinned: cid => pinned.has(cid.toString()) }
+ * const data = new DataService({ ...components, pins }, init)
+ * pinned.add(batchCid.toString()) // kept until deleted from the set
+ * ```
+ */
+export interface Pins {
+  /** Whether `cid` must be kept now: synchronous and cheap. */
+  isPinned: (cid: CID) => boolean
+}
+
 /** What a DataService uses of its peer. */
 export interface DataServiceComponents {
   /** This peer: never asked for a block, and counted among the closest to one when it holds it. */
   peerId: PeerId
+  /** This peer's key: signs its root and release records. */
+  privateKey: PrivateKey
   /** Logs under `edgeswarm:data`. */
   logger: ComponentLogger
-  /** The node's streams and connections: the shard protocol's handler and dials, the connected peers, providers' addresses. */
-  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'getConnections' | 'peerStore'>
+  /** The node's streams, connections and their events: the shard and record protocols' handlers and dials, the connected peers, providers' addresses. */
+  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'getConnections' | 'peerStore' | 'addEventListener' | 'removeEventListener'>
   /** Closest-peer and provider lookups, and provider announcements. */
   dht: DataDHT
+  /** The data topic: root and release records. */
+  pubsub: RecordPubSub
   /** Where this peer's blocks live (blockstore-level under `<repo>/blocks` for a daemon). */
   blockstore: Blockstore
-  /** Index of the blocks held and of the roots this peer put; in memory when absent. */
+  /** Index of the blocks held, of the puts this peer made and of every root and release record; in memory when absent. */
   datastore?: Datastore
+  /** Blocks the layer above keeps alive; absent: none, and blocks stored outside a put are never collected. */
+  pins?: Pins
+  /** Reads the free space of the repo's filesystem (`storagePath`). @default statfs */
+  diskSpace?: DiskSpace
+  /** Returns the space of deleted blocks to the filesystem (compacts blockstore-level); none when the store needs no compaction. */
+  reclaim?: () => Promise<void>
   /**
    * Wraps the shard server that answers other peers' requests (the default
    * serves this peer's store): a peer that serves differently, such as a
@@ -72,8 +120,22 @@ export interface DataServiceInit {
   replicas?: number
   /** Shard size in bytes, MIN_CHUNK_SIZE..MAX_CHUNK_SIZE. @default DEFAULT_CHUNK_SIZE */
   chunkSize?: number
-  /** Bytes accepted for other peers' blocks; a full peer refuses pushes with `storage-full`. @default DEFAULT_STORAGE_MAX */
+  /**
+   * Bytes accepted for other peers' blocks; a full peer refuses pushes with
+   * `storage-full`. @default with `storagePath`, a share of its filesystem
+   * (STORAGE_SHARE_FOR_OTHERS, less the space kept free); without, DEFAULT_STORAGE_MAX
+   */
   storageMax?: number
+  /** A directory on the filesystem the blocks are stored on (a repo's `blocks/`): its free space sets the budget. None: a node in memory. */
+  storagePath?: string
+  /** The ballast file that lets a full disk start again (see STORAGE_BALLAST_BYTES); none keeps none. */
+  ballastPath?: string
+  /** Period of garbage collection (ms); 0 turns the timer off (`gc` still runs it). @default DEFAULT_GC_INTERVAL_MS */
+  gcIntervalMs?: number
+  /** How long (ms) a block no live put lists is kept before it is garbage. @default DEFAULT_GC_GRACE_MS */
+  gcGraceMs?: number
+  /** Period of record reconciliation with a random peer (ms). @default RECORD_SYNC_INTERVAL_MS */
+  recordSyncIntervalMs?: number
   /** Period of the repair loop (ms); 0 turns it off. @default DEFAULT_REPAIR_INTERVAL_MS */
   repairIntervalMs?: number
   /** Provider announcements started per second at most (fractions allowed: 0.25 is one every 4 s). @default DEFAULT_PROVIDE_RATE_PER_S */
@@ -86,13 +148,23 @@ export interface DataServiceInit {
 
 export type PutProgressEvent =
   | { type: 'shard', index: number, cid: string, size: number, holders: number, shardsDone: number, bytesDone: number }
-  | { type: 'done', cid: string, size: number, shards: number, replicas: number, minHolders: number, underReplicated: boolean }
+  | { type: 'done', cid: string, size: number, shards: number, replicas: number, minHolders: number, underReplicated: boolean, /** the put's id, which its blocks carry */ put: string }
 
 export interface PutOptions {
   /** @default the service's `replicas` */
   replicas?: number
   /** @default the service's `chunkSize` */
   chunkSize?: number
+  /** The name `ls` shows (at most MAX_PUT_NAME_LENGTH characters). @default none */
+  name?: string
+  /** Whether `ls` lists the put: false for the blocks of the layers above (job documents, results). @default true */
+  listed?: boolean
+  /**
+   * Whether the put announces a root record, which keeps its blocks alive on
+   * every holder until `rm`. false: the layer above keeps them through `pins`
+   * (held elsewhere, they are collected once the grace passes). @default true
+   */
+  record?: boolean
   signal?: AbortSignal
   onProgress?: (ev: PutProgressEvent) => void
 }
@@ -107,6 +179,8 @@ export interface GetOptions {
 
 export interface StatOptions {
   signal?: AbortSignal
+  /** Called as holders answer: peer-block pairs checked of those asked. */
+  onProgress?: (p: { checked: number, total: number }) => void
   /** Replica target to judge against. @default the one recorded when this peer holds the root, else the service's */
   replicas?: number
 }
@@ -129,11 +203,46 @@ export interface FileStat {
   underReplicated: boolean
 }
 
+/** A file this peer put (`ls`). */
 export interface RootListing {
   cid: string
+  /** The put's name: `put --name`, else the file's name; null for stdin and unnamed puts. */
+  name: string | null
   size: number
   shards: number
   createdAt: number
+}
+
+/** Blocks held here for one reason (`ls --all`): the putter's root they belong to, or why they are kept or garbage. */
+export interface HeldGroup {
+  /**
+   * `root`: part of a live root; `pinned`: kept by the layer above;
+   * `grace`: no live root lists it yet (a put in progress, or a record not
+   * yet here); `untracked`: stored outside a put, kept; `released`, `orphan`,
+   * `unpinned`: garbage, collected at the next pass.
+   */
+  reason: 'root' | 'pinned' | 'grace' | 'untracked' | 'released' | 'orphan' | 'unpinned'
+  /** The root, when the blocks' puts name one. */
+  root: string | null
+  /** Its putter. */
+  putter: string | null
+  /** Whether this peer holds them for other peers (else as its own). */
+  forOthers: boolean
+  blocks: number
+  bytes: number
+}
+
+/** `ls --all`: the files this peer put, and everything it holds, grouped. */
+export interface FullListing {
+  roots: RootListing[]
+  held: HeldGroup[]
+}
+
+/** What `rm` did. */
+export interface RemoveResult {
+  cid: string
+  /** This peer's puts of the root that were released (the same file put twice is two puts). */
+  puts: number
 }
 
 export interface RepairReport {
@@ -180,6 +289,8 @@ export interface DataMetrics {
 
 export { DataService } from './data-service.ts'
 export type { ShardServer, ShardRequest, ShardResponse } from './protocol.ts'
+export type { GcReport, GarbageReason } from './collector.ts'
+export { spaceForOthers, keepFreeOf, statfsDiskSpace, freeBallastIfFull, type DiskSpace, type DiskUsage, type StorageStatus } from './storage-budget.ts'
 export {
   cidOf, parseCid, verifyBlock, blockMatches, encodeManifest, decodeManifest, endsWithNewline,
   MANIFEST_TYPE, MANIFEST_VERSION, type Manifest, type ShardRef
@@ -188,12 +299,13 @@ export { chunk, checkChunkSize, type ByteSource } from './chunker.ts'
 export { blockKadId, peerKadId, closestPeers, closestIndexes, sortByDistance, compareXor } from './placement.ts'
 export {
   NotFoundError, InvalidCidError, ChunkSizeError, TooManyShardsError, ReplicasError, StorageFullError,
-  IntegrityError, InvalidManifestError, ShardProtocolError, InvalidRangeError
+  IntegrityError, InvalidManifestError, ShardProtocolError, InvalidRangeError, RemovedError, NotPutHereError, InvalidRecordError, InvalidNameError
 } from './errors.ts'
 export {
-  SHARD_PROTOCOL, MAX_BLOCK_SIZE, MAX_MESSAGE_SIZE, MAX_SHARDS_PER_ROOT,
+  SHARD_PROTOCOL, DATA_TOPIC, MAX_BLOCK_SIZE, MAX_MESSAGE_SIZE, MAX_SHARDS_PER_ROOT,
   DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE, DEFAULT_REPLICAS, MAX_REPLICAS, DEFAULT_STORAGE_MAX,
-  DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_PROVIDE_RATE_PER_S, DEFAULT_REPROVIDE_INTERVAL_MS, DEFAULT_CACHE_MAX_BYTES
+  DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_PROVIDE_RATE_PER_S, DEFAULT_REPROVIDE_INTERVAL_MS, DEFAULT_CACHE_MAX_BYTES,
+  DEFAULT_GC_INTERVAL_MS, DEFAULT_GC_GRACE_MS, STORAGE_BALLAST_FILE, MAX_PUT_NAME_LENGTH, BLOCKSTORE_MAX_OPEN_FILES
 } from './constants.ts'
 
 /** An in-memory blockstore, for peers without a repo. */

@@ -12,7 +12,7 @@ import type { PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import { anySignal, untilAborted } from '../async/index.ts'
 import { connectedPeerCount, connectedPeers } from '../node/index.ts'
-import { KAD_ID_CACHE_MAX, KNOWN_PEER_TTL_MS, LOOKUP_TIMEOUT_MS, SWARM_VIEW_TTL_MS } from './constants.ts'
+import { KAD_ID_CACHE_MAX, KNOWN_PEERS_MAX, KNOWN_PEER_TTL_MS, LOOKUP_TIMEOUT_MS, SWARM_VIEW_TTL_MS } from './constants.ts'
 import { blockKadId, compareXor, peerKadId, sortByDistance } from './placement.ts'
 import type { DataServiceComponents } from './index.ts'
 
@@ -42,7 +42,15 @@ export class PeerView {
   remember (found: PeerId[]): void {
     const now = Date.now()
     for (const peer of found) {
-      if (!peer.equals(this.components.peerId)) this.known.set(peer.toString(), { peer, at: now })
+      if (peer.equals(this.components.peerId)) continue
+      const key = peer.toString()
+      // re-inserted, so the map runs oldest first and the oldest go past the bound
+      this.known.delete(key)
+      this.known.set(key, { peer, at: now })
+    }
+    for (const key of this.known.keys()) {
+      if (this.known.size <= KNOWN_PEERS_MAX) break
+      this.known.delete(key)
     }
   }
 
@@ -103,7 +111,7 @@ export class PeerView {
   }
 
   /** A peer's Kademlia id, cached by peer id string (bounded: cleared past KAD_ID_CACHE_MAX). */
-  private kadIdOf (peer: PeerId): Uint8Array {
+  kadIdOf (peer: PeerId): Uint8Array {
     const key = peer.toString()
     let id = this.kadIds.get(key)
     if (id == null) {

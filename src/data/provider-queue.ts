@@ -102,6 +102,11 @@ export class ProviderQueue implements Startable {
     this.provided.add(cid.toString())
   }
 
+  /** Forgets `cid`, a block no longer held (garbage collected). */
+  forget (cid: CID): void {
+    this.provided.delete(cid.toString())
+  }
+
   /** Announcements queued or running now. */
   get queued (): number {
     return this.queue.size + this.queue.pending

@@ -2,26 +2,27 @@
  * data/replicator: who holds a block — pushes a block to the closest live
  * peers until it has its replica count (a put's placement), moves a block
  * onto the closest peers its announcement's lookup found (settle-placement),
- * checks and tops up every held block each repair period, and says which
- * peers hold a block now (`stat`).
+ * and checks and tops up every held block each repair period, once this
+ * peer has reconciled its root and release records.
  *
  * Never pushes to a peer found lying, never sends bytes repair has not read
- * back from the store, and never walks more than
- * PLACEMENT_CANDIDATES_PER_REPLICA candidates per copy on a put.
+ * back from the store, never repairs garbage (a released or orphaned block),
+ * and never walks more than PLACEMENT_CANDIDATES_PER_REPLICA candidates per
+ * copy on a put.
  */
 import { setMaxListeners } from 'node:events'
 import type { Logger, PeerId, Startable } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
-import { anySignal, forEachLimit, untilAborted } from '../async/index.ts'
-import { DEFAULT_REPAIR_INTERVAL_MS, LOOKUP_TIMEOUT_MS, PLACEMENT_CANDIDATES_PER_REPLICA, REPAIR_CONCURRENCY, REPAIR_JITTER } from './constants.ts'
+import { forEachLimit } from '../async/index.ts'
+import { DEFAULT_REPAIR_INTERVAL_MS, PLACEMENT_CANDIDATES_PER_REPLICA, REPAIR_CONCURRENCY, REPAIR_JITTER } from './constants.ts'
 import { blockKadId, sortByDistance } from './placement.ts'
 import type { PeerView } from './peer-view.ts'
 import type { ProviderQueue } from './provider-queue.ts'
 import type { ShardClient } from './shard-client.ts'
-import type { ShardStore } from './shard-store.ts'
+import type { HeldBlock, ShardStore } from './shard-store.ts'
 import type { DataMetrics, DataServiceComponents, RepairReport } from './index.ts'
 
-export type ReplicatorComponents = Pick<DataServiceComponents, 'peerId' | 'dht' | 'logger'>
+export type ReplicatorComponents = Pick<DataServiceComponents, 'peerId' | 'logger'>
 
 export interface ReplicatorInit {
   store: ShardStore
@@ -29,6 +30,10 @@ export interface ReplicatorInit {
   client: ShardClient
   providers: ProviderQueue
   metrics: DataMetrics
+  /** Whether a held block is garbage: repair leaves it alone. */
+  isGarbage: (block: HeldBlock) => boolean
+  /** Resolves when this peer may repair: it has reconciled its root and release records, so it pushes nothing released. */
+  ready: () => Promise<void>
   /** @default DEFAULT_REPAIR_INTERVAL_MS */
   repairIntervalMs?: number
 }
@@ -42,6 +47,8 @@ export interface ReplicateOptions {
   announcedBySender?: boolean
   /** The candidates, closest first, instead of the peer view's. */
   view?: PeerId[]
+  /** The puts the block is part of, told to each receiver (its root records say whether the block is live). */
+  puts?: readonly string[]
 }
 
 export interface ReplicateResult {
@@ -57,6 +64,8 @@ export class Replicator implements Startable {
   private readonly client: ShardClient
   private readonly providers: ProviderQueue
   private readonly metrics: DataMetrics
+  private readonly isGarbage: (block: HeldBlock) => boolean
+  private readonly ready: () => Promise<void>
   private readonly repairIntervalMs: number
   private shutdown = new AbortController()
   private running = false
@@ -71,6 +80,8 @@ export class Replicator implements Startable {
     this.client = init.client
     this.providers = init.providers
     this.metrics = init.metrics
+    this.isGarbage = init.isGarbage
+    this.ready = init.ready
     this.repairIntervalMs = init.repairIntervalMs ?? DEFAULT_REPAIR_INTERVAL_MS
   }
 
@@ -101,6 +112,7 @@ export class Replicator implements Startable {
    */
   async replicate (cid: CID, replicas: number, load: () => Promise<Uint8Array | undefined>, signal: AbortSignal, options: ReplicateOptions = {}): Promise<ReplicateResult> {
     const { checkFirst = false, lookup = false, announcedBySender = false } = options
+    const puts = options.puts != null && options.puts.length > 0 ? { puts: [...options.puts] } : {}
     const self = this.components.peerId
     const view = options.view ?? await this.view.closest(cid, signal, lookup)
     const candidates = checkFirst ? view : view.slice(0, replicas * PLACEMENT_CANDIDATES_PER_REPLICA)
@@ -125,7 +137,7 @@ export class Replicator implements Startable {
           bytes ??= load()
           const body = await bytes
           if (body == null) return
-          const reply = await this.client.request(peer, { op: 'put', cid, size: body.byteLength, replicas, ...(announcedBySender ? { announce: false } : {}) }, body, signal)
+          const reply = await this.client.request(peer, { op: 'put', cid, size: body.byteLength, replicas, ...(announcedBySender ? { announce: false } : {}), ...puts }, body, signal)
           if (reply.response.ok) {
             holders.push(peer)
             copied.push(peer)
@@ -152,11 +164,11 @@ export class Replicator implements Startable {
    */
   async settlePlacement (cid: CID, found: PeerId[]): Promise<void> {
     const entry = this.store.entry(cid)
-    if (entry == null || this.shutdown.signal.aborted) return
+    if (entry == null || this.shutdown.signal.aborted || this.isGarbage(entry)) return
     this.view.remember(found)
     const view = sortByDistance(blockKadId(cid), [this.components.peerId, ...found])
     try {
-      const { copied } = await this.replicate(cid, entry.replicas, async () => this.store.get(cid), this.shutdown.signal, { checkFirst: true, announcedBySender: true, view })
+      const { copied } = await this.replicate(cid, entry.replicas, async () => this.store.get(cid), this.shutdown.signal, { checkFirst: true, announcedBySender: true, view, puts: entry.puts })
       if (copied.length > 0) this.log('moved %s onto %d of its closest peers', cid, copied.length)
     } catch (err) {
       if (!this.shutdown.signal.aborted) this.log('placing %s on its closest peers failed - %e', cid, err)
@@ -170,46 +182,16 @@ export class Replicator implements Startable {
     return this.repairing
   }
 
-  /** Peers that answer `has` with yes now (this peer included), among the closest and the announced providers, closest first. */
-  async liveHolders (cid: CID, signal: AbortSignal): Promise<string[]> {
-    const { peerId, dht } = this.components
-    const candidates = new Map<string, PeerId>()
-    for (const p of await this.view.closest(cid, signal)) candidates.set(p.toString(), p)
-    if (this.view.routingTableSize() > 0) {
-      try {
-        const s = anySignal(signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS))
-        for await (const ev of untilAborted(dht.findProviders(cid, { signal: s }), s)) {
-          if (ev.name === 'PROVIDER') for (const info of ev.providers) candidates.set(info.id.toString(), info.id)
-        }
-      } catch (err) {
-        if (signal.aborted) throw err
-      }
-    }
-    const holders: string[] = []
-    await Promise.all([...candidates.values()].map(async peer => {
-      if (peer.equals(peerId)) {
-        if (this.store.has(cid)) holders.push(peer.toString())
-        return
-      }
-      try {
-        const reply = await this.client.request(peer, { op: 'has', cid }, undefined, signal)
-        if (reply.response.ok && reply.response.has === true) holders.push(peer.toString())
-      } catch {
-        // unreachable: not a live holder
-      }
-    }))
-    return sortByDistance(blockKadId(cid), [...candidates.values()].filter(p => holders.includes(p.toString()))).map(p => p.toString())
-  }
-
   /** Checks that the closest live peers of every held block have it, pushes it to those that do not, and announces what is not announced yet. */
   private async repair (): Promise<RepairReport> {
     const started = Date.now()
     const report: RepairReport = { checked: 0, copies: [], underReplicated: [], durationMs: 0 }
     const signal = this.shutdown.signal
+    await this.ready()
     await forEachLimit(this.store.entries(), REPAIR_CONCURRENCY, async entry => {
-      if (signal.aborted) return
+      if (signal.aborted || this.isGarbage(entry)) return
       try {
-        const { holders, copied } = await this.replicate(entry.cid, entry.replicas, async () => this.store.get(entry.cid), signal, { checkFirst: true })
+        const { holders, copied } = await this.replicate(entry.cid, entry.replicas, async () => this.store.get(entry.cid), signal, { checkFirst: true, puts: entry.puts })
         report.checked++
         for (const peer of copied) report.copies.push({ cid: entry.cid.toString(), peer: peer.toString() })
         if (holders.length < entry.replicas) report.underReplicated.push(entry.cid.toString())

@@ -10,6 +10,7 @@ import type { ComponentLogger, Libp2p, Metrics, PeerId, PrivateKey } from '@libp
 import type { Datastore } from 'interface-datastore'
 import type { FunctionRegistry } from '../functions/index.ts'
 import type { JobServiceData } from './data-access.ts'
+import type { RunnerStatus } from './runnability.ts'
 
 /** What the job layer uses of gossipsub: the jobs topic's validator, subscription, publishing and subscribers. */
 export type JobPubSub = Pick<GossipSub, 'topicValidators' | 'subscribe' | 'unsubscribe' | 'publish' | 'getSubscribers'>
@@ -36,6 +37,11 @@ export interface JobServiceComponents {
   datastore?: Datastore
   /** Where the job layer registers its `edgeswarm_jobs_*` metrics; none: no metrics. */
   metrics?: Metrics
+  /**
+   * What the live peers (this one included) say they can run, from the swarm view: a
+   * waiting job none of them can run shows why (`JobView.warning`). None: no such warning.
+   */
+  runners?: () => readonly RunnerStatus[]
 }
 
 /** The job service's tunings. */
@@ -45,4 +51,10 @@ export interface JobServiceInit {
    * @default SYNC_INTERVAL_MS
    */
   syncIntervalMs?: number
+  /**
+   * How long (ms) a finished job (done, failed, canceled) is kept after it finished, then
+   * collected: facts, document and results (see retention.ts); 0 keeps jobs forever.
+   * @default DEFAULT_JOB_KEEP_MS
+   */
+  keepMs?: number
 }

@@ -132,6 +132,38 @@ export const SUBMIT_ROOT_RETRY_MS = 1_000
 /** Connected peers a submitter syncs with right after announcing a job, so they pull it even if its gossip missed them. */
 export const SUBMIT_NUDGE_PEERS = 3
 
+// ---------------------------------------------------------------- how jobs end
+
+/** Shortest deadline a spec may ask for: a job must outlast its own announcement and a first claim. */
+export const MIN_DEADLINE_MS = 1_000
+/** Longest deadline a spec may ask for: beyond it a deadline says nothing a retention would not. */
+export const MAX_DEADLINE_MS = 365 * 24 * 3_600_000
+/**
+ * Longest single wait of a deadline's timer: Node's timers fire at once past 2^31 − 1 ms,
+ * so a longer wait is made of several.
+ */
+export const MAX_JOB_TIMER_MS = 2_147_483_647
+
+// ---------------------------------------------------------------- can anyone run it
+
+/** Most names (labels, functions) a "nobody can run this job" warning lists of what the live peers have, so the line stays a line. */
+export const MAX_WARNING_NAMES = 8
+
+// ---------------------------------------------------------------- retention
+
+/** How long a finished job (done, failed or canceled) is kept after its last fact, when the operator does not say: a few days to fetch its result. */
+export const DEFAULT_JOB_KEEP_MS = 3 * 24 * 3_600_000
+/** Longest pause between two looks for finished jobs past their retention (shorter when the retention is). */
+export const JOB_RETENTION_CHECK_MS = 60_000
+/**
+ * How long a collected job's tombstone is kept: a peer that still holds the job (it was
+ * offline, or keeps jobs longer) would otherwise sync it back; past this horizon such a
+ * peer has collected it too, or is gone.
+ */
+export const JOB_TOMBSTONE_MS = 30 * 24 * 3_600_000
+/** Most tombstones kept, oldest dropped first: each is a job id and a time, in memory and in the datastore. */
+export const MAX_JOB_TOMBSTONES = 100_000
+
 // ---------------------------------------------------------------- persistence
 
 /** Facts are written to the datastore in batches of up to this many: a write per fact costs a busy peer more than the fact. */

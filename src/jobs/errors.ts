@@ -23,3 +23,11 @@ export class InvalidFactError extends Error {
 export class SubmitAbortedError extends Error {
   override name = 'SubmitAbortedError'
 }
+/** The job was canceled by its submitter; the message says by whom and when. A failure too: the job has no result. */
+export class JobCanceledError extends JobFailedError {
+  override name = 'JobCanceledError'
+}
+/** A cancel this peer may not make: it did not submit the job, or the job has ended already. */
+export class CancelRefusedError extends Error {
+  override name = 'CancelRefusedError'
+}

@@ -22,17 +22,20 @@
  */
 import { Key, type Datastore } from 'interface-datastore'
 import type { Logger } from '@libp2p/interface'
-import { FACT_PERSIST_BATCH, FACT_PERSIST_DELAY_MS, MAX_WAITING_PASS_FACTS, PASS_FACT_WAIT_MS } from './constants.ts'
+import { FACT_PERSIST_BATCH, FACT_PERSIST_DELAY_MS, JOB_TOMBSTONE_MS, MAX_JOB_TOMBSTONES, MAX_WAITING_PASS_FACTS, PASS_FACT_WAIT_MS } from './constants.ts'
 import { InvalidFactError } from './errors.ts'
 import { openFact, type SignedFact } from './facts.ts'
 import { needsCheck, type PassChecker } from './pass-check.ts'
 import { decodeDocument, documentId } from './spec.ts'
+import { refusalOf } from './ending.ts'
 import { JobState } from './state.ts'
 import { encodeResultBatch } from './result-batch.ts'
 import type { JobServiceData } from './data-access.ts'
 
 /** Datastore key prefix of persisted facts: `/edgeswarm/job-facts/<job>/<fact id>`, the value the envelope as received. */
 const FACT_PREFIX = '/edgeswarm/job-facts'
+/** Datastore key prefix of collected jobs' tombstones: `/edgeswarm/job-tombstones/<job>`, the value when it was collected (ms, decimal). */
+const TOMBSTONE_PREFIX = '/edgeswarm/job-tombstones'
 
 /** Counts of the job layer's traffic, shared by the store, gossip and sync. */
 export interface JobStats {
@@ -44,8 +47,8 @@ export interface JobStats {
   syncs: number
 }
 
-/** What `accept` did with a fact: applied it, knew it already, or holds it until it can be checked. */
-export type Acceptance = 'new' | 'known' | 'waiting'
+/** What `accept` did with a fact: applied it, knew it already, holds it until it can be checked, or dropped it (its job was collected here). */
+export type Acceptance = 'new' | 'known' | 'waiting' | 'collected'
 
 /** A fact held until it can be checked. */
 interface WaitingFact { sf: SignedFact, persist: boolean, until: number }
@@ -76,6 +79,8 @@ export class FactStore {
   private readonly knownFactIds = new Set<string>()
   /** Facts accepted but not yet written (see persist). */
   private readonly unwritten: Array<[Key, Uint8Array]> = []
+  /** Every write begun so far, settled together. */
+  private writing: Promise<void> = Promise.resolve()
   private persistTimer?: ReturnType<typeof setTimeout>
   private readonly peerId: string
   private readonly data: FactStoreComponents['data']
@@ -92,6 +97,8 @@ export class FactStore {
   private readonly recheckAgain = new Set<string>()
   /** Per job with waiting facts, the timer that drops those that time out. */
   private readonly sweeps = new Map<string, ReturnType<typeof setTimeout>>()
+  /** Jobs collected here (see forget), with when, oldest first: their facts are dropped on arrival until JOB_TOMBSTONE_MS has passed. */
+  private readonly tombstones = new Map<string, number>()
 
   constructor (components: FactStoreComponents, init: FactStoreInit) {
     this.peerId = components.peerId
@@ -126,6 +133,7 @@ export class FactStore {
    */
   async accept (sf: SignedFact, persist: boolean, options: { checked?: boolean } = {}): Promise<Acceptance> {
     const f = sf.fact
+    if (this.collected(f.job)) return 'collected'
     const state = this.stateOf(f.job)
     if (state.has(sf.id)) return 'known'
     if (this.waiting.get(f.job)?.has(sf.id) === true) return 'waiting'
@@ -134,6 +142,9 @@ export class FactStore {
       if (id !== f.job) throw new InvalidFactError('job document does not hash to the job id')
       state.setDoc(decodeDocument(f.doc))
     }
+    // a cancel by anyone but the submitter, or a fact stamped after the deadline, never counts (ending.ts)
+    const refusal = state.doc != null ? refusalOf(state.doc, sf) : undefined
+    if (refusal != null) throw new InvalidFactError(`${f.t} fact of ${sf.from} refused: ${refusal}`)
     if (options.checked !== true && needsCheck(state, sf)) {
       const verdict = await this.checker.verdict(state, sf)
       if (verdict.verdict === 'reject') throw new InvalidFactError(`${f.t} fact of ${sf.from} refused: ${verdict.reason}`)
@@ -228,6 +239,55 @@ export class FactStore {
     this.sweeps.set(state.id, timer)
   }
 
+  /** Whether job `id` was collected here and its tombstone is within JOB_TOMBSTONE_MS: its facts are dropped, so neither gossip nor sync brings it back. */
+  collected (id: string, now = Date.now()): boolean {
+    const at = this.tombstones.get(id)
+    return at != null && now - at < JOB_TOMBSTONE_MS
+  }
+
+  /**
+   * Forgets job `id` (its retention passed): its state, its facts here and in the datastore,
+   * and any fact of it waiting; leaves a tombstone (persisted). Returns the facts dropped.
+   */
+  async forget (id: string, now = Date.now()): Promise<number> {
+    const state = this.states.get(id)
+    if (state == null) return 0
+    const facts = state.allFacts()
+    for (const sf of facts) this.knownFactIds.delete(sf.id)
+    for (const waiting of this.waiting.get(id)?.keys() ?? []) this.knownFactIds.delete(waiting)
+    this.waiting.delete(id)
+    clearTimeout(this.sweeps.get(id))
+    this.sweeps.delete(id)
+    this.states.delete(id)
+    this.tombstones.delete(id)
+    this.tombstones.set(id, now)
+    this.expireTombstones(now)
+    if (this.datastore != null) {
+      const prefix = `${FACT_PREFIX}/${id}/`
+      for (let i = this.unwritten.length - 1; i >= 0; i--) if (this.unwritten[i][0].toString().startsWith(prefix)) this.unwritten.splice(i, 1)
+      // a write under way may hold facts of the job: they are deleted after it
+      await this.writing
+      const batch = this.datastore.batch()
+      for await (const key of this.datastore.queryKeys({ prefix })) batch.delete(key)
+      batch.put(new Key(`${TOMBSTONE_PREFIX}/${id}`), new TextEncoder().encode(String(now)))
+      await Promise.resolve(batch.commit()).catch((err: unknown) => { this.log('dropping the facts of job %s failed: %e', id, err) })
+    }
+    return facts.length
+  }
+
+  /** Drops tombstones past JOB_TOMBSTONE_MS, and the oldest past MAX_JOB_TOMBSTONES (from the datastore too). */
+  private expireTombstones (now: number): void {
+    const drop: string[] = []
+    for (const [id, at] of this.tombstones) {
+      if (now - at < JOB_TOMBSTONE_MS && this.tombstones.size - drop.length <= MAX_JOB_TOMBSTONES) break
+      drop.push(id)
+    }
+    for (const id of drop) {
+      this.tombstones.delete(id)
+      void Promise.resolve(this.datastore?.delete(new Key(`${TOMBSTONE_PREFIX}/${id}`))).catch(() => {})
+    }
+  }
+
   /** Resolves on the next change of job `id`, or after `timeoutMs`; rejects with the signal's reason when it aborts. */
   async nextChange (id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted()
@@ -248,6 +308,13 @@ export class FactStore {
   /** Reads the persisted facts back (at start): they were verified before they were stored, so they are decoded and validated, not verified again. */
   async load (): Promise<void> {
     if (this.datastore == null) return
+    const tombstones: Array<[string, number]> = []
+    for await (const { key, value } of this.datastore.query({ prefix: TOMBSTONE_PREFIX })) {
+      const at = Number(new TextDecoder().decode(value))
+      if (Number.isFinite(at)) tombstones.push([key.baseNamespace(), at])
+    }
+    for (const [id, at] of tombstones.sort((a, b) => a[1] - b[1])) this.tombstones.set(id, at)
+    this.expireTombstones(Date.now())
     for await (const { key, value } of this.datastore.query({ prefix: FACT_PREFIX })) {
       try {
         await this.accept(await openFact(value, Infinity, { verified: true }), false, { checked: true })
@@ -261,13 +328,20 @@ export class FactStore {
   async flush (): Promise<void> {
     for (const timer of this.sweeps.values()) clearTimeout(timer)
     this.sweeps.clear()
+    await this.write()
+  }
+
+  /** Writes the facts queued now, after every write begun before (forget waits for them, so a deleted fact is never written back). */
+  private async write (): Promise<void> {
     clearTimeout(this.persistTimer)
     this.persistTimer = undefined
-    if (this.datastore == null || this.unwritten.length === 0) return
+    if (this.datastore == null || this.unwritten.length === 0) return await this.writing
     const writes = this.unwritten.splice(0)
     const batch = this.datastore.batch()
     for (const [key, value] of writes) batch.put(key, value)
-    await Promise.resolve(batch.commit()).catch((err: unknown) => { this.log('writing %d facts failed: %e', writes.length, err) })
+    const written = Promise.resolve(batch.commit()).catch((err: unknown) => { this.log('writing %d facts failed: %e', writes.length, err) })
+    this.writing = Promise.all([this.writing, written]).then(() => {})
+    await this.writing
   }
 
   private stateOf (id: string): JobState {
@@ -288,9 +362,9 @@ export class FactStore {
    */
   private persist (key: Key, value: Uint8Array): void {
     this.unwritten.push([key, value])
-    if (this.unwritten.length >= FACT_PERSIST_BATCH) { void this.flush(); return }
+    if (this.unwritten.length >= FACT_PERSIST_BATCH) { void this.write(); return }
     if (this.persistTimer == null) {
-      this.persistTimer = setTimeout(() => { void this.flush() }, FACT_PERSIST_DELAY_MS)
+      this.persistTimer = setTimeout(() => { void this.write() }, FACT_PERSIST_DELAY_MS)
       this.persistTimer.unref?.()
     }
   }

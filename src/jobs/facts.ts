@@ -1,7 +1,7 @@
 /**
  * jobs/facts: the immutable, signed statements peers make about jobs (a job
  * exists, a peer claims or renews tasks, a result, a failure, the state an
- * iterative job's pass reduced to, a job is done).
+ * iterative job's pass reduced to, a job is done, its submitter cancels it).
  * A job's state is a pure function of the set of its facts, so facts may
  * arrive in any order, twice, by gossip or by sync.
  *
@@ -73,7 +73,9 @@ export const FactSchema = z.discriminatedUnion('t', [
     t: z.literal('done'), job: jobId, at: time, result: z.string().max(200), hash: z.string().max(200), size: z.number().int().min(0),
     /** The final result's bytes, when small (INLINE_DONE_MAX_BYTES); readers check them against `hash`. */
     data: bytes.refine(b => b.length <= INLINE_DONE_MAX_BYTES, { message: `inline result exceeds ${INLINE_DONE_MAX_BYTES} bytes` }).optional()
-  })
+  }),
+  /** The job's submitter ends it (see ending.ts: counted only from the submitter). */
+  z.object({ t: z.literal('cancel'), job: jobId, at: time })
 ])
 export type Fact = z.infer<typeof FactSchema>
 export type FactOf<T extends Fact['t']> = Extract<Fact, { t: T }>

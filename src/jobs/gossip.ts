@@ -39,7 +39,7 @@ export class FactGossip implements Startable {
     pubsub.topicValidators.set(JOBS_TOPIC, async (_peer, msg) => {
       try {
         const accepted = await store.accept(await openFact(msg.data), true)
-        return accepted === 'waiting' ? TopicValidatorResult.Ignore : TopicValidatorResult.Accept
+        return accepted === 'waiting' || accepted === 'collected' ? TopicValidatorResult.Ignore : TopicValidatorResult.Accept
       } catch (err) {
         stats.factsRejected++
         log.trace('rejected a gossiped fact: %e', err)

@@ -38,13 +38,16 @@ export { PassLedger, sameOutcome, type AcceptedPass } from './pass-ledger.ts'
 export { PassChecker, needsCheck, type ComputedPass, type PassFields, type Verdict } from './pass-check.ts'
 export { PassStates } from './pass-states.ts'
 export type { Acceptance } from './fact-store.ts'
+export type { JobGcReport } from './retention.ts'
 export { trainJobSpec, trainParams, readModel, modelView, TRAIN_FUNCTION, type TrainSpec, type TrainingComponents, type ModelView } from './training.ts'
 export { resultHash } from './result-hash.ts'
 export { encodeResultBatch } from './result-batch.ts'
 export { rendezvousScore, keyHash, peerHash, scoreOf } from './rendezvous.ts'
-export { InvalidJobError, JobNotFoundError, JobFailedError, InvalidFactError, SubmitAbortedError } from './errors.ts'
+export { InvalidJobError, JobNotFoundError, JobFailedError, JobCanceledError, CancelRefusedError, InvalidFactError, SubmitAbortedError } from './errors.ts'
+export { refusalOf, isLate, formatDuration, deadlineReason } from './ending.ts'
+export { unmetRequirement, type RunnerStatus } from './runnability.ts'
 export {
   JOBS_TOPIC, JOB_SYNC_PROTOCOL, SYNC_INTERVAL_MS, MAX_FACT_BYTES, MAX_REDUNDANCY, DEFAULT_MAX_ATTEMPTS, DEFAULT_LEASE_MS, MIN_LEASE_MS, MAX_LEASE_MS,
   INLINE_RESULT_MAX_BYTES, MAX_INLINE_BYTES_PER_FACT, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT, MAX_REASON_CHARS, MAX_PASSES_PER_JOB,
-  MAX_PASS_STATE_BYTES
+  MAX_PASS_STATE_BYTES, MIN_DEADLINE_MS, MAX_DEADLINE_MS, DEFAULT_JOB_KEEP_MS
 } from './constants.ts'

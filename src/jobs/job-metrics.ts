@@ -24,7 +24,7 @@ export function registerJobMetrics (m: Metrics, { stats, jobs }: JobMetricSource
     label: 'state',
     help: 'Jobs this peer knows, by state',
     calculate: () => {
-      const out = { queued: 0, running: 0, done: 0, failed: 0 }
+      const out = { queued: 0, running: 0, done: 0, failed: 0, canceled: 0 }
       for (const s of jobs()) out[s.view().status]++
       return out
     }

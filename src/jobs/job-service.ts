@@ -7,13 +7,17 @@
  * path, sync makes peers converge when a message was missed, and the
  * datastore keeps them across restarts.
  *
+ * A job's submitter cancels it here (`cancel`); a job whose deadline passes
+ * changes then (deadline-watch.ts); a waiting job no live peer can run says
+ * so in its view (runnability.ts).
+ *
  * Never runs tasks (the scheduler does) and never accepts a fact it has not
  * verified. Dispatches `change` (detail: the job id) on every change of a job.
  */
 import { setMaxListeners } from 'node:events'
 import type { Startable } from '@libp2p/interface'
 import { FAILURE_CHECK_PEERS, SYNC_INTERVAL_MS } from './constants.ts'
-import { JobFailedError, JobNotFoundError } from './errors.ts'
+import { CancelRefusedError, JobCanceledError, JobFailedError, JobNotFoundError } from './errors.ts'
 import type { Fact, SignedFact } from './facts.ts'
 import type { JobDocument, JobSpec } from './spec.ts'
 import type { JobState } from './state.ts'
@@ -31,6 +35,11 @@ import { PassStates } from './pass-states.ts'
 import { readFinalResult } from './results.ts'
 import { Job, type JobSource } from './job.ts'
 import { registerJobMetrics } from './job-metrics.ts'
+import { DeadlineWatch } from './deadline-watch.ts'
+import { JobRetention, type JobGcReport } from './retention.ts'
+import type { CID } from 'multiformats/cid'
+import { unmetRequirement, type RunnerStatus } from './runnability.ts'
+import { formatDuration } from './ending.ts'
 
 /** How long a result waiter waits for a change before it looks at the job again. */
 const RESULT_RECHECK_MS = 1_000
@@ -50,6 +59,8 @@ export class JobService extends EventTarget implements Startable, JobSource {
   private readonly reducer: Reducer
   private readonly states: PassStates
   private readonly checker: PassChecker
+  private readonly deadlines: DeadlineWatch
+  private readonly retention: JobRetention
 
   constructor (components: JobServiceComponents, init: JobServiceInit = {}) {
     super()
@@ -61,10 +72,12 @@ export class JobService extends EventTarget implements Startable, JobSource {
     this.membership = new Membership(components)
     this.states = new PassStates()
     this.checker = new PassChecker({ data: components.data, functions: components.functions, states: this.states })
+    this.deadlines = new DeadlineWatch((job) => { this.dispatchEvent(new CustomEvent<string>('change', { detail: job })) })
     this.store = new FactStore(
       { peerId, data: components.data, checker: this.checker, datastore: components.datastore, stats: this.stats, events: this, log },
-      { changed: (state) => { this.reducer.maybeReduce(state) } }
+      { changed: (state) => { this.reducer.maybeReduce(state); this.deadlines.watch(state); this.retention.changed(state) } }
     )
+    this.retention = new JobRetention({ peerId, store: this.store, data: components.data, log }, { keepMs: init.keepMs })
     this.gossip = new FactGossip({ peerId, privateKey: components.privateKey, pubsub: components.pubsub, store: this.store, stats: this.stats, log })
     const publish = async (fact: Fact): Promise<SignedFact> => await this.gossip.publish(fact)
     this.reducer = new Reducer({
@@ -103,16 +116,39 @@ export class JobService extends EventTarget implements Startable, JobSource {
     // a complete job read back from the datastore is reduced as it loads
     this.reducer.start()
     await this.store.load()
+    this.retention.markLoaded()
     this.gossip.start()
     await this.sync.start()
+    this.retention.start()
   }
 
   async stop (): Promise<void> {
+    this.retention.stop()
+    this.deadlines.stop()
     this.reducer.stop()
     await this.sync.stop()
     this.gossip.stop()
     this.membership.stop()
     await this.store.flush()
+  }
+
+  /**
+   * Whether the job layer needs block `cid` kept: a result batch of a job not finished, a
+   * pass state of a job not collected (the data layer's `pins`; see retention.ts).
+   */
+  isPinned (cid: CID): boolean {
+    return this.retention.isPinned(cid)
+  }
+
+  /** Collects the finished jobs past their retention now (`edgeswarm gc` runs it); what it freed. */
+  async collect (options: { signal?: AbortSignal } = {}): Promise<JobGcReport> {
+    options.signal?.throwIfAborted()
+    return await this.retention.collect()
+  }
+
+  /** How long (ms) a finished job is kept here; 0: forever. */
+  get keepMs (): number {
+    return this.retention.keepMs
   }
 
   /** Signs, applies and gossips one of this peer's facts. */
@@ -141,6 +177,7 @@ export class JobService extends EventTarget implements Startable, JobSource {
    * ends the wait (see find.ts).
    */
   async find (id: string, options: { signal?: AbortSignal } = {}): Promise<Job> {
+    if (this.store.collected(id)) throw new JobNotFoundError(`job ${id} was collected here: it finished more than ${formatDuration(this.retention.keepMs)} ago`)
     await findJob(id, { network: this.components.network, store: this.store, sync: this.sync }, options)
     return this.get(id)
   }
@@ -157,20 +194,51 @@ export class JobService extends EventTarget implements Startable, JobSource {
     return this.states.bytes(state, pass)
   }
 
-  /** The view of a job this peer knows; JobNotFoundError otherwise. */
+  /** The view of a job this peer knows (with why no live peer can run it, while it waits); JobNotFoundError otherwise. */
   view (id: string): JobView {
     const state = this.store.state(id)
     if (state?.doc == null) throw new JobNotFoundError(`unknown job ${id}`)
-    return state.view()
+    return this.withWarning(state.view(), state.doc)
   }
 
   /** Every job this peer knows, oldest first. */
   list (): JobListEntry[] {
     const out: JobListEntry[] = []
+    let runners: readonly RunnerStatus[] | undefined
     for (const [, s] of this.store.entries()) {
-      if (s.doc != null) out.push({ ...s.view(), fn: (s.doc as JobDocument).fn, createdAt: (s.doc as JobDocument).createdAt, submitter: (s.doc as JobDocument).submitter })
+      const doc = s.doc
+      if (doc == null) continue
+      const view = s.view()
+      if (view.status === 'queued' || view.status === 'running') runners ??= this.components.runners?.()
+      out.push({ ...this.withWarning(view, doc, runners), fn: doc.fn, createdAt: doc.createdAt, submitter: doc.submitter })
     }
     return out.sort((a, b) => a.createdAt - b.createdAt)
+  }
+
+  /** `view` with a warning when the job waits and no live peer can run it (see runnability.ts). */
+  private withWarning (view: JobView, doc: JobDocument, runners?: readonly RunnerStatus[]): JobView {
+    if (view.status !== 'queued' && view.status !== 'running') return view
+    const live = runners ?? this.components.runners?.()
+    if (live == null) return view
+    const warning = unmetRequirement(doc, live)
+    return warning == null ? view : { ...view, warning }
+  }
+
+  /**
+   * Cancels job `id`: signs and gossips a `cancel` fact, which ends the job on every peer
+   * (ending.ts). Only its submitter may: CancelRefusedError for anyone else, and for a job
+   * that has ended already; JobNotFoundError for a job not known here.
+   */
+  async cancel (id: string, options: { signal?: AbortSignal } = {}): Promise<JobView> {
+    const state = this.store.state(id)
+    if (state?.doc == null) throw new JobNotFoundError(`unknown job ${id}`)
+    const me = this.components.peerId.toString()
+    if (state.doc.submitter !== me) throw new CancelRefusedError(`only the submitter of job ${id} may cancel it (submitted by ${state.doc.submitter}, this peer is ${me})`)
+    options.signal?.throwIfAborted()
+    const view = state.view()
+    if (view.status !== 'queued' && view.status !== 'running') throw new CancelRefusedError(`job ${id} has ended already: ${view.status}`)
+    await this.gossip.publish({ t: 'cancel', job: id, at: Date.now() })
+    return state.view()
   }
 
   /** The states the scheduler pulls from: every job whose document is known. */
@@ -226,7 +294,9 @@ export class JobService extends EventTarget implements Startable, JobSource {
           options.signal?.throwIfAborted()
           continue
         }
-        throw new JobFailedError(`job ${id} failed: ${state.view().reason ?? 'unknown reason'}`)
+        const view = state.view()
+        if (view.canceled != null) throw new JobCanceledError(`job ${id} was canceled by ${view.canceled.by} at ${new Date(view.canceled.at).toISOString()}`)
+        throw new JobFailedError(`job ${id} failed: ${view.reason ?? 'unknown reason'}`)
       }
       await this.store.nextChange(id, RESULT_RECHECK_MS, options.signal)
     }

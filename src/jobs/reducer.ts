@@ -190,10 +190,10 @@ export class Reducer implements Startable {
       const cid = await data.cidFor(final)
       if (state.doneResult() == null) {
         await publish({ ...done, at: Date.now(), result: cid.toString(), data: final })
-        void data.put(final).catch(() => {})
+        void data.put(final, { listed: false }).catch(() => {})
       }
     } else {
-      const cid = await data.put(final)
+      const cid = await data.put(final, { listed: false })
       if (state.doneResult() == null) await publish({ ...done, at: Date.now(), result: cid.toString() })
     }
   }

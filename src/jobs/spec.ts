@@ -12,8 +12,8 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import {
-  DEFAULT_LEASE_MS, DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, MAX_INPUTS_PER_JOB, MAX_JOB_DOCUMENT_BYTES,
-  MAX_LEASE_MS, MAX_PASSES_PER_JOB, MAX_REDUNDANCY, MAX_TASKS_PER_JOB, MIN_LEASE_MS
+  DEFAULT_LEASE_MS, DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, MAX_DEADLINE_MS, MAX_INPUTS_PER_JOB, MAX_JOB_DOCUMENT_BYTES,
+  MAX_LEASE_MS, MAX_PASSES_PER_JOB, MAX_REDUNDANCY, MAX_TASKS_PER_JOB, MIN_DEADLINE_MS, MIN_LEASE_MS
 } from './constants.ts'
 import { InvalidJobError } from './errors.ts'
 
@@ -46,6 +46,11 @@ export interface JobSpec {
   maxAttempts?: number
   /** Claim lease in ms. @default DEFAULT_LEASE_MS */
   leaseMs?: number
+  /**
+   * How long (ms, MIN_DEADLINE_MS..MAX_DEADLINE_MS) the job may take from its submit: past
+   * it, a job not done fails (see ending.ts). @default none
+   */
+  deadlineMs?: number
 }
 
 /** One task: shard `s` of input `i`, whose bytes hash to `cid`. */
@@ -85,6 +90,8 @@ export interface JobDocument {
    * task, at least 1. Absent for a job of one map and one reduce.
    */
   passes?: number
+  /** When the job fails unless done (ms since the epoch, the submitter's clock: `createdAt + deadlineMs`); absent: never. */
+  deadline?: number
 }
 
 const cidString = z.string().min(1).max(200).refine(s => {
@@ -106,7 +113,8 @@ export const JobSpecSchema = z.object({
   }).prefault({}),
   priority: z.enum(['realtime', 'batch']).default('batch'),
   maxAttempts: z.number().int().min(1).max(MAX_ATTEMPTS_LIMIT).default(DEFAULT_MAX_ATTEMPTS),
-  leaseMs: z.number().int().min(MIN_LEASE_MS).max(MAX_LEASE_MS).default(DEFAULT_LEASE_MS)
+  leaseMs: z.number().int().min(MIN_LEASE_MS).max(MAX_LEASE_MS).default(DEFAULT_LEASE_MS),
+  deadlineMs: z.number().int().min(MIN_DEADLINE_MS, `a deadline is at least ${MIN_DEADLINE_MS} ms`).max(MAX_DEADLINE_MS, `a deadline is at most ${MAX_DEADLINE_MS} ms`).optional()
 }).strict()
 
 export type ValidSpec = z.infer<typeof JobSpecSchema>
@@ -130,7 +138,8 @@ const JobDocumentSchema = z.object({
   // checked by `checkTasks`, by hand: zod's refinement parsed each of thousands of CIDs in
   // a closure per task, and every peer decodes every document
   tasks: z.array(z.unknown()).max(MAX_TASKS_PER_JOB),
-  passes: z.number().int().min(1).max(MAX_PASSES_PER_JOB).optional()
+  passes: z.number().int().min(1).max(MAX_PASSES_PER_JOB).optional(),
+  deadline: z.number().int().min(0).optional()
 }).strict()
 
 /** The parsed CIDs of a decoded (or built) document's tasks, by document. */
@@ -253,6 +262,7 @@ export function buildDocument (spec: ValidSpec, layouts: InputLayout[], submitte
     tasks: partition(layouts)
   }
   if (passes != null) doc.passes = passes
+  if (spec.deadlineMs != null) doc.deadline = createdAt + spec.deadlineMs
   return doc
 }
 

@@ -17,6 +17,16 @@
  * pass-ledger.ts) are pending, so pass p's tasks open once pass p − 1's state
  * is accepted. `pass` and iterative `done` facts reach the state only once
  * checked (pass-check.ts).
+ *
+ * A job also ends by its submitter's `cancel` or its deadline (ending.ts):
+ * facts that do not count by those rules are refused once the document is
+ * here and dropped when it comes; the deadline is the other reading of the
+ * clock, and, like a lease's end, it is the same instant on every peer.
+ *
+ * One concern past 400 lines: the fold of one job's facts, whose indexes
+ * (events, folds, pending and accepted sets, the ledger, done and cancel
+ * facts) the views, the passes and the endings all read; the rules
+ * themselves live in task-fold.ts, pass-ledger.ts and ending.ts.
  */
 import type { JobDocument } from './spec.ts'
 import type { FactOf, ResultEntry, SignedFact } from './facts.ts'
@@ -25,6 +35,7 @@ import { foldTask, slotsOf, type TaskEvent, type TaskFold } from './task-fold.ts
 import { isIterative, passCount, passOf, resultsDigest, taskIndexCount } from './passes.ts'
 import { PassLedger, type LedgerChange } from './pass-ledger.ts'
 import { passesView, type JobView, type TaskStatus, type TaskView } from './views.ts'
+import { deadlineReason, refusalOf } from './ending.ts'
 
 /** One job's facts and the views derived from them. */
 export class JobState {
@@ -57,6 +68,10 @@ export class JobState {
   private ledger: PassLedger | undefined
   /** Pass facts that came before the document: applied when it comes. */
   private readonly earlyPasses: Array<SignedFact & { fact: FactOf<'pass'> }> = []
+  /** The latest time any held fact was stamped with (or the document created): a finished job's retention runs from it. */
+  lastAt = 0
+  /** Cancel facts (before the document, of any author; after it, the submitter's only). */
+  private readonly cancels: Array<SignedFact & { fact: FactOf<'cancel'> }> = []
   /** Data of inline results by hash, so any peer can reduce without fetching. */
   readonly inlineResults = new Map<string, Uint8Array>()
   /** Where larger results live: hash → root CID in the swarm. */
@@ -102,9 +117,11 @@ export class JobState {
   add (sf: SignedFact): boolean {
     if (this.facts.has(sf.id)) return false
     const f = sf.fact
+    if (this.doc != null && refusalOf(this.doc, sf) != null) return false
     if (f.t === 'pass' && this.doc != null && this.addPass(sf as SignedFact & { fact: FactOf<'pass'> }) === 'conflict') return false
     this.facts.set(sf.id, sf)
     this.authorCounts.set(sf.from, (this.authorCounts.get(sf.from) ?? 0) + 1)
+    if ('at' in f && f.at > this.lastAt) this.lastAt = f.at
     const push = (task: number, ev: TaskEvent): void => {
       if (this.doc != null && task >= taskIndexCount(this.doc)) return
       let list = this.taskEvents.get(task)
@@ -141,6 +158,9 @@ export class JobState {
       }
       case 'pass':
         if (this.doc == null) this.earlyPasses.push(sf as SignedFact & { fact: FactOf<'pass'> })
+        break
+      case 'cancel':
+        this.cancels.push(sf as SignedFact & { fact: FactOf<'cancel'> })
         break
       default:
         break
@@ -232,9 +252,40 @@ export class JobState {
     return this.acceptedTasks.size === this.doc.tasks.length
   }
 
-  /** Some task failed too often, or a pass's accepted outcome is a failure: the job has failed. */
+  /**
+   * The job ended without a result: some task failed too often, a pass's accepted outcome is
+   * a failure, its submitter canceled it, or its deadline passed (by this peer's clock) before
+   * it was done.
+   */
   get failed (): boolean {
-    return this.failedTasks.size > 0 || this.ledger?.failure != null
+    return this.failedTasks.size > 0 || this.ledger?.failure != null || this.canceled != null || this.deadlinePassed()
+  }
+
+  /** The counted cancel (the submitter's earliest), unless a `done` no later than it makes the job done (ending.ts rule 3). */
+  get canceled (): { by: string, at: number } | undefined {
+    const doc = this.doc
+    if (doc == null || this.cancels.length === 0) return undefined
+    let at = Infinity
+    for (const c of this.cancels) if (c.fact.at < at) at = c.fact.at
+    if (this.doneResult() != null) return undefined
+    return { by: doc.submitter, at }
+  }
+
+  /**
+   * When the job finished, if it has (done, failed, canceled, or past its deadline): the
+   * latest of its facts' times, and the deadline for a job that ended by it. The same on
+   * every peer holding the same facts.
+   */
+  finishedAt (now = Date.now()): number | undefined {
+    if (this.doc == null) return undefined
+    if (this.deadlinePassed(now) && this.failedTasks.size === 0 && this.ledger?.failure == null && this.canceled == null) return Math.max(this.lastAt, this.doc.deadline as number)
+    return this.doneResult() != null || this.failed ? this.lastAt : undefined
+  }
+
+  /** Whether the job has a deadline, `now` is past it and no `done` made it done by then. */
+  deadlinePassed (now = Date.now()): boolean {
+    const deadline = this.doc?.deadline
+    return deadline != null && now > deadline && this.doneResult() == null
   }
 
   private fold (task: number): TaskFold {
@@ -332,7 +383,12 @@ export class JobState {
   /** The agreed final result: the hash with most distinct `done` authors, then the earliest. */
   doneResult (): FactOf<'done'> | undefined {
     let best: Array<SignedFact & { fact: FactOf<'done'> }> | undefined
-    for (const list of this.doneFacts.values()) {
+    // a done stamped after the submitter's cancel does not count (ending.ts rule 3)
+    let canceledAt = Infinity
+    for (const c of this.cancels) if (c.fact.at < canceledAt) canceledAt = c.fact.at
+    for (const all of this.doneFacts.values()) {
+      const list = canceledAt === Infinity ? all : all.filter(f => f.fact.at <= canceledAt)
+      if (list.length === 0) continue
       const authors = new Set(list.map(f => f.from)).size
       const bestAuthors = best == null ? 0 : new Set(best.map(f => f.from)).size
       if (best == null || authors > bestAuthors || (authors === bestAuthors && Math.min(...list.map(f => f.fact.at)) < Math.min(...best.map(f => f.fact.at)))) best = list
@@ -368,9 +424,15 @@ export class JobState {
       Object.assign(view, passesView(this.ledger))
     }
     const done = this.doneResult()
+    const canceled = done == null ? this.canceled : undefined
+    if (this.doc?.deadline != null) view.deadline = this.doc.deadline
+    if (done == null && canceled == null && reason == null && this.deadlinePassed(now)) reason = deadlineReason(this.doc as JobDocument, view.done, total)
     if (done != null) {
       view.status = 'done'
       view.result = { cid: done.result, hash: done.hash, size: done.size }
+    } else if (canceled != null) {
+      view.status = 'canceled'
+      view.canceled = canceled
     } else if (reason != null) {
       view.status = 'failed'
       view.reason = reason
@@ -384,6 +446,8 @@ export class JobState {
   setDoc (doc: JobDocument): void {
     if (this.doc != null) return
     this.doc = doc
+    this.lastAt = Math.max(this.lastAt, doc.createdAt)
+    this.dropRefused(doc)
     if (isIterative(doc)) {
       this.ledger = new PassLedger(passCount(doc))
       for (const sf of this.earlyPasses.splice(0)) {
@@ -401,5 +465,25 @@ export class JobState {
     }
     this.refresh()
     this.openTasks()
+  }
+
+  /** Drops the facts that came before the document and do not count by it (ending.ts rules 1 and 2), as they would have been refused after it. */
+  private dropRefused (doc: JobDocument): void {
+    const dropped = new Set<string>()
+    for (const sf of this.facts.values()) {
+      if (refusalOf(doc, sf) == null) continue
+      dropped.add(sf.id)
+      this.authorCounts.set(sf.from, (this.authorCounts.get(sf.from) ?? 1) - 1)
+    }
+    if (dropped.size === 0) return
+    for (const id of dropped) this.facts.delete(id)
+    for (const [task, events] of this.taskEvents) this.taskEvents.set(task, events.filter(ev => !dropped.has(ev.id)))
+    for (const [hash, list] of this.doneFacts) {
+      const kept = list.filter(sf => !dropped.has(sf.id))
+      if (kept.length > 0) this.doneFacts.set(hash, kept); else this.doneFacts.delete(hash)
+    }
+    const keep = <T extends SignedFact>(list: T[]): void => { list.splice(0, list.length, ...list.filter(sf => !dropped.has(sf.id))) }
+    keep(this.earlyPasses)
+    keep(this.cancels)
   }
 }

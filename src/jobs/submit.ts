@@ -126,7 +126,7 @@ export class JobSubmitter {
     await publish({ t: 'job', job: id, doc: bytes })
     // the document travels in the job fact, which every peer keeps; its copy in the swarm
     // is stored in the background, so a slow put does not hold up the job
-    void data.put(bytes).catch(() => {})
+    void data.put(bytes, { listed: false }).catch(() => {})
     const job = handle(id)
     announced(job)
     // nudge a few peers: they see we know a job they lack and pull it

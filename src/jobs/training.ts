@@ -51,6 +51,8 @@ export interface TrainSpec {
   maxAttempts?: number
   priority?: Priority
   requirements?: Requirements
+  /** How long (ms) the training may take from its submit (see JobSpec.deadlineMs). @default none */
+  deadlineMs?: number
 }
 
 /** What making a training's job needs: reading the first input's head, and the function's feature rule. */
@@ -140,5 +142,6 @@ export async function trainJobSpec (spec: TrainSpec, components: TrainingCompone
   if (spec.maxAttempts != null) job.maxAttempts = spec.maxAttempts
   if (spec.priority != null) job.priority = spec.priority
   if (spec.requirements != null) job.requirements = spec.requirements
+  if (spec.deadlineMs != null) job.deadlineMs = spec.deadlineMs
   return job
 }

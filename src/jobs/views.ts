@@ -9,7 +9,7 @@ import type { ResultEntry } from './facts.ts'
 import type { PassLedger } from './pass-ledger.ts'
 
 export type TaskStatus = 'open' | 'running' | 'done' | 'failed'
-export type JobStatus = 'queued' | 'running' | 'done' | 'failed'
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'canceled'
 
 export interface TaskView {
   status: TaskStatus
@@ -59,8 +59,17 @@ export interface JobView {
   open: number
   retried: number
   failedTasks: number
-  /** Why the job failed, when it did. */
+  /** Why the job failed, when it did (a passed deadline included). */
   reason?: string
+  /** Who canceled the job (its submitter) and when (the cancel's time), when it was canceled. */
+  canceled?: { by: string, at: number }
+  /** When the job fails unless done (ms since the epoch), when it has a deadline. */
+  deadline?: number
+  /**
+   * Why no live peer can run the job (a requirement or function none meets, named), while
+   * it waits; a warning, not a failure: it clears when a capable peer appears.
+   */
+  warning?: string
   /** The final result, when done. */
   result?: { cid: string, hash: string, size: number }
   /** Of an iterative job: its passes, how many are accepted, and each accepted one. */

@@ -20,7 +20,7 @@ import {
   MAX_CONFIG_LISTEN_ADDRESSES, MAX_CONFIG_MAX_CONNECTIONS, MAX_CONFIG_PROVIDE_RATE_PER_S, MAX_CONFIG_REPAIR_INTERVAL_MS,
   MAX_CONFIG_SLOTS, MAX_CONFIG_STEAL_RANK_STEP_MS, MAX_GOSSIP_MESH_DEGREE, MAX_TIMER_DELAY_MS,
   MIN_CONFIG_HANDSHAKE_TIMEOUT_MS, MIN_CONFIG_JOB_SYNC_INTERVAL_MS, MIN_CONFIG_PROVIDE_RATE_PER_S,
-  MIN_CONFIG_REPAIR_INTERVAL_MS
+  MIN_CONFIG_REPAIR_INTERVAL_MS, MIN_CONFIG_JOB_KEEP_MS, MAX_CONFIG_JOB_KEEP_MS, MIN_CONFIG_GC_INTERVAL_MS, MAX_CONFIG_GC_INTERVAL_MS, MIN_CONFIG_GC_GRACE_MS, MAX_CONFIG_GC_GRACE_MS
 } from './constants.ts'
 import { DEFAULT_TUNING_PROFILE, TUNING_PROFILES } from './tuning.ts'
 
@@ -75,6 +75,12 @@ function durationMs (min: number, max: number): z.ZodType<number> {
   return bounded({ min, max }, ' of ms')
 }
 
+/** 0 (off) or a duration in ms within bounds. */
+function offOrDurationMs (min: number, max: number): z.ZodType<number> {
+  if (max > MAX_TIMER_DELAY_MS) throw new RangeError(`a config duration may not exceed ${MAX_TIMER_DELAY_MS} ms`)
+  return z.custom<number>(v => v === 0 || inBounds(v, { min, max }), { error: iss => `must be ${boundsText({ min, max }, ' of ms')}, or 0 (off), got ${shown(iss.input)}` })
+}
+
 const bool = z.custom<boolean>(v => typeof v === 'boolean', { error: iss => `must be true or false, got ${shown(iss.input)}` })
 
 /** A string `problem` accepts (it returns undefined), else refused with its phrase. */
@@ -123,7 +129,7 @@ export const ConfigSchema = z.strictObject({
   limits: z.strictObject({
     maxConnections: bounded({ min: 1, max: MAX_CONFIG_MAX_CONNECTIONS }).default(DEFAULT_MAX_CONNECTIONS),
     inboundConnectionThreshold: bounded({ min: 1, max: MAX_CONFIG_INBOUND_CONNECTION_THRESHOLD, integer: false }).default(DEFAULT_INBOUND_CONNECTION_THRESHOLD),
-    /** Bytes this peer stores for others at most; the data layer's default when absent. */
+    /** Bytes this peer stores for others at most; absent: a share of the repo filesystem's space (the data layer's rule). The disk's kept free space applies either way. */
     storageMax: bounded({ min: 0, max: Number.MAX_SAFE_INTEGER }).optional(),
     /** How long (ms) a connection may take to be set up, dialling and answering; absent: the profile's, else libp2p's. */
     handshakeTimeoutMs: durationMs(MIN_CONFIG_HANDSHAKE_TIMEOUT_MS, MAX_CONFIG_HANDSHAKE_TIMEOUT_MS).optional()
@@ -142,11 +148,17 @@ export const ConfigSchema = z.strictObject({
     /** Bytes per shard of a put; the data layer bounds it (ConfigFieldBounds). */
     chunkSize: bounded({ min: 1, max: Number.MAX_SAFE_INTEGER }).optional(),
     /** Provider announcements started per second; absent: the profile's, else the data layer's default. */
-    provideRatePerSecond: bounded({ min: MIN_CONFIG_PROVIDE_RATE_PER_S, max: MAX_CONFIG_PROVIDE_RATE_PER_S, integer: false }).optional()
+    provideRatePerSecond: bounded({ min: MIN_CONFIG_PROVIDE_RATE_PER_S, max: MAX_CONFIG_PROVIDE_RATE_PER_S, integer: false }).optional(),
+    /** Garbage collection period (ms), 0: only on `edgeswarm gc`; absent: the data layer's default. */
+    gcIntervalMs: offOrDurationMs(MIN_CONFIG_GC_INTERVAL_MS, MAX_CONFIG_GC_INTERVAL_MS).optional(),
+    /** How long (ms) a block no live root lists is kept before it is garbage; absent: the data layer's default. */
+    gcGraceMs: durationMs(MIN_CONFIG_GC_GRACE_MS, MAX_CONFIG_GC_GRACE_MS).optional()
   }).prefault({}),
   jobs: z.strictObject({
     /** Job anti-entropy interval (ms); absent: the profile's, else the job layer's default. */
-    syncIntervalMs: durationMs(MIN_CONFIG_JOB_SYNC_INTERVAL_MS, MAX_CONFIG_JOB_SYNC_INTERVAL_MS).optional()
+    syncIntervalMs: durationMs(MIN_CONFIG_JOB_SYNC_INTERVAL_MS, MAX_CONFIG_JOB_SYNC_INTERVAL_MS).optional(),
+    /** How long (ms) a finished job's facts, document and results are kept, 0: forever; absent: the job layer's default. */
+    keepMs: offOrDurationMs(MIN_CONFIG_JOB_KEEP_MS, MAX_CONFIG_JOB_KEEP_MS).optional()
   }).prefault({}),
   scheduler: z.strictObject({
     /** Tasks run at once; 0 runs none (a peer that only stores). Absent: one per CPU. */

@@ -133,8 +133,26 @@ export const MIN_CONFIG_JOB_SYNC_INTERVAL_MS = 100
 /** Longest job anti-entropy interval accepted: a peer that missed a fact waits this long for it. */
 export const MAX_CONFIG_JOB_SYNC_INTERVAL_MS = 600_000
 
+/** Shortest retention of finished jobs accepted (`jobs.keepMs`; 0 keeps them forever): a job must outlast the wait of those following it. */
+export const MIN_CONFIG_JOB_KEEP_MS = 1_000
+
+/** Longest retention of finished jobs accepted: Node's timer limit, as for every config duration. */
+export const MAX_CONFIG_JOB_KEEP_MS = MAX_TIMER_DELAY_MS
+
 /** Longest stagger per rendezvous rank accepted: ten ranks of it are a task's longest wait for a steal. */
 export const MAX_CONFIG_STEAL_RANK_STEP_MS = 60_000
+
+/** Shortest garbage collection period accepted (`data.gcIntervalMs`; 0 turns it off): each pass walks every block held. */
+export const MIN_CONFIG_GC_INTERVAL_MS = 1_000
+
+/** Longest garbage collection period accepted (a day): a device should not wait longer to free space. */
+export const MAX_CONFIG_GC_INTERVAL_MS = 24 * 60 * 60 * 1000
+
+/** Shortest garbage grace accepted (`data.gcGraceMs`): a put's shards reach their holders before its root record, so a shorter grace could collect a put in progress. */
+export const MIN_CONFIG_GC_GRACE_MS = 60_000
+
+/** Longest garbage grace accepted (24 days, under Node's timer limit). */
+export const MAX_CONFIG_GC_GRACE_MS = 24 * 24 * 60 * 60 * 1000
 
 // ---------------------------------------------------------------- connection diagnostics
 

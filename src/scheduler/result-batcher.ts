@@ -53,7 +53,7 @@ export function batchLength (pending: ReadonlyArray<{ bytes: Uint8Array }>): num
 
 export interface ResultBatcherComponents {
   /** Where result facts are published. */
-  jobs: Pick<JobSource, 'publish'>
+  jobs: Pick<JobSource, 'publish' | 'state'>
   /** Where large results and batch blocks are stored. */
   data: Pick<SchedulerData, 'put' | 'keepBlock'>
   /** A task stays held (renewed) until its result is out; a result fact renews the rest. */
@@ -98,6 +98,11 @@ export class ResultBatcher implements Startable {
     void this.flush(job)
   }
 
+  /** Forgets the unpublished results of `job`: it ended without a result, and they can no longer count. */
+  drop (job: string): void {
+    this.results.delete(job)
+  }
+
   /**
    * Takes the finished results of `job` that can go in one fact at once:
    * inline ones only (a large one is stored in the swarm first, by flush),
@@ -135,6 +140,8 @@ export class ResultBatcher implements Startable {
         try {
           await this.publish(job, batch)
         } catch {
+          // a job that ended (canceled, past its deadline) refuses them: they are dropped
+          if (this.components.jobs.state(job)?.failed !== false) { this.drop(job); break }
           // kept (publish put them back) and tried again; their leases are still renewed
           await setTimeout(RESULT_RETRY_MS, undefined, { signal })
         }
@@ -160,7 +167,7 @@ export class ResultBatcher implements Startable {
       for (const r of batch) {
         const entry: ResultEntry = { task: r.task, hash: resultHash(r.bytes), size: r.bytes.length }
         if (r.bytes.length <= INLINE_RESULT_MAX_BYTES) entry.data = r.bytes
-        else entry.ref = (await data.put(r.bytes)).toString()
+        else entry.ref = (await data.put(r.bytes, { listed: false })).toString()
         entries.push(entry)
       }
       // the inline results are stored in the swarm as one block, which the fact names

@@ -170,6 +170,7 @@ export class Scheduler implements Startable {
         if (state.failed || state.doneResult() != null) this.finish(state.id)
         if (state.failed || state.complete) {
           this.runs.abortJob(state.id)
+          if (state.failed) this.results.drop(state.id)
           continue
         }
         this.runs.abortAccepted(state, now)
@@ -225,8 +226,13 @@ export class Scheduler implements Startable {
       for (let i = 0; i < tasks.length; i += MAX_TASKS_PER_FACT) {
         const slice = tasks.slice(i, i + MAX_TASKS_PER_FACT)
         const finished = this.results.takeInline(job)
-        if (finished.length > 0) await this.results.publish(job, finished, { tasks: slice, lease })
-        else await this.jobs.publish({ t: 'claim', job, tasks: slice, at: Date.now(), lease })
+        try {
+          if (finished.length > 0) await this.results.publish(job, finished, { tasks: slice, lease })
+          else await this.jobs.publish({ t: 'claim', job, tasks: slice, at: Date.now(), lease })
+        } catch {
+          // refused: the job ended (canceled, or its deadline passed) since the round began
+          break
+        }
         this.metrics.claimed += slice.length
         const at = Date.now()
         for (const task of slice) { this.runs.enqueue(job, task); this.leases.take(`${job}/${task}`, at) }

@@ -42,7 +42,7 @@ export const JobSpecWireSchema = z.object({
 })
 
 export const JobProgressSchema = z.object({
-  status: z.enum(['queued', 'running', 'done', 'failed']),
+  status: z.enum(['queued', 'running', 'done', 'failed', 'canceled']),
   total: count,
   done: count,
   running: count,

@@ -11,15 +11,16 @@ import { LevelBlockstore } from 'blockstore-level'
 import { LevelDatastore } from 'datastore-level'
 import { afterEach, describe, expect, it } from 'vitest'
 import { equals } from 'uint8arrays/equals'
-import { createPeer } from '../../src/node/index.ts'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { DataService, NotFoundError, closestPeers, type ShardServer } from '../../src/data/index.ts'
 import { cidOf } from '../../src/data/blocks.ts'
-import { addrOf, collect, componentsOf, connectAll, random, sleep, startPeer, startSwarm, stopAll, type TestPeer } from './helpers.ts'
+import { addrOf, collect, componentsOf, connectAll, random, sleep, startNode, startPeer, startSwarm, stopAll, type TestPeer } from './helpers.ts'
 
 /** A holder that serves every block with its first byte flipped, and otherwise behaves as `server`. */
 function corrupting (server: ShardServer): ShardServer {
   return {
     has: async (cid) => server.has(cid),
+    hasMany: async (cids) => server.hasMany(cids),
     read: async (cid) => {
       const bytes = await server.read(cid)
       if (bytes == null || bytes.byteLength === 0) return bytes
@@ -134,13 +135,15 @@ describe('data faults', () => {
     const dir = await mkdtemp(join(tmpdir(), 'edgeswarm-data-'))
     dirs.push(dir)
     const content = random(700 * 1024 + 123)
+    const privateKey = await generateKeyPair('Ed25519')
     const open = async (): Promise<TestPeer> => {
       const blockstore = new LevelBlockstore(join(dir, 'blocks'))
       await blockstore.open()
       const datastore = new LevelDatastore(join(dir, 'datastore'))
       await datastore.open()
-      const node = await createPeer({ listen: ['/ip4/127.0.0.1/tcp/0'] })
-      const data = new DataService(componentsOf(node, { blockstore, datastore }), { chunkSize: 64 * 1024 })
+      const started = await startNode([], privateKey)
+      const node = started.node
+      const data = new DataService(componentsOf(started, { blockstore, datastore }), { chunkSize: 64 * 1024 })
       await data.start()
       const peer = { node, data }
       const stop = node.stop.bind(node)

@@ -3,7 +3,8 @@
  * DataService each, and helpers to stop them all, always.
  */
 import { randomBytes } from 'node:crypto'
-import type { PeerId } from '@libp2p/interface'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { createPeer, type EdgePeer } from '../../src/node/index.ts'
 import { DataService, createMemoryBlockstore, type DataServiceComponents, type DataServiceInit } from '../../src/data/index.ts'
 
@@ -12,16 +13,33 @@ export interface TestPeer {
   data: DataService
 }
 
+/** A libp2p peer on 127.0.0.1 with its key (which signs its data records). */
+export async function startNode (bootstrap: string[] = [], privateKey?: PrivateKey): Promise<{ node: EdgePeer, privateKey: PrivateKey }> {
+  const key = privateKey ?? await generateKeyPair('Ed25519')
+  const node = await createPeer({ privateKey: key, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap })
+  return { node, privateKey: key }
+}
+
 /** What a DataService uses of `node`, with an in-memory blockstore unless `extra` gives stores or a shard-server decorator. */
-export function componentsOf (node: EdgePeer, extra: Partial<DataServiceComponents> = {}): DataServiceComponents {
-  return { peerId: node.peerId, logger: node.logger, libp2p: node, dht: node.services.dht, blockstore: createMemoryBlockstore(), ...extra }
+export function componentsOf (peer: { node: EdgePeer, privateKey: PrivateKey }, extra: Partial<DataServiceComponents> = {}): DataServiceComponents {
+  const { node, privateKey } = peer
+  return {
+    peerId: node.peerId,
+    privateKey,
+    logger: node.logger,
+    libp2p: node,
+    dht: node.services.dht,
+    pubsub: node.services.pubsub,
+    blockstore: createMemoryBlockstore(),
+    ...extra
+  }
 }
 
 export async function startPeer (init: DataServiceInit = {}, bootstrap: string[] = [], components: Partial<DataServiceComponents> = {}): Promise<TestPeer> {
-  const node = await createPeer({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap })
-  const data = new DataService(componentsOf(node, components), init)
+  const started = await startNode(bootstrap)
+  const data = new DataService(componentsOf(started, components), init)
   await data.start()
-  return { node, data }
+  return { node: started.node, data }
 }
 
 export function addrOf (peer: TestPeer): string {

@@ -7,8 +7,11 @@ import { lpStream } from '@libp2p/utils'
 import * as varint from 'uint8-varint'
 import { afterEach, describe, expect, it } from 'vitest'
 import { equals } from 'uint8arrays/equals'
+import { CID } from 'multiformats/cid'
 import { SHARD_PROTOCOL, MAX_MESSAGE_SIZE, cidOf } from '../../src/data/index.ts'
-import { decodeResponse } from '../../src/data/protocol.ts'
+import { MAX_HAS_BATCH } from '../../src/data/constants.ts'
+import { decodeBits, decodeResponse, encodeCidList } from '../../src/data/protocol.ts'
+import { waitFor } from '../helpers.ts'
 import { collect, random, startSwarm, stopAll, type TestPeer } from './helpers.ts'
 
 const encoder = new TextEncoder()
@@ -37,7 +40,6 @@ describe('shard protocol hardening', () => {
     const cid = await a.data.put(content, { replicas: 2 })
     const shard = cidOf(content)
 
-    const json = (v: unknown): Uint8Array => encoder.encode(JSON.stringify(v))
     const cases: Array<[string, Uint8Array[]]> = [
       ['not JSON', [encoder.encode('{nope')]],
       ['binary garbage', [random(64)]],
@@ -82,4 +84,60 @@ describe('shard protocol hardening', () => {
     expect((await exchange(a, b, [json({ op: 'put', cid: cidOf(small).toString(), size: small.byteLength }), small])).response).toMatchObject({ ok: true })
     expect(await b.data.hasLocal(cidOf(small))).toBe(true)
   })
+
+  it('answers a batched has with a bit per CID and refuses malformed batches', async () => {
+    await startSwarm(2, () => ({ repairIntervalMs: 0 }), peers)
+    const [a, b] = peers
+    const content = random(3000)
+    await a.data.put(content, { replicas: 2 })
+    const held = cidOf(content)
+    const missing = cidOf(random(10))
+    const exchangeMany = async (header: unknown, body: Uint8Array): Promise<{ ok: boolean, code?: string, bits?: boolean[] }> => {
+      const stream = await a.node.dialProtocol(b.node.peerId, SHARD_PROTOCOL)
+      const lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_SIZE })
+      const signal = AbortSignal.timeout(5000)
+      await lp.writeV([json(header), body], { signal })
+      await stream.close({ signal })
+      const response = decodeResponse((await lp.read({ signal })).subarray())
+      if (!response.ok) return { ok: false, code: response.code }
+      return { ok: true, bits: decodeBits((await lp.read({ signal })).subarray(), response.count ?? 0) }
+    }
+    expect(await exchangeMany({ op: 'has-many', count: 3 }, encodeCidList([missing, held, held]))).toEqual({ ok: true, bits: [false, true, true] })
+    const bad: Array<[string, unknown, Uint8Array]> = [
+      ['fewer CIDs than announced', { op: 'has-many', count: 3 }, encodeCidList([held])],
+      ['more CIDs than announced', { op: 'has-many', count: 1 }, encodeCidList([held, missing])],
+      ['not CIDs', { op: 'has-many', count: 1 }, random(40)],
+      ['a CIDv0', { op: 'has-many', count: 1 }, CID.parse('QmPZ9gcCEpqKTo6aq61g2nXGUhM4iCL3ewB6LDXZCtioEB').bytes]
+    ]
+    for (const [name, header, body] of bad) expect(await exchangeMany(header, body), name).toMatchObject({ ok: false, code: 'invalid' })
+    for (const header of [{ op: 'has-many', count: 0 }, { op: 'has-many', count: MAX_HAS_BATCH + 1 }, { op: 'has-many', count: 1, cid: held.toString() }]) {
+      const { response, error } = await exchange(a, b, [json(header)])
+      expect(error != null || response?.ok === false, JSON.stringify(header)).toBe(true)
+    }
+  })
+
+  it('refuses a push of a block that only released roots list', async () => {
+    await startSwarm(2, () => ({ repairIntervalMs: 0 }), peers)
+    const [a, b] = peers
+    const content = random(5000)
+    let put = ''
+    const cid = await a.data.put(content, { replicas: 2, onProgress: ev => { if (ev.type === 'done') put = ev.put } })
+    const shard = cidOf(content)
+    expect(await b.data.hasLocal(shard)).toBe(true)
+    await a.data.rm(cid)
+    expect(await waitFor(async () => !(await b.data.hasLocal(shard)), 10_000)).toBe(true)
+    // a peer that missed the release pushes the block again: refused, and not stored
+    const pushed = await exchange(a, b, [json({ op: 'put', cid: shard.toString(), size: content.byteLength, puts: [put] }), content])
+    expect(pushed.response).toMatchObject({ ok: false, code: 'released' })
+    expect(await b.data.hasLocal(shard)).toBe(false)
+    // the same bytes under a live put are welcome
+    const again = random(5000)
+    expect((await exchange(a, b, [json({ op: 'put', cid: cidOf(again).toString(), size: again.byteLength, puts: ['A'.repeat(22)] }), again])).response).toMatchObject({ ok: true })
+    // put ids are checked at the boundary
+    expect((await exchange(a, b, [json({ op: 'put', cid: cidOf(again).toString(), size: again.byteLength, puts: ['not a put id'] }), again])).response).toMatchObject({ ok: false, code: 'invalid' })
+  })
 })
+
+function json (v: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(v))
+}

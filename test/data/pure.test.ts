@@ -120,6 +120,20 @@ describe('cache', () => {
     expect(c.has('huge')).toBe(false)
     expect(c.bytes).toBeLessThanOrEqual(300)
   })
+
+  it('sweeps out the blocks unread since a time, and keeps the others', () => {
+    const c = new BlockCache(1000)
+    c.set('old', new Uint8Array(100), 1000)
+    c.set('read', new Uint8Array(100), 1000)
+    c.set('new', new Uint8Array(100), 5000)
+    c.get('read', 6000)
+    expect(c.sweep(4000)).toBe(1)
+    expect(c.has('old')).toBe(false)
+    expect(c.has('read') && c.has('new')).toBe(true)
+    expect(c.bytes).toBe(200)
+    expect(c.sweep(7000)).toBe(2)
+    expect(c.bytes).toBe(0)
+  })
 })
 
 describe('conclusiveMiss', () => {

@@ -58,7 +58,7 @@ describe('metrics', () => {
     expect(await sample(c, 'edgeswarm_data_fetch_seconds_count')).toBe(c.data.metrics.fetches)
     // libp2p's own figures and bytes per protocol, in each node's registry
     expect(await sample(a, 'libp2p_kad_dht_routing_table_size')).toBeGreaterThan(0)
-    expect(await sample(a, 'libp2p_data_transfer_bytes_total{protocol="/edgeswarm/shard/1.0.0",direction="sent"}')).toBeGreaterThan(0)
+    expect(await sample(a, 'libp2p_data_transfer_bytes_total{protocol="/edgeswarm/shard/2.0.0",direction="sent"}')).toBeGreaterThan(0)
     expect(await sample(a, 'libp2p_data_transfer_bytes_total{protocol="global",direction="sent"}')).toBe(a.metrics?.bytes('global').sent)
     // gossipsub's figures, per topic label
     expect(await sample(b, 'gossipsub_msg_publish_count_total{topic="jobs"}')).toBeGreaterThan(0)

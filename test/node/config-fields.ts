@@ -11,14 +11,15 @@ import {
   MAX_CONFIG_LISTEN_ADDRESSES, MAX_CONFIG_MAX_CONNECTIONS, MAX_CONFIG_PROVIDE_RATE_PER_S, MAX_CONFIG_REPAIR_INTERVAL_MS,
   MAX_CONFIG_SLOTS, MAX_CONFIG_STEAL_RANK_STEP_MS, MAX_GOSSIP_MESH_DEGREE, MAX_TIMER_DELAY_MS,
   MIN_CONFIG_HANDSHAKE_TIMEOUT_MS, MIN_CONFIG_JOB_SYNC_INTERVAL_MS, MIN_CONFIG_PROVIDE_RATE_PER_S,
-  MIN_CONFIG_REPAIR_INTERVAL_MS
+  MIN_CONFIG_REPAIR_INTERVAL_MS, MIN_CONFIG_GC_INTERVAL_MS, MAX_CONFIG_GC_INTERVAL_MS, MIN_CONFIG_GC_GRACE_MS, MAX_CONFIG_GC_GRACE_MS,
+  MIN_CONFIG_JOB_KEEP_MS, MAX_CONFIG_JOB_KEEP_MS
 } from '../../src/node/constants.ts'
 import { MAX_CHUNK_SIZE, MAX_REPLICAS, MIN_CHUNK_SIZE } from '../../src/data/constants.ts'
 
 /** A peer id that parses, for bootstrap addresses. */
 export const SOME_PEER_ID = '12D3KooWH4kw4qxHJLCLBVTr2zGkKBGP3KwTCmtrYmjJQe47xjgm'
 
-interface NumericField { path: string, min: number, max: number, integer: boolean }
+interface NumericField { path: string, min: number, max: number, integer: boolean, /** 0 is accepted too (off) */ zero?: boolean }
 
 /** Every numeric field and its bounds (the data layer's for its own fields). */
 export const NUMERIC_FIELDS: NumericField[] = [
@@ -33,7 +34,10 @@ export const NUMERIC_FIELDS: NumericField[] = [
   { path: 'data.repairIntervalMs', min: MIN_CONFIG_REPAIR_INTERVAL_MS, max: MAX_CONFIG_REPAIR_INTERVAL_MS, integer: true },
   { path: 'data.chunkSize', min: MIN_CHUNK_SIZE, max: MAX_CHUNK_SIZE, integer: true },
   { path: 'data.provideRatePerSecond', min: MIN_CONFIG_PROVIDE_RATE_PER_S, max: MAX_CONFIG_PROVIDE_RATE_PER_S, integer: false },
+  { path: 'data.gcIntervalMs', min: MIN_CONFIG_GC_INTERVAL_MS, max: MAX_CONFIG_GC_INTERVAL_MS, integer: true, zero: true },
+  { path: 'data.gcGraceMs', min: MIN_CONFIG_GC_GRACE_MS, max: MAX_CONFIG_GC_GRACE_MS, integer: true },
   { path: 'jobs.syncIntervalMs', min: MIN_CONFIG_JOB_SYNC_INTERVAL_MS, max: MAX_CONFIG_JOB_SYNC_INTERVAL_MS, integer: true },
+  { path: 'jobs.keepMs', min: MIN_CONFIG_JOB_KEEP_MS, max: MAX_CONFIG_JOB_KEEP_MS, integer: true, zero: true },
   { path: 'scheduler.slots', min: 0, max: MAX_CONFIG_SLOTS, integer: true },
   { path: 'scheduler.stealRankStepMs', min: 1, max: MAX_CONFIG_STEAL_RANK_STEP_MS, integer: true }
 ]
@@ -50,8 +54,8 @@ export const SECTIONS: Record<string, string[]> = {
   discovery: ['mdns', 'targetPeers'],
   limits: ['maxConnections', 'inboundConnectionThreshold', 'storageMax', 'handshakeTimeoutMs'],
   gossip: ['meshDegree', 'lazyPeers'],
-  data: ['replicas', 'repairIntervalMs', 'chunkSize', 'provideRatePerSecond'],
-  jobs: ['syncIntervalMs'],
+  data: ['replicas', 'repairIntervalMs', 'chunkSize', 'provideRatePerSecond', 'gcIntervalMs', 'gcGraceMs'],
+  jobs: ['syncIntervalMs', 'keepMs'],
   scheduler: ['slots', 'stealRankStepMs', 'labels', 'gpu']
 }
 
@@ -62,7 +66,8 @@ const wrongType = fc.oneof(
 )
 
 function validNumber (f: NumericField): fc.Arbitrary<number> {
-  return f.integer ? fc.integer({ min: f.min, max: Math.min(f.max, Number.MAX_SAFE_INTEGER) }) : fc.double({ min: f.min, max: f.max, noNaN: true })
+  const within = f.integer ? fc.integer({ min: f.min, max: Math.min(f.max, Number.MAX_SAFE_INTEGER) }) : fc.double({ min: f.min, max: f.max, noNaN: true })
+  return f.zero === true ? fc.oneof(fc.constant(0), within) : within
 }
 
 /** A valid value of the numeric field at `path`. */
@@ -74,7 +79,7 @@ function valid (path: string): fc.Arbitrary<number> {
 
 function badNumber (f: NumericField): fc.Arbitrary<unknown> {
   const options: Array<fc.Arbitrary<unknown>> = [
-    fc.integer({ min: -1e9, max: Math.ceil(f.min) - 1 }).filter(n => n < f.min),
+    fc.integer({ min: -1e9, max: Math.ceil(f.min) - 1 }).filter(n => n < f.min && !(f.zero === true && n === 0)),
     fc.double({ min: f.max * 2 + 1, max: 1e300, noNaN: true }),
     wrongType
   ]
@@ -110,9 +115,11 @@ export const validSettings: fc.Arbitrary<Record<string, unknown>> = fc.record({
     replicas: valid('data.replicas'),
     repairIntervalMs: valid('data.repairIntervalMs'),
     chunkSize: valid('data.chunkSize'),
-    provideRatePerSecond: valid('data.provideRatePerSecond')
+    provideRatePerSecond: valid('data.provideRatePerSecond'),
+    gcIntervalMs: valid('data.gcIntervalMs'),
+    gcGraceMs: valid('data.gcGraceMs')
   }, { requiredKeys: [] }),
-  jobs: fc.record({ syncIntervalMs: valid('jobs.syncIntervalMs') }, { requiredKeys: [] }),
+  jobs: fc.record({ syncIntervalMs: valid('jobs.syncIntervalMs'), keepMs: valid('jobs.keepMs') }, { requiredKeys: [] }),
   scheduler: fc.record({
     slots: fc.integer({ min: 0, max: 8 }),
     stealRankStepMs: valid('scheduler.stealRankStepMs'),

@@ -18,7 +18,7 @@ import { readHave, readIds, summaryOf, syncStream, writeHave, writeIds } from '.
 
 export interface SyncClientComponents {
   network: Pick<JobNetwork, 'dialProtocol'>
-  store: Pick<FactStore, 'accept' | 'entries' | 'knows' | 'state'>
+  store: Pick<FactStore, 'accept' | 'entries' | 'knows' | 'state' | 'collected'>
   stats: JobStats
   /** Told the jobs a peer has shown it holds. */
   witness: (jobs: string[]) => void
@@ -49,6 +49,8 @@ export class SyncClient {
       const want: Record<string, string[]> = {}
       let wanted = 0
       for (const [job, ids] of Object.entries(await readIds(lp, signal))) {
+        // a job collected here is never fetched back
+        if (store.collected(job)) continue
         const missing = ids.filter(id => !store.knows(id))
         if (missing.length > 0) { want[job] = missing; wanted += missing.length }
       }

@@ -20,7 +20,7 @@ import { SyncServer } from './server.ts'
 export interface JobSyncComponents {
   network: Pick<JobNetwork, 'dialProtocol' | 'handle' | 'unhandle' | 'addEventListener' | 'removeEventListener'>
   membership: Pick<Membership, 'connectedPeers'>
-  store: Pick<FactStore, 'accept' | 'entries' | 'knows' | 'state'>
+  store: Pick<FactStore, 'accept' | 'entries' | 'knows' | 'state' | 'collected'>
   stats: JobStats
   log: Logger
 }

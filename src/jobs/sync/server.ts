@@ -16,7 +16,7 @@ import type { FactStore } from '../fact-store.ts'
 import { readHave, readIds, summaryOf, syncStream, writeEnd, writeHave, writeIds, type SyncSummary } from './codec.ts'
 
 export interface SyncServerComponents {
-  store: Pick<FactStore, 'entries' | 'state'>
+  store: Pick<FactStore, 'entries' | 'state' | 'collected'>
   /** Told the jobs a peer has shown it holds. */
   witness: (jobs: string[]) => void
   /** Asked to sync with a requester that holds facts this peer lacks. */
@@ -26,14 +26,14 @@ export interface SyncServerComponents {
 
 /**
  * A job's facts in the order a sync offers them: the job and its outcome
- * (`done`) first, then the history (claims, results, failures). A sync cut
+ * (`done`, `cancel`) first, then the history (claims, results, failures). A sync cut
  * short by its time limit, again and again on a loaded peer, still delivers
  * the job and its result, which is all a done job needs.
  */
 function outcomeFirst (facts: SignedFact[]): SignedFact[] {
   const first: SignedFact[] = []
   const rest: SignedFact[] = []
-  for (const sf of facts) (sf.fact.t === 'job' || sf.fact.t === 'done' ? first : rest).push(sf)
+  for (const sf of facts) (sf.fact.t === 'job' || sf.fact.t === 'done' || sf.fact.t === 'cancel' ? first : rest).push(sf)
   return first.concat(rest)
 }
 
@@ -72,7 +72,7 @@ export class SyncServer {
       // the requester read everything and closed: it has the jobs offered now
       witness(Object.keys(offer).filter(id => theirs[id] == null))
       // the requester knows facts we lack: pull them back (anti-entropy both ways)
-      if (Object.entries(theirs).some(([id, authors]) => Object.entries(authors).some(([author, n]) => (store.state(id)?.authorCounts.get(author) ?? 0) < n))) {
+      if (Object.entries(theirs).some(([id, authors]) => !store.collected(id) && Object.entries(authors).some(([author, n]) => (store.state(id)?.authorCounts.get(author) ?? 0) < n))) {
         setImmediate(() => { pullBack(remote) })
       }
     } catch (err) {
