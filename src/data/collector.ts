@@ -18,7 +18,7 @@ import type { CID } from 'multiformats/cid'
 import { DEFAULT_GC_GRACE_MS, DEFAULT_GC_INTERVAL_MS, GC_AFTER_RELEASE_MS, GC_COMPACT_MIN_BYTES, REPAIR_JITTER } from './constants.ts'
 import type { Liveness, RecordStore } from './record-store.ts'
 import type { HeldBlock, ShardStore } from './shard-store.ts'
-import type { Pins } from './index.ts'
+import type { Pins } from './types.ts'
 
 /** Why a block is garbage. */
 export type GarbageReason = 'released' | 'orphan' | 'unpinned'

@@ -10,7 +10,7 @@
 import type { Metrics } from '@libp2p/interface'
 import type { ProviderQueue } from './provider-queue.ts'
 import type { ShardStore } from './shard-store.ts'
-import type { DataMetrics } from './index.ts'
+import type { DataMetrics } from './types.ts'
 
 export interface DataMetricSources {
   metrics: DataMetrics

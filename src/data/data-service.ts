@@ -43,7 +43,7 @@ import { registerDataMetrics } from './data-metrics.ts'
 import type {
   DataMetrics, DataServiceComponents, DataServiceInit, FileStat, FullListing, GetOptions, PutOptions, RemoveResult, RepairReport, RootListing,
   ShardStat, StatOptions
-} from './index.ts'
+} from './types.ts'
 
 function checkReplicas (n: number): number {
   if (!Number.isInteger(n) || n < 1 || n > MAX_REPLICAS) {

@@ -22,7 +22,7 @@ import { blockKadId, sortByDistance } from './placement.ts'
 import type { PeerView } from './peer-view.ts'
 import type { ShardClient } from './shard-client.ts'
 import type { ShardStore } from './shard-store.ts'
-import type { DataMetrics, DataServiceComponents } from './index.ts'
+import type { DataMetrics, DataServiceComponents } from './types.ts'
 
 export type FetcherComponents = Pick<DataServiceComponents, 'peerId' | 'libp2p' | 'dht' | 'logger'>
 

@@ -21,7 +21,7 @@ import { decodeBits, encodeCidList } from './protocol.ts'
 import type { PeerView } from './peer-view.ts'
 import type { ShardClient } from './shard-client.ts'
 import type { ShardStore } from './shard-store.ts'
-import type { DataServiceComponents } from './index.ts'
+import type { DataServiceComponents } from './types.ts'
 
 export type HolderSurveyComponents = Pick<DataServiceComponents, 'peerId' | 'dht'>
 

@@ -7,7 +7,7 @@
 import type { BlockVerdict } from './collector.ts'
 import type { RecordStore } from './record-store.ts'
 import type { HeldBlock } from './shard-store.ts'
-import type { HeldGroup } from './index.ts'
+import type { HeldGroup } from './types.ts'
 
 /** The groups of `blocks`, largest first. */
 export function groupHeld (blocks: Iterable<HeldBlock>, verdict: (block: HeldBlock) => BlockVerdict, records: Pick<RecordStore, 'claimsOf'>): HeldGroup[] {

@@ -14,7 +14,7 @@ import { anySignal, untilAborted } from '../async/index.ts'
 import { connectedPeerCount, connectedPeers } from '../node/index.ts'
 import { KAD_ID_CACHE_MAX, KNOWN_PEERS_MAX, KNOWN_PEER_TTL_MS, LOOKUP_TIMEOUT_MS, SWARM_VIEW_TTL_MS } from './constants.ts'
 import { blockKadId, compareXor, peerKadId, sortByDistance } from './placement.ts'
-import type { DataServiceComponents } from './index.ts'
+import type { DataServiceComponents } from './types.ts'
 
 export type PeerViewComponents = Pick<DataServiceComponents, 'peerId' | 'libp2p' | 'dht'>
 

@@ -21,7 +21,7 @@ import {
 } from './constants.ts'
 import type { PeerView } from './peer-view.ts'
 import type { ShardStore } from './shard-store.ts'
-import type { DataMetrics, DataServiceComponents } from './index.ts'
+import type { DataMetrics, DataServiceComponents } from './types.ts'
 
 export type ProviderQueueComponents = Pick<DataServiceComponents, 'dht' | 'logger'>
 

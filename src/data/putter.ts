@@ -20,7 +20,7 @@ import type { ProviderQueue } from './provider-queue.ts'
 import type { RecordSync } from './record-sync.ts'
 import type { Replicator } from './replicator.ts'
 import type { ShardStore } from './shard-store.ts'
-import type { PutOptions } from './index.ts'
+import type { PutOptions } from './types.ts'
 
 export interface PutterComponents {
   store: ShardStore

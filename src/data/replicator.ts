@@ -20,7 +20,7 @@ import type { PeerView } from './peer-view.ts'
 import type { ProviderQueue } from './provider-queue.ts'
 import type { ShardClient } from './shard-client.ts'
 import type { HeldBlock, ShardStore } from './shard-store.ts'
-import type { DataMetrics, DataServiceComponents, RepairReport } from './index.ts'
+import type { DataMetrics, DataServiceComponents, RepairReport } from './types.ts'
 
 export type ReplicatorComponents = Pick<DataServiceComponents, 'peerId' | 'logger'>
 

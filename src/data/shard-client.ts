@@ -10,7 +10,7 @@ import type { PeerId } from '@libp2p/interface'
 import { anySignal, deadline, raceAbort } from '../async/index.ts'
 import { REQUEST_TIMEOUT_MS, SHARD_PROTOCOL } from './constants.ts'
 import { requestShard, type ShardReply, type ShardRequest } from './protocol.ts'
-import type { DataMetrics, DataServiceComponents } from './index.ts'
+import type { DataMetrics, DataServiceComponents } from './types.ts'
 
 export type ShardClientComponents = Pick<DataServiceComponents, 'libp2p'>
 

@@ -19,7 +19,7 @@ import type { ShardRequest, ShardResponse, ShardServer } from './protocol.ts'
 import type { ProviderQueue } from './provider-queue.ts'
 import type { RecordStore } from './record-store.ts'
 import type { ShardStore } from './shard-store.ts'
-import type { DataMetrics, DataServiceComponents } from './index.ts'
+import type { DataMetrics, DataServiceComponents } from './types.ts'
 
 export type LocalShardServerComponents = Pick<DataServiceComponents, 'logger'>
 
