@@ -3,7 +3,9 @@
  * DATA_TOPIC (the fast path), and reconciliation over RECORD_SYNC_PROTOCOL
  * with each peer that connects and with one random peer every
  * RECORD_SYNC_INTERVAL_MS, so a peer that was away learns the releases it
- * missed. One exchange per stream:
+ * missed; always over a connection already open, never a dial of its own
+ * (a peer that went is reconciled with when it connects again). One exchange
+ * per stream:
  *
  * 1. requester → the digest of each of its record buckets (RECORD_BUCKETS × 8 bytes);
  * 2. responder → a bitmap of the buckets that differ, then its records of
@@ -37,7 +39,7 @@ export interface RecordSyncComponents {
   /** Signs this peer's own records. */
   privateKey: PrivateKey
   pubsub: RecordPubSub
-  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'getConnections' | 'addEventListener' | 'removeEventListener'>
+  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'getConnections' | 'addEventListener' | 'removeEventListener'>
   store: RecordStore
   log: Logger
 }
@@ -154,7 +156,10 @@ export class RecordSync implements Startable {
     const signal = anySignal(limit.signal, this.shutdown.signal)
     let stream: Stream | undefined
     try {
-      stream = await this.components.libp2p.dialProtocol(peer, RECORD_SYNC_PROTOCOL, { signal })
+      // over an open connection only: a reconciliation never dials (nor fights the connection trimmer)
+      const connection = this.components.libp2p.getConnections(peer).find(c => c.status === 'open')
+      if (connection == null) return false
+      stream = await connection.newStream(RECORD_SYNC_PROTOCOL, { signal })
       const lp = recordStream(stream)
       await lp.write(this.components.store.digest(), { signal })
       const buckets = decodeBuckets((await lp.read({ signal })).subarray())
