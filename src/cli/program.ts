@@ -117,18 +117,8 @@ export function buildProgram (): Command {
         }
         throw err
       })
-      const id = daemon.node.peerId.toString()
-      process.stdout.write(`edgeswarm daemon ${id}\n`)
-      for (const ma of daemon.node.multiaddrs) process.stdout.write(`listening on ${ma.toString()}\n`)
-      process.stdout.write(`RPC API on http://${daemon.apiAddress}\n`)
-      process.stdout.write(`dashboard on http://${daemon.apiAddress}/\n`)
-      if (daemon.metricsAddress != null) process.stdout.write(`read-only dashboard, /metrics and /healthz on http://${daemon.metricsAddress}/\n`)
-      process.stdout.write('daemon is ready\n')
-      // why it cannot connect, one line per cause (rate-limited by the diagnostics), DEBUG or not
-      const logProblem = (p: ConnectionProblem): void => { process.stderr.write(`edgeswarm: cannot connect: ${p.message}\n`) }
-      for (const p of daemon.node.diagnostics.problems()) logProblem(p)
-      daemon.node.diagnostics.addEventListener('problem', evt => { logProblem((evt as CustomEvent<ConnectionProblem>).detail) })
-      await new Promise<void>(resolve => {
+      // the signal handlers are in place before anything says the daemon is ready
+      const stopped = new Promise<void>(resolve => {
         let signalled = false
         const onSignal = (sig: NodeJS.Signals): void => {
           if (signalled) {
@@ -146,6 +136,18 @@ export function buildProgram (): Command {
         process.on('SIGINT', onSignal)
         process.on('SIGTERM', onSignal)
       })
+      const id = daemon.node.peerId.toString()
+      process.stdout.write(`edgeswarm daemon ${id}\n`)
+      for (const ma of daemon.node.multiaddrs) process.stdout.write(`listening on ${ma.toString()}\n`)
+      process.stdout.write(`RPC API on http://${daemon.apiAddress}\n`)
+      process.stdout.write(`dashboard on http://${daemon.apiAddress}/\n`)
+      if (daemon.metricsAddress != null) process.stdout.write(`read-only dashboard, /metrics and /healthz on http://${daemon.metricsAddress}/\n`)
+      process.stdout.write('daemon is ready\n')
+      // why it cannot connect, one line per cause (rate-limited by the diagnostics), DEBUG or not
+      const logProblem = (p: ConnectionProblem): void => { process.stderr.write(`edgeswarm: cannot connect: ${p.message}\n`) }
+      for (const p of daemon.node.diagnostics.problems()) logProblem(p)
+      daemon.node.diagnostics.addEventListener('problem', evt => { logProblem((evt as CustomEvent<ConnectionProblem>).detail) })
+      await stopped
       process.stderr.write('daemon stopped\n')
     })
 
