@@ -129,6 +129,9 @@
   // ---------------------------------------------------------------- swarm
 
   let swarm = []
+  // the event-loop delay past which a peer is unhealthy, as the daemon judges it (sent with the table)
+  let loopStallMs = Infinity
+  const loopClass = (ms) => ms > loopStallMs ? 'n bad-text' : ms > loopStallMs / 10 ? 'n warn-text' : 'n'
   let sortKey = 'state'
   let sortAsc = true
   const stateOf = (p) => p.self ? 'self' : p.stale ? 'stale' : 'live'
@@ -157,7 +160,8 @@
       th.classList.toggle('asc', th.dataset.sort === sortKey && sortAsc)
     }
     const stale = swarm.filter(p => p.stale).length
-    set('swarm-count', `${swarm.length} peers${stale > 0 ? `, ${stale} stale` : ''}${rows.length !== swarm.length ? ` · ${rows.length} shown` : ''}`)
+    const stalled = swarm.filter(p => !p.stale && p.loopDelayMs > loopStallMs).length
+    set('swarm-count', `${swarm.length} peers${stale > 0 ? `, ${stale} stale` : ''}${stalled > 0 ? `, ${stalled} with a stalled event loop` : ''}${rows.length !== swarm.length ? ` · ${rows.length} shown` : ''}`)
     set('c-swarm', String(swarm.length))
     set('c-swarm-s', `${swarm.length - stale} live${stale > 0 ? `, ${stale} stale` : ''} · ${swarm.reduce((n, p) => n + p.running, 0)} tasks running`)
     const body = $('swarm-table').tBodies[0]
@@ -176,7 +180,7 @@
         h('td', { class: 'n' }, `${p.running}/${p.slots}${p.queued > 0 ? ` +${p.queued}` : ''}`),
         h('td', { class: 'n' }, p.executed),
         h('td', { class: 'n' }, p.load.toFixed(2)),
-        h('td', { class: 'n' }, `${p.loopDelayMs} ms`),
+        h('td', { class: loopClass(p.loopDelayMs) }, `${p.loopDelayMs} ms`),
         h('td', null, p.labels.length === 0 ? h('span', { class: 'faint' }, '–') : p.labels.map(l => h('span', { class: 'tag' }, l)))
       )
     }))
@@ -302,7 +306,9 @@
       set('conn', `live · ${new Date(tick.at).toLocaleTimeString()}`)
     })
     events.addEventListener('swarm', (e) => {
-      swarm = JSON.parse(e.data).peers
+      const view = JSON.parse(e.data)
+      swarm = view.peers
+      loopStallMs = view.loopStallMs ?? Infinity
       showSwarm()
     })
   }

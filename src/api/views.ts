@@ -11,7 +11,7 @@ import type { SwarmPeer } from '../status/index.ts'
 import { eventLoopDelay } from '../metrics/index.ts'
 import { EDGESWARM_VERSION } from '../node/index.ts'
 import { JobNotFoundError } from '../jobs/index.ts'
-import { MAX_TIMELINE_SPANS } from './constants.ts'
+import { HEALTH_EVENT_LOOP_STALL_MS, MAX_TIMELINE_SPANS } from './constants.ts'
 import { assessHealth, type Health } from './health.ts'
 
 export interface SelfView {
@@ -127,8 +127,9 @@ export function selfView (node: EdgeNode): SelfView {
   }
 }
 
-export function swarmView (node: EdgeNode): { intervalMs: number, peers: SwarmPeer[] } {
-  return { intervalMs: node.swarm?.interval ?? 0, peers: node.swarm?.table() ?? [] }
+/** The swarm table as the dashboard shows it, with the event-loop delay past which a peer is unhealthy (its cells are marked). */
+export function swarmView (node: EdgeNode): { intervalMs: number, loopStallMs: number, peers: SwarmPeer[] } {
+  return { intervalMs: node.swarm?.interval ?? 0, loopStallMs: HEALTH_EVENT_LOOP_STALL_MS, peers: node.swarm?.table() ?? [] }
 }
 
 function summaryOf (state: JobState, now: number): JobSummary {

@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { HEALTH_EVENT_LOOP_STALL_MS } from '../../src/api/constants.ts'
 import { chromium, type Browser } from 'playwright-core'
 import { createApiServer } from '../../src/api/routes.ts'
 import { useCleanup } from '../helpers.ts'
@@ -52,6 +53,9 @@ describe('dashboard in a browser', () => {
     const shown = await page.$$eval('#swarm-table tbody .id', els => els.map(e => e.getAttribute('title')))
     expect(shown.sort()).toEqual([...ids].sort())
     expect(await page.textContent('#me-id')).toBe(`${ids[0].slice(0, 12)}…${ids[0].slice(-8)}`)
+    // the table comes with the delay past which the page marks a peer's event loop as stalled
+    const view = await (await fetch(`${origin}/view/v0/swarm`)).json() as { loopStallMs: number }
+    expect(view.loopStallMs).toBe(HEALTH_EVENT_LOOP_STALL_MS)
 
     // a job, seen from start to done
     const text = Array.from({ length: 600 }, (_, i) => `${i}`).join('\n') + '\n'
