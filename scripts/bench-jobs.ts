@@ -44,8 +44,8 @@ import { JOBS_TOPIC, type JobState } from '../src/jobs/index.ts'
 import { runWasm } from '../src/sandbox/index.ts'
 import { DEFAULT_LEASE_MS } from '../src/jobs/constants.ts'
 import { DEFAULT_REPLICAS } from '../src/data/constants.ts'
-import { deviceConfigFor, startPeerHosts } from '../src/sim/index.ts'
 import type { PeerHost } from '../src/sim/host-protocol.ts'
+import { withHostedSwarm, type HostedSwarm } from './hosted-swarm.ts'
 import { sha256Hex } from '../src/sim/workload.ts'
 import { buildWasm } from '../wasm/build.mts'
 
@@ -177,53 +177,6 @@ async function withSwarm<T> (fn: (nodes: EdgeNode[]) => Promise<T>): Promise<T> 
   }
 }
 
-/** Peers spread over hosts (this process, or child processes), driven by the sim's host commands. */
-interface HostedSwarm {
-  /** host of peer i; peer 0 submits */
-  hostOf: (index: number) => PeerHost
-  hosts: PeerHost[]
-}
-
-/**
- * `n` in-memory peers over `processes` hosts (peer i on host i mod P), every peer
- * bootstrapping to all the earlier ones, the jobs topic meshed everywhere.
- */
-async function startHostedSwarm (n: number, observe: boolean): Promise<HostedSwarm & { close: () => Promise<void> }> {
-  const hosts: PeerHost[] = []
-  const close = async (): Promise<void> => { await Promise.allSettled(hosts.map(async h => { await h.close() })) }
-  try {
-    await startPeerHosts(processes, hosts)
-    const base = deviceConfigFor(n, DEFAULT_REPLICAS)
-    const config = { ...base, scheduler: { ...base.scheduler, slots } }
-    await Promise.all(hosts.map(async h => await h.call('configure', { config, observe })))
-    const hostOf = (index: number): PeerHost => hosts[index % hosts.length]
-    const addrs: string[] = []
-    for (let i = 0; i < n; i++) {
-      const { peers } = await hostOf(i).call('startPeers', { peers: [{ index: i, init: true, bootstrap: [...addrs] }] })
-      addrs.push(peers[0].addrs[0])
-    }
-    const deadline = Date.now() + SWARM_READY_TIMEOUT_MS
-    while (true) {
-      const reports = await Promise.all(hosts.map(async h => await h.call('readiness', { topics: [JOBS_TOPIC] })))
-      if (reports.flatMap(r => r.peers).every(p => p.connections >= n - 1 && p.subscribers >= n - 1)) break
-      if (Date.now() > deadline) throw new Error(`swarm of ${n} in ${processes} process(es) did not connect within ${SWARM_READY_TIMEOUT_MS} ms`)
-      await sleep(50)
-    }
-    return { hosts, hostOf, close }
-  } catch (err) {
-    await close()
-    throw err
-  }
-}
-
-async function withHostedSwarm<T> (observe: boolean, fn: (swarm: HostedSwarm) => Promise<T>): Promise<T> {
-  const swarm = await startHostedSwarm(peerCount, observe)
-  try {
-    return await fn(swarm)
-  } finally {
-    await swarm.close()
-  }
-}
 
 /** CPU time of the whole machine so far (ms): busy (not idle) and all, over every core. */
 function machineTimes (): { busy: number, all: number } {
@@ -284,7 +237,7 @@ const round = (x: number, digits = 1): number => Number(x.toFixed(digits))
 interface TinyRun { tasks: number, processes: number, ms: number, tasksPerSecond: number, machineBusy: number, putMs: number, retried: number, duplicates: number, executedPerPeer: number[], loop: { p50Ms: number, p99Ms: number } }
 
 async function tinyPhase (observe: boolean): Promise<TinyRun> {
-  return await withHostedSwarm(observe, async (swarm) => {
+  return await withHostedSwarm(peerCount, { processes, readyTimeoutMs: SWARM_READY_TIMEOUT_MS, slots, observe }, async (swarm) => {
     const text = Array.from({ length: tinyTasks }, (_, i) => paddedLine(String(i))).join('')
     const expected = sha256Hex(enc(Array.from({ length: tinyTasks }, (_, i) => `${i * i}\n`).join('')))
     const t0 = performance.now()
@@ -349,7 +302,7 @@ async function cpuPhase (burn: Uint8Array, rounds: number, observe: boolean): Pr
   }
   const before = await timeLocally()
   const local = before.out
-  const swarmRun = await withHostedSwarm(observe, async (swarm) => {
+  const swarmRun = await withHostedSwarm(peerCount, { processes, readyTimeoutMs: SWARM_READY_TIMEOUT_MS, slots, observe }, async (swarm) => {
     const host = swarm.hostOf(0)
     const moduleCid = await host.call('putBytes', { index: 0, bytes: burn, replicas: DEFAULT_REPLICAS })
     const input = await host.call('putBytes', { index: 0, bytes: enc(lines.join('')), replicas: DEFAULT_REPLICAS, chunkSize: LINE_BYTES })

@@ -38,11 +38,11 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { DEFAULT_CHUNK_SIZE, DEFAULT_REPLICAS, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../src/data/constants.ts'
 import { DEFAULT_LEASE_MS } from '../src/jobs/constants.ts'
-import { JOBS_TOPIC, stateCid } from '../src/jobs/index.ts'
+import { stateCid } from '../src/jobs/index.ts'
 import { trainFunction } from '../src/functions/index.ts'
 import { ownedRanges, parseTrainSpec, trainLocally, TaskThreads } from '../src/ml/index.ts'
-import { deviceConfigFor, startPeerHosts } from '../src/sim/index.ts'
 import type { PeerHost } from '../src/sim/host-protocol.ts'
+import { withHostedSwarm, type HostedSwarm } from './hosted-swarm.ts'
 import { SeededRandom } from '../src/sim/random.ts'
 
 /** Features of every record. */
@@ -83,6 +83,8 @@ const { values } = parseArgs({
 const runs = positiveInt(values.runs, '--runs')
 const peerCount = positiveInt(values.peers, '--peers')
 const processes = positiveInt(values.processes, '--processes')
+/** How every phase's swarm is started. */
+const swarmOptions = { processes, readyTimeoutMs: SWARM_READY_TIMEOUT_MS }
 if (processes > peerCount) throw new Error(`--processes (${processes}) cannot exceed --peers (${peerCount})`)
 const recordsA = positiveInt(values['records-a'], '--records-a')
 const roundsA = positiveInt(values['rounds-a'], '--rounds-a')
@@ -158,49 +160,6 @@ function trainingParams (rounds: number): Record<string, string> {
 
 // ------------------------------------------------------------------ swarm
 
-interface HostedSwarm {
-  hosts: PeerHost[]
-  /** host of peer i; peer 0 submits and observes */
-  hostOf: (index: number) => PeerHost
-  close: () => Promise<void>
-}
-
-/** `n` in-memory peers over `processes` hosts, every peer bootstrapping to the earlier ones, the jobs topic meshed. */
-async function startHostedSwarm (n: number): Promise<HostedSwarm> {
-  const hosts: PeerHost[] = []
-  const close = async (): Promise<void> => { await Promise.allSettled(hosts.map(async h => { await h.close() })) }
-  try {
-    await startPeerHosts(processes, hosts)
-    const config = deviceConfigFor(n, DEFAULT_REPLICAS)
-    await Promise.all(hosts.map(async h => await h.call('configure', { config })))
-    const hostOf = (index: number): PeerHost => hosts[index % hosts.length]
-    const addrs: string[] = []
-    for (let i = 0; i < n; i++) {
-      const { peers } = await hostOf(i).call('startPeers', { peers: [{ index: i, init: true, bootstrap: [...addrs] }] })
-      addrs.push(peers[0].addrs[0])
-    }
-    const deadline = Date.now() + SWARM_READY_TIMEOUT_MS
-    while (true) {
-      const reports = await Promise.all(hosts.map(async h => await h.call('readiness', { topics: [JOBS_TOPIC] })))
-      if (reports.flatMap(r => r.peers).every(p => p.connections >= n - 1 && p.subscribers >= n - 1)) break
-      if (Date.now() > deadline) throw new Error(`swarm of ${n} in ${processes} process(es) did not connect within ${SWARM_READY_TIMEOUT_MS} ms`)
-      await sleep(50)
-    }
-    return { hosts, hostOf, close }
-  } catch (err) {
-    await close()
-    throw err
-  }
-}
-
-async function withHostedSwarm<T> (fn: (swarm: HostedSwarm) => Promise<T>): Promise<T> {
-  const swarm = await startHostedSwarm(peerCount)
-  try {
-    return await fn(swarm)
-  } finally {
-    await swarm.close()
-  }
-}
 
 /** Puts `csv` from peer 0 in `chunkSize` shards and waits for every host's provider announcements: the job's clock starts on a quiet swarm. */
 async function putInput (swarm: HostedSwarm, csv: Uint8Array, chunkSize: number): Promise<string> {
@@ -282,7 +241,7 @@ interface RoundRun { records: number, shards: number, rounds: number, roundMsP50
 async function roundPhase (): Promise<RoundRun> {
   const csv = dataset(recordsA, 'a')
   const chunkSize = Math.max(MIN_CHUNK_SIZE, Math.ceil(csv.length / SHARDS_A))
-  const t = await withHostedSwarm(async (swarm) => await train(swarm, await putInput(swarm, csv, chunkSize), csv, chunkSize, roundsA))
+  const t = await withHostedSwarm(peerCount, swarmOptions, async (swarm) => await train(swarm, await putInput(swarm, csv, chunkSize), csv, chunkSize, roundsA))
   if (!t.correct) throw new Error('(a) the swarm\'s model differs from the single-machine computation')
   const rounds = roundsOf(t)
   // the rounds' compute alone, on a local pool with no swarm running: what a round costs without gossip
@@ -355,7 +314,7 @@ async function cpuPhase (): Promise<CpuRun> {
   // the baseline with no swarm running, before the swarm's training and again after it: a
   // machine's speed drifts within minutes, and a baseline on one side alone would tilt the ratio
   const before = await trainWithLocalPool(csv, chunkB, roundsB, 'baseline')
-  const t = await withHostedSwarm(async (swarm) => await train(swarm, await putInput(swarm, csv, chunkB), csv, chunkB, roundsB))
+  const t = await withHostedSwarm(peerCount, swarmOptions, async (swarm) => await train(swarm, await putInput(swarm, csv, chunkB), csv, chunkB, roundsB))
   if (!t.correct) throw new Error('(b) the swarm\'s model differs from the single-machine computation')
   const after = await trainWithLocalPool(csv, chunkB, roundsB, t.jobId)
   if (after.sha256 !== t.sha256) throw new Error('(b) the local pool\'s passes gave other bits than the swarm\'s')
@@ -388,7 +347,7 @@ interface FaultRun { rounds: number, killedAtPass: number, medianRoundMs: number
 async function faultPhase (): Promise<FaultRun> {
   const csv = dataset(recordsA, 'a')
   const chunkSize = Math.max(MIN_CHUNK_SIZE, Math.ceil(csv.length / SHARDS_A))
-  return await withHostedSwarm(async (swarm) => {
+  return await withHostedSwarm(peerCount, swarmOptions, async (swarm) => {
     const input = await putInput(swarm, csv, chunkSize)
     let killedAt = 0
     const t = await train(swarm, input, csv, chunkSize, roundsC, async (jobId) => {
