@@ -6,6 +6,11 @@
  * disk and an in-memory node: a node that fails to start stops what it had
  * started (ports, stores, the repo's lock) before the error reaches the
  * caller. Never speaks a wire protocol itself.
+ *
+ * One concern past 400 lines: the composition of a node. `createEdgeNode`
+ * resolves every setting and wires every service in one place, so the start
+ * order and its undo read top to bottom; the status a node gossips lives in
+ * self-status.ts, the layers' work in their folders.
  */
 import { join } from 'node:path'
 import type { Multiaddr } from '@multiformats/multiaddr'

@@ -10,6 +10,10 @@
  * before it is hashed against its CID, never stores more for others than its
  * budget, never serves a removed root, and never blocks a put on a DHT
  * announcement.
+ *
+ * One concern past 400 lines: the layer's front door, each operation a short
+ * method that hands the work to its module (putter, fetcher, replicator,
+ * collector, listing); what stays here is the order of those calls.
  */
 import { setMaxListeners } from 'node:events'
 import type { Logger, Startable } from '@libp2p/interface'
