@@ -4,47 +4,23 @@
  * rounds in `job status`, an inference over it with `submit`, and one clear
  * line for each mistake.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { describe, it, expect, afterEach } from 'vitest'
-import { useCleanup, waitFor } from '../helpers.ts'
+import { describe, it, expect } from 'vitest'
+import { useCleanup } from '../helpers.ts'
+import { useCli, type CliResult } from './cli-process.ts'
 
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname
-const children: ChildProcess[] = []
+const cli = useCli()
 
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode == null && child.signalCode == null) {
-      child.kill('SIGKILL')
-      await new Promise(resolve => child.once('exit', resolve))
-    }
-  }
-})
+type Result = CliResult
 
-interface Result { code: number | null, stdout: string, stderr: string }
-
-function run (args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    children.push(child)
-    let stdout = ''
-    let stderr = ''
-    child.stdout?.on('data', d => { stdout += String(d) })
-    child.stderr?.on('data', d => { stderr += String(d) })
-    child.once('error', reject)
-    child.once('exit', code => { resolve({ code, stdout, stderr }) })
-  })
+/** A CLI command, run to its end (a training's `--wait` has no time limit of its own here). */
+async function run (args: string[]): Promise<Result> {
+  return await cli.run(args, { timeoutMs: 10 * 60_000 })
 }
 
 async function startDaemon (repo: string): Promise<void> {
-  const child = spawn(process.execPath, [MAIN, 'daemon', '--repo', repo, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  children.push(child)
-  let out = ''
-  child.stdout?.on('data', d => { out += String(d) })
-  child.stderr?.on('data', d => { out += String(d) })
-  const ready = await waitFor(() => out.includes('daemon is ready') || child.exitCode != null, 20_000)
-  if (!ready || !out.includes('daemon is ready')) throw new Error(`daemon did not start: ${out}`)
+  await cli.daemon(repo, ['--listen', '/ip4/127.0.0.1/tcp/0'])
 }
 
 function oneLineError (r: Result, pattern?: RegExp): void {
