@@ -4,51 +4,25 @@
  * only, get of a removed root, gc saying what it freed; every mistake one
  * line on stderr and a non-zero exit.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ApiClient } from '../../src/api/client.ts'
 import { initRepo } from '../../src/node/repo.ts'
 import type { FullListing } from '../../src/data/index.ts'
 import { useCleanup, waitFor } from '../helpers.ts'
+import { useCli, type CliResult } from './cli-process.ts'
 
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname
-const children: ChildProcess[] = []
+const cli = useCli()
 
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode == null && child.signalCode == null) {
-      child.kill('SIGKILL')
-      await new Promise(resolve => child.once('exit', resolve))
-    }
-  }
-})
-
-interface Result { code: number | null, stdout: string, stderr: string }
+type Result = CliResult
 
 async function run (args: string[], stdin?: string): Promise<Result> {
-  return await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: [stdin != null ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
-    if (stdin != null) child.stdin?.end(stdin)
-    children.push(child)
-    let stdout = ''
-    let stderr = ''
-    child.stdout?.on('data', d => { stdout += String(d) })
-    child.stderr?.on('data', d => { stderr += String(d) })
-    child.once('error', reject)
-    child.once('exit', code => { resolve({ code, stdout, stderr }) })
-  })
+  return await cli.run(args, stdin != null ? { stdin } : {})
 }
 
 async function daemon (repo: string, extra: string[] = []): Promise<void> {
-  const child = spawn(process.execPath, [MAIN, 'daemon', '--repo', repo, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
-  children.push(child)
-  let out = ''
-  child.stdout?.on('data', d => { out += String(d) })
-  child.stderr?.on('data', d => { out += String(d) })
-  await waitFor(() => out.includes('daemon is ready') || child.exitCode != null, 30_000)
-  if (!out.includes('daemon is ready')) throw new Error(`daemon did not start: ${out}`)
+  await cli.daemon(repo, ['--listen', '/ip4/127.0.0.1/tcp/0', ...extra])
 }
 
 function oneLineError (r: Result, pattern: RegExp): void {
