@@ -114,6 +114,12 @@ export interface EdgeNodeOptions {
    */
   jobKeepMs?: number
   /**
+   * How long (ms) a finished job stays whole in memory after its last fact or read; then only
+   * its summary stays in memory and its facts on disk (with a repo; without one, all stay).
+   * @default FINISHED_JOB_IDLE_MS
+   */
+  jobFinishedIdleMs?: number
+  /**
    * Prometheus metrics of this node, in a registry of its own (`node.metrics`);
    * false: none, at no cost. @default true
    */
@@ -497,7 +503,7 @@ export async function createEdgeNode (options: EdgeNodeOptions = {}): Promise<Ed
       datastore: repo?.datastore,
       metrics,
       ...(options.swarm === false ? {} : { runners: () => liveRunners(node as EdgeNode) })
-    }, { syncIntervalMs: tuned.jobSyncIntervalMs, ...definedOnly({ keepMs: options.jobKeepMs ?? config?.jobs.keepMs }) })
+    }, { syncIntervalMs: tuned.jobSyncIntervalMs, ...definedOnly({ keepMs: options.jobKeepMs ?? config?.jobs.keepMs, finishedIdleMs: options.jobFinishedIdleMs }) })
     const { wasmLimits, stealRankStepMs, ...capsOverrides } = options.scheduler ?? {}
     const capabilities = detectCapabilities({
       ...definedOnly({ slots: config?.scheduler.slots, labels: config?.scheduler.labels, gpu: config?.scheduler.gpu }),

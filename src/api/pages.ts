@@ -85,7 +85,7 @@ export function addPages (api: ApiServer, node: EdgeNode): void {
   api.page('/view/v0/job', async (req) => {
     const id = req.args.get('id')
     if (id == null || id === '') throw new InvalidArgumentError('missing argument "id"')
-    return jobView(node, id)
+    return await jobView(node, id)
   })
   api.page('/view/v0/data', async () => ({ roots: await node.data.ls(), self: selfView(node).blocks }))
 

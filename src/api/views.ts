@@ -6,7 +6,7 @@
  * stable shapes; never changes the node.
  */
 import type { EdgeNode } from '../edge-node.ts'
-import type { JobState, RoundView } from '../jobs/index.ts'
+import type { KnownJob, RoundView } from '../jobs/index.ts'
 import type { SwarmPeer } from '../status/index.ts'
 import { eventLoopDelay } from '../metrics/index.ts'
 import { EDGESWARM_VERSION } from '../node/index.ts'
@@ -132,7 +132,7 @@ export function swarmView (node: EdgeNode): { intervalMs: number, loopStallMs: n
   return { intervalMs: node.swarm?.interval ?? 0, loopStallMs: HEALTH_EVENT_LOOP_STALL_MS, peers: node.swarm?.table() ?? [] }
 }
 
-function summaryOf (state: JobState, now: number): JobSummary {
+function summaryOf (state: KnownJob, now: number): JobSummary {
   const doc = state.doc
   const v = state.view(now)
   return {
@@ -155,7 +155,7 @@ function summaryOf (state: JobState, now: number): JobSummary {
 
 /** Every job this peer knows, newest first. */
 export function jobsView (node: EdgeNode, now = Date.now()): JobSummary[] {
-  return node.jobs.service.jobs().map(s => summaryOf(s, now)).sort((a, b) => b.createdAt - a.createdAt)
+  return node.jobs.service.known().map(s => summaryOf(s, now)).sort((a, b) => b.createdAt - a.createdAt)
 }
 
 /**
@@ -163,8 +163,9 @@ export function jobsView (node: EdgeNode, now = Date.now()): JobSummary[] {
  * (or a result given without one) to its result or failure, else to the end
  * of its lease (`running` while alive, `lapsed` after).
  */
-export function jobView (node: EdgeNode, id: string, now = Date.now()): JobDetail {
-  const state = node.jobs.service.state(id)
+export async function jobView (node: EdgeNode, id: string, now = Date.now()): Promise<JobDetail> {
+  // a finished job's facts may be on disk only: the timeline reads them back
+  const state = await node.jobs.service.restore(id)
   if (state?.doc == null) throw new JobNotFoundError(`unknown job ${id}`)
   const peers: string[] = []
   const peerIndex = new Map<string, number>()

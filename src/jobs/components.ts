@@ -57,4 +57,10 @@ export interface JobServiceInit {
    * @default DEFAULT_JOB_KEEP_MS
    */
   keepMs?: number
+  /**
+   * How long (ms) a finished job stays whole in memory after its last fact or its last read;
+   * after it, only its summary stays in memory and its facts in the datastore (fact-store.ts).
+   * @default FINISHED_JOB_IDLE_MS
+   */
+  finishedIdleMs?: number
 }

@@ -156,6 +156,16 @@ export const DEFAULT_JOB_KEEP_MS = 3 * 24 * 3_600_000
 /** Longest pause between two looks for finished jobs past their retention (shorter when the retention is). */
 export const JOB_RETENTION_CHECK_MS = 60_000
 /**
+ * How long a finished job stays whole in memory after its last fact was applied or its facts
+ * were read back: late facts (another reducer's `done`) and the readers of its result find it
+ * there; after it, only its summary stays in memory and its facts on disk (fact-store.ts).
+ */
+export const FINISHED_JOB_IDLE_MS = 60_000
+/** How often the fact store looks for idle finished jobs, at most (a shorter idle time looks as often as it). */
+export const FINISHED_JOB_SWEEP_MS = 15_000
+/** Shortest idle time of a finished job accepted: the store looks for idle jobs no more often than this. */
+export const MIN_FINISHED_JOB_IDLE_MS = 100
+/**
  * How long a collected job's tombstone is kept: a peer that still holds the job (it was
  * offline, or keeps jobs longer) would otherwise sync it back; past this horizon such a
  * peer has collected it too, or is gone.

@@ -16,19 +16,26 @@
  * the fact carries) is kept from the fact by the peers closest to it, as
  * result batches are.
  *
+ * A finished job idle for `finishedIdleMs` (no fact applied, not read back)
+ * leaves memory: the store keeps its summary (finished-job.ts) and its facts
+ * stay in the datastore, read back whole when something needs them (a new
+ * fact of the job, a result, a sync offer), so memory follows the jobs in
+ * progress and disk the jobs retained. Without a datastore every job stays.
+ *
  * Never checks a signature (callers pass facts `openFact` verified) and never
  * talks to other peers. `accept` runs once per fact received: it does no more
  * than check a pass fact, apply, index, persist and announce.
  */
 import { Key, type Datastore } from 'interface-datastore'
 import type { Logger } from '@libp2p/interface'
-import { FACT_PERSIST_BATCH, FACT_PERSIST_DELAY_MS, JOB_TOMBSTONE_MS, MAX_JOB_TOMBSTONES, MAX_WAITING_PASS_FACTS, PASS_FACT_WAIT_MS } from './constants.ts'
+import { FACT_PERSIST_BATCH, FACT_PERSIST_DELAY_MS, FINISHED_JOB_IDLE_MS, FINISHED_JOB_SWEEP_MS, JOB_TOMBSTONE_MS, MIN_FINISHED_JOB_IDLE_MS, MAX_JOB_TOMBSTONES, MAX_WAITING_PASS_FACTS, PASS_FACT_WAIT_MS } from './constants.ts'
 import { InvalidFactError } from './errors.ts'
 import { openFact, type SignedFact } from './facts.ts'
 import { needsCheck, type PassChecker } from './pass-check.ts'
 import { decodeDocument, documentId } from './spec.ts'
 import { refusalOf } from './ending.ts'
 import { JobState } from './state.ts'
+import { FinishedJob, type KnownJob } from './finished-job.ts'
 import { encodeResultBatch } from './result-batch.ts'
 import type { JobServiceData } from './data-access.ts'
 
@@ -69,16 +76,30 @@ export interface FactStoreComponents {
 export interface FactStoreInit {
   /** Called on every change of a job, before its `change` event (the reducer's election runs here). */
   changed: (state: JobState) => void
+  /** How long (ms) a finished job stays whole in memory after its last fact applied or its facts read back. @default FINISHED_JOB_IDLE_MS */
+  finishedIdleMs?: number
 }
+
+/** A fact queued for the datastore, with its job. */
+interface Unwritten { job: string, key: Key, value: Uint8Array }
 
 export class FactStore {
   /** Peers outvoted in any job: their claims are not granted in jobs that arrive later. */
   readonly untrusted = new Set<string>()
+  /** The jobs whose facts are in memory. */
   private readonly states = new Map<string, JobState>()
-  /** Ids of every fact held, across jobs. */
+  /** The finished jobs whose facts are in the datastore only (see the module header). */
+  private readonly finished = new Map<string, FinishedJob>()
+  /** Finished jobs whose facts are being read back, so two readers read them once. */
+  private readonly restoring = new Map<string, Promise<JobState | undefined>>()
+  /** Per job in memory, when a fact was last applied to it or its facts read back (ms). */
+  private readonly touched = new Map<string, number>()
+  private readonly finishedIdleMs: number
+  private sweepTimer?: ReturnType<typeof setInterval>
+  /** Ids of every fact held in memory, across jobs. */
   private readonly knownFactIds = new Set<string>()
   /** Facts accepted but not yet written (see persist). */
-  private readonly unwritten: Array<[Key, Uint8Array]> = []
+  private readonly unwritten: Unwritten[] = []
   /** Every write begun so far, settled together. */
   private writing: Promise<void> = Promise.resolve()
   private persistTimer?: ReturnType<typeof setTimeout>
@@ -109,21 +130,118 @@ export class FactStore {
     this.log = components.log
     this.checker = components.checker
     this.changed = init.changed
+    this.finishedIdleMs = init.finishedIdleMs ?? FINISHED_JOB_IDLE_MS
+    if (!Number.isSafeInteger(this.finishedIdleMs) || this.finishedIdleMs < MIN_FINISHED_JOB_IDLE_MS) throw new RangeError(`finishedIdleMs must be a whole number of ms >= ${MIN_FINISHED_JOB_IDLE_MS}, got ${String(init.finishedIdleMs)}`)
   }
 
-  /** The state of job `id`, if any fact of it is held (its document may not be). */
+  /** Starts moving idle finished jobs out of memory, every FINISHED_JOB_SWEEP_MS or `finishedIdleMs` if shorter (after `load`). */
+  start (): void {
+    if (this.datastore == null || this.sweepTimer != null) return
+    this.sweepTimer = setInterval(() => {
+      this.offload().catch((err: unknown) => { this.log('moving finished jobs out of memory failed: %e', err) })
+    }, Math.min(FINISHED_JOB_SWEEP_MS, this.finishedIdleMs))
+    this.sweepTimer.unref()
+  }
+
+  /** The state of job `id` when its facts are in memory (its document may not be here yet); `restore` reads a finished job's back. */
   state (id: string): JobState | undefined {
     return this.states.get(id)
   }
 
-  /** Every job state held, by job id (some may lack their document yet). */
+  /** Every job state in memory, by job id (some may lack their document yet). */
   entries (): IterableIterator<[string, JobState]> {
     return this.states.entries()
   }
 
-  /** Whether a fact of this id is held, in any job. */
+  /** Job `id` as known here, its facts in memory or not. */
+  known (id: string): KnownJob | undefined {
+    return this.states.get(id) ?? this.finished.get(id)
+  }
+
+  /** Every job known here, those in memory first. */
+  * all (): Generator<KnownJob> {
+    yield * this.states.values()
+    yield * this.finished.values()
+  }
+
+  /** Whether a fact of this id is held in memory, in any job (a finished job's facts on disk are not: `restore` it first). */
   knows (factId: string): boolean {
     return this.knownFactIds.has(factId)
+  }
+
+  /**
+   * The state of job `id` with every fact in memory: a finished job's facts are read back from
+   * the datastore (and stay until it is idle again). Undefined for a job not known here.
+   */
+  async restore (id: string): Promise<JobState | undefined> {
+    const live = this.states.get(id)
+    if (live != null) {
+      this.touched.set(id, Date.now())
+      return live
+    }
+    if (!this.finished.has(id)) return undefined
+    let reading = this.restoring.get(id)
+    if (reading == null) {
+      reading = this.readBack(id).finally(() => { this.restoring.delete(id) })
+      this.restoring.set(id, reading)
+    }
+    return await reading
+  }
+
+  /** Reads a finished job's facts back and makes its state whole again, as `load` would, without announcing a change. */
+  private async readBack (id: string): Promise<JobState | undefined> {
+    const summary = this.finished.get(id)
+    if (summary == null || this.datastore == null) return undefined
+    const facts: SignedFact[] = []
+    for await (const { key, value } of this.datastore.query({ prefix: `${FACT_PREFIX}/${id}/` })) {
+      try {
+        facts.push(await openFact(value, Infinity, { verified: true }))
+      } catch (err) {
+        this.log('skipped the corrupt fact record %s: %e', key.toString(), err)
+      }
+    }
+    // collected while its facts were read
+    if (this.finished.get(id) !== summary) return this.states.get(id)
+    const state = new JobState(id, summary.avoided)
+    for (const sf of facts) {
+      if (sf.fact.t === 'job') state.setDoc(decodeDocument(sf.fact.doc))
+      if (state.add(sf)) this.knownFactIds.add(sf.id)
+    }
+    this.finished.delete(id)
+    this.states.set(id, state)
+    this.touched.set(id, Date.now())
+    return state
+  }
+
+  /**
+   * Moves every finished job idle for `finishedIdleMs` by `now` out of memory (see the module
+   * header), after writing the facts queued; returns how many it moved.
+   */
+  async offload (now = Date.now()): Promise<number> {
+    if (this.datastore == null) return 0
+    await this.write()
+    const queued = new Set(this.unwritten.map(u => u.job))
+    let moved = 0
+    for (const [id, state] of [...this.states]) {
+      if (queued.has(id) || now - (this.touched.get(id) ?? 0) < this.finishedIdleMs) continue
+      if (this.setAside(state, now)) moved++
+    }
+    return moved
+  }
+
+  /** Replaces a finished job's state with its summary when nothing holds it in memory: no fact waiting, no read under way, no lease alive. */
+  private setAside (state: JobState, now: number): boolean {
+    const id = state.id
+    const doc = state.doc
+    if (doc == null || this.waiting.has(id) || this.rechecking.has(id) || this.restoring.has(id)) return false
+    const finished = state.finishedAt(now)
+    if (finished == null || state.view(now).running > 0) return false
+    const summary = new FinishedJob(state, doc, finished, now)
+    for (const sf of state.allFacts()) this.knownFactIds.delete(sf.id)
+    this.states.delete(id)
+    this.touched.delete(id)
+    this.finished.set(id, summary)
+    return true
   }
 
   /**
@@ -134,6 +252,8 @@ export class FactStore {
   async accept (sf: SignedFact, persist: boolean, options: { checked?: boolean } = {}): Promise<Acceptance> {
     const f = sf.fact
     if (this.collected(f.job)) return 'collected'
+    // a fact of a finished job out of memory: its facts come back first, to tell a new fact from a known one
+    if (this.finished.has(f.job)) await this.restore(f.job)
     const state = this.stateOf(f.job)
     if (state.has(sf.id)) return 'known'
     if (this.waiting.get(f.job)?.has(sf.id) === true) return 'waiting'
@@ -161,13 +281,14 @@ export class FactStore {
     const f = sf.fact
     if (!state.add(sf)) return false
     this.knownFactIds.add(sf.id)
+    this.touched.set(state.id, Date.now())
     this.stats.factsReceived++
     // the peers closest to a result batch keep it from the fact (the author kept its own copy)
     if (f.t === 'result' && f.batch != null && sf.from !== this.peerId) {
       const batch = f.batch
       void this.data.adoptBlock(batch, () => encodeResultBatch(f.job, f.results)).catch(() => {})
     }
-    if (persist && this.datastore != null) this.persist(new Key(`${FACT_PREFIX}/${f.job}/${sf.id}`), sf.envelope)
+    if (persist && this.datastore != null) this.persist(f.job, new Key(`${FACT_PREFIX}/${f.job}/${sf.id}`), sf.envelope)
     for (const peer of state.untrusted) this.untrusted.add(peer)
     if (f.t === 'pass') {
       // the peers closest to the state's block keep it from the fact: it is in the swarm under its CID
@@ -251,20 +372,23 @@ export class FactStore {
    */
   async forget (id: string, now = Date.now()): Promise<number> {
     const state = this.states.get(id)
-    if (state == null) return 0
-    const facts = state.allFacts()
-    for (const sf of facts) this.knownFactIds.delete(sf.id)
+    const summary = this.finished.get(id)
+    if (state == null && summary == null) return 0
+    const facts = state?.factCount ?? summary?.factCount ?? 0
+    for (const sf of state?.allFacts() ?? []) this.knownFactIds.delete(sf.id)
     for (const waiting of this.waiting.get(id)?.keys() ?? []) this.knownFactIds.delete(waiting)
     this.waiting.delete(id)
     clearTimeout(this.sweeps.get(id))
     this.sweeps.delete(id)
     this.states.delete(id)
+    this.finished.delete(id)
+    this.touched.delete(id)
     this.tombstones.delete(id)
     this.tombstones.set(id, now)
     this.expireTombstones(now)
     if (this.datastore != null) {
       const prefix = `${FACT_PREFIX}/${id}/`
-      for (let i = this.unwritten.length - 1; i >= 0; i--) if (this.unwritten[i][0].toString().startsWith(prefix)) this.unwritten.splice(i, 1)
+      for (let i = this.unwritten.length - 1; i >= 0; i--) if (this.unwritten[i].job === id) this.unwritten.splice(i, 1)
       // a write under way may hold facts of the job: they are deleted after it
       await this.writing
       const batch = this.datastore.batch()
@@ -272,7 +396,7 @@ export class FactStore {
       batch.put(new Key(`${TOMBSTONE_PREFIX}/${id}`), new TextEncoder().encode(String(now)))
       await Promise.resolve(batch.commit()).catch((err: unknown) => { this.log('dropping the facts of job %s failed: %e', id, err) })
     }
-    return facts.length
+    return facts
   }
 
   /** Drops tombstones past JOB_TOMBSTONE_MS, and the oldest past MAX_JOB_TOMBSTONES (from the datastore too). */
@@ -305,7 +429,11 @@ export class FactStore {
     })
   }
 
-  /** Reads the persisted facts back (at start): they were verified before they were stored, so they are decoded and validated, not verified again. */
+  /**
+   * Reads the persisted facts back (at start): they were verified before they were stored, so
+   * they are decoded and validated, not verified again. Each finished job leaves memory as soon
+   * as its facts are read (they come grouped by job), so a start holds one finished job at a time.
+   */
   async load (): Promise<void> {
     if (this.datastore == null) return
     const tombstones: Array<[string, number]> = []
@@ -315,17 +443,28 @@ export class FactStore {
     }
     for (const [id, at] of tombstones.sort((a, b) => a[1] - b[1])) this.tombstones.set(id, at)
     this.expireTombstones(Date.now())
+    let previous: string | undefined
+    const setAsideRead = (job: string | undefined): void => {
+      const state = job != null ? this.states.get(job) : undefined
+      if (state != null) this.setAside(state, Date.now())
+    }
     for await (const { key, value } of this.datastore.query({ prefix: FACT_PREFIX })) {
+      const job = key.parent().baseNamespace()
+      if (job !== previous) setAsideRead(previous)
+      previous = job
       try {
         await this.accept(await openFact(value, Infinity, { verified: true }), false, { checked: true })
       } catch (err) {
         this.log('skipped the corrupt fact record %s: %e', key.toString(), err)
       }
     }
+    setAsideRead(previous)
   }
 
   /** Writes the facts still queued and stops checking waiting facts (at stop). */
   async flush (): Promise<void> {
+    clearInterval(this.sweepTimer)
+    this.sweepTimer = undefined
     for (const timer of this.sweeps.values()) clearTimeout(timer)
     this.sweeps.clear()
     await this.write()
@@ -338,7 +477,7 @@ export class FactStore {
     if (this.datastore == null || this.unwritten.length === 0) return await this.writing
     const writes = this.unwritten.splice(0)
     const batch = this.datastore.batch()
-    for (const [key, value] of writes) batch.put(key, value)
+    for (const { key, value } of writes) batch.put(key, value)
     const written = Promise.resolve(batch.commit()).catch((err: unknown) => { this.log('writing %d facts failed: %e', writes.length, err) })
     this.writing = Promise.all([this.writing, written]).then(() => {})
     await this.writing
@@ -360,8 +499,8 @@ export class FactStore {
    * a write per fact costs a busy peer more than the fact. Facts a crash loses
    * are pulled back from other peers by sync.
    */
-  private persist (key: Key, value: Uint8Array): void {
-    this.unwritten.push([key, value])
+  private persist (job: string, key: Key, value: Uint8Array): void {
+    this.unwritten.push({ job, key, value })
     if (this.unwritten.length >= FACT_PERSIST_BATCH) { void this.write(); return }
     if (this.persistTimer == null) {
       this.persistTimer = setTimeout(() => { void this.write() }, FACT_PERSIST_DELAY_MS)

@@ -15,7 +15,7 @@ import type { JobSync } from './sync/job-sync.ts'
 
 export interface FindComponents {
   network: Pick<JobNetwork, 'addEventListener' | 'removeEventListener'>
-  store: Pick<FactStore, 'state'>
+  store: Pick<FactStore, 'known'>
   sync: Pick<JobSync, 'syncWithConnected'>
 }
 
@@ -27,7 +27,7 @@ export interface FindComponents {
  */
 export async function findJob (id: string, components: FindComponents, options: { signal?: AbortSignal } = {}): Promise<void> {
   const { network, store, sync } = components
-  const known = (): boolean => store.state(id)?.doc != null
+  const known = (): boolean => store.known(id)?.doc != null
   if (known()) return
   const signal = options.signal ?? AbortSignal.timeout(JOB_FIND_TIMEOUT_MS)
   let asked = 0

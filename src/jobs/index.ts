@@ -25,6 +25,7 @@ export type { JobStats } from './fact-store.ts'
 export type { SubmitOptions } from './submit.ts'
 export { Job, type JobSource } from './job.ts'
 export { JobState } from './state.ts'
+export type { KnownJob } from './finished-job.ts'
 export type { JobView, JobStatus, TaskView, TaskStatus, PassView, RoundView } from './views.ts'
 export {
   validateSpec, buildDocument, encodeDocument, decodeDocument, documentId, taskCid, shardStartsLine, shardEndsLine,

@@ -8,12 +8,12 @@
  */
 import type { Metrics } from '@libp2p/interface'
 import type { JobStats } from './fact-store.ts'
-import type { JobState } from './state.ts'
+import type { KnownJob } from './finished-job.ts'
 
 export interface JobMetricSources {
   stats: JobStats
-  /** The states of every job whose document is known. */
-  jobs: () => JobState[]
+  /** Every job whose document is known. */
+  jobs: () => KnownJob[]
 }
 
 export function registerJobMetrics (m: Metrics, { stats, jobs }: JobMetricSources): void {

@@ -20,7 +20,8 @@ import { FAILURE_CHECK_PEERS, SYNC_INTERVAL_MS } from './constants.ts'
 import { CancelRefusedError, JobCanceledError, JobFailedError, JobNotFoundError } from './errors.ts'
 import type { Fact, SignedFact } from './facts.ts'
 import type { JobDocument, JobSpec } from './spec.ts'
-import type { JobState } from './state.ts'
+import { JobState } from './state.ts'
+import type { KnownJob } from './finished-job.ts'
 import type { JobView } from './views.ts'
 import type { JobServiceComponents, JobServiceInit } from './components.ts'
 import { FactStore, type JobStats } from './fact-store.ts'
@@ -75,7 +76,7 @@ export class JobService extends EventTarget implements Startable, JobSource {
     this.deadlines = new DeadlineWatch((job) => { this.dispatchEvent(new CustomEvent<string>('change', { detail: job })) })
     this.store = new FactStore(
       { peerId, data: components.data, checker: this.checker, datastore: components.datastore, stats: this.stats, events: this, log },
-      { changed: (state) => { this.reducer.maybeReduce(state); this.deadlines.watch(state); this.retention.changed(state) } }
+      { changed: (state) => { this.reducer.maybeReduce(state); this.deadlines.watch(state); this.retention.changed(state) }, finishedIdleMs: init.finishedIdleMs }
     )
     this.retention = new JobRetention({ peerId, store: this.store, data: components.data, log }, { keepMs: init.keepMs })
     this.gossip = new FactGossip({ peerId, privateKey: components.privateKey, pubsub: components.pubsub, store: this.store, stats: this.stats, log })
@@ -103,7 +104,7 @@ export class JobService extends EventTarget implements Startable, JobSource {
       publish,
       handle: (id) => new Job(id, this)
     })
-    if (components.metrics != null) registerJobMetrics(components.metrics, { stats: this.stats, jobs: () => this.jobs() })
+    if (components.metrics != null) registerJobMetrics(components.metrics, { stats: this.stats, jobs: () => this.known() })
   }
 
   /** Peers outvoted in any job: their claims are not granted in later jobs. */
@@ -116,6 +117,7 @@ export class JobService extends EventTarget implements Startable, JobSource {
     // a complete job read back from the datastore is reduced as it loads
     this.reducer.start()
     await this.store.load()
+    this.store.start()
     this.retention.markLoaded()
     this.gossip.start()
     await this.sync.start()
@@ -167,7 +169,7 @@ export class JobService extends EventTarget implements Startable, JobSource {
 
   /** A handle on a job this peer knows; JobNotFoundError otherwise. */
   get (id: string): Job {
-    if (this.store.state(id)?.doc == null) throw new JobNotFoundError(`unknown job ${id}`)
+    if (this.store.known(id)?.doc == null) throw new JobNotFoundError(`unknown job ${id}`)
     return new Job(id, this)
   }
 
@@ -188,7 +190,7 @@ export class JobService extends EventTarget implements Startable, JobSource {
    * accepted state here, JobNotFoundError for a job not known here.
    */
   async passState (id: string, pass: number, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
-    const state = this.store.state(id)
+    const state = await this.store.restore(id)
     if (state?.doc == null) throw new JobNotFoundError(`unknown job ${id}`)
     options.signal?.throwIfAborted()
     return this.states.bytes(state, pass)
@@ -197,20 +199,26 @@ export class JobService extends EventTarget implements Startable, JobSource {
   /** The view of a job this peer knows (with why no live peer can run it, while it waits); JobNotFoundError otherwise. */
   view (id: string): JobView {
     const state = this.store.state(id)
-    if (state?.doc == null) throw new JobNotFoundError(`unknown job ${id}`)
-    return this.withWarning(state.view(), state.doc)
+    if (state?.doc != null) return this.withWarning(state.view(), state.doc)
+    const job = this.store.known(id)
+    if (job?.doc == null) throw new JobNotFoundError(`unknown job ${id}`)
+    return job.view()
   }
 
   /** Every job this peer knows, oldest first. */
   list (): JobListEntry[] {
     const out: JobListEntry[] = []
     let runners: readonly RunnerStatus[] | undefined
-    for (const [, s] of this.store.entries()) {
+    for (const s of this.store.all()) {
       const doc = s.doc
       if (doc == null) continue
-      const view = s.view()
-      if (view.status === 'queued' || view.status === 'running') runners ??= this.components.runners?.()
-      out.push({ ...this.withWarning(view, doc, runners), fn: doc.fn, createdAt: doc.createdAt, submitter: doc.submitter })
+      let view = s.view()
+      // only a job whose facts are in memory can be waiting (a finished one has ended)
+      if (s instanceof JobState && s.doc != null && (view.status === 'queued' || view.status === 'running')) {
+        runners ??= this.components.runners?.()
+        view = this.withWarning(view, s.doc, runners)
+      }
+      out.push({ ...view, fn: doc.fn, createdAt: doc.createdAt, submitter: doc.submitter })
     }
     return out.sort((a, b) => a.createdAt - b.createdAt)
   }
@@ -230,27 +238,39 @@ export class JobService extends EventTarget implements Startable, JobSource {
    * that has ended already; JobNotFoundError for a job not known here.
    */
   async cancel (id: string, options: { signal?: AbortSignal } = {}): Promise<JobView> {
-    const state = this.store.state(id)
-    if (state?.doc == null) throw new JobNotFoundError(`unknown job ${id}`)
+    const job = this.store.known(id)
+    if (job?.doc == null) throw new JobNotFoundError(`unknown job ${id}`)
     const me = this.components.peerId.toString()
-    if (state.doc.submitter !== me) throw new CancelRefusedError(`only the submitter of job ${id} may cancel it (submitted by ${state.doc.submitter}, this peer is ${me})`)
+    if (job.doc.submitter !== me) throw new CancelRefusedError(`only the submitter of job ${id} may cancel it (submitted by ${job.doc.submitter}, this peer is ${me})`)
     options.signal?.throwIfAborted()
-    const view = state.view()
+    const view = job.view()
     if (view.status !== 'queued' && view.status !== 'running') throw new CancelRefusedError(`job ${id} has ended already: ${view.status}`)
     await this.gossip.publish({ t: 'cancel', job: id, at: Date.now() })
-    return state.view()
+    return this.view(id)
   }
 
-  /** The states the scheduler pulls from: every job whose document is known. */
+  /** The states the scheduler pulls from: every job whose document is known and whose facts are in memory (a finished job's may not be). */
   jobs (): JobState[] {
     const out: JobState[] = []
     for (const [, s] of this.store.entries()) if (s.doc != null) out.push(s)
     return out
   }
 
-  /** The state of job `id`, if any fact of it is held. */
+  /** Every job whose document is known here, its facts in memory or not (what lists and counts read). */
+  known (): KnownJob[] {
+    const out: KnownJob[] = []
+    for (const s of this.store.all()) if (s.doc != null) out.push(s)
+    return out
+  }
+
+  /** The state of job `id` if its facts are in memory (a finished job's may not be: see `restore`). */
   state (id: string): JobState | undefined {
     return this.store.state(id)
+  }
+
+  /** The state of job `id` with every fact in memory, read back from the datastore for a finished job; undefined for a job not known here. */
+  async restore (id: string): Promise<JobState | undefined> {
+    return await this.store.restore(id)
   }
 
   /** Ids of the connected peers, sorted; the same array until a peer connects or disconnects. */
@@ -280,7 +300,7 @@ export class JobService extends EventTarget implements Startable, JobSource {
    * a result elsewhere outweighs the failures. JobFailedError if it failed.
    */
   async result (id: string, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
-    const state = this.store.state(id)
+    const state = await this.store.restore(id)
     if (state?.doc == null) throw new JobNotFoundError(`unknown job ${id}`)
     let checked = false
     while (true) {

@@ -25,7 +25,7 @@ import type { CID } from 'multiformats/cid'
 import { DEFAULT_JOB_KEEP_MS, JOB_RETENTION_CHECK_MS } from './constants.ts'
 import type { FactStore } from './fact-store.ts'
 import type { JobServiceData } from './data-access.ts'
-import type { JobState } from './state.ts'
+import { JobState } from './state.ts'
 
 /** What one collection freed. */
 export interface JobGcReport {
@@ -39,7 +39,7 @@ export interface JobGcReport {
 export interface JobRetentionComponents {
   /** This peer's id: the putter of the puts it releases. */
   peerId: string
-  store: Pick<FactStore, 'entries' | 'forget'>
+  store: Pick<FactStore, 'all' | 'restore' | 'forget'>
   data: Pick<JobServiceData, 'cidFor' | 'rm'>
   log: Logger
 }
@@ -111,15 +111,17 @@ export class JobRetention implements Startable {
   private async pass (now: number): Promise<JobGcReport> {
     const report: JobGcReport = { jobs: 0, facts: 0, released: 0 }
     if (this.keepMs === 0) return report
-    const due: JobState[] = []
-    for (const [, state] of this.components.store.entries()) {
-      const finished = state.finishedAt(now)
-      if (finished != null && now - finished >= this.keepMs) due.push(state)
+    const due: string[] = []
+    for (const job of this.components.store.all()) {
+      const finished = job.finishedAt(now)
+      if (finished != null && now - finished >= this.keepMs) due.push(job.id)
     }
-    for (const state of due) {
-      report.released += await this.release([...this.ownTaskResults(state), ...await this.ownJobPuts(state)])
-      report.facts += await this.components.store.forget(state.id, now)
-      this.released.delete(state.id)
+    for (const id of due) {
+      // a finished job's facts may be on disk only: the puts it made are read from them
+      const state = await this.components.store.restore(id)
+      if (state != null) report.released += await this.release([...this.ownTaskResults(state), ...await this.ownJobPuts(state)])
+      report.facts += await this.components.store.forget(id, now)
+      this.released.delete(id)
       report.jobs++
     }
     if (due.length > 0) {
@@ -132,10 +134,12 @@ export class JobRetention implements Startable {
   /** The CIDs the job layer pins now (rule 1). */
   private pins (): Set<string> {
     const out = new Set<string>()
-    for (const [, state] of this.components.store.entries()) {
-      const open = state.doneResult() == null && !state.failed
-      for (const sf of open ? state.allFacts() : []) if (sf.fact.t === 'result' && sf.fact.batch != null) out.add(sf.fact.batch)
-      for (const { fact } of state.passes?.accepted() ?? []) if (fact.state != null) out.add(fact.state)
+    for (const job of this.components.store.all()) {
+      // a job out of memory has finished: only its pass states stay pinned
+      if (job instanceof JobState && job.doneResult() == null && !job.failed) {
+        for (const sf of job.allFacts()) if (sf.fact.t === 'result' && sf.fact.batch != null) out.add(sf.fact.batch)
+      }
+      for (const cid of job.acceptedStates()) out.add(cid)
     }
     return out
   }

@@ -79,6 +79,11 @@ export class JobState {
 
   private readonly avoid: ReadonlySet<string>
 
+  /** The peers untrusted from earlier jobs when this state was made. */
+  get avoided (): ReadonlySet<string> {
+    return this.avoid
+  }
+
   /** Whether `peer` is untrusted from earlier jobs: its claims are never granted and its results never count here. */
   avoids (peer: string): boolean {
     return this.avoid.has(peer)
@@ -219,6 +224,13 @@ export class JobState {
   /** The pass whose tasks are open: the first without an accepted outcome (0 for a job of one pass). */
   get openPass (): number {
     return this.ledger?.open ?? 0
+  }
+
+  /** The CIDs of the accepted pass states (an iterative job's models), in pass order. */
+  acceptedStates (): string[] {
+    const out: string[] = []
+    for (const { fact } of this.ledger?.accepted() ?? []) if (fact.state != null) out.push(fact.state)
+    return out
   }
 
   /** Of an iterative job: the accepted passes (see pass-ledger.ts); undefined for a job of one pass or without its document. */

@@ -250,7 +250,7 @@ export class LocalPeerHost implements PeerHost {
       }
     },
     jobTimeline: async ({ index, jobId }) => {
-      const state = this.node(index).jobs.service.state(jobId)
+      const state = await this.node(index).jobs.service.restore(jobId)
       return { tasks: state?.doc?.tasks.length ?? 0, passes: state != null ? passTimeline(state) : [], runs: this.clock.of(jobId) }
     },
     dhtProvide: async ({ index, cid, timeoutMs }) => {

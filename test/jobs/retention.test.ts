@@ -10,72 +10,12 @@
  */
 import { describe, it, expect } from 'vitest'
 import { MemoryDatastore } from 'datastore-core'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
-import type { PrivateKey } from '@libp2p/interface'
-import { buildDocument, encodeDocument, documentId, signFact, validateSpec, type Fact, type SignedFact } from '../../src/jobs/index.ts'
-import { FactStore } from '../../src/jobs/fact-store.ts'
+import { buildDocument, encodeDocument, documentId, signFact, validateSpec } from '../../src/jobs/index.ts'
 import { JobRetention } from '../../src/jobs/retention.ts'
-import type { Verdict } from '../../src/jobs/pass-check.ts'
-
-/** Every key an async source yields. */
-async function collectKeys<T> (source: AsyncIterable<T> | Iterable<T>): Promise<T[]> {
-  const out: T[] = []
-  for await (const k of source) out.push(k)
-  return out
-}
-
-const BATCH = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku'
-const OTHER_BATCH = 'bafkreiaxnnnb7qz2focittuqq3ya25q7rcv3bqynnczfzao35q7awxmdfi'
-
-interface Peer { key: PrivateKey, id: string }
-async function peer (): Promise<Peer> {
-  const key = await generateKeyPair('Ed25519')
-  return { key, id: peerIdFromPrivateKey(key).toString() }
-}
-
-/** A fact store over `datastore`, its retention keeping jobs `keepMs`, and the roots it released. */
-function storeOf (me: Peer, datastore: MemoryDatastore, keepMs: number): { store: FactStore, retention: JobRetention, released: string[] } {
-  const released: string[] = []
-  const log = logger('test:retention')
-  const store: FactStore = new FactStore(
-    {
-      peerId: me.id,
-      data: { adoptBlock: async () => false },
-      checker: { verdict: async (): Promise<Verdict> => ({ verdict: 'accept' }) },
-      datastore,
-      stats: { factsReceived: 0, factsRejected: 0, syncs: 0 },
-      events: new EventTarget(),
-      log
-    },
-    { changed: (state) => { retention.changed(state) } }
-  )
-  const retention: JobRetention = new JobRetention({
-    peerId: me.id,
-    store,
-    data: {
-      cidFor: async (bytes) => CID.createV1(0x71, await sha256.digest(bytes)),
-      rm: async (cid) => { released.push(cid.toString()) }
-    },
-    log
-  }, { keepMs })
-  retention.markLoaded()
-  return { store, retention, released }
-}
-
-/** A job of `me` over one input of two shards, and its id and `job` fact. */
-async function jobOf (me: Peer, createdAt: number): Promise<{ id: string, fact: SignedFact }> {
-  const spec = validateSpec({ fn: 'square', inputs: ['bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku'] })
-  const doc = buildDocument(spec, [{ shards: [{ cid: CID.parse(BATCH) }, { cid: CID.parse(OTHER_BATCH) }] }], me.id, createdAt)
-  const bytes = encodeDocument(doc)
-  const id = (await documentId(bytes)).toString()
-  return { id, fact: await signFact(me.key, me.id, { t: 'job', job: id, doc: bytes }) }
-}
-
-const sign = async (p: Peer, fact: Fact): Promise<SignedFact> => await signFact(p.key, p.id, fact)
+import { BATCH, OTHER_BATCH, collectKeys, jobOf, peer, sign, storeOf } from './fact-fixtures.ts'
 
 describe('job retention', () => {
   it('collects a finished job keepMs after its last fact, not before; its facts leave the datastore and a tombstone refuses them, also after a restart', async () => {

@@ -148,7 +148,7 @@ describe('training on the swarm', () => {
     expect(view).toMatchObject({ cid: modelCid, kind: 'softmax', label: 'y', features: ['x0', 'x1', 'x2'], classes: ['a', 'b', 'c'], round: 6, job: job.id })
     expect(view.weights).toHaveLength(3)
     // the dashboard's job view charts the rounds: each one's loss and model, the last model the result's
-    const rounds = jobView(nodes[2], job.id).rounds ?? []
+    const rounds = (await jobView(nodes[2], job.id)).rounds ?? []
     expect(rounds.map(r => r.round)).toEqual([0, 1, 2, 3, 4, 5])
     expect(rounds.every(r => Number.isFinite(r.loss))).toBe(true)
     expect(rounds[5].model).toBe(modelCid)

@@ -18,7 +18,7 @@ import { readHave, readIds, summaryOf, syncStream, writeHave, writeIds } from '.
 
 export interface SyncClientComponents {
   network: Pick<JobNetwork, 'dialProtocol'>
-  store: Pick<FactStore, 'accept' | 'entries' | 'knows' | 'state' | 'collected'>
+  store: Pick<FactStore, 'accept' | 'all' | 'known' | 'knows' | 'restore' | 'collected'>
   stats: JobStats
   /** Told the jobs a peer has shown it holds. */
   witness: (jobs: string[]) => void
@@ -41,16 +41,18 @@ export class SyncClient {
     try {
       stream = await network.dialProtocol(peer, JOB_SYNC_PROTOCOL, { signal })
       const lp = syncStream(stream)
-      await writeHave(lp, summaryOf(store.entries()), signal)
+      await writeHave(lp, summaryOf(store.all()), signal)
       // the answer opens with what the peer holds: a peer that knows a job witnesses it
       const theirs = await readHave(lp, signal)
-      witness(Object.keys(theirs).filter(id => store.state(id) != null))
+      witness(Object.keys(theirs).filter(id => store.known(id) != null))
       // ask only for the offered facts not held: most were gossiped here already
       const want: Record<string, string[]> = {}
       let wanted = 0
       for (const [job, ids] of Object.entries(await readIds(lp, signal))) {
         // a job collected here is never fetched back
         if (store.collected(job)) continue
+        // a finished job's facts may be on disk only: read back, so only the missing ones are asked for
+        await store.restore(job)
         const missing = ids.filter(id => !store.knows(id))
         if (missing.length > 0) { want[job] = missing; wanted += missing.length }
       }

@@ -20,7 +20,7 @@ import { SyncServer } from './server.ts'
 export interface JobSyncComponents {
   network: Pick<JobNetwork, 'dialProtocol' | 'handle' | 'unhandle' | 'addEventListener' | 'removeEventListener'>
   membership: Pick<Membership, 'connectedPeers'>
-  store: Pick<FactStore, 'accept' | 'entries' | 'knows' | 'state' | 'collected'>
+  store: Pick<FactStore, 'accept' | 'all' | 'known' | 'knows' | 'restore' | 'collected'>
   stats: JobStats
   log: Logger
 }

@@ -13,10 +13,11 @@ import { deadline } from '../../async/index.ts'
 import { MAX_SYNC_FACTS, SYNC_TIMEOUT_MS } from '../constants.ts'
 import type { SignedFact } from '../facts.ts'
 import type { FactStore } from '../fact-store.ts'
+import type { JobState } from '../state.ts'
 import { readHave, readIds, summaryOf, syncStream, writeEnd, writeHave, writeIds, type SyncSummary } from './codec.ts'
 
 export interface SyncServerComponents {
-  store: Pick<FactStore, 'entries' | 'state' | 'collected'>
+  store: Pick<FactStore, 'all' | 'known' | 'restore' | 'collected'>
   /** Told the jobs a peer has shown it holds. */
   witness: (jobs: string[]) => void
   /** Asked to sync with a requester that holds facts this peer lacks. */
@@ -52,15 +53,15 @@ export class SyncServer {
     try {
       const lp = syncStream(stream)
       const theirs = await readHave(lp, signal)
-      witness(Object.keys(theirs).filter(id => store.state(id) != null))
-      const offer = this.offerFor(theirs)
-      await writeHave(lp, summaryOf(store.entries()), signal)
+      witness(Object.keys(theirs).filter(id => store.known(id) != null))
+      const { offer, states } = await this.offerFor(theirs)
+      await writeHave(lp, summaryOf(store.all()), signal)
       await writeIds(lp, offer, signal)
       const want = await readIds(lp, signal)
       for (const [job, ids] of Object.entries(want)) {
         // only facts that were offered: the want list cannot ask for anything else
         const offered = new Set(offer[job] ?? [])
-        const state = store.state(job)
+        const state = states.get(job)
         if (state == null) continue
         for (const id of ids) {
           const sf = offered.has(id) ? state.fact(id) : undefined
@@ -72,7 +73,7 @@ export class SyncServer {
       // the requester read everything and closed: it has the jobs offered now
       witness(Object.keys(offer).filter(id => theirs[id] == null))
       // the requester knows facts we lack: pull them back (anti-entropy both ways)
-      if (Object.entries(theirs).some(([id, authors]) => !store.collected(id) && Object.entries(authors).some(([author, n]) => (store.state(id)?.authorCounts.get(author) ?? 0) < n))) {
+      if (Object.entries(theirs).some(([id, authors]) => !store.collected(id) && Object.entries(authors).some(([author, n]) => (store.known(id)?.authorCounts.get(author) ?? 0) < n))) {
         setImmediate(() => { pullBack(remote) })
       }
     } catch (err) {
@@ -86,20 +87,25 @@ export class SyncServer {
   /**
    * The ids offered to a peer whose summary is `theirs`: per job, the facts of
    * every author of whom this peer holds more, the job and done facts first;
-   * MAX_SYNC_FACTS in all.
+   * MAX_SYNC_FACTS in all; with the states the offered facts are sent from (a finished job's
+   * facts are read back from disk for it).
    */
-  private offerFor (theirs: SyncSummary): Record<string, string[]> {
+  private async offerFor (theirs: SyncSummary): Promise<{ offer: Record<string, string[]>, states: Map<string, JobState> }> {
     const offer: Record<string, string[]> = {}
+    const states = new Map<string, JobState>()
     let offered = 0
-    for (const [id, state] of this.components.store.entries()) {
-      const known = theirs[id]
-      const authors = new Set([...state.authorCounts].filter(([author, count]) => (known?.[author] ?? 0) < count).map(([author]) => author))
+    for (const job of [...this.components.store.all()]) {
+      const known = theirs[job.id]
+      const authors = new Set([...job.authorCounts].filter(([author, count]) => (known?.[author] ?? 0) < count).map(([author]) => author))
       if (authors.size === 0) continue
+      const state = await this.components.store.restore(job.id)
+      if (state == null) continue
       const ids = outcomeFirst(state.allFacts()).filter(sf => authors.has(sf.from)).map(sf => sf.id).slice(0, MAX_SYNC_FACTS - offered)
       if (ids.length === 0) break
-      offer[id] = ids
+      offer[job.id] = ids
+      states.set(job.id, state)
       offered += ids.length
     }
-    return offer
+    return { offer, states }
   }
 }
