@@ -4,17 +4,14 @@
  * fact held (so a sync drops known facts before verifying them), collects the
  * peers outvoted in any job, keeps the result batches facts carry when this
  * peer is among the closest to them, writes accepted facts to the datastore
- * in batches and reads them back at start, and announces each change.
+ * (fact-log.ts) and reads them back at start, and announces each change.
  *
  * A `pass` fact, and an iterative job's `done` fact, counts only once checked
  * (pass-check.ts): one that is wrong is refused; one that cannot be checked yet
- * (the pass's results are not all here, the pass before it is not accepted)
- * waits, at most PASS_FACT_WAIT_MS and MAX_WAITING_PASS_FACTS per job, and is
- * checked again on every change of its job; a fact dropped unchecked is
- * forgotten, so a later sync brings it again. Facts this peer made, and facts
- * read back from its datastore, were checked before. A pass's state (a block
- * the fact carries) is kept from the fact by the peers closest to it, as
- * result batches are.
+ * waits (waiting-facts.ts). Facts this peer made, and facts read back from
+ * its datastore, were checked before. A pass's state (a block the fact
+ * carries) is kept from the fact by the peers closest to it, as result
+ * batches are.
  *
  * A finished job idle for `finishedIdleMs` (no fact applied, not read back)
  * leaves memory: the store keeps its summary (finished-job.ts) and its facts
@@ -26,9 +23,9 @@
  * talks to other peers. `accept` runs once per fact received: it does no more
  * than check a pass fact, apply, index, persist and announce.
  */
-import { Key, type Datastore } from 'interface-datastore'
+import type { Datastore } from 'interface-datastore'
 import type { Logger } from '@libp2p/interface'
-import { FACT_PERSIST_BATCH, FACT_PERSIST_DELAY_MS, FINISHED_JOB_IDLE_MS, FINISHED_JOB_SWEEP_MS, JOB_TOMBSTONE_MS, MIN_FINISHED_JOB_IDLE_MS, MAX_JOB_TOMBSTONES, MAX_WAITING_PASS_FACTS, PASS_FACT_WAIT_MS } from './constants.ts'
+import { FINISHED_JOB_IDLE_MS, FINISHED_JOB_SWEEP_MS, JOB_TOMBSTONE_MS, MIN_FINISHED_JOB_IDLE_MS, MAX_JOB_TOMBSTONES } from './constants.ts'
 import { InvalidFactError } from './errors.ts'
 import { openFact, type SignedFact } from './facts.ts'
 import { needsCheck, type PassChecker } from './pass-check.ts'
@@ -36,13 +33,10 @@ import { decodeDocument, documentId } from './spec.ts'
 import { refusalOf } from './ending.ts'
 import { JobState } from './state.ts'
 import { FinishedJob, type KnownJob } from './finished-job.ts'
+import { FactLog } from './fact-log.ts'
+import { WaitingFacts } from './waiting-facts.ts'
 import { encodeResultBatch } from './result-batch.ts'
 import type { JobServiceData } from './data-access.ts'
-
-/** Datastore key prefix of persisted facts: `/edgeswarm/job-facts/<job>/<fact id>`, the value the envelope as received. */
-const FACT_PREFIX = '/edgeswarm/job-facts'
-/** Datastore key prefix of collected jobs' tombstones: `/edgeswarm/job-tombstones/<job>`, the value when it was collected (ms, decimal). */
-const TOMBSTONE_PREFIX = '/edgeswarm/job-tombstones'
 
 /** Counts of the job layer's traffic, shared by the store, gossip and sync. */
 export interface JobStats {
@@ -57,8 +51,6 @@ export interface JobStats {
 /** What `accept` did with a fact: applied it, knew it already, holds it until it can be checked, or dropped it (its job was collected here). */
 export type Acceptance = 'new' | 'known' | 'waiting' | 'collected'
 
-/** A fact held until it can be checked. */
-interface WaitingFact { sf: SignedFact, persist: boolean, until: number }
 
 export interface FactStoreComponents {
   /** This peer's id: the author of the facts whose result batches it already keeps. */
@@ -80,8 +72,6 @@ export interface FactStoreInit {
   finishedIdleMs?: number
 }
 
-/** A fact queued for the datastore, with its job. */
-interface Unwritten { job: string, key: Key, value: Uint8Array }
 
 export class FactStore {
   /** Peers outvoted in any job: their claims are not granted in jobs that arrive later. */
@@ -98,37 +88,35 @@ export class FactStore {
   private sweepTimer?: ReturnType<typeof setInterval>
   /** Ids of every fact held in memory, across jobs. */
   private readonly knownFactIds = new Set<string>()
-  /** Facts accepted but not yet written (see persist). */
-  private readonly unwritten: Unwritten[] = []
-  /** Every write begun so far, settled together. */
-  private writing: Promise<void> = Promise.resolve()
-  private persistTimer?: ReturnType<typeof setTimeout>
   private readonly peerId: string
   private readonly data: FactStoreComponents['data']
-  private readonly datastore?: Datastore
+  /** The facts on disk; none without a datastore. */
+  private readonly factLog?: FactLog
   private readonly stats: JobStats
   private readonly events: EventTarget
   private readonly log: Logger
   private readonly changed: (state: JobState) => void
   private readonly checker: FactStoreComponents['checker']
-  /** Per job, the facts that wait to be checked, oldest first. */
-  private readonly waiting = new Map<string, Map<string, WaitingFact>>()
-  /** Jobs whose waiting facts are being checked again, and those to check once more after. */
-  private readonly rechecking = new Set<string>()
-  private readonly recheckAgain = new Set<string>()
-  /** Per job with waiting facts, the timer that drops those that time out. */
-  private readonly sweeps = new Map<string, ReturnType<typeof setTimeout>>()
+  /** The facts that wait to be checked. */
+  private readonly waiting: WaitingFacts
   /** Jobs collected here (see forget), with when, oldest first: their facts are dropped on arrival until JOB_TOMBSTONE_MS has passed. */
   private readonly tombstones = new Map<string, number>()
 
   constructor (components: FactStoreComponents, init: FactStoreInit) {
     this.peerId = components.peerId
     this.data = components.data
-    this.datastore = components.datastore
+    if (components.datastore != null) this.factLog = new FactLog({ datastore: components.datastore, log: components.log })
     this.stats = components.stats
     this.events = components.events
     this.log = components.log
     this.checker = components.checker
+    this.waiting = new WaitingFacts({
+      checker: components.checker,
+      apply: (state, sf, persist) => { this.apply(state, sf, persist) },
+      held: (id, held) => { if (held) this.knownFactIds.add(id); else this.knownFactIds.delete(id) },
+      stats: components.stats,
+      log: components.log
+    })
     this.changed = init.changed
     this.finishedIdleMs = init.finishedIdleMs ?? FINISHED_JOB_IDLE_MS
     if (!Number.isSafeInteger(this.finishedIdleMs) || this.finishedIdleMs < MIN_FINISHED_JOB_IDLE_MS) throw new RangeError(`finishedIdleMs must be a whole number of ms >= ${MIN_FINISHED_JOB_IDLE_MS}, got ${String(init.finishedIdleMs)}`)
@@ -136,7 +124,7 @@ export class FactStore {
 
   /** Starts moving idle finished jobs out of memory, every FINISHED_JOB_SWEEP_MS or `finishedIdleMs` if shorter (after `load`). */
   start (): void {
-    if (this.datastore == null || this.sweepTimer != null) return
+    if (this.factLog == null || this.sweepTimer != null) return
     this.sweepTimer = setInterval(() => {
       this.offload().catch((err: unknown) => { this.log('moving finished jobs out of memory failed: %e', err) })
     }, Math.min(FINISHED_JOB_SWEEP_MS, this.finishedIdleMs))
@@ -191,13 +179,13 @@ export class FactStore {
   /** Reads a finished job's facts back and makes its state whole again, as `load` would, without announcing a change. */
   private async readBack (id: string): Promise<JobState | undefined> {
     const summary = this.finished.get(id)
-    if (summary == null || this.datastore == null) return undefined
+    if (summary == null || this.factLog == null) return undefined
     const facts: SignedFact[] = []
-    for await (const { key, value } of this.datastore.query({ prefix: `${FACT_PREFIX}/${id}/` })) {
+    for await (const { key, value } of this.factLog.of(id)) {
       try {
         facts.push(await openFact(value, Infinity, { verified: true }))
       } catch (err) {
-        this.log('skipped the corrupt fact record %s: %e', key.toString(), err)
+        this.log('skipped the corrupt fact record %s: %e', key, err)
       }
     }
     // collected while its facts were read
@@ -218,9 +206,9 @@ export class FactStore {
    * header), after writing the facts queued; returns how many it moved.
    */
   async offload (now = Date.now()): Promise<number> {
-    if (this.datastore == null) return 0
-    await this.write()
-    const queued = new Set(this.unwritten.map(u => u.job))
+    if (this.factLog == null) return 0
+    await this.factLog.write()
+    const queued = this.factLog.queuedJobs()
     let moved = 0
     for (const [id, state] of [...this.states]) {
       if (queued.has(id) || now - (this.touched.get(id) ?? 0) < this.finishedIdleMs) continue
@@ -233,7 +221,7 @@ export class FactStore {
   private setAside (state: JobState, now: number): boolean {
     const id = state.id
     const doc = state.doc
-    if (doc == null || this.waiting.has(id) || this.rechecking.has(id) || this.restoring.has(id)) return false
+    if (doc == null || this.waiting.busy(id) || this.restoring.has(id)) return false
     const finished = state.finishedAt(now)
     if (finished == null || state.view(now).running > 0) return false
     const summary = new FinishedJob(state, doc, finished, now)
@@ -256,7 +244,7 @@ export class FactStore {
     if (this.finished.has(f.job)) await this.restore(f.job)
     const state = this.stateOf(f.job)
     if (state.has(sf.id)) return 'known'
-    if (this.waiting.get(f.job)?.has(sf.id) === true) return 'waiting'
+    if (this.waiting.has(f.job, sf.id)) return 'waiting'
     if (f.t === 'job') {
       const id = (await documentId(f.doc)).toString()
       if (id !== f.job) throw new InvalidFactError('job document does not hash to the job id')
@@ -269,7 +257,7 @@ export class FactStore {
       const verdict = await this.checker.verdict(state, sf)
       if (verdict.verdict === 'reject') throw new InvalidFactError(`${f.t} fact of ${sf.from} refused: ${verdict.reason}`)
       if (verdict.verdict === 'wait') {
-        this.hold(state, sf, persist)
+        this.waiting.hold(state, sf, persist)
         return 'waiting'
       }
     }
@@ -288,7 +276,7 @@ export class FactStore {
       const batch = f.batch
       void this.data.adoptBlock(batch, () => encodeResultBatch(f.job, f.results)).catch(() => {})
     }
-    if (persist && this.datastore != null) this.persist(f.job, new Key(`${FACT_PREFIX}/${f.job}/${sf.id}`), sf.envelope)
+    if (persist) this.factLog?.append(f.job, sf.id, sf.envelope)
     for (const peer of state.untrusted) this.untrusted.add(peer)
     if (f.t === 'pass') {
       // the peers closest to the state's block keep it from the fact: it is in the swarm under its CID
@@ -297,67 +285,8 @@ export class FactStore {
     }
     this.changed(state)
     this.events.dispatchEvent(new CustomEvent<string>('change', { detail: f.job }))
-    if (this.waiting.has(state.id)) void this.recheck(state)
+    this.waiting.changed(state)
     return true
-  }
-
-  /** Holds a fact until it can be checked (see the module header). */
-  private hold (state: JobState, sf: SignedFact, persist: boolean): void {
-    let held = this.waiting.get(state.id)
-    if (held == null) {
-      held = new Map()
-      this.waiting.set(state.id, held)
-      this.sweepLater(state)
-    }
-    held.set(sf.id, { sf, persist, until: Date.now() + PASS_FACT_WAIT_MS })
-    this.knownFactIds.add(sf.id)
-    if (held.size > MAX_WAITING_PASS_FACTS) this.dropWaiting(state.id, held.keys().next().value as string)
-  }
-
-  /** Forgets a waiting fact: a later sync offers it again. */
-  private dropWaiting (job: string, id: string): void {
-    const held = this.waiting.get(job)
-    held?.delete(id)
-    this.knownFactIds.delete(id)
-    if (held?.size === 0) this.waiting.delete(job)
-  }
-
-  /** Checks a job's waiting facts again, one check of a job at a time (a change during one asks for another after it). */
-  private async recheck (state: JobState): Promise<void> {
-    const job = state.id
-    if (this.rechecking.has(job)) { this.recheckAgain.add(job); return }
-    this.rechecking.add(job)
-    try {
-      do {
-        this.recheckAgain.delete(job)
-        for (const [id, w] of [...(this.waiting.get(job) ?? [])]) {
-          if (Date.now() > w.until) { this.dropWaiting(job, id); continue }
-          const verdict = await this.checker.verdict(state, w.sf).catch((err: unknown) => ({ verdict: 'wait' as const, reason: String(err) }))
-          if (verdict.verdict === 'wait') continue
-          this.dropWaiting(job, id)
-          if (verdict.verdict === 'accept') {
-            this.apply(state, w.sf, w.persist)
-          } else {
-            this.stats.factsRejected++
-            this.log('refused the %s fact %s of %s: %s', w.sf.fact.t, id, w.sf.from, verdict.reason)
-          }
-        }
-      } while (this.recheckAgain.has(job))
-    } finally {
-      this.rechecking.delete(job)
-    }
-    if (this.waiting.has(job)) this.sweepLater(state)
-  }
-
-  /** Checks a job's waiting facts again once the oldest may have timed out: a job that gets no further fact still drops them. */
-  private sweepLater (state: JobState): void {
-    if (this.sweeps.has(state.id)) return
-    const timer = setTimeout(() => {
-      this.sweeps.delete(state.id)
-      void this.recheck(state)
-    }, PASS_FACT_WAIT_MS + 1)
-    timer.unref()
-    this.sweeps.set(state.id, timer)
   }
 
   /** Whether job `id` was collected here and its tombstone is within JOB_TOMBSTONE_MS: its facts are dropped, so neither gossip nor sync brings it back. */
@@ -376,26 +305,14 @@ export class FactStore {
     if (state == null && summary == null) return 0
     const facts = state?.factCount ?? summary?.factCount ?? 0
     for (const sf of state?.allFacts() ?? []) this.knownFactIds.delete(sf.id)
-    for (const waiting of this.waiting.get(id)?.keys() ?? []) this.knownFactIds.delete(waiting)
-    this.waiting.delete(id)
-    clearTimeout(this.sweeps.get(id))
-    this.sweeps.delete(id)
+    this.waiting.forget(id)
     this.states.delete(id)
     this.finished.delete(id)
     this.touched.delete(id)
     this.tombstones.delete(id)
     this.tombstones.set(id, now)
     this.expireTombstones(now)
-    if (this.datastore != null) {
-      const prefix = `${FACT_PREFIX}/${id}/`
-      for (let i = this.unwritten.length - 1; i >= 0; i--) if (this.unwritten[i].job === id) this.unwritten.splice(i, 1)
-      // a write under way may hold facts of the job: they are deleted after it
-      await this.writing
-      const batch = this.datastore.batch()
-      for await (const key of this.datastore.queryKeys({ prefix })) batch.delete(key)
-      batch.put(new Key(`${TOMBSTONE_PREFIX}/${id}`), new TextEncoder().encode(String(now)))
-      await Promise.resolve(batch.commit()).catch((err: unknown) => { this.log('dropping the facts of job %s failed: %e', id, err) })
-    }
+    await this.factLog?.drop(id, now)
     return facts
   }
 
@@ -408,7 +325,7 @@ export class FactStore {
     }
     for (const id of drop) {
       this.tombstones.delete(id)
-      void Promise.resolve(this.datastore?.delete(new Key(`${TOMBSTONE_PREFIX}/${id}`))).catch(() => {})
+      this.factLog?.dropTombstone(id)
     }
   }
 
@@ -435,27 +352,21 @@ export class FactStore {
    * as its facts are read (they come grouped by job), so a start holds one finished job at a time.
    */
   async load (): Promise<void> {
-    if (this.datastore == null) return
-    const tombstones: Array<[string, number]> = []
-    for await (const { key, value } of this.datastore.query({ prefix: TOMBSTONE_PREFIX })) {
-      const at = Number(new TextDecoder().decode(value))
-      if (Number.isFinite(at)) tombstones.push([key.baseNamespace(), at])
-    }
-    for (const [id, at] of tombstones.sort((a, b) => a[1] - b[1])) this.tombstones.set(id, at)
+    if (this.factLog == null) return
+    for (const [id, at] of await this.factLog.tombstones()) this.tombstones.set(id, at)
     this.expireTombstones(Date.now())
     let previous: string | undefined
     const setAsideRead = (job: string | undefined): void => {
       const state = job != null ? this.states.get(job) : undefined
       if (state != null) this.setAside(state, Date.now())
     }
-    for await (const { key, value } of this.datastore.query({ prefix: FACT_PREFIX })) {
-      const job = key.parent().baseNamespace()
+    for await (const { job, key, value } of this.factLog.all()) {
       if (job !== previous) setAsideRead(previous)
       previous = job
       try {
         await this.accept(await openFact(value, Infinity, { verified: true }), false, { checked: true })
       } catch (err) {
-        this.log('skipped the corrupt fact record %s: %e', key.toString(), err)
+        this.log('skipped the corrupt fact record %s: %e', key, err)
       }
     }
     setAsideRead(previous)
@@ -465,22 +376,8 @@ export class FactStore {
   async flush (): Promise<void> {
     clearInterval(this.sweepTimer)
     this.sweepTimer = undefined
-    for (const timer of this.sweeps.values()) clearTimeout(timer)
-    this.sweeps.clear()
-    await this.write()
-  }
-
-  /** Writes the facts queued now, after every write begun before (forget waits for them, so a deleted fact is never written back). */
-  private async write (): Promise<void> {
-    clearTimeout(this.persistTimer)
-    this.persistTimer = undefined
-    if (this.datastore == null || this.unwritten.length === 0) return await this.writing
-    const writes = this.unwritten.splice(0)
-    const batch = this.datastore.batch()
-    for (const { key, value } of writes) batch.put(key, value)
-    const written = Promise.resolve(batch.commit()).catch((err: unknown) => { this.log('writing %d facts failed: %e', writes.length, err) })
-    this.writing = Promise.all([this.writing, written]).then(() => {})
-    await this.writing
+    this.waiting.stop()
+    await this.factLog?.write()
   }
 
   private stateOf (id: string): JobState {
@@ -491,20 +388,5 @@ export class FactStore {
       this.states.set(id, state)
     }
     return state
-  }
-
-  /**
-   * Queues a fact for the datastore: a batch is written when it holds
-   * FACT_PERSIST_BATCH facts or FACT_PERSIST_DELAY_MS after its first, since
-   * a write per fact costs a busy peer more than the fact. Facts a crash loses
-   * are pulled back from other peers by sync.
-   */
-  private persist (job: string, key: Key, value: Uint8Array): void {
-    this.unwritten.push({ job, key, value })
-    if (this.unwritten.length >= FACT_PERSIST_BATCH) { void this.write(); return }
-    if (this.persistTimer == null) {
-      this.persistTimer = setTimeout(() => { void this.write() }, FACT_PERSIST_DELAY_MS)
-      this.persistTimer.unref?.()
-    }
   }
 }
