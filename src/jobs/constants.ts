@@ -92,6 +92,14 @@ export const SYNC_TIMEOUT_MS = 10_000
 export const MAX_SYNC_FACTS = 50_000
 /** Most fact ids in one frame of a sync's offer or want list, so a frame of ids stays well inside MAX_FACT_BYTES; longer lists take more frames. */
 export const MAX_SYNC_OFFER_IDS = 8_000
+/**
+ * How long after it finished a job is still named in sync summaries: its late facts (another
+ * reducer's `done`) have reached every live peer by then, and a summary of every job kept
+ * would grow with the days of jobs retention keeps, on every exchange.
+ */
+export const SYNC_FINISHED_WINDOW_MS = 10 * 60_000
+/** Most bytes the jobs of one sync summary take: the summary is one frame, well inside MAX_FACT_BYTES; the newest jobs go first. */
+export const MAX_SYNC_SUMMARY_BYTES = 256 * 1024
 /** Inbound sync streams one connection may hold at once: a peer runs one exchange with another at a time, so this only bounds a misbehaving one. */
 export const JOB_SYNC_MAX_INBOUND_STREAMS = 32
 /** Pause between a new connection and the sync with its peer, so the connection has finished setting up before the sync stream opens. */

@@ -32,7 +32,7 @@ export async function findJob (id: string, components: FindComponents, options: 
   const signal = options.signal ?? AbortSignal.timeout(JOB_FIND_TIMEOUT_MS)
   let asked = 0
   while (true) {
-    const { asked: n, answered } = await sync.syncWithConnected(FIND_SYNC_PEERS)
+    const { asked: n, answered } = await sync.syncWithConnected(FIND_SYNC_PEERS, [id])
     asked += n
     if (known()) return
     if (answered > 0) throw new JobNotFoundError(`unknown job ${id}: none of the ${answered} peers asked knows it`)

@@ -14,7 +14,8 @@ import { JOB_SYNC_PROTOCOL, SYNC_TIMEOUT_MS } from '../constants.ts'
 import { openFact, peekFactId } from '../facts.ts'
 import type { JobNetwork } from '../components.ts'
 import type { FactStore, JobStats } from '../fact-store.ts'
-import { readHave, readIds, summaryOf, syncStream, writeHave, writeIds } from './codec.ts'
+import { readHave, readIds, syncStream, writeHave, writeIds } from './codec.ts'
+import { jobsToSync, summaryOf } from './summary.ts'
 
 export interface SyncClientComponents {
   network: Pick<JobNetwork, 'dialProtocol'>
@@ -32,8 +33,8 @@ export class SyncClient {
     this.components = components
   }
 
-  /** One exchange with `peer`, within SYNC_TIMEOUT_MS; true when it completed. */
-  async pull (peer: PeerId): Promise<boolean> {
+  /** One exchange with `peer`, within SYNC_TIMEOUT_MS, asking also for the jobs of ids `jobsWanted`; true when it completed. */
+  async pull (peer: PeerId, jobsWanted: readonly string[] = []): Promise<boolean> {
     const { network, store, stats, witness, log } = this.components
     const limit = deadline(SYNC_TIMEOUT_MS)
     const signal = limit.signal
@@ -41,7 +42,7 @@ export class SyncClient {
     try {
       stream = await network.dialProtocol(peer, JOB_SYNC_PROTOCOL, { signal })
       const lp = syncStream(stream)
-      await writeHave(lp, summaryOf(store.all()), signal)
+      await writeHave(lp, summaryOf(jobsToSync(store.all()), jobsWanted), signal)
       // the answer opens with what the peer holds: a peer that knows a job witnesses it
       const theirs = await readHave(lp, signal)
       witness(Object.keys(theirs).filter(id => store.known(id) != null))

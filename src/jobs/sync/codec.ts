@@ -14,7 +14,6 @@ import { lpStream } from '@libp2p/utils'
 import { InvalidMessageError, type Stream } from '@libp2p/interface'
 import { z } from 'zod'
 import { MAX_FACT_BYTES, MAX_SYNC_FACTS, MAX_SYNC_OFFER_IDS } from '../constants.ts'
-import type { KnownJob } from '../finished-job.ts'
 
 /** Longest job id a sync message may carry (a CID string). */
 const MAX_JOB_ID_CHARS = 200
@@ -34,13 +33,6 @@ export type SyncStream = ReturnType<typeof lpStream>
 /** The length-prefixed framing of a sync stream. */
 export function syncStream (stream: Stream): SyncStream {
   return lpStream(stream, { maxDataLength: MAX_FACT_BYTES })
-}
-
-/** The summary of the facts held of these jobs. */
-export function summaryOf (jobs: Iterable<KnownJob>): SyncSummary {
-  const have: SyncSummary = {}
-  for (const job of jobs) have[job.id] = Object.fromEntries(job.authorCounts)
-  return have
 }
 
 /** Writes a summary. */

@@ -93,10 +93,15 @@ export class JobSync implements Startable {
     return await run
   }
 
-  /** Syncs with up to `n` connected peers at once: how many were asked, and how many answered. */
-  async syncWithConnected (n: number): Promise<{ asked: number, answered: number }> {
+  /**
+   * Syncs with up to `n` connected peers at once, asking also for the jobs of ids `wanted`
+   * (each such exchange runs on its own, beside any in flight): how many were asked, and how
+   * many answered.
+   */
+  async syncWithConnected (n: number, wanted: readonly string[] = []): Promise<{ asked: number, answered: number }> {
     const peers = this.membership.connectedPeers().slice(0, n)
-    const answered = (await Promise.all(peers.map(async p => await this.syncWith(p)))).filter(Boolean).length
+    const one = async (peer: PeerId): Promise<boolean> => wanted.length === 0 ? await this.syncWith(peer) : this.running && await this.client.pull(peer, wanted)
+    const answered = (await Promise.all(peers.map(one))).filter(Boolean).length
     return { asked: peers.length, answered }
   }
 

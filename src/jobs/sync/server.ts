@@ -14,7 +14,9 @@ import { MAX_SYNC_FACTS, SYNC_TIMEOUT_MS } from '../constants.ts'
 import type { SignedFact } from '../facts.ts'
 import type { FactStore } from '../fact-store.ts'
 import type { JobState } from '../state.ts'
-import { readHave, readIds, summaryOf, syncStream, writeEnd, writeHave, writeIds, type SyncSummary } from './codec.ts'
+import { readHave, readIds, syncStream, writeEnd, writeHave, writeIds, type SyncSummary } from './codec.ts'
+import { jobsToSync, summaryOf } from './summary.ts'
+import type { KnownJob } from '../finished-job.ts'
 
 export interface SyncServerComponents {
   store: Pick<FactStore, 'all' | 'known' | 'restore' | 'collected'>
@@ -54,8 +56,9 @@ export class SyncServer {
       const lp = syncStream(stream)
       const theirs = await readHave(lp, signal)
       witness(Object.keys(theirs).filter(id => store.known(id) != null))
-      const { offer, states } = await this.offerFor(theirs)
-      await writeHave(lp, summaryOf(store.all()), signal)
+      const mine = jobsToSync(store.all())
+      const { offer, states } = await this.offerFor(theirs, mine)
+      await writeHave(lp, summaryOf(mine), signal)
       await writeIds(lp, offer, signal)
       const want = await readIds(lp, signal)
       for (const [job, ids] of Object.entries(want)) {
@@ -85,16 +88,22 @@ export class SyncServer {
   }
 
   /**
-   * The ids offered to a peer whose summary is `theirs`: per job, the facts of
-   * every author of whom this peer holds more, the job and done facts first;
-   * MAX_SYNC_FACTS in all; with the states the offered facts are sent from (a finished job's
-   * facts are read back from disk for it).
+   * The ids offered to a peer whose summary is `theirs`, of the jobs it names and `mine` (those
+   * this peer's summary names): per job, the facts of every author of whom this peer holds
+   * more, the job and done facts first; MAX_SYNC_FACTS in all; with the states the offered
+   * facts are sent from (a finished job's facts are read back from disk for it).
    */
-  private async offerFor (theirs: SyncSummary): Promise<{ offer: Record<string, string[]>, states: Map<string, JobState> }> {
+  private async offerFor (theirs: SyncSummary, mine: KnownJob[]): Promise<{ offer: Record<string, string[]>, states: Map<string, JobState> }> {
     const offer: Record<string, string[]> = {}
     const states = new Map<string, JobState>()
+    const jobs = new Map<string, KnownJob>()
+    for (const id of Object.keys(theirs)) {
+      const job = this.components.store.known(id)
+      if (job != null) jobs.set(id, job)
+    }
+    for (const job of mine) jobs.set(job.id, job)
     let offered = 0
-    for (const job of [...this.components.store.all()]) {
+    for (const job of jobs.values()) {
       const known = theirs[job.id]
       const authors = new Set([...job.authorCounts].filter(([author, count]) => (known?.[author] ?? 0) < count).map(([author]) => author))
       if (authors.size === 0) continue
