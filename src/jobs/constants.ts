@@ -100,6 +100,8 @@ export const MAX_SYNC_OFFER_IDS = 8_000
 export const SYNC_FINISHED_WINDOW_MS = 10 * 60_000
 /** Most bytes the jobs of one sync summary take: the summary is one frame, well inside MAX_FACT_BYTES; the newest jobs go first. */
 export const MAX_SYNC_SUMMARY_BYTES = 256 * 1024
+/** Most jobs whose witnesses (peers that showed by sync they hold it) are counted, the most recently witnessed kept: a submit waits on its own new job only. */
+export const MAX_WITNESSED_JOBS = 10_000
 /** Inbound sync streams one connection may hold at once: a peer runs one exchange with another at a time, so this only bounds a misbehaving one. */
 export const JOB_SYNC_MAX_INBOUND_STREAMS = 32
 /** Pause between a new connection and the sync with its peer, so the connection has finished setting up before the sync stream opens. */

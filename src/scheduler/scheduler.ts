@@ -164,7 +164,10 @@ export class Scheduler implements Startable {
       const alone = this.jobs.jobPeers() === 0
       this.rules.expire(now)
       const capacity = claimCapacity(slots, this.runs.size, this.avgTaskMs)
-      for (const state of this.jobs.jobs()) {
+      const jobs = [...this.jobs.jobs()]
+      // a finished job out of the job layer's memory is no longer listed: its mark goes with it
+      if (this.finished.size > jobs.length) this.forgetFinished(jobs)
+      for (const state of jobs) {
         const doc = state.doc
         if (doc == null || this.finished.has(state.id)) continue
         if (state.failed || state.doneResult() != null) this.finish(state.id)
@@ -199,6 +202,12 @@ export class Scheduler implements Startable {
     this.ranks.forget(job)
     this.rules.forget(job)
     this.local.forget(job)
+  }
+
+  /** Drops the finished marks of jobs no longer listed (finished jobs leave the job layer's memory once idle). */
+  private forgetFinished (jobs: readonly JobState[]): void {
+    const listed = new Set(jobs.map(s => s.id))
+    for (const id of this.finished) if (!listed.has(id)) this.finished.delete(id)
   }
 
   /** Runs a round once this peer may steal in `job`, `inMs` from now (one timer per job). */

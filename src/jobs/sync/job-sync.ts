@@ -10,7 +10,7 @@
  * serves an exchange past its time limit.
  */
 import type { Logger, PeerId, Startable } from '@libp2p/interface'
-import { JOB_SYNC_MAX_INBOUND_STREAMS, JOB_SYNC_PROTOCOL, SYNC_ON_CONNECT_DELAY_MS } from '../constants.ts'
+import { JOB_SYNC_MAX_INBOUND_STREAMS, JOB_SYNC_PROTOCOL, MAX_WITNESSED_JOBS, SYNC_ON_CONNECT_DELAY_MS } from '../constants.ts'
 import type { JobNetwork } from '../components.ts'
 import type { FactStore, JobStats } from '../fact-store.ts'
 import type { Membership } from '../membership.ts'
@@ -110,7 +110,16 @@ export class JobSync implements Startable {
     return (this.witnesses.get(id) ?? 0) > 0
   }
 
+  /** Counts a witness of each job; the oldest counts go past MAX_WITNESSED_JOBS (a submit waits on a job just announced, never an old one). */
   private witness (jobs: string[]): void {
-    for (const id of jobs) this.witnesses.set(id, (this.witnesses.get(id) ?? 0) + 1)
+    for (const id of jobs) {
+      const n = this.witnesses.get(id) ?? 0
+      this.witnesses.delete(id)
+      this.witnesses.set(id, n + 1)
+    }
+    for (const id of this.witnesses.keys()) {
+      if (this.witnesses.size <= MAX_WITNESSED_JOBS) break
+      this.witnesses.delete(id)
+    }
   }
 }
