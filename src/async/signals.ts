@@ -4,14 +4,21 @@
  * under it may not honour its own signal, so a caller's limit still holds.
  */
 import { setMaxListeners } from 'node:events'
+import { anySignal as combine, type ClearableSignal } from 'any-signal'
+
+export type { ClearableSignal }
 
 /**
- * One signal that aborts when any of `signals` does. Listener warnings are
- * off: a long-lived signal (a service's shutdown) is combined with thousands
- * of short ones.
+ * One signal that aborts when any of `signals` does; `clear()` it when the
+ * work under it ends (in a `finally`), which removes its listeners from the
+ * signals it combines. Node's `AbortSignal.any` is not used: each signal it
+ * combines with a long-lived one (a service's shutdown) stays in memory for
+ * good. Listener warnings are off: a long-lived signal is combined with
+ * thousands of short ones, one at a time.
  */
-export function anySignal (...signals: Array<AbortSignal | undefined>): AbortSignal {
-  const s = AbortSignal.any(signals.filter((x): x is AbortSignal => x != null))
+export function anySignal (...signals: Array<AbortSignal | undefined>): ClearableSignal {
+  for (const s of signals) if (s != null) setMaxListeners(Infinity, s)
+  const s = combine(signals)
   setMaxListeners(Infinity, s)
   return s
 }

@@ -212,7 +212,12 @@ export class DataService implements Startable {
   async put (content: ByteSource, options: PutOptions = {}): Promise<CID> {
     const replicas = checkReplicas(options.replicas ?? this.defaultReplicas)
     const chunkSize = checkChunkSize(options.chunkSize ?? this.chunkSize)
-    return await this.putter.put(content, { ...options, replicas, chunkSize, signal: anySignal(options.signal, this.shutdown.signal) })
+    const signal = anySignal(options.signal, this.shutdown.signal)
+    try {
+      return await this.putter.put(content, { ...options, replicas, chunkSize, signal })
+    } finally {
+      signal.clear()
+    }
   }
 
   /**
@@ -301,7 +306,8 @@ export class DataService implements Startable {
     const last = Math.ceil(end / m.chunkSize)
     const wanted = m.shards.slice(first, last).map((s, i) => ({ ...s, offset: (first + i) * m.chunkSize }))
     const fetched = mapOrdered(wanted, GET_PREFETCH, async (s, stop) => {
-      const bytes = await this.fetcher.get(s.cid, anySignal(signal, stop))
+      const either = anySignal(signal, stop)
+      const bytes = await this.fetcher.get(s.cid, either).finally(() => { either.clear() })
       if (bytes.byteLength !== s.size) throw new InvalidManifestError(`shard ${s.cid.toString()} has ${bytes.byteLength} bytes, manifest says ${s.size}`)
       if (s.nl !== undefined && s.nl !== endsWithNewline(bytes)) throw new InvalidManifestError(`shard ${s.cid.toString()} ${s.nl ? 'does not end' : 'ends'} with a newline, the manifest says otherwise`)
       return { bytes, start: s.offset }
@@ -349,7 +355,7 @@ export class DataService implements Startable {
     const m = await this.manifest(cid, options)
     const replicas = options.replicas ?? this.store.entry(cid)?.replicas ?? this.defaultReplicas
     const signal = anySignal(options.signal, this.shutdown.signal)
-    const holders = await this.survey.holders([cid, ...m.shards.map(s => s.cid)], replicas, signal, options.onProgress)
+    const holders = await this.survey.holders([cid, ...m.shards.map(s => s.cid)], replicas, signal, options.onProgress).finally(() => { signal.clear() })
     const shards: ShardStat[] = m.shards.map(s => ({ cid: s.cid.toString(), size: s.size, holders: holders.get(s.cid.toString()) ?? [] }))
     const rootHolders = holders.get(cid.toString()) ?? []
     const minHolders = Math.min(rootHolders.length, ...shards.map(s => s.holders.length))

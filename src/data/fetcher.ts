@@ -124,18 +124,24 @@ export class Fetcher implements Startable {
    */
   private async fetch (cid: CID, outer: AbortSignal): Promise<Uint8Array> {
     const limit = deadline(FETCH_TIMEOUT_MS)
+    // ends the requests and lookups of the fetch once it has an answer (or none)
+    const won = new AbortController()
+    const signal = anySignal(outer, limit.signal, won.signal)
     try {
-      return await this.fetchWithin(cid, outer, limit.signal)
+      return await this.fetchWithin(cid, outer, limit.signal, won, signal)
     } finally {
       limit.clear()
+      won.abort()
+      signal.clear()
     }
   }
 
-  /** `fetch`, ended by `timeUp` (FETCH_TIMEOUT_MS after it began) if nothing else ends it first. */
-  private async fetchWithin (cid: CID, outer: AbortSignal, timeUp: AbortSignal): Promise<Uint8Array> {
+  /**
+   * `fetch`, ended by `timeUp` (FETCH_TIMEOUT_MS after it began) if nothing else ends it first;
+   * `won` aborts once a peer served the block, and `signal` is what its requests run under.
+   */
+  private async fetchWithin (cid: CID, outer: AbortSignal, timeUp: AbortSignal, won: AbortController, signal: AbortSignal): Promise<Uint8Array> {
     const { peerId, dht, libp2p } = this.components
-    const won = new AbortController()
-    const signal = anySignal(outer, timeUp, won.signal)
     const tried = new Set<string>([peerId.toString()])
     const asked: Array<Promise<void>> = []
     // what the search saw, for the error: a NotFoundError says why

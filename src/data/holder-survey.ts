@@ -136,6 +136,7 @@ export class HolderSurvey {
       } finally {
         await Promise.all(asked)
         limit.clear()
+        s.clear()
       }
     })
   }

@@ -10,7 +10,7 @@
  */
 import type { PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
-import { anySignal, untilAborted } from '../async/index.ts'
+import { anySignal, deadline, untilAborted } from '../async/index.ts'
 import { connectedPeerCount, connectedPeers } from '../node/index.ts'
 import { KAD_ID_CACHE_MAX, KNOWN_PEERS_MAX, KNOWN_PEER_TTL_MS, LOOKUP_TIMEOUT_MS, SWARM_VIEW_TTL_MS } from './constants.ts'
 import { blockKadId, compareXor, peerKadId, sortByDistance } from './placement.ts'
@@ -84,7 +84,8 @@ export class PeerView {
       return sortByDistance(blockKadId(cid), [peerId, ...known])
     }
     if (this.routingTableSize() > 0) {
-      const s = anySignal(signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS))
+      const limit = deadline(LOOKUP_TIMEOUT_MS)
+      const s = anySignal(signal, limit.signal)
       const found: PeerId[] = []
       try {
         for await (const ev of untilAborted(dht.getClosestPeers(cid.multihash.bytes, { signal: s }), s)) {
@@ -94,6 +95,9 @@ export class PeerView {
       } catch (err) {
         if (signal.aborted) throw err
         // the lookup timed out: what it found is used
+      } finally {
+        limit.clear()
+        s.clear()
       }
       this.remember(found)
     }

@@ -141,13 +141,14 @@ export class ProviderQueue implements Startable {
       try {
         if (this.view.routingTableSize() === 0) return // retried by the next repair pass
         const limit = deadline(PROVIDE_TIMEOUT_MS)
+        const signal = anySignal(this.shutdown.signal, limit.signal)
         try {
-          const signal = anySignal(this.shutdown.signal, limit.signal)
           for await (const ev of this.components.dht.provide(cid, { signal })) {
             if (ev.name === 'FINAL_PEER') closest.push(ev.peer.id)
           }
         } finally {
           limit.clear()
+          signal.clear()
         }
         this.provided.add(key)
         this.metrics.provides++

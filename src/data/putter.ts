@@ -68,7 +68,8 @@ export class Putter {
       const cid = cidOf(bytes)
       await store.put(cid, bytes, { forOthers: false, replicas, puts })
       providers.enqueue(cid)
-      const { holders } = await replicator.replicate(cid, replicas, async () => bytes, anySignal(signal, stop), { announcedBySender: true, puts })
+      const either = anySignal(signal, stop)
+      const { holders } = await replicator.replicate(cid, replicas, async () => bytes, either, { announcedBySender: true, puts }).finally(() => { either.clear() })
       return { cid, size: bytes.byteLength, nl: endsWithNewline(bytes), holders: holders.length }
     })
     for await (const shard of placed) {

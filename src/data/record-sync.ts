@@ -175,6 +175,7 @@ export class RecordSync implements Startable {
       return false
     } finally {
       limit.clear()
+      signal.clear()
     }
   }
 
@@ -196,6 +197,7 @@ export class RecordSync implements Startable {
       if (!this.shutdown.signal.aborted) this.log('serving a record sync failed - %e', err)
     } finally {
       limit.clear()
+      signal.clear()
     }
   }
 

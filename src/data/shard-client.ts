@@ -30,8 +30,8 @@ export class ShardClient {
    */
   async request (peer: PeerId, req: ShardRequest, body: Uint8Array | undefined, signal: AbortSignal): Promise<ShardReply> {
     const limit = deadline(REQUEST_TIMEOUT_MS)
+    const s = anySignal(signal, limit.signal)
     try {
-      const s = anySignal(signal, limit.signal)
       s.throwIfAborted()
       // bounded by its time limit even if a dial or stream under it does not stop when aborted
       return await raceAbort((async () => {
@@ -43,6 +43,7 @@ export class ShardClient {
       })(), s)
     } finally {
       limit.clear()
+      s.clear()
     }
   }
 }
