@@ -81,6 +81,7 @@
   ], (v) => `${bytes(v)}`.replace(' ', '\u2009'))
   const fetchChart = chart($('ch-fetch'), [{ label: 'ms', color: color('--warn'), fill: 'rgba(245,165,36,.10)' }], (v) => v == null ? '–' : rate(v))
   let lossChart
+  const ROUND_TICKS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000]
 
   // ---------------------------------------------------------------- this peer
 
@@ -228,7 +229,8 @@
         width: $('ch-loss').clientWidth || 600,
         height: 180,
         scales: { x: { time: false } },
-        axes: [{ stroke: color('--faint'), grid: { stroke: color('--line') }, label: 'round' }, { stroke: color('--faint'), grid: { stroke: color('--line') }, size: 60 }],
+        // rounds are whole numbers: ticks never fall between two
+        axes: [{ stroke: color('--faint'), grid: { stroke: color('--line') }, label: 'round', incrs: ROUND_TICKS }, { stroke: color('--faint'), grid: { stroke: color('--line') }, size: 60 }],
         series: [{ label: 'round' }, { label: 'loss', stroke: color('--accent'), width: 2, points: { show: true, size: 5 } }]
       }, [[], []], $('ch-loss'))
       lossChart.setData([rounds.map(r => r.round), rounds.map(r => r.loss)])
