@@ -69,3 +69,16 @@ export async function jobOf (me: Peer, createdAt: number): Promise<{ id: string,
 }
 
 export const sign = async (p: Peer, fact: Fact): Promise<SignedFact> => await signFact(p.key, p.id, fact)
+
+/** An iterative job (`train`) of `me` over one shard, of `passes` passes, created at `createdAt`, with its `job` fact. */
+export async function iterativeJobOf (me: Peer, createdAt: number, passes: number): Promise<{ id: string, fact: SignedFact }> {
+  const doc = buildDocument(validateSpec({ fn: 'train', inputs: [BATCH] }), [{ shards: [{ cid: CID.parse(BATCH) }] }], me.id, createdAt, passes)
+  const bytes = encodeDocument(doc)
+  const id = (await documentId(bytes)).toString()
+  return { id, fact: await signFact(me.key, me.id, { t: 'job', job: id, doc: bytes }) }
+}
+
+/** A pass state's bytes and the CID they are stored under. */
+export async function passStateOf (bytes: Uint8Array): Promise<{ data: Uint8Array, cid: string }> {
+  return { data: bytes, cid: CID.createV1(0x55, await sha256.digest(bytes)).toString() }
+}

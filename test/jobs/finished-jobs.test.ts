@@ -10,8 +10,8 @@ import { describe, it, expect } from 'vitest'
 import { MemoryDatastore } from 'datastore-core'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { buildDocument, encodeDocument, documentId, signFact, validateSpec, type SignedFact } from '../../src/jobs/index.ts'
-import { BATCH, collectKeys, jobOf, peer, sign, storeOf, type Peer } from './fact-fixtures.ts'
+import type { SignedFact } from '../../src/jobs/index.ts'
+import { collectKeys, iterativeJobOf, jobOf, passStateOf, peer, sign, storeOf, type Peer } from './fact-fixtures.ts'
 
 const IDLE = 5_000
 const FINAL = 'bafyreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
@@ -126,12 +126,9 @@ describe('finished jobs out of memory', () => {
     const [me, worker] = [await peer(), await peer()]
     const { store, retention } = storeOf(me, new MemoryDatastore(), 0, IDLE)
     const t0 = Date.now() - 60_000
-    const doc = buildDocument(validateSpec({ fn: 'train', inputs: [BATCH] }), [{ shards: [{ cid: CID.parse(BATCH) }] }], me.id, t0, 1)
-    const bytes = encodeDocument(doc)
-    const id = (await documentId(bytes)).toString()
-    await store.accept(await signFact(me.key, me.id, { t: 'job', job: id, doc: bytes }), true)
-    const model = new Uint8Array([1, 2, 3])
-    const stateCid = CID.createV1(0x55, await sha256.digest(model)).toString()
+    const { id, fact } = await iterativeJobOf(me, t0, 1)
+    await store.accept(fact, true)
+    const { data: model, cid: stateCid } = await passStateOf(new Uint8Array([1, 2, 3]))
     await store.accept(await sign(worker, { t: 'pass', job: id, pass: 0, at: t0 + 10, results: 'r0', state: stateCid, data: model }), true)
     await store.accept(await sign(worker, { t: 'done', job: id, at: t0 + 30, result: stateCid, hash: 'final', size: 3 }), true)
     expect(await store.offload(Date.now() + IDLE + 1)).toBe(1)

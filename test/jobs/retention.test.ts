@@ -15,7 +15,7 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { buildDocument, encodeDocument, documentId, signFact, validateSpec } from '../../src/jobs/index.ts'
 import { JobRetention } from '../../src/jobs/retention.ts'
-import { BATCH, OTHER_BATCH, collectKeys, jobOf, peer, sign, storeOf } from './fact-fixtures.ts'
+import { BATCH, OTHER_BATCH, collectKeys, iterativeJobOf, jobOf, passStateOf, peer, sign, storeOf } from './fact-fixtures.ts'
 
 describe('job retention', () => {
   it('collects a finished job keepMs after its last fact, not before; its facts leave the datastore and a tombstone refuses them, also after a restart', async () => {
@@ -88,13 +88,9 @@ describe('job retention', () => {
     const [me, worker] = [await peer(), await peer()]
     const { store, retention } = storeOf(me, new MemoryDatastore(), 1_000)
     const t0 = Date.now() - 60_000
-    const spec = validateSpec({ fn: 'train', inputs: [BATCH] })
-    const doc = buildDocument(spec, [{ shards: [{ cid: CID.parse(BATCH) }] }], me.id, t0, 2)
-    const bytes = encodeDocument(doc)
-    const id = (await documentId(bytes)).toString()
-    await store.accept(await signFact(me.key, me.id, { t: 'job', job: id, doc: bytes }), true)
-    const model = new Uint8Array([1, 2, 3])
-    const stateCid = CID.createV1(0x55, await sha256.digest(model)).toString()
+    const { id, fact } = await iterativeJobOf(me, t0, 2)
+    await store.accept(fact, true)
+    const { data: model, cid: stateCid } = await passStateOf(new Uint8Array([1, 2, 3]))
     await store.accept(await sign(worker, { t: 'pass', job: id, pass: 0, at: t0 + 10, results: 'r0', state: stateCid, data: model }), true)
     expect(retention.isPinned(CID.parse(stateCid))).toBe(true)
     await store.accept(await sign(worker, { t: 'pass', job: id, pass: 1, at: t0 + 20, results: 'r1', state: stateCid, data: model }), true)
