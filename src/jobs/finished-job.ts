@@ -13,6 +13,9 @@ import type { JobDocument } from './spec.ts'
 import type { JobView } from './views.ts'
 import type { JobState } from './state.ts'
 
+/** The untrusted peers of a job that arrived when none was: one set shared by every such summary. */
+const NONE: ReadonlySet<string> = new Set()
+
 /** What lists show of a job's document: a finished job out of memory keeps no more of it. */
 export type JobHeader = Pick<JobDocument, 'fn' | 'createdAt' | 'submitter'>
 
@@ -52,7 +55,7 @@ export class FinishedJob implements KnownJob {
     this.lost = state.lostClaims()
     this.finished = finished
     this.states = state.acceptedStates()
-    this.avoided = state.avoided
+    this.avoided = state.avoided.size === 0 ? NONE : state.avoided
   }
 
   view (): JobView {
