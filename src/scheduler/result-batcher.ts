@@ -7,7 +7,9 @@
  * results wait (at most RESULT_MAX_DELAY_MS) for its next claim or renewal,
  * and go out in the same fact. A result fact renews the peer's other tasks
  * of the job too, so a renew fact goes out only when no result did for a
- * while.
+ * while. The fact that carries a peer's last results of an iterative job's
+ * pass also claims its tasks of the next pass (what it would claim when that
+ * pass opens), so a round costs a peer one fact, not a claim and a result.
  *
  * Small results travel inline (every peer keeps the facts) and are also
  * stored in the swarm as one batch block, which the fact names; large ones
@@ -62,6 +64,13 @@ export interface ResultBatcherComponents {
   holdsWork: (job: string) => boolean
   /** A job's lease length, undefined for a job no longer known. */
   leaseOf: (job: string) => number | undefined
+  /**
+   * The claim a result fact carrying `batch`, this peer's last finished results of `job` for
+   * now, makes of an iterative job's next pass (see Scheduler.nextPassClaim); undefined: none.
+   */
+  nextPassClaim: (job: string, batch: readonly FinishedResult[]) => TaskLease | undefined
+  /** The tasks of a next pass claimed by a published result fact: held from now, run once their pass opens. */
+  claimedNextPass: (job: string, tasks: readonly number[]) => void
 }
 
 export class ResultBatcher implements Startable {
@@ -137,8 +146,11 @@ export class ResultBatcher implements Startable {
         const pending = this.results.get(job) ?? []
         if (pending.length === 0) break
         const batch = pending.splice(0, batchLength(pending))
+        // the last results of a pass for now claim the next pass's tasks: no claim fact when it opens
+        const next = pending.length === 0 ? this.components.nextPassClaim(job, batch) : undefined
         try {
-          await this.publish(job, batch)
+          await this.publish(job, batch, next)
+          if (next != null) this.components.claimedNextPass(job, next.tasks)
         } catch {
           // a job that ended (canceled, past its deadline) refuses them: they are dropped
           if (this.components.jobs.state(job)?.failed !== false) { this.drop(job); break }
