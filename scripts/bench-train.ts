@@ -179,6 +179,8 @@ interface Training {
   retried: number
   /** CPU time of the swarm's processes (every thread) from pass 1's opening to the result: the rounds' CPU. */
   roundsCpuMs: number
+  /** Bytes the swarm's peers sent on their connections over the same span: the facts' gossip with its duplicates and control, sync, everything. */
+  roundsSentBytes: number
   /** The job's facts stamped within a round (after one pass's state, up to the next), median per round: by kind, all, and their bytes. */
   factsPerRound: FactCounts
 }
@@ -205,10 +207,13 @@ function factsPerRound (facts: Array<[string, number, number]>, passes: Array<{ 
   return { byKind, all: median(rounds.map(r => r.all)), bytes: median(rounds.map(r => r.bytes)) }
 }
 
-/** CPU time of every host process so far (all threads), summed. */
-async function swarmCpuMs (swarm: HostedSwarm): Promise<number> {
+/** CPU time of every host process so far (all threads), and the bytes every live peer's connections sent (NaN without metrics), summed. */
+async function swarmUsage (swarm: HostedSwarm): Promise<{ cpuMs: number, sentBytes: number }> {
   const snaps = await Promise.all(swarm.hosts.map(async h => await h.call('snapshot', {})))
-  return snaps.reduce((sum, s) => sum + (s.cpuMs ?? 0), 0)
+  return {
+    cpuMs: snaps.reduce((sum, s) => sum + (s.cpuMs ?? 0), 0),
+    sentBytes: snaps.reduce((sum, s) => sum + (s.wireSentBytes ?? NaN), 0)
+  }
 }
 
 /** Submits a training from peer 0, waits for its result, and times its passes; `during` runs while it runs. */
@@ -218,18 +223,20 @@ async function train (swarm: HostedSwarm, input: string, csv: Uint8Array, chunkS
   const { jobId } = await host.call('submitJob', { index: 0, spec: { fn: 'train', inputs: [input], params, redundancy: 1, leaseMs: DEFAULT_LEASE_MS }, timeoutMs: PHASE_TIMEOUT_MS })
   const watching = during?.(jobId)
   // the rounds' CPU starts when pass 1 opens (the scan's state accepted here)
-  let cpuAtRounds = NaN
+  let atRounds = { cpuMs: NaN, sentBytes: NaN }
   let ended = false
   const cpuWatch = (async () => {
     while (!ended) {
       const { passes } = await host.call('jobTimeline', { index: 0, jobId })
-      if (passes.length >= 1) { cpuAtRounds = await swarmCpuMs(swarm); return }
+      if (passes.length >= 1) { atRounds = await swarmUsage(swarm); return }
       await sleep(POLL_MS)
     }
   })()
   const result = await host.call('jobResult', { index: 0, jobId, timeoutMs: PHASE_TIMEOUT_MS })
   ended = true
-  const roundsCpuMs = await swarmCpuMs(swarm) - cpuAtRounds
+  const atEnd = await swarmUsage(swarm)
+  const roundsCpuMs = atEnd.cpuMs - atRounds.cpuMs
+  const roundsSentBytes = atEnd.sentBytes - atRounds.sentBytes
   await cpuWatch
   await watching
   const local = await trainLocally(csv, parseTrainSpec(params), { job: jobId, chunkSize })
@@ -245,7 +252,7 @@ async function train (swarm: HostedSwarm, input: string, csv: Uint8Array, chunkS
     return { pass: p.pass, at: p.at, ms: p.at - opened, syncMs: firstRun - opened, computeMs: lastRun - firstRun, gossipMs: p.at - lastRun }
   })
   const { progress } = await host.call('jobStatus', { index: 0, jobId })
-  return { jobId, sha256: result.sha256, correct: result.sha256 === expected, passes, retried: progress?.retried ?? 0, roundsCpuMs, factsPerRound: factsPerRound(timeline.facts ?? [], timeline.passes) }
+  return { jobId, sha256: result.sha256, correct: result.sha256 === expected, passes, retried: progress?.retried ?? 0, roundsCpuMs, roundsSentBytes, factsPerRound: factsPerRound(timeline.facts ?? [], timeline.passes) }
 }
 
 /** A live peer of host `h` (its first, by the swarm's placement of peer i on host i mod P). */
@@ -260,7 +267,7 @@ function roundsOf (t: Training): Training['passes'] {
 
 // ------------------------------------------------------------------ (a) round time
 
-interface RoundRun { records: number, shards: number, rounds: number, roundMsP50: number, syncMsP50: number, computeMsP50: number, gossipMsP50: number, swarmCpuMsPerRound: number, localCpuMsPerRound: number, factsPerRound: FactCounts, correct: boolean, retried: number }
+interface RoundRun { records: number, shards: number, rounds: number, roundMsP50: number, syncMsP50: number, computeMsP50: number, gossipMsP50: number, swarmCpuMsPerRound: number, localCpuMsPerRound: number, sentKiBPerRound: number, factsPerRound: FactCounts, correct: boolean, retried: number }
 
 async function roundPhase (): Promise<RoundRun> {
   const csv = dataset(recordsA, 'a')
@@ -281,6 +288,7 @@ async function roundPhase (): Promise<RoundRun> {
     gossipMsP50: round(median(rounds.map(r => r.gossipMs))),
     swarmCpuMsPerRound: round(t.roundsCpuMs / rounds.length),
     localCpuMsPerRound: round(local.roundsCpuMs / rounds.length),
+    sentKiBPerRound: round(t.roundsSentBytes / 1024 / rounds.length),
     factsPerRound: t.factsPerRound,
     correct: t.correct,
     retried: t.retried
@@ -332,7 +340,7 @@ async function trainWithLocalPool (csv: Uint8Array, chunkSize: number, rounds: n
   }
 }
 
-interface CpuRun { records: number, shards: number, rounds: number, localScanMs: number, localRoundsMs: number, localRoundMs: number[], swarmRoundsMs: number, efficiency: number, localCpuMs: number, swarmCpuMs: number, roundsMs: number[], syncMsP50: number, computeMsP50: number, gossipMsP50: number, factsPerRound: FactCounts, correct: boolean, retried: number }
+interface CpuRun { records: number, shards: number, rounds: number, localScanMs: number, localRoundsMs: number, localRoundMs: number[], swarmRoundsMs: number, efficiency: number, localCpuMs: number, swarmCpuMs: number, roundsMs: number[], syncMsP50: number, computeMsP50: number, gossipMsP50: number, sentKiBPerRound: number, factsPerRound: FactCounts, correct: boolean, retried: number }
 
 async function cpuPhase (): Promise<CpuRun> {
   const csv = dataset(recordsB, 'b')
@@ -360,6 +368,7 @@ async function cpuPhase (): Promise<CpuRun> {
     syncMsP50: round(median(roundsOf(t).map(r => r.syncMs))),
     computeMsP50: round(median(roundsOf(t).map(r => r.computeMs))),
     gossipMsP50: round(median(roundsOf(t).map(r => r.gossipMs))),
+    sentKiBPerRound: round(t.roundsSentBytes / 1024 / roundsB),
     factsPerRound: t.factsPerRound,
     correct: t.correct,
     retried: t.retried
@@ -420,11 +429,11 @@ async function main (): Promise<void> {
     const r: { a?: RoundRun, b?: CpuRun, c?: FaultRun } = {}
     if (phases.has('a')) {
       r.a = await roundPhase()
-      log(`run ${run} (a): ${r.a.records} records in ${r.a.shards} shards, ${r.a.rounds} rounds: median round ${r.a.roundMsP50} ms (sync ${r.a.syncMsP50}, compute ${r.a.computeMsP50}, gossip ${r.a.gossipMsP50}); CPU a round: swarm ${r.a.swarmCpuMsPerRound} ms, local pool ${r.a.localCpuMsPerRound} ms; facts a round ${factLine(r.a.factsPerRound)}; bits ${r.a.correct ? 'equal' : 'DIFFER'}`)
+      log(`run ${run} (a): ${r.a.records} records in ${r.a.shards} shards, ${r.a.rounds} rounds: median round ${r.a.roundMsP50} ms (sync ${r.a.syncMsP50}, compute ${r.a.computeMsP50}, gossip ${r.a.gossipMsP50}); CPU a round: swarm ${r.a.swarmCpuMsPerRound} ms, local pool ${r.a.localCpuMsPerRound} ms; facts a round ${factLine(r.a.factsPerRound)}, sent ${r.a.sentKiBPerRound} KiB; bits ${r.a.correct ? 'equal' : 'DIFFER'}`)
     }
     if (phases.has('b')) {
       r.b = await cpuPhase()
-      log(`run ${run} (b): ${r.b.records} records in ${r.b.shards} shards, ${r.b.rounds} rounds: local ${LOCAL_WORKERS} threads ${r.b.localRoundsMs} ms (rounds ${r.b.localRoundMs.join(', ')}; scan ${r.b.localScanMs}), swarm ${r.b.swarmRoundsMs} ms (rounds ${r.b.roundsMs.join(', ')}; median sync ${r.b.syncMsP50}, compute ${r.b.computeMsP50}, gossip ${r.b.gossipMsP50}), efficiency ${r.b.efficiency}; CPU of the rounds: swarm ${r.b.swarmCpuMs} ms, local pool ${r.b.localCpuMs} ms; facts a round ${factLine(r.b.factsPerRound)}; bits ${r.b.correct ? 'equal' : 'DIFFER'}`)
+      log(`run ${run} (b): ${r.b.records} records in ${r.b.shards} shards, ${r.b.rounds} rounds: local ${LOCAL_WORKERS} threads ${r.b.localRoundsMs} ms (rounds ${r.b.localRoundMs.join(', ')}; scan ${r.b.localScanMs}), swarm ${r.b.swarmRoundsMs} ms (rounds ${r.b.roundsMs.join(', ')}; median sync ${r.b.syncMsP50}, compute ${r.b.computeMsP50}, gossip ${r.b.gossipMsP50}), efficiency ${r.b.efficiency}; CPU of the rounds: swarm ${r.b.swarmCpuMs} ms, local pool ${r.b.localCpuMs} ms; facts a round ${factLine(r.b.factsPerRound)}, sent ${r.b.sentKiBPerRound} KiB; bits ${r.b.correct ? 'equal' : 'DIFFER'}`)
     }
     if (phases.has('c')) {
       r.c = await faultPhase()

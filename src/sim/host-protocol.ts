@@ -153,6 +153,8 @@ export const HostCommandSchemas = {
       peakLivePeers: count,
       eventLoopDelayP50Ms: ms,
       eventLoopDelayP99Ms: ms,
+      /** Bytes the live peers' connections sent (all protocols, duplicates and control included), when they have metrics. */
+      wireSentBytes: count.optional(),
       peers: z.array(PeerMetricsSchema)
     })
   },

@@ -303,6 +303,7 @@ export class LocalPeerHost implements PeerHost {
         peakLivePeers: this.peakLive,
         eventLoopDelayP50Ms: this.loopDelay.percentile(50) / NS_PER_MS,
         eventLoopDelayP99Ms: this.loopDelay.percentile(99) / NS_PER_MS,
+        wireSentBytes: [...this.peers.values()].reduce((sum, p) => sum + (p.node.metrics?.bytes().sent ?? 0), 0),
         peers
       }
     },
