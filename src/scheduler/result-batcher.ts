@@ -12,7 +12,8 @@
  * pass opens), so a round costs a peer one fact, not a claim and a result.
  *
  * Small results travel inline (every peer keeps the facts) and are also
- * stored in the swarm as one batch block, which the fact names; large ones
+ * stored in the swarm as one batch block, which the fact names (not an
+ * iterative job's: only its pass's reduce reads them, from the facts); large ones
  * are stored first and referenced. A fact never exceeds the fact size limit
  * (see batchLength). Never decides whether a result counts: the fold does.
  */
@@ -21,7 +22,7 @@ import { setMaxListeners } from 'node:events'
 import { setTimeout } from 'node:timers/promises'
 import { cidOf } from '../data/index.ts'
 import {
-  INLINE_RESULT_MAX_BYTES, MAX_INLINE_BYTES_PER_FACT, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT, encodeResultBatch, resultHash,
+  INLINE_RESULT_MAX_BYTES, MAX_INLINE_BYTES_PER_FACT, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT, encodeResultBatch, isIterative, resultHash,
   type ResultEntry
 } from '../jobs/index.ts'
 import { RESULT_BATCH_MS, RESULT_MAX_DELAY_MS, RESULT_RETRY_MS } from './constants.ts'
@@ -182,8 +183,11 @@ export class ResultBatcher implements Startable {
         else entry.ref = (await data.put(r.bytes, { listed: false })).toString()
         entries.push(entry)
       }
-      // the inline results are stored in the swarm as one block, which the fact names
-      const stored = encodeResultBatch(job, entries)
+      // the inline results are stored in the swarm as one block, which the fact names; an
+      // iterative job's are not: they serve only their pass's reduce and checks, which read them
+      // from the facts every peer holds, and the pass's state is what the job keeps
+      const doc = jobs.state(job)?.doc
+      const stored = doc != null && isIterative(doc) ? undefined : encodeResultBatch(job, entries)
       const batchCid = stored != null ? cidOf(stored).toString() : undefined
       const at = Date.now()
       const renew = this.renewalOf(job, new Set(batch.map(r => r.task)))
