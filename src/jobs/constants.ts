@@ -53,6 +53,10 @@ export const MAX_REASON_CHARS = 500
 export const INLINE_DONE_MAX_BYTES = 64 * 1024
 /** Fact envelopes whose verified signature a process remembers: peers sharing a process then check each fact once, within bounded memory. */
 export const MAX_VERIFIED_ENVELOPES = 100_000
+/** Facts a process keeps opened (decoded, validated, with their ids) for the peers it hosts, newest kept: they get a gossiped fact within moments of each other. */
+export const MAX_OPENED_FACTS = 1_024
+/** Envelope bytes those opened facts hold at most, so the cache stays small whatever the facts' sizes. */
+export const MAX_OPENED_FACT_BYTES = 16 * 1024 * 1024
 
 // ---------------------------------------------------------------- iterative jobs
 
