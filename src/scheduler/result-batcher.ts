@@ -19,7 +19,7 @@
  */
 import type { Startable } from '@libp2p/interface'
 import { setMaxListeners } from 'node:events'
-import { setTimeout } from 'node:timers/promises'
+import { setImmediate, setTimeout } from 'node:timers/promises'
 import { cidOf } from '../data/index.ts'
 import {
   INLINE_RESULT_MAX_BYTES, MAX_INLINE_BYTES_PER_FACT, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT, encodeResultBatch, isIterative, resultHash,
@@ -129,7 +129,8 @@ export class ResultBatcher implements Startable {
 
   /**
    * Publishes this peer's finished results of `job` in as few facts as fit,
-   * after RESULT_BATCH_MS, and while the peer still holds work of the job
+   * after RESULT_BATCH_MS (at once for its last results of an iterative job's
+   * pass), and while the peer still holds work of the job
    * after its next claim or renewal has carried them, at most
    * RESULT_MAX_DELAY_MS after the flush began.
    */
@@ -139,7 +140,10 @@ export class ResultBatcher implements Startable {
     const signal = this.stopping.signal
     try {
       const first = Date.now()
-      await setTimeout(RESULT_BATCH_MS, undefined, { signal })
+      // the run that finished has left its slot once this turn ends: a peer's last results of
+      // an iterative job's pass wait for nothing (none can join them, and the pass waits for them)
+      await setImmediate(undefined, { signal })
+      if (!this.lastOfPass(job)) await setTimeout(RESULT_BATCH_MS, undefined, { signal })
       while (this.running && (this.results.get(job)?.length ?? 0) > 0 && this.components.holdsWork(job) && Date.now() - first < RESULT_MAX_DELAY_MS) {
         await setTimeout(RESULT_BATCH_MS, undefined, { signal })
       }
@@ -165,6 +169,12 @@ export class ResultBatcher implements Startable {
     } finally {
       this.flushing.delete(job)
     }
+  }
+
+  /** Whether this peer holds no more work of iterative job `job`: its finished results are its last of the pass for now. */
+  private lastOfPass (job: string): boolean {
+    const doc = this.components.jobs.state(job)?.doc
+    return doc != null && isIterative(doc) && !this.components.holdsWork(job)
   }
 
   /**
