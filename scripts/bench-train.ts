@@ -179,12 +179,41 @@ interface Training {
   retried: number
   /** CPU time of the swarm's processes (every thread) from pass 1's opening to the result: the rounds' CPU. */
   roundsCpuMs: number
+  /** Bytes the swarm's peers sent on their connections over the same span: the facts' gossip with its duplicates and control, sync, everything. */
+  roundsSentBytes: number
+  /** The job's facts stamped within a round (after one pass's state, up to the next), median per round: by kind, all, and their bytes. */
+  factsPerRound: FactCounts
 }
 
-/** CPU time of every host process so far (all threads), summed. */
-async function swarmCpuMs (swarm: HostedSwarm): Promise<number> {
+/** Facts of a round (medians over the rounds): per kind (see FactRecord), all of them, and their envelopes' bytes. */
+interface FactCounts { byKind: Record<string, number>, all: number, bytes: number }
+
+/** The median per round of the facts stamped in each round (after pass p − 1's state, up to pass p's), pass 0 (the scan) left out. */
+function factsPerRound (facts: Array<[string, number, number]>, passes: Array<{ pass: number, at: number }>): FactCounts {
+  const rounds = passes.slice(1).map((p, i) => ({ from: passes[i].at, to: p.at, byKind: new Map<string, number>(), all: 0, bytes: 0 }))
+  for (const [kind, at, bytes] of facts) {
+    const r = rounds.find(w => at > w.from && at <= w.to)
+    if (r == null) continue
+    r.byKind.set(kind, (r.byKind.get(kind) ?? 0) + 1)
+    r.all++
+    r.bytes += bytes
+  }
+  const kinds = [...new Set(facts.map(f => f[0]))].sort()
+  const byKind: Record<string, number> = {}
+  for (const k of kinds) {
+    const m = median(rounds.map(r => r.byKind.get(k) ?? 0))
+    if (m > 0) byKind[k] = m
+  }
+  return { byKind, all: median(rounds.map(r => r.all)), bytes: median(rounds.map(r => r.bytes)) }
+}
+
+/** CPU time of every host process so far (all threads), and the bytes every live peer's connections sent (NaN without metrics), summed. */
+async function swarmUsage (swarm: HostedSwarm): Promise<{ cpuMs: number, sentBytes: number }> {
   const snaps = await Promise.all(swarm.hosts.map(async h => await h.call('snapshot', {})))
-  return snaps.reduce((sum, s) => sum + (s.cpuMs ?? 0), 0)
+  return {
+    cpuMs: snaps.reduce((sum, s) => sum + (s.cpuMs ?? 0), 0),
+    sentBytes: snaps.reduce((sum, s) => sum + (s.wireSentBytes ?? NaN), 0)
+  }
 }
 
 /** Submits a training from peer 0, waits for its result, and times its passes; `during` runs while it runs. */
@@ -194,23 +223,25 @@ async function train (swarm: HostedSwarm, input: string, csv: Uint8Array, chunkS
   const { jobId } = await host.call('submitJob', { index: 0, spec: { fn: 'train', inputs: [input], params, redundancy: 1, leaseMs: DEFAULT_LEASE_MS }, timeoutMs: PHASE_TIMEOUT_MS })
   const watching = during?.(jobId)
   // the rounds' CPU starts when pass 1 opens (the scan's state accepted here)
-  let cpuAtRounds = NaN
+  let atRounds = { cpuMs: NaN, sentBytes: NaN }
   let ended = false
   const cpuWatch = (async () => {
     while (!ended) {
       const { passes } = await host.call('jobTimeline', { index: 0, jobId })
-      if (passes.length >= 1) { cpuAtRounds = await swarmCpuMs(swarm); return }
+      if (passes.length >= 1) { atRounds = await swarmUsage(swarm); return }
       await sleep(POLL_MS)
     }
   })()
   const result = await host.call('jobResult', { index: 0, jobId, timeoutMs: PHASE_TIMEOUT_MS })
   ended = true
-  const roundsCpuMs = await swarmCpuMs(swarm) - cpuAtRounds
+  const atEnd = await swarmUsage(swarm)
+  const roundsCpuMs = atEnd.cpuMs - atRounds.cpuMs
+  const roundsSentBytes = atEnd.sentBytes - atRounds.sentBytes
   await cpuWatch
   await watching
   const local = await trainLocally(csv, parseTrainSpec(params), { job: jobId, chunkSize })
   const expected = local.result != null ? sha256Hex(local.result) : ''
-  const timeline = await host.call('jobTimeline', { index: 0, jobId })
+  const timeline = await host.call('jobTimeline', { index: 0, jobId, facts: true })
   const runsOf = (await Promise.all(swarm.hosts.map(async h => (await h.call('jobTimeline', { index: hostPeer(swarm, h), jobId })).runs))).flat()
   const tasks = timeline.tasks
   const passes = timeline.passes.map((p, i) => {
@@ -221,7 +252,7 @@ async function train (swarm: HostedSwarm, input: string, csv: Uint8Array, chunkS
     return { pass: p.pass, at: p.at, ms: p.at - opened, syncMs: firstRun - opened, computeMs: lastRun - firstRun, gossipMs: p.at - lastRun }
   })
   const { progress } = await host.call('jobStatus', { index: 0, jobId })
-  return { jobId, sha256: result.sha256, correct: result.sha256 === expected, passes, retried: progress?.retried ?? 0, roundsCpuMs }
+  return { jobId, sha256: result.sha256, correct: result.sha256 === expected, passes, retried: progress?.retried ?? 0, roundsCpuMs, roundsSentBytes, factsPerRound: factsPerRound(timeline.facts ?? [], timeline.passes) }
 }
 
 /** A live peer of host `h` (its first, by the swarm's placement of peer i on host i mod P). */
@@ -236,7 +267,7 @@ function roundsOf (t: Training): Training['passes'] {
 
 // ------------------------------------------------------------------ (a) round time
 
-interface RoundRun { records: number, shards: number, rounds: number, roundMsP50: number, syncMsP50: number, computeMsP50: number, gossipMsP50: number, swarmCpuMsPerRound: number, localCpuMsPerRound: number, correct: boolean, retried: number }
+interface RoundRun { records: number, shards: number, rounds: number, roundMsP50: number, syncMsP50: number, computeMsP50: number, gossipMsP50: number, swarmCpuMsPerRound: number, localCpuMsPerRound: number, sentKiBPerRound: number, factsPerRound: FactCounts, correct: boolean, retried: number }
 
 async function roundPhase (): Promise<RoundRun> {
   const csv = dataset(recordsA, 'a')
@@ -257,6 +288,8 @@ async function roundPhase (): Promise<RoundRun> {
     gossipMsP50: round(median(rounds.map(r => r.gossipMs))),
     swarmCpuMsPerRound: round(t.roundsCpuMs / rounds.length),
     localCpuMsPerRound: round(local.roundsCpuMs / rounds.length),
+    sentKiBPerRound: round(t.roundsSentBytes / 1024 / rounds.length),
+    factsPerRound: t.factsPerRound,
     correct: t.correct,
     retried: t.retried
   }
@@ -307,7 +340,7 @@ async function trainWithLocalPool (csv: Uint8Array, chunkSize: number, rounds: n
   }
 }
 
-interface CpuRun { records: number, shards: number, rounds: number, localScanMs: number, localRoundsMs: number, localRoundMs: number[], swarmRoundsMs: number, efficiency: number, localCpuMs: number, swarmCpuMs: number, roundsMs: number[], syncMsP50: number, computeMsP50: number, gossipMsP50: number, correct: boolean, retried: number }
+interface CpuRun { records: number, shards: number, rounds: number, localScanMs: number, localRoundsMs: number, localRoundMs: number[], swarmRoundsMs: number, efficiency: number, localCpuMs: number, swarmCpuMs: number, roundsMs: number[], syncMsP50: number, computeMsP50: number, gossipMsP50: number, sentKiBPerRound: number, factsPerRound: FactCounts, correct: boolean, retried: number }
 
 async function cpuPhase (): Promise<CpuRun> {
   const csv = dataset(recordsB, 'b')
@@ -335,6 +368,8 @@ async function cpuPhase (): Promise<CpuRun> {
     syncMsP50: round(median(roundsOf(t).map(r => r.syncMs))),
     computeMsP50: round(median(roundsOf(t).map(r => r.computeMs))),
     gossipMsP50: round(median(roundsOf(t).map(r => r.gossipMs))),
+    sentKiBPerRound: round(t.roundsSentBytes / 1024 / roundsB),
+    factsPerRound: t.factsPerRound,
     correct: t.correct,
     retried: t.retried
   }
@@ -382,6 +417,11 @@ async function faultPhase (): Promise<FaultRun> {
 
 // ------------------------------------------------------------------ main
 
+/** A round's facts for the human lines: all (bytes) and per kind. */
+function factLine (f: FactCounts): string {
+  return `${f.all} (${Math.round(f.bytes / 1024)} KiB: ${Object.entries(f.byKind).map(([k, n]) => `${n} ${k}`).join(', ')})`
+}
+
 async function main (): Promise<void> {
   log(`bench-train: ${peerCount} peers in ${processes} process(es), ${availableParallelism()} CPU(s), ${runs} run(s), phases ${[...phases].join(',')}; softmax ${FEATURES} features x ${CLASSES} classes`)
   const results: Array<{ a?: RoundRun, b?: CpuRun, c?: FaultRun }> = []
@@ -389,11 +429,11 @@ async function main (): Promise<void> {
     const r: { a?: RoundRun, b?: CpuRun, c?: FaultRun } = {}
     if (phases.has('a')) {
       r.a = await roundPhase()
-      log(`run ${run} (a): ${r.a.records} records in ${r.a.shards} shards, ${r.a.rounds} rounds: median round ${r.a.roundMsP50} ms (sync ${r.a.syncMsP50}, compute ${r.a.computeMsP50}, gossip ${r.a.gossipMsP50}); CPU a round: swarm ${r.a.swarmCpuMsPerRound} ms, local pool ${r.a.localCpuMsPerRound} ms; bits ${r.a.correct ? 'equal' : 'DIFFER'}`)
+      log(`run ${run} (a): ${r.a.records} records in ${r.a.shards} shards, ${r.a.rounds} rounds: median round ${r.a.roundMsP50} ms (sync ${r.a.syncMsP50}, compute ${r.a.computeMsP50}, gossip ${r.a.gossipMsP50}); CPU a round: swarm ${r.a.swarmCpuMsPerRound} ms, local pool ${r.a.localCpuMsPerRound} ms; facts a round ${factLine(r.a.factsPerRound)}, sent ${r.a.sentKiBPerRound} KiB; bits ${r.a.correct ? 'equal' : 'DIFFER'}`)
     }
     if (phases.has('b')) {
       r.b = await cpuPhase()
-      log(`run ${run} (b): ${r.b.records} records in ${r.b.shards} shards, ${r.b.rounds} rounds: local ${LOCAL_WORKERS} threads ${r.b.localRoundsMs} ms (rounds ${r.b.localRoundMs.join(', ')}; scan ${r.b.localScanMs}), swarm ${r.b.swarmRoundsMs} ms (rounds ${r.b.roundsMs.join(', ')}; median sync ${r.b.syncMsP50}, compute ${r.b.computeMsP50}, gossip ${r.b.gossipMsP50}), efficiency ${r.b.efficiency}; CPU of the rounds: swarm ${r.b.swarmCpuMs} ms, local pool ${r.b.localCpuMs} ms; bits ${r.b.correct ? 'equal' : 'DIFFER'}`)
+      log(`run ${run} (b): ${r.b.records} records in ${r.b.shards} shards, ${r.b.rounds} rounds: local ${LOCAL_WORKERS} threads ${r.b.localRoundsMs} ms (rounds ${r.b.localRoundMs.join(', ')}; scan ${r.b.localScanMs}), swarm ${r.b.swarmRoundsMs} ms (rounds ${r.b.roundsMs.join(', ')}; median sync ${r.b.syncMsP50}, compute ${r.b.computeMsP50}, gossip ${r.b.gossipMsP50}), efficiency ${r.b.efficiency}; CPU of the rounds: swarm ${r.b.swarmCpuMs} ms, local pool ${r.b.localCpuMs} ms; facts a round ${factLine(r.b.factsPerRound)}, sent ${r.b.sentKiBPerRound} KiB; bits ${r.b.correct ? 'equal' : 'DIFFER'}`)
     }
     if (phases.has('c')) {
       r.c = await faultPhase()

@@ -53,6 +53,18 @@ export const MAX_REASON_CHARS = 500
 export const INLINE_DONE_MAX_BYTES = 64 * 1024
 /** Fact envelopes whose verified signature a process remembers: peers sharing a process then check each fact once, within bounded memory. */
 export const MAX_VERIFIED_ENVELOPES = 100_000
+/**
+ * How long a peer holds back forwarding a gossiped fact of GOSSIP_IDONTWANT_MIN_BYTES or
+ * more once it accepted it. Its author sends it to every peer on the topic at once, and each
+ * receiver tells its mesh peers IDONTWANT on receipt; a forward decided before those arrive
+ * goes to a peer that has the fact. Only the forward waits (it serves peers the author may
+ * not reach): the fact counts here at once.
+ */
+export const FACT_FORWARD_PAUSE_MS = 10
+/** Facts a process keeps opened (decoded, validated, with their ids) for the peers it hosts, newest kept: they get a gossiped fact within moments of each other. */
+export const MAX_OPENED_FACTS = 1_024
+/** Envelope bytes those opened facts hold at most, so the cache stays small whatever the facts' sizes. */
+export const MAX_OPENED_FACT_BYTES = 16 * 1024 * 1024
 
 // ---------------------------------------------------------------- iterative jobs
 

@@ -11,7 +11,7 @@
  * Never accepts an envelope it has not checked (or checked before, in this
  * process, byte for byte).
  */
-import { createHash } from 'node:crypto'
+import { KeyObject, createHash, createPublicKey, verify } from 'node:crypto'
 import { z } from 'zod'
 import * as dagCbor from '@ipld/dag-cbor'
 import { sha256 } from 'multiformats/hashes/sha2'
@@ -19,7 +19,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { toString } from 'uint8arrays'
 import type { PrivateKey, PublicKey } from '@libp2p/interface'
 import {
-  INLINE_DONE_MAX_BYTES, MAX_CLOCK_SKEW_MS, MAX_PASS_STATE_BYTES, MAX_FACT_BYTES, MAX_VERIFIED_ENVELOPES, MAX_REASON_CHARS, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT
+  INLINE_DONE_MAX_BYTES, MAX_CLOCK_SKEW_MS, MAX_PASS_STATE_BYTES, MAX_FACT_BYTES, MAX_OPENED_FACT_BYTES, MAX_OPENED_FACTS, MAX_VERIFIED_ENVELOPES, MAX_REASON_CHARS, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT
 } from './constants.ts'
 import { InvalidFactError } from './errors.ts'
 
@@ -122,18 +122,35 @@ export async function peekFactId (envelope: Uint8Array): Promise<string | undefi
 
 /** Most authors' public keys kept parsed (the cache is cleared beyond it). */
 const MAX_CACHED_PUBLIC_KEYS = 10_000
-/** Authors' public keys, parsed from their peer ids once. */
-const publicKeys = new Map<string, PublicKey>()
-function publicKeyOf (from: string): PublicKey {
+/**
+ * Authors' public keys, parsed from their peer ids once: an Ed25519 key as a node:crypto key
+ * object, since importing it for every check costs about as much as the check; another kind
+ * as libp2p's key.
+ */
+const publicKeys = new Map<string, KeyObject | PublicKey>()
+function publicKeyOf (from: string): KeyObject | PublicKey {
   let key = publicKeys.get(from)
   if (key == null) {
     const peer = peerIdFromString(from)
     if (peer.publicKey == null) throw new InvalidFactError('author peer id carries no public key')
-    key = peer.publicKey
+    key = peer.publicKey.type === 'Ed25519'
+      ? createPublicKey({ format: 'jwk', key: { kty: 'OKP', crv: 'Ed25519', x: toString(peer.publicKey.raw, 'base64url') } })
+      : peer.publicKey
     if (publicKeys.size > MAX_CACHED_PUBLIC_KEYS) publicKeys.clear()
     publicKeys.set(from, key)
   }
   return key
+}
+
+/** Whether `sig` is `from`'s signature of `body`. */
+async function signedBy (from: string, body: Uint8Array, sig: Uint8Array): Promise<boolean> {
+  let key: KeyObject | PublicKey
+  try { key = publicKeyOf(from) } catch { throw new InvalidFactError('malformed fact: bad author') }
+  try {
+    return key instanceof KeyObject ? verify(null, body, key, sig) : await key.verify(body, sig)
+  } catch {
+    return false
+  }
 }
 
 /**
@@ -159,13 +176,28 @@ function rememberVerified (key: string): void {
 }
 
 /**
- * Decodes, validates and verifies an envelope from the network. Throws
- * InvalidFactError for anything oversized, malformed, badly signed or stamped
- * too far in the future. `verified`: the envelope was verified before (facts
- * this peer persisted itself); it is decoded and validated, not checked again.
+ * The facts this process opened lately, by the same key, oldest first, at most
+ * MAX_OPENED_FACTS and MAX_OPENED_FACT_BYTES of envelopes: peers sharing a
+ * process get one gossiped fact within moments of each other, and decode,
+ * validate and hash it once between them. Opening is a pure function of the
+ * bytes, and a SignedFact is never changed, so they share one.
  */
-export async function openFact (envelope: Uint8Array, now = Date.now(), options: { verified?: boolean } = {}): Promise<SignedFact> {
-  if (envelope.length > MAX_FACT_BYTES) throw new InvalidFactError(`fact of ${envelope.length} bytes exceeds ${MAX_FACT_BYTES}`)
+const openedFacts = new Map<string, SignedFact>()
+let openedBytes = 0
+
+function rememberOpened (key: string, sf: SignedFact): void {
+  if (sf.envelope.length > MAX_OPENED_FACT_BYTES) return
+  openedFacts.set(key, sf)
+  openedBytes += sf.envelope.length
+  while (openedFacts.size > MAX_OPENED_FACTS || openedBytes > MAX_OPENED_FACT_BYTES) {
+    const [oldest, was] = openedFacts.entries().next().value as [string, SignedFact]
+    openedFacts.delete(oldest)
+    openedBytes -= was.envelope.length
+  }
+}
+
+/** Decodes and validates an envelope, without checking its signature. */
+async function decodeEnvelope (envelope: Uint8Array): Promise<SignedFact & { sig: Uint8Array, body: Uint8Array }> {
   let outer: z.infer<typeof EnvelopeSchema>
   let fact: Fact
   try {
@@ -174,15 +206,39 @@ export async function openFact (envelope: Uint8Array, now = Date.now(), options:
   } catch (err) {
     throw new InvalidFactError(`malformed fact: ${(err as Error).message.slice(0, 200)}`)
   }
-  if (options.verified !== true) {
-    const cacheKey = envelopeKey(envelope)
-    if (!verifiedEnvelopes.has(cacheKey)) {
-      let key: PublicKey
-      try { key = publicKeyOf(outer.from) } catch { throw new InvalidFactError('malformed fact: bad author') }
-      if (!await key.verify(outer.body, outer.sig)) throw new InvalidFactError('fact signature does not verify')
-      rememberVerified(cacheKey)
-    }
-  }
+  return { id: await factId(outer.from, outer.body), from: outer.from, fact, envelope, sig: outer.sig, body: outer.body }
+}
+
+/** Throws for a fact stamped more than MAX_CLOCK_SKEW_MS after `now`. */
+function checkStamp (fact: Fact, now: number): void {
   if ('at' in fact && fact.at > now + MAX_CLOCK_SKEW_MS) throw new InvalidFactError('fact is stamped in the future')
-  return { id: await factId(outer.from, outer.body), from: outer.from, fact, envelope }
+}
+
+/**
+ * Decodes, validates and verifies an envelope from the network. Throws
+ * InvalidFactError for anything oversized, malformed, badly signed or stamped
+ * too far in the future. `verified`: the envelope was verified before (facts
+ * this peer persisted itself); it is decoded and validated, not checked again.
+ */
+export async function openFact (envelope: Uint8Array, now = Date.now(), options: { verified?: boolean } = {}): Promise<SignedFact> {
+  if (envelope.length > MAX_FACT_BYTES) throw new InvalidFactError(`fact of ${envelope.length} bytes exceeds ${MAX_FACT_BYTES}`)
+  if (options.verified === true) {
+    const { sig: _sig, body: _body, ...sf } = await decodeEnvelope(envelope)
+    checkStamp(sf.fact, now)
+    return sf
+  }
+  const cacheKey = envelopeKey(envelope)
+  const opened = openedFacts.get(cacheKey)
+  if (opened != null) {
+    checkStamp(opened.fact, now)
+    return opened
+  }
+  const { sig, body, ...sf } = await decodeEnvelope(envelope)
+  if (!verifiedEnvelopes.has(cacheKey)) {
+    if (!await signedBy(sf.from, body, sig)) throw new InvalidFactError('fact signature does not verify')
+    rememberVerified(cacheKey)
+  }
+  checkStamp(sf.fact, now)
+  rememberOpened(cacheKey, sf)
+  return sf
 }

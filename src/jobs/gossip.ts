@@ -4,15 +4,18 @@
  * validator, so a fact is forwarded only once accepted, and a fact accepted
  * here is one every peer accepts when it gets it by sync; a fact that waits
  * to be checked (a `pass` fact whose results are not all here yet) is not
- * forwarded by this peer. This peer's own facts are signed, applied and
- * published here.
+ * forwarded by this peer. A large fact is forwarded FACT_FORWARD_PAUSE_MS
+ * after it is accepted, so the peers its author reached first say they
+ * have it. This peer's own facts are signed, applied and published here.
  *
  * Never lets an unverified fact through, and never depends on a message
  * arriving: sync carries whatever gossip missed.
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { Logger, PrivateKey, Startable } from '@libp2p/interface'
-import { JOBS_TOPIC } from './constants.ts'
+import { GOSSIP_IDONTWANT_MIN_BYTES } from '../node/constants.ts'
+import { FACT_FORWARD_PAUSE_MS, JOBS_TOPIC } from './constants.ts'
 import { openFact, signFact, type Fact, type SignedFact } from './facts.ts'
 import type { JobPubSub } from './components.ts'
 import type { FactStore, JobStats } from './fact-store.ts'
@@ -39,7 +42,10 @@ export class FactGossip implements Startable {
     pubsub.topicValidators.set(JOBS_TOPIC, async (_peer, msg) => {
       try {
         const accepted = await store.accept(await openFact(msg.data), true)
-        return accepted === 'waiting' || accepted === 'collected' ? TopicValidatorResult.Ignore : TopicValidatorResult.Accept
+        if (accepted === 'waiting' || accepted === 'collected') return TopicValidatorResult.Ignore
+        // forwarded only once the IDONTWANTs of the peers its author reached have come (see FACT_FORWARD_PAUSE_MS)
+        if (msg.data.length >= GOSSIP_IDONTWANT_MIN_BYTES) await sleep(FACT_FORWARD_PAUSE_MS)
+        return TopicValidatorResult.Accept
       } catch (err) {
         stats.factsRejected++
         log.trace('rejected a gossiped fact: %e', err)

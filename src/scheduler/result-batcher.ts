@@ -7,19 +7,22 @@
  * results wait (at most RESULT_MAX_DELAY_MS) for its next claim or renewal,
  * and go out in the same fact. A result fact renews the peer's other tasks
  * of the job too, so a renew fact goes out only when no result did for a
- * while.
+ * while. The fact that carries a peer's last results of an iterative job's
+ * pass also claims its tasks of the next pass (what it would claim when that
+ * pass opens), so a round costs a peer one fact, not a claim and a result.
  *
  * Small results travel inline (every peer keeps the facts) and are also
- * stored in the swarm as one batch block, which the fact names; large ones
+ * stored in the swarm as one batch block, which the fact names (not an
+ * iterative job's: only its pass's reduce reads them, from the facts); large ones
  * are stored first and referenced. A fact never exceeds the fact size limit
  * (see batchLength). Never decides whether a result counts: the fold does.
  */
 import type { Startable } from '@libp2p/interface'
 import { setMaxListeners } from 'node:events'
-import { setTimeout } from 'node:timers/promises'
+import { setImmediate, setTimeout } from 'node:timers/promises'
 import { cidOf } from '../data/index.ts'
 import {
-  INLINE_RESULT_MAX_BYTES, MAX_INLINE_BYTES_PER_FACT, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT, encodeResultBatch, resultHash,
+  INLINE_RESULT_MAX_BYTES, MAX_INLINE_BYTES_PER_FACT, MAX_RESULTS_PER_FACT, MAX_TASKS_PER_FACT, encodeResultBatch, isIterative, resultHash,
   type ResultEntry
 } from '../jobs/index.ts'
 import { RESULT_BATCH_MS, RESULT_MAX_DELAY_MS, RESULT_RETRY_MS } from './constants.ts'
@@ -62,6 +65,13 @@ export interface ResultBatcherComponents {
   holdsWork: (job: string) => boolean
   /** A job's lease length, undefined for a job no longer known. */
   leaseOf: (job: string) => number | undefined
+  /**
+   * The claim a result fact carrying `batch`, this peer's last finished results of `job` for
+   * now, makes of an iterative job's next pass (see Scheduler.nextPassClaim); undefined: none.
+   */
+  nextPassClaim: (job: string, batch: readonly FinishedResult[]) => TaskLease | undefined
+  /** The tasks of a next pass claimed by a published result fact: held from now, run once their pass opens. */
+  claimedNextPass: (job: string, tasks: readonly number[]) => void
 }
 
 export class ResultBatcher implements Startable {
@@ -119,7 +129,8 @@ export class ResultBatcher implements Startable {
 
   /**
    * Publishes this peer's finished results of `job` in as few facts as fit,
-   * after RESULT_BATCH_MS, and while the peer still holds work of the job
+   * after RESULT_BATCH_MS (at once for its last results of an iterative job's
+   * pass), and while the peer still holds work of the job
    * after its next claim or renewal has carried them, at most
    * RESULT_MAX_DELAY_MS after the flush began.
    */
@@ -129,7 +140,10 @@ export class ResultBatcher implements Startable {
     const signal = this.stopping.signal
     try {
       const first = Date.now()
-      await setTimeout(RESULT_BATCH_MS, undefined, { signal })
+      // the run that finished has left its slot once this turn ends: a peer's last results of
+      // an iterative job's pass wait for nothing (none can join them, and the pass waits for them)
+      await setImmediate(undefined, { signal })
+      if (!this.lastOfPass(job)) await setTimeout(RESULT_BATCH_MS, undefined, { signal })
       while (this.running && (this.results.get(job)?.length ?? 0) > 0 && this.components.holdsWork(job) && Date.now() - first < RESULT_MAX_DELAY_MS) {
         await setTimeout(RESULT_BATCH_MS, undefined, { signal })
       }
@@ -137,8 +151,11 @@ export class ResultBatcher implements Startable {
         const pending = this.results.get(job) ?? []
         if (pending.length === 0) break
         const batch = pending.splice(0, batchLength(pending))
+        // the last results of a pass for now claim the next pass's tasks: no claim fact when it opens
+        const next = pending.length === 0 ? this.components.nextPassClaim(job, batch) : undefined
         try {
-          await this.publish(job, batch)
+          await this.publish(job, batch, next)
+          if (next != null) this.components.claimedNextPass(job, next.tasks)
         } catch {
           // a job that ended (canceled, past its deadline) refuses them: they are dropped
           if (this.components.jobs.state(job)?.failed !== false) { this.drop(job); break }
@@ -152,6 +169,12 @@ export class ResultBatcher implements Startable {
     } finally {
       this.flushing.delete(job)
     }
+  }
+
+  /** Whether this peer holds no more work of iterative job `job`: its finished results are its last of the pass for now. */
+  private lastOfPass (job: string): boolean {
+    const doc = this.components.jobs.state(job)?.doc
+    return doc != null && isIterative(doc) && !this.components.holdsWork(job)
   }
 
   /**
@@ -170,8 +193,11 @@ export class ResultBatcher implements Startable {
         else entry.ref = (await data.put(r.bytes, { listed: false })).toString()
         entries.push(entry)
       }
-      // the inline results are stored in the swarm as one block, which the fact names
-      const stored = encodeResultBatch(job, entries)
+      // the inline results are stored in the swarm as one block, which the fact names; an
+      // iterative job's are not: they serve only their pass's reduce and checks, which read them
+      // from the facts every peer holds, and the pass's state is what the job keeps
+      const doc = jobs.state(job)?.doc
+      const stored = doc != null && isIterative(doc) ? undefined : encodeResultBatch(job, entries)
       const batchCid = stored != null ? cidOf(stored).toString() : undefined
       const at = Date.now()
       const renew = this.renewalOf(job, new Set(batch.map(r => r.task)))

@@ -10,8 +10,13 @@
  * lost in its own view, nobody would run it. Its result counts if the task
  * has a free slot when it arrives. Never publishes anything: the scheduler
  * handles a run's outcome.
+ *
+ * A task of an iterative job's next pass, claimed before that pass opens
+ * (see scheduler.ts), is parked: it is held (its lease is renewed) but not
+ * queued, counted as held work or read ahead until its pass opens, because
+ * it cannot run before the state it runs at is accepted.
  */
-import type { JobState } from '../jobs/index.ts'
+import { passOf, type JobState } from '../jobs/index.ts'
 import { MAX_PREFETCHED_SHARDS, PREFETCH_PER_SLOT } from './constants.ts'
 import type { TaskRunner } from './executor.ts'
 import type { JobSource } from './job-source.ts'
@@ -50,6 +55,8 @@ export class RunQueue {
   private readonly me: string
   private readonly slots: number
   private readonly queue: Queued[] = []
+  /** Tasks claimed for a pass not open yet, in claim order: queued when it opens. */
+  private readonly parked: Queued[] = []
   private readonly active = new Map<string, Running>()
   /** `job/task` keys of queued tasks whose inputs are being read ahead. */
   private readonly prefetched = new Set<string>()
@@ -75,6 +82,7 @@ export class RunQueue {
     this.running = false
     for (const a of this.active.values()) a.controller.abort(new Error('peer stopping'))
     this.queue.length = 0
+    this.parked.length = 0
     this.prefetched.clear()
     this.components.executor.clearPrefetched()
   }
@@ -84,7 +92,12 @@ export class RunQueue {
     this.queue.push({ job, task })
   }
 
-  /** Whether this peer has tasks of `job` queued or running. */
+  /** Holds a task of an iterative job's pass that is not open yet: queued once it opens (see unpark). */
+  park (job: string, task: number): void {
+    this.parked.push({ job, task })
+  }
+
+  /** Whether this peer has tasks of `job` queued or running (parked ones are not work yet). */
   holdsWork (job: string): boolean {
     for (const a of this.active.values()) if (a.job === job) return true
     return this.queue.some(q => q.job === job)
@@ -97,6 +110,7 @@ export class RunQueue {
    */
   pump (): void {
     const { jobs, leases, metrics } = this.components
+    if (this.parked.length > 0) this.unpark()
     while (this.running && this.active.size < this.slots && this.queue.length > 0) {
       const next = this.queue.shift() as Queued
       const key = `${next.job}/${next.task}`
@@ -123,6 +137,25 @@ export class RunQueue {
         this.queue.splice(i, 1)
       }
     }
+    for (let i = this.parked.length - 1; i >= 0; i--) {
+      if (this.parked[i].job === job) {
+        leases.release(`${job}/${this.parked[i].task}`)
+        this.parked.splice(i, 1)
+      }
+    }
+  }
+
+  /** Queues the parked tasks whose pass is open now (or over: pump drops settled ones); drops those of jobs no longer known. */
+  private unpark (): void {
+    let kept = 0
+    for (const p of this.parked) {
+      const state = this.components.jobs.state(p.job)
+      const doc = state?.doc
+      if (state == null || doc == null) { this.components.leases.release(`${p.job}/${p.task}`); continue }
+      if (passOf(p.task, doc.tasks.length) <= state.openPass) this.queue.push(p)
+      else this.parked[kept++] = p
+    }
+    this.parked.length = kept
   }
 
   /** Aborts the runs of tasks of `state` accepted meanwhile; a lost claim race alone does not stop a run. */

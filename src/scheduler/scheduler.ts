@@ -11,15 +11,17 @@
  *
  * Every fact costs each peer of the swarm a receipt and a signature check,
  * so the facts per task are kept few: one claim, one result and at most one
- * renewal per batch. Owns claiming and execution on this peer. Never decides
+ * renewal per batch; a peer's last result fact of an iterative job's pass
+ * claims its designated tasks of the next pass (nextPassClaim), which wait
+ * parked until that pass opens, so a round costs it one fact. Owns claiming and execution on this peer. Never decides
  * a winner itself: the job state fold does, identically on every peer.
  */
 import type { Histogram, Metrics, PeerId, Startable } from '@libp2p/interface'
 import { NotFoundError } from '../data/index.ts'
-import { MAX_REASON_CHARS, MAX_TASKS_PER_FACT, type JobDocument, type JobState } from '../jobs/index.ts'
+import { MAX_REASON_CHARS, MAX_TASKS_PER_FACT, isIterative, passCount, passOf, type JobDocument, type JobState } from '../jobs/index.ts'
 import { detectCapabilities, fits, type LocalCapabilities } from './capabilities.ts'
 import { chooseTasks, type Candidate } from './choose.ts'
-import { ClaimRules, claimCapacity, claimLimit } from './claim-rules.ts'
+import { ClaimRules, claimAhead, claimCapacity, claimLimit } from './claim-rules.ts'
 import {
   INITIAL_TASK_MS, MAX_RECENT_FAILURES, MIN_SCHEDULER_ROUND_GAP_MS, RENEW_CHECK_MS, SCHEDULER_ROUND_MS, STEAL_RANK_STEP_MS, TASK_TIME_WEIGHT
 } from './constants.ts'
@@ -28,7 +30,7 @@ import type { JobSource, SchedulerData } from './job-source.ts'
 import { Leases } from './leases.ts'
 import { LocalInputs } from './local-inputs.ts'
 import { RankTables } from './rank-table.ts'
-import { ResultBatcher } from './result-batcher.ts'
+import { ResultBatcher, type FinishedResult, type TaskLease } from './result-batcher.ts'
 import { RunQueue } from './run-queue.ts'
 import { registerSchedulerMetrics, type SchedulerMetrics } from './scheduler-metrics.ts'
 
@@ -113,7 +115,13 @@ export class Scheduler implements Startable {
       data: components.data,
       leases: this.leases,
       holdsWork: job => this.runs.holdsWork(job),
-      leaseOf: this.leaseOf
+      leaseOf: this.leaseOf,
+      nextPassClaim: (job, batch) => this.nextPassClaim(job, batch),
+      claimedNextPass: (job, tasks) => {
+        const at = Date.now()
+        this.metrics.claimed += tasks.length
+        for (const task of tasks) { this.runs.park(job, task); this.leases.take(`${job}/${task}`, at) }
+      }
     })
     if (components.metrics != null) this.runSeconds = registerSchedulerMetrics(components.metrics, { metrics: this.metrics, slots: this.capabilities.slots, held: () => this.runs.size })
   }
@@ -247,6 +255,37 @@ export class Scheduler implements Startable {
         for (const task of slice) { this.runs.enqueue(job, task); this.leases.take(`${job}/${task}`, at) }
       }
     }
+  }
+
+  /**
+   * The claim this peer's last finished results of `batch`'s pass carry for the next pass of
+   * an iterative job: the next pass's tasks it is designated for (what it would claim first
+   * when that pass opens), as many as its claim size allows. None when the batch is not of
+   * the open pass, the peer holds other work of the job, the job has no next pass or is
+   * over, or the peer sees nobody on the jobs topic (it claims only what it holds then).
+   */
+  private nextPassClaim (job: string, batch: readonly FinishedResult[]): TaskLease | undefined {
+    const state = this.jobs.state(job)
+    const doc = state?.doc
+    if (state == null || doc == null || !isIterative(doc) || batch.length === 0) return undefined
+    const tasks = doc.tasks.length
+    const open = state.openPass
+    if (passOf(batch[batch.length - 1].task, tasks) !== open || open + 1 >= passCount(doc)) return undefined
+    if (state.failed || state.complete || this.runs.holdsWork(job) || this.jobs.jobPeers() === 0) return undefined
+    if (state.avoids(this.me) || !this.executor.canRun(doc) || !fits(doc.requirements, this.capabilities)) return undefined
+    const lease = this.leaseOf(job)
+    if (lease == null) return undefined
+    const { designated } = this.ranks.of(job, doc, this.jobs.livePeerIds())
+    const limit = Math.min(MAX_TASKS_PER_FACT, claimAhead(this.capabilities.slots, this.avgTaskMs))
+    const now = Date.now()
+    const claim: number[] = []
+    for (let s = 0; s < tasks && claim.length < limit; s++) {
+      if (designated[s] !== 1) continue
+      const k = (open + 1) * tasks + s
+      if (this.leases.has(`${job}/${k}`) || !state.hasOpenSlot(k, now) || state.involves(k, this.me, now)) continue
+      claim.push(k)
+    }
+    return claim.length > 0 ? { tasks: claim, lease } : undefined
   }
 
   /**

@@ -128,11 +128,13 @@ export const HostCommandSchemas = {
   },
   /** An iterative job's accepted passes as a peer's facts time them, and the runs of its tasks on this host's peers (see pass-timeline.ts). */
   jobTimeline: {
-    args: z.object({ index, jobId: cid }),
+    /** `facts`: also every fact of the job this peer holds, as [kind, stamp, bytes] (see FactRecord). */
+    args: z.object({ index, jobId: cid, facts: z.boolean().optional() }),
     result: z.object({
       tasks: count,
       passes: z.array(z.object({ pass: count, at: ms, firstClaimAt: ms, lastResultAt: ms, loss: z.number().optional(), failure: z.string().optional() })),
-      runs: z.array(z.tuple([count, ms, ms]))
+      runs: z.array(z.tuple([count, ms, ms])),
+      facts: z.array(z.tuple([z.string().max(32), ms, count])).optional()
     })
   },
   dhtProvide: { args: z.object({ index, cid, timeoutMs: ms }), result: z.object({ ms }) },
@@ -151,6 +153,8 @@ export const HostCommandSchemas = {
       peakLivePeers: count,
       eventLoopDelayP50Ms: ms,
       eventLoopDelayP99Ms: ms,
+      /** Bytes the live peers' connections sent (all protocols, duplicates and control included), when they have metrics. */
+      wireSentBytes: count.optional(),
       peers: z.array(PeerMetricsSchema)
     })
   },

@@ -17,6 +17,13 @@ const MAX_RECORDED_RUNS = 200_000
 /** One run of a task on a peer of this host: [task index, started, ended] in machine time. */
 export type TaskRun = [number, number, number]
 
+/**
+ * One fact of a job as the benchmark counts it: [kind, its author's stamp (0: none), its
+ * envelope's bytes]; a `result` fact that also claims or renews counts as `result+claim` or
+ * `result+renew`, so what rides on results shows.
+ */
+export type FactRecord = [string, number, number]
+
 /** One accepted pass, as its facts timed it. */
 export interface PassTiming {
   pass: number
@@ -100,5 +107,14 @@ export function passTimeline (state: JobState): PassTiming[] {
     if (fact.loss != null) timing.loss = fact.loss
     if (fact.failure != null) timing.failure = fact.failure
     return timing
+  })
+}
+
+/** Every fact of `state`'s job this peer holds, in no order (see FactRecord). */
+export function factRecords (state: JobState): FactRecord[] {
+  return state.allFacts().map(({ fact, envelope }) => {
+    let kind: string = fact.t
+    if (fact.t === 'result') kind += fact.claim != null ? '+claim' : fact.renew != null ? '+renew' : ''
+    return [kind, 'at' in fact ? fact.at : 0, envelope.length]
   })
 }

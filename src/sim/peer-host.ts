@@ -25,7 +25,7 @@ import { SimHostError } from './errors.ts'
 import type { HostArgs, HostOp, HostResult, PeerHost, PeerMetrics } from './host-protocol.ts'
 import { inMemoryOptions, type DeviceConfig } from './tuning.ts'
 import { deviceData, heldOutData, sha256Hex } from './workload.ts'
-import { TaskClock, passTimeline } from './pass-timeline.ts'
+import { TaskClock, factRecords, passTimeline } from './pass-timeline.ts'
 import { percentiles } from './percentiles.ts'
 import { createReadOnlyServer } from '../api/routes.ts'
 import type { ApiServer } from '../api/server.ts'
@@ -249,9 +249,14 @@ export class LocalPeerHost implements PeerHost {
         ...(text === true && bytes.length <= RESULT_TEXT_MAX_BYTES ? { text: new TextDecoder().decode(bytes) } : {})
       }
     },
-    jobTimeline: async ({ index, jobId }) => {
+    jobTimeline: async ({ index, jobId, facts }) => {
       const state = await this.node(index).jobs.service.restore(jobId)
-      return { tasks: state?.doc?.tasks.length ?? 0, passes: state != null ? passTimeline(state) : [], runs: this.clock.of(jobId) }
+      return {
+        tasks: state?.doc?.tasks.length ?? 0,
+        passes: state != null ? passTimeline(state) : [],
+        runs: this.clock.of(jobId),
+        ...(facts === true && state != null ? { facts: factRecords(state) } : {})
+      }
     },
     dhtProvide: async ({ index, cid, timeoutMs }) => {
       const dht = this.node(index).libp2p.services.dht
@@ -298,6 +303,7 @@ export class LocalPeerHost implements PeerHost {
         peakLivePeers: this.peakLive,
         eventLoopDelayP50Ms: this.loopDelay.percentile(50) / NS_PER_MS,
         eventLoopDelayP99Ms: this.loopDelay.percentile(99) / NS_PER_MS,
+        wireSentBytes: [...this.peers.values()].reduce((sum, p) => sum + (p.node.metrics?.bytes().sent ?? 0), 0),
         peers
       }
     },

@@ -22,16 +22,18 @@ async function expectedResult (_node: EdgeNode, passes: number, tasks: number, s
   return { state: String(states[passes - 1]), model: stateCid(last).toString(), loss: states.map(lossOf) }
 }
 
-/** The tasks each peer claimed in a job, by pass, from a peer's facts; and each accepted pass fact's time. */
-function claimsByPass (state: JobState): { claims: Array<{ from: string, pass: number, at: number }>, passAt: number[] } {
+/** The tasks each peer claimed and reported in a job, by pass, from a peer's facts; and each accepted pass fact's time. */
+function factsByPass (state: JobState): { claims: Array<{ from: string, pass: number, at: number }>, results: Array<{ pass: number, at: number }>, passAt: number[] } {
   const tasks = state.doc?.tasks.length ?? 1
   const claims: Array<{ from: string, pass: number, at: number }> = []
+  const results: Array<{ pass: number, at: number }> = []
   for (const sf of state.allFacts()) {
     const f = sf.fact
     const claimed = f.t === 'claim' ? f.tasks : f.t === 'result' ? f.claim?.tasks ?? [] : []
     for (const task of claimed) claims.push({ from: sf.from, pass: Math.floor(task / tasks), at: (f as { at: number }).at })
+    if (f.t === 'result') for (const r of f.results) results.push({ pass: Math.floor(r.task / tasks), at: f.at })
   }
-  return { claims, passAt: (state.passes?.accepted() ?? []).map(p => p.fact.at) }
+  return { claims, results, passAt: (state.passes?.accepted() ?? []).map(p => p.fact.at) }
 }
 
 describe('iterative jobs on a swarm', () => {
@@ -58,16 +60,23 @@ describe('iterative jobs on a swarm', () => {
     // every round came as an event, in order
     await waitFor(() => rounds.length === 4, 5_000)
     expect(rounds).toEqual(view.rounds)
-    // no task of pass p was claimed before pass p − 1's state was published
+    // no task of pass p was reported before pass p − 1's state was published, nor claimed
+    // before pass p − 2's (a peer claims its next pass's tasks with its last results of a pass)
     const state = nodes[2].jobs.service.state(job.id) as JobState
-    const { claims, passAt } = claimsByPass(state)
+    const { claims, results, passAt } = factsByPass(state)
     expect(passAt).toHaveLength(4)
-    for (const c of claims) if (c.pass > 0) expect(c.at).toBeGreaterThanOrEqual(passAt[c.pass - 1])
+    for (const r of results) if (r.pass > 0) expect(r.at).toBeGreaterThanOrEqual(passAt[r.pass - 1])
+    for (const c of claims) if (c.pass > 1) expect(c.at).toBeGreaterThanOrEqual(passAt[c.pass - 2])
     expect(new Set(claims.map(c => c.pass))).toEqual(new Set([0, 1, 2, 3]))
-    // every peer accepted the same passes
+    expect(new Set(results.map(r => r.pass))).toEqual(new Set([0, 1, 2, 3]))
+    // every peer accepted the same passes: once they hold the same facts (a pass fact of a
+    // second reducer may still be on its way), their views are the same
+    const passesOf = (n: EdgeNode): string => JSON.stringify(n.jobs.service.view(job.id).passes)
     for (const n of nodes) {
       await waitFor(() => n.jobs.service.state(job.id)?.doneResult() != null, 10_000)
-      expect(n.jobs.service.view(job.id).passes).toEqual(view.passes)
+      await waitFor(() => passesOf(n) === passesOf(nodes[0]), 10_000)
+      expect(n.jobs.service.view(job.id).passes).toEqual(nodes[0].jobs.service.view(job.id).passes)
+      expect(n.jobs.service.view(job.id).passes?.done).toBe(view.passes?.done)
     }
   }, 60_000)
 
@@ -127,19 +136,19 @@ describe('iterative jobs on a swarm', () => {
     register(nodes)
     const cid = await nodes[1].data.put(enc(numbers(2000)), { chunkSize: 1024 })
     // tasks slow enough that the job is still running when the newcomer has caught up
-    const job = await nodes[0].jobs.submit({ fn: 'pass-sum', inputs: [cid.toString()], params: { passes: '10', ms: '150' } })
+    const job = await nodes[0].jobs.submit({ fn: 'pass-sum', inputs: [cid.toString()], params: { passes: '16', ms: '150' } })
     const state = nodes[0].jobs.service.state(job.id) as JobState
     expect(await waitFor(() => state.openPass >= 2, 30_000, 10)).toBe(true)
     const joinedAt = state.openPass
     const late = await t.node({ bootstrap: [addrOf(nodes[0])] })
     late.functions.registerFunction(passSum)
     const result = JSON.parse(dec(await job.result({ signal: AbortSignal.timeout(60_000) })))
-    const tasks = job.status().total / 10
-    expect(result).toEqual(await expectedResult(nodes[0], 10, tasks, sumTo(2000)))
+    const tasks = job.status().total / 16
+    expect(result).toEqual(await expectedResult(nodes[0], 16, tasks, sumTo(2000)))
     // the newcomer caught up, checking every pass, and ran tasks of passes after the one it joined at
     expect(await waitFor(() => late.jobs.service.state(job.id)?.doneResult() != null, 20_000)).toBe(true)
     expect(late.jobs.service.view(job.id).passes).toEqual(job.status().passes)
-    const { claims } = claimsByPass(state)
+    const { claims } = factsByPass(state)
     const mine = claims.filter(c => c.from === late.peerId.toString())
     expect(mine.length).toBeGreaterThan(0)
     expect(Math.min(...mine.map(c => c.pass))).toBeGreaterThanOrEqual(joinedAt)

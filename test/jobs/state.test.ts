@@ -8,6 +8,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { JobState, openFact, resultHash, signFact, type Fact, type JobDocument, type SignedFact } from '../../src/jobs/index.ts'
+import { MAX_CLOCK_SKEW_MS } from '../../src/jobs/constants.ts'
 
 const PEERS = ['peer-a', 'peer-b', 'peer-c', 'peer-d']
 
@@ -254,5 +255,15 @@ describe('facts: signature checks remembered per process', () => {
     await expect(openFact(dagCbor.encode({ ...outer, body: other }))).rejects.toThrow(/signature does not verify/)
     // the genuine one is still accepted after the forgeries
     expect((await openFact(sf.envelope)).fact).toEqual(sf.fact)
+  })
+
+  it('a fact opened before is still refused when its stamp is too far ahead of the clock that opens it again', async () => {
+    const key = await generateKeyPair('Ed25519')
+    const from = peerIdFromPrivateKey(key).toString()
+    const at = Date.now()
+    const sf = await signFact(key, from, { t: 'claim', job: 'j', tasks: [4], at, lease: 1000 })
+    expect((await openFact(sf.envelope, at)).id).toBe(sf.id)
+    await expect(openFact(sf.envelope, at - MAX_CLOCK_SKEW_MS - 1)).rejects.toThrow(/stamped in the future/)
+    expect((await openFact(sf.envelope, at)).fact).toEqual(sf.fact)
   })
 })

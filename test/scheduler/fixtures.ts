@@ -34,12 +34,12 @@ export function expectedRanks (peers: PeerId[], me: string, job: string, doc: Jo
   return { designated, rank: task => rendezvousRank(`${job}/${task}`, me, ids) }
 }
 
-/** A one-input job document of `tasks` tasks over distinct shards. */
-export function jobDocument (tasks: number, spec: Partial<JobSpec> = {}): JobDocument {
+/** A one-input job document of `tasks` tasks over distinct shards; with `passes`, an iterative job's. */
+export function jobDocument (tasks: number, spec: Partial<JobSpec> = {}, passes?: number): JobDocument {
   const shards: Array<{ cid: CID, nl: boolean }> = []
   for (let i = 0; i < tasks; i++) shards.push({ cid: cidOf(new TextEncoder().encode(`${i}\n`)), nl: true })
   const root = cidOf(new TextEncoder().encode('root')).toString()
-  return buildDocument(validateSpec({ fn: 'square', inputs: [root], ...spec }), [{ shards }], 'submitter', 1)
+  return buildDocument(validateSpec({ fn: 'square', inputs: [root], ...spec }), [{ shards }], 'submitter', 1, passes)
 }
 
 /** The state of job `id` (document `doc`) with `avoid` untrusted from earlier jobs. */

@@ -4,14 +4,15 @@
  * would), a fake executor, and a fake clock. What it claims, when, and how
  * many; what it does after a failed attempt; what an untrusted peer does.
  */
+import { setTimeout as realSleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import { NotFoundError } from '../../src/data/index.ts'
-import { taskCid, type JobDocument } from '../../src/jobs/index.ts'
+import { taskCid, type JobDocument, type JobState } from '../../src/jobs/index.ts'
 import { Scheduler, type RunOptions, type SchedulerData, type TaskRunner } from '../../src/scheduler/index.ts'
-import { INCONCLUSIVE_MISS_RETRY_MS, MIN_CLAIM_AHEAD_PER_SLOT, RETRY_ELSEWHERE_STEPS, STEAL_AFTER_RANK_STEPS } from '../../src/scheduler/constants.ts'
-import { FakeJobSource, expectedRanks, fixedPeers, jobDocument, jobState } from './fixtures.ts'
+import { INCONCLUSIVE_MISS_RETRY_MS, MIN_CLAIM_AHEAD_PER_SLOT, RESULT_BATCH_MS, RETRY_ELSEWHERE_STEPS, STEAL_AFTER_RANK_STEPS } from '../../src/scheduler/constants.ts'
+import { FakeJobSource, addFact, expectedRanks, fixedPeers, jobDocument, jobState } from './fixtures.ts'
 
 const JOB = 'job-a'
 const REPLICAS = 3
@@ -58,10 +59,10 @@ describe('scheduler', () => {
   })
 
   /** 5 peers, the first is this one; a job of `tasks` tasks; a started scheduler on a fake clock. */
-  async function setUp (options: { tasks: number, slots: number, stealRankStepMs: number, executor?: TaskRunner, avoided?: boolean, topicPeers?: number, local?: Set<string> }): Promise<{ peers: PeerId[], me: string, doc: JobDocument, jobs: FakeJobSource, scheduler: Scheduler }> {
+  async function setUp (options: { tasks: number, slots: number, stealRankStepMs: number, executor?: TaskRunner, avoided?: boolean, topicPeers?: number, local?: Set<string>, passes?: number }): Promise<{ peers: PeerId[], me: string, doc: JobDocument, jobs: FakeJobSource, scheduler: Scheduler }> {
     const peers = await fixedPeers(5)
     const me = peers[0].toString()
-    const doc = jobDocument(options.tasks)
+    const doc = jobDocument(options.tasks, {}, options.passes)
     const jobs = new FakeJobSource(me, peers.slice(1).map(String))
     if (options.topicPeers != null) jobs.topicPeers = options.topicPeers
     jobs.add(jobState(JOB, doc, options.avoided === true ? new Set([me]) : new Set()))
@@ -163,5 +164,53 @@ describe('scheduler', () => {
     const { jobs } = await setUp({ tasks: 20, slots: 64, stealRankStepMs: 0, topicPeers: 0, local })
     await vi.advanceTimersByTimeAsync(2_000)
     expect(tasksOf(jobs.claims())).toEqual(held)
+  })
+
+  it('claims its designated tasks of an iterative job\'s next pass with its last results of a pass, and runs them once that pass opens', async () => {
+    const tasks = 20
+    const runs: number[] = []
+    const executor: TaskRunner = {
+      canRun: () => true,
+      prefetch: () => {},
+      clearPrefetched: () => {},
+      run: async (_doc: JobDocument, index: number) => { runs.push(index); return new Uint8Array([index % 256]) }
+    }
+    // no stealing within the test: only designated tasks are claimed
+    const { peers, me, jobs } = await setUp({ tasks, slots: 64, stealRankStepMs: 1_000_000, executor, passes: 3 })
+    const { designated } = expectedRanks(peers, me, JOB, jobDocument(tasks), REPLICAS)
+    expect(designated.length).toBeGreaterThan(0)
+    // results wait for their batch on real time (node:timers/promises), the rest on the fake clock
+    const settle = async (ms: number): Promise<void> => {
+      for (let t = 0; t < ms; t += 100) { await vi.advanceTimersByTimeAsync(100); await realSleep(RESULT_BATCH_MS + 5) }
+    }
+    await settle(1_000)
+    // one claim fact for pass 0, then one result fact that reports pass 0 and claims pass 1
+    const facts = jobs.published.map(p => p.fact)
+    expect(facts.map(f => f.t)).toEqual(['claim', 'result'])
+    const result = facts[1] as Extract<typeof facts[1], { t: 'result' }>
+    expect(result.results.map(r => r.task).sort((a, b) => a - b)).toEqual(designated)
+    expect(result.claim?.tasks).toEqual(designated.map(s => tasks + s))
+    // pass 1 is not open: its claimed tasks wait, held (renewed once due)
+    await settle(2_000)
+    expect(runs.filter(k => k >= tasks)).toEqual([])
+    const renewals = jobs.published.slice(2).map(p => p.fact)
+    expect(renewals.map(f => f.t)).toEqual(['renew'])
+    expect((renewals[0] as Extract<typeof renewals[0], { t: 'renew' }>).tasks).toEqual(designated.map(s => tasks + s))
+    const work = (): typeof facts => jobs.published.map(p => p.fact).filter(f => f.t !== 'renew')
+    // pass 0's state is accepted: they run at once, with no claim fact, and the last pass claims nothing beyond it
+    const state = jobs.state(JOB) as JobState
+    addFact(state, peers[1].toString(), { t: 'pass', job: JOB, pass: 0, at: Date.now(), results: 'digest', state: 'state-0', data: new Uint8Array([0]) })
+    jobs.dispatchEvent(new CustomEvent('change', { detail: JOB }))
+    await settle(1_000)
+    expect(runs.filter(k => k >= tasks).sort((a, b) => a - b)).toEqual(designated.map(s => tasks + s))
+    const after = work().slice(2)
+    expect(after.map(f => f.t)).toEqual(['result'])
+    expect((after[0] as typeof result).claim?.tasks).toEqual(designated.map(s => 2 * tasks + s))
+    addFact(state, peers[1].toString(), { t: 'pass', job: JOB, pass: 1, at: Date.now(), results: 'digest', state: 'state-1', data: new Uint8Array([1]) })
+    jobs.dispatchEvent(new CustomEvent('change', { detail: JOB }))
+    await settle(1_000)
+    const last = work().slice(3)
+    expect(last.map(f => f.t)).toEqual(['result'])
+    expect((last[0] as typeof result).claim).toBeUndefined()
   })
 })
