@@ -13,7 +13,6 @@ import { MAX_WAITING_PASS_FACTS, PASS_FACT_WAIT_MS } from './constants.ts'
 import type { SignedFact } from './facts.ts'
 import type { PassChecker } from './pass-check.ts'
 import type { JobState } from './state.ts'
-import type { JobStats } from './fact-store.ts'
 
 /** A fact held until it can be checked. */
 interface WaitingFact { sf: SignedFact, persist: boolean, until: number }
@@ -24,7 +23,8 @@ export interface WaitingFactsComponents {
   apply: (state: JobState, sf: SignedFact, persist: boolean) => void
   /** Told of each fact held, and of each one let go (held or not, the store tells it known). */
   held: (factId: string, held: boolean) => void
-  stats: JobStats
+  /** The job layer's counts (JobStats): a fact refused by its check counts here. */
+  stats: { factsRejected: number }
   log: Logger
 }
 
