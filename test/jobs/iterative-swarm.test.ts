@@ -7,20 +7,11 @@
 import { join } from 'node:path'
 import { describe, it, expect } from 'vitest'
 import { createEdgeNode, initRepo, type EdgeNode } from '../../src/index.ts'
-import { JOBS_TOPIC, readAll, stateCid, type JobState, type RoundView } from '../../src/jobs/index.ts'
+import { JOBS_TOPIC, readAll, type JobState, type RoundView } from '../../src/jobs/index.ts'
 import { useCleanup, addrOf, waitFor } from '../helpers.ts'
 import { swarm, enc, dec } from './swarm.ts'
-import { expectedStates, lossOf, passSum } from './iterative.ts'
+import { expectedResult, numbers, passSum, sumTo } from './iterative.ts'
 
-const numbers = (n: number): string => Array.from({ length: n }, (_, i) => String(i + 1)).join('\n') + '\n'
-const sumTo = (n: number): bigint => BigInt(n) * BigInt(n + 1) / 2n
-
-/** What pass-sum's job must give: its last state, that state's CID, and every pass's loss. */
-async function expectedResult (_node: EdgeNode, passes: number, tasks: number, sum: bigint): Promise<unknown> {
-  const states = expectedStates(passes, tasks, sum)
-  const last = enc(String(states[passes - 1]))
-  return { state: String(states[passes - 1]), model: stateCid(last).toString(), loss: states.map(lossOf) }
-}
 
 /** The tasks each peer claimed and reported in a job, by pass, from a peer's facts; and each accepted pass fact's time. */
 function factsByPass (state: JobState): { claims: Array<{ from: string, pass: number, at: number }>, results: Array<{ pass: number, at: number }>, passAt: number[] } {

@@ -14,16 +14,8 @@ import type { TaskRunner } from '../../src/scheduler/index.ts'
 import type { EdgeNode } from '../../src/index.ts'
 import { useCleanup, waitFor } from '../helpers.ts'
 import { swarm, enc, dec } from './swarm.ts'
-import { expectedStates, lossOf, passSum } from './iterative.ts'
+import { expectedResult, numbers, passSum, sumTo } from './iterative.ts'
 
-const numbers = (n: number): string => Array.from({ length: n }, (_, i) => String(i + 1)).join('\n') + '\n'
-const sumTo = (n: number): bigint => BigInt(n) * BigInt(n + 1) / 2n
-
-async function expectedResult (_node: EdgeNode, passes: number, tasks: number, sum: bigint): Promise<unknown> {
-  const states = expectedStates(passes, tasks, sum)
-  const last = enc(String(states[passes - 1]))
-  return { state: String(states[passes - 1]), model: stateCid(last).toString(), loss: states.map(lossOf) }
-}
 
 /** An executor that runs every task, then returns its result with '!' appended: wrong, and plausible. */
 function lying (executor: TaskRunner): TaskRunner {

@@ -11,6 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { TaskFunction } from '../../src/functions/index.ts'
 import { InvalidParamsError } from '../../src/functions/index.ts'
+import { stateCid } from '../../src/jobs/index.ts'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b)
@@ -59,4 +60,16 @@ export function expectedStates (passes: number, tasks: number, sum: bigint): big
     out.push(state)
   }
   return out
+}
+
+/** Lines of the numbers 1..n. */
+export const numbers = (n: number): string => Array.from({ length: n }, (_, i) => String(i + 1)).join('\n') + '\n'
+/** 1 + 2 + … + n. */
+export const sumTo = (n: number): bigint => BigInt(n) * BigInt(n + 1) / 2n
+
+/** What pass-sum's job must give: its last state, that state's CID, and every pass's loss. */
+export async function expectedResult (_node: unknown, passes: number, tasks: number, sum: bigint): Promise<unknown> {
+  const states = expectedStates(passes, tasks, sum)
+  const last = enc(String(states[passes - 1]))
+  return { state: String(states[passes - 1]), model: stateCid(last).toString(), loss: states.map(lossOf) }
 }
