@@ -14,6 +14,8 @@ import type { Connection, Libp2p, PeerId, Startable } from '@libp2p/interface'
 const GOSSIP_STREAM_CHECK_MS = 3_000
 /** A connection younger than this is left to gossipsub's own first attempt. */
 const GOSSIP_STREAM_GRACE_MS = 5_000
+/** Streams re-opened at once by one check. */
+const GOSSIP_STREAM_REPAIR_CONCURRENCY = 8
 
 /** The parts of gossipsub's implementation the watchdog uses (not in its public types). */
 interface GossipsubInternals {
@@ -35,6 +37,7 @@ export type WatchdogComponents = Pick<Libp2p<{ pubsub: unknown }>, 'services' | 
 export class GossipStreamWatchdog implements Startable {
   private readonly node: WatchdogComponents
   private timer?: ReturnType<typeof setInterval>
+  private checking = false
   /** Streams re-opened so far. */
   repaired = 0
 
@@ -51,28 +54,49 @@ export class GossipStreamWatchdog implements Startable {
     clearInterval(this.timer)
   }
 
-  /** Connected gossipsub peers this peer has no outbound stream to (it cannot send them messages). */
+  /**
+   * Gossipsub peers this peer has no outbound stream to (it cannot send them
+   * messages) although connected for longer than the grace: streams gossipsub
+   * is still opening on a fresh connection are not missing yet.
+   */
   missing (): number {
-    const g = internals(this.node.services.pubsub)
-    if (g == null) return 0
-    let n = 0
-    for (const connection of this.node.getConnections()) {
-      const id = connection.remotePeer.toString()
-      if (connection.status === 'open' && g.peers.has(id) && !g.streamsOutbound.has(id)) n++
-    }
-    return n
+    return this.stale().length
   }
 
-  /** Re-opens the outbound stream of every gossipsub peer that has none. */
+  /** Re-opens the outbound stream of every gossipsub peer that has been missing one past the grace. */
   async check (): Promise<void> {
-    const g = internals(this.node.services.pubsub)
-    if (g == null) return
-    for (const connection of this.node.getConnections()) {
-      const id = connection.remotePeer.toString()
-      if (connection.status !== 'open' || !g.peers.has(id) || g.streamsOutbound.has(id)) continue
-      if (Date.now() - connection.timeline.open < GOSSIP_STREAM_GRACE_MS) continue
-      await g.createOutboundStream(connection.remotePeer, connection).catch(() => {})
-      if (g.streamsOutbound.has(id)) this.repaired++
+    // a check still running on a slow device is not joined by a second one
+    if (this.checking) return
+    this.checking = true
+    try {
+      const g = internals(this.node.services.pubsub)
+      const stale = this.stale()
+      if (g == null) return
+      for (let i = 0; i < stale.length; i += GOSSIP_STREAM_REPAIR_CONCURRENCY) {
+        await Promise.all(stale.slice(i, i + GOSSIP_STREAM_REPAIR_CONCURRENCY).map(async (connection) => {
+          await g.createOutboundStream(connection.remotePeer, connection).catch(() => {})
+          if (g.streamsOutbound.has(connection.remotePeer.toString())) this.repaired++
+        }))
+      }
+    } finally {
+      this.checking = false
     }
+  }
+
+  /** For each gossipsub peer missing an outbound stream past the grace, its oldest open connection. */
+  private stale (): Connection[] {
+    const g = internals(this.node.services.pubsub)
+    if (g == null) return []
+    const oldest = new Map<string, Connection>()
+    for (const connection of this.node.getConnections()) {
+      if (connection.status !== 'open') continue
+      const id = connection.remotePeer.toString()
+      const known = oldest.get(id)
+      if (known == null || connection.timeline.open < known.timeline.open) oldest.set(id, connection)
+    }
+    const now = Date.now()
+    return [...oldest].filter(([id, connection]) =>
+      g.peers.has(id) && !g.streamsOutbound.has(id) && now - connection.timeline.open >= GOSSIP_STREAM_GRACE_MS
+    ).map(([, connection]) => connection)
   }
 }
