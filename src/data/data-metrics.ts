@@ -20,11 +20,8 @@ export interface DataMetricSources {
 
 export function registerDataMetrics (m: Metrics, { metrics, store, providers }: DataMetricSources): void {
   const held = (): { own: number, others: number, ownBytes: number, othersBytes: number } => {
-    const out = { own: 0, others: 0, ownBytes: 0, othersBytes: 0 }
-    for (const e of store.entries()) {
-      if (e.forOthers) { out.others++; out.othersBytes += e.size } else { out.own++; out.ownBytes += e.size }
-    }
-    return out
+    const s = store.stats()
+    return { own: s.shards - s.shardsForOthers, others: s.shardsForOthers, ownBytes: s.bytes - s.bytesForOthers, othersBytes: s.bytesForOthers }
   }
   m.registerMetricGroup('edgeswarm_data_blocks', { label: 'holder', help: 'Blocks held here: this peer\'s own, and held for other peers', calculate: () => { const h = held(); return { own: h.own, others: h.others } } })
   m.registerMetricGroup('edgeswarm_data_stored_bytes', { label: 'holder', help: 'Bytes of the blocks held here, own and for other peers', calculate: () => { const h = held(); return { own: h.ownBytes, others: h.othersBytes } } })

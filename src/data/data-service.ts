@@ -412,12 +412,13 @@ export class DataService implements Startable {
   }
 
   async localStats (): Promise<{ shards: number, bytes: number, bytesForOthers: number }> {
-    return this.store.stats()
+    return this.stored()
   }
 
   /** Blocks held here and their bytes, all and for others, now (what `localStats` resolves to). */
   stored (): { shards: number, bytes: number, bytesForOthers: number } {
-    return this.store.stats()
+    const { shards, bytes, bytesForOthers } = this.store.stats()
+    return { shards, bytes, bytesForOthers }
   }
 
   /** Bytes this peer stores for others at most now: the storage budget's share of the disk, or `storageMax`. */

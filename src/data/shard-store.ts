@@ -30,6 +30,7 @@ const blockEntrySchema = z.object({
   at: z.number().default(() => Date.now())
 })
 export type BlockEntry = z.infer<typeof blockEntrySchema>
+/** A held block's index entry with its CID (made on request: the index keeps the CID's text only). */
 export type HeldBlock = BlockEntry & { cid: CID }
 
 const putEntrySchema = z.object({
@@ -60,8 +61,10 @@ export class ShardStore {
   private readonly blocks: Blockstore
   private readonly datastore: Datastore
   private readonly budget: StorageBudget
-  private readonly index = new Map<string, HeldBlock>()
+  /** Index entries by CID text: a parsed CID per held block would cost more than the entry. */
+  private readonly index = new Map<string, BlockEntry>()
   private bytes = 0
+  private blocksForOthers = 0
   private bytesForOthers = 0
   private reserved = 0
 
@@ -76,6 +79,7 @@ export class ShardStore {
     this.index.clear()
     this.bytes = 0
     this.bytesForOthers = 0
+    this.blocksForOthers = 0
     for await (const { key, value } of this.datastore.query({ prefix: BLOCK_PREFIX })) {
       try {
         const cid = CID.parse(key.baseNamespace())
@@ -102,9 +106,9 @@ export class ShardStore {
   private remember (cid: CID, entry: BlockEntry): void {
     const key = cid.toString()
     this.forget(key)
-    this.index.set(key, { ...entry, cid })
+    this.index.set(key, entry)
     this.bytes += entry.size
-    if (entry.forOthers) this.bytesForOthers += entry.size
+    if (entry.forOthers) { this.bytesForOthers += entry.size; this.blocksForOthers++ }
   }
 
   private forget (key: string): void {
@@ -112,7 +116,7 @@ export class ShardStore {
     if (old == null) return
     this.index.delete(key)
     this.bytes -= old.size
-    if (old.forOthers) this.bytesForOthers -= old.size
+    if (old.forOthers) { this.bytesForOthers -= old.size; this.blocksForOthers-- }
   }
 
   private async writeEntry (cid: CID, entry: BlockEntry): Promise<void> {
@@ -124,12 +128,13 @@ export class ShardStore {
   }
 
   entry (cid: CID): HeldBlock | undefined {
-    return this.index.get(cid.toString())
+    const entry = this.index.get(cid.toString())
+    return entry == null ? undefined : { ...entry, cid }
   }
 
-  /** Every block held, with its index entry. */
+  /** Every block held, with its index entry (for whole passes: repair, collection, announcements). */
   entries (): HeldBlock[] {
-    return [...this.index.values()]
+    return [...this.index].map(([key, entry]) => ({ ...entry, cid: CID.parse(key) }))
   }
 
   async get (cid: CID): Promise<Uint8Array | undefined> {
@@ -238,8 +243,8 @@ export class ShardStore {
     return out.sort((a, b) => a.createdAt - b.createdAt)
   }
 
-  stats (): { shards: number, bytes: number, bytesForOthers: number } {
-    return { shards: this.index.size, bytes: this.bytes, bytesForOthers: this.bytesForOthers }
+  stats (): { shards: number, bytes: number, bytesForOthers: number, shardsForOthers: number } {
+    return { shards: this.index.size, bytes: this.bytes, bytesForOthers: this.bytesForOthers, shardsForOthers: this.blocksForOthers }
   }
 
   storage (): StorageStatus {
