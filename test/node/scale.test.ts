@@ -25,8 +25,8 @@ describe('50 peers on one IP', () => {
     }
     expect(nodes).toHaveLength(PEERS)
     // nobody was left alone by refused dials
-    // (a bound for a loaded 2-core machine: 50 peers start in one process)
-    const connected = await waitFor(() => nodes.every(n => n.peers().length >= 2), 60_000, 200)
+    // (a bound for a loaded 2-core machine: 50 peers start in one process, beside other test files)
+    const connected = await waitFor(() => nodes.every(n => n.peers().length >= 2), 90_000, 200)
     expect(connected, `peers with fewer than 2 connections: ${nodes.filter(n => n.peers().length < 2).map(n => `${n.peerId.toString().slice(-6)} (${n.peers().length})`).join(', ')}`).toBe(true)
 
     const received = new Set<string>()
@@ -50,5 +50,5 @@ describe('50 peers on one IP', () => {
     expect(received.size, `received by ${received.size} of ${others.length}`).toBe(others.length)
     expect(all).toBe(true)
     expect(Date.now() - start).toBeLessThan(15_000)
-  }, 180_000)
+  }, 240_000)
 })
