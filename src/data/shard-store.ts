@@ -132,9 +132,14 @@ export class ShardStore {
     return entry == null ? undefined : { ...entry, cid }
   }
 
-  /** Every block held, with its index entry (for whole passes: repair, collection, announcements). */
-  entries (): HeldBlock[] {
-    return [...this.index].map(([key, entry]) => ({ ...entry, cid: CID.parse(key) }))
+  /**
+   * Every block held, with its index entry, each CID parsed as a pass reaches
+   * it: a pass over many blocks (repair, collection, announcements) never
+   * holds all their CIDs at once. Blocks stored during the pass may be
+   * visited; blocks deleted before it reaches them are not.
+   */
+  * entries (): Generator<HeldBlock> {
+    for (const [key, entry] of this.index) yield { ...entry, cid: CID.parse(key) }
   }
 
   async get (cid: CID): Promise<Uint8Array | undefined> {

@@ -51,8 +51,13 @@ export const MAX_REASON_CHARS = 500
  * the swarm is stored in the background instead of delaying the end.
  */
 export const INLINE_DONE_MAX_BYTES = 64 * 1024
-/** Fact envelopes whose verified signature a process remembers: peers sharing a process then check each fact once, within bounded memory. */
-export const MAX_VERIFIED_ENVELOPES = 100_000
+/**
+ * Fact envelopes whose verified signature a process remembers: peers sharing a
+ * process get a fact within moments of each other and check it once. Each
+ * entry is about 100 bytes, and a device running one peer fills the cache
+ * over hours without a hit, so it covers moments, not history.
+ */
+export const MAX_VERIFIED_ENVELOPES = 16_384
 /**
  * How long a peer holds back forwarding a gossiped fact of GOSSIP_IDONTWANT_MIN_BYTES or
  * more once it accepted it. Its author sends it to every peer on the topic at once, and each
