@@ -2,7 +2,8 @@
  * scripts/daemons: a swarm of real `edgeswarm daemon` processes on 127.0.0.1
  * for the benchmarks and the soak: repos in a temporary directory, each
  * daemon bootstrapped from the first, an API client per daemon, their RSS
- * read from /proc, and everything stopped and removed at the end. Never
+ * read from /proc, and everything stopped and removed at the end, or when the
+ * run is interrupted by a signal. Never
  * listens on anything but 127.0.0.1, with mDNS off.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -73,7 +74,14 @@ async function startOne (repo: string, bootstrap: string[], env: Record<string, 
 export async function startDaemons (n: number, options: { config?: (i: number) => Record<string, unknown>, env?: Record<string, string> } = {}): Promise<Swarm> {
   const dir = await mkdtemp(join(tmpdir(), 'edgeswarm-daemons-'))
   const daemons: Daemon[] = []
+  // an interrupted run (Ctrl-C, a kill) stops its daemons and removes their repos too
+  const onSignal = (signal: NodeJS.Signals): void => {
+    void stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143))
+  }
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
+  for (const signal of signals) process.once(signal, onSignal)
   const stop = async (): Promise<void> => {
+    for (const signal of signals) process.off(signal, onSignal)
     await Promise.all(daemons.map(async d => {
       if (d.child.exitCode != null || d.child.signalCode != null) return
       const exited = new Promise(resolve => d.child.once('exit', resolve))
