@@ -64,7 +64,7 @@ export class ShardStore {
   /** Index entries by CID text: a parsed CID per held block would cost more than the entry. */
   private readonly index = new Map<string, BlockEntry>()
   private bytes = 0
-  private blocksForOthers = 0
+  private shardsForOthers = 0
   private bytesForOthers = 0
   private reserved = 0
 
@@ -79,7 +79,7 @@ export class ShardStore {
     this.index.clear()
     this.bytes = 0
     this.bytesForOthers = 0
-    this.blocksForOthers = 0
+    this.shardsForOthers = 0
     for await (const { key, value } of this.datastore.query({ prefix: BLOCK_PREFIX })) {
       try {
         const cid = CID.parse(key.baseNamespace())
@@ -108,7 +108,7 @@ export class ShardStore {
     this.forget(key)
     this.index.set(key, entry)
     this.bytes += entry.size
-    if (entry.forOthers) { this.bytesForOthers += entry.size; this.blocksForOthers++ }
+    if (entry.forOthers) { this.bytesForOthers += entry.size; this.shardsForOthers++ }
   }
 
   private forget (key: string): void {
@@ -116,7 +116,7 @@ export class ShardStore {
     if (old == null) return
     this.index.delete(key)
     this.bytes -= old.size
-    if (old.forOthers) { this.bytesForOthers -= old.size; this.blocksForOthers-- }
+    if (old.forOthers) { this.bytesForOthers -= old.size; this.shardsForOthers-- }
   }
 
   private async writeEntry (cid: CID, entry: BlockEntry): Promise<void> {
@@ -249,7 +249,7 @@ export class ShardStore {
   }
 
   stats (): { shards: number, bytes: number, bytesForOthers: number, shardsForOthers: number } {
-    return { shards: this.index.size, bytes: this.bytes, bytesForOthers: this.bytesForOthers, shardsForOthers: this.blocksForOthers }
+    return { shards: this.index.size, bytes: this.bytes, bytesForOthers: this.bytesForOthers, shardsForOthers: this.shardsForOthers }
   }
 
   storage (): StorageStatus {

@@ -9,12 +9,13 @@
  * Owns only that repair; never touches gossipsub's mesh, scores or messages.
  */
 import type { Connection, Libp2p, PeerId, Startable } from '@libp2p/interface'
+import { forEachLimit } from '../async/index.ts'
 
 /** How often missing gossipsub outbound streams are looked for. */
 const GOSSIP_STREAM_CHECK_MS = 3_000
 /** A connection younger than this is left to gossipsub's own first attempt. */
 const GOSSIP_STREAM_GRACE_MS = 5_000
-/** Streams re-opened at once by one check. */
+/** Streams a check re-opens at once. */
 const GOSSIP_STREAM_REPAIR_CONCURRENCY = 8
 
 /** The parts of gossipsub's implementation the watchdog uses (not in its public types). */
@@ -72,12 +73,10 @@ export class GossipStreamWatchdog implements Startable {
       const g = internals(this.node.services.pubsub)
       const stale = this.stale()
       if (g == null) return
-      for (let i = 0; i < stale.length; i += GOSSIP_STREAM_REPAIR_CONCURRENCY) {
-        await Promise.all(stale.slice(i, i + GOSSIP_STREAM_REPAIR_CONCURRENCY).map(async (connection) => {
-          await g.createOutboundStream(connection.remotePeer, connection).catch(() => {})
-          if (g.streamsOutbound.has(connection.remotePeer.toString())) this.repaired++
-        }))
-      }
+      await forEachLimit(stale, GOSSIP_STREAM_REPAIR_CONCURRENCY, async (connection) => {
+        await g.createOutboundStream(connection.remotePeer, connection).catch(() => {})
+        if (g.streamsOutbound.has(connection.remotePeer.toString())) this.repaired++
+      })
     } finally {
       this.checking = false
     }
