@@ -171,6 +171,8 @@ async function putInput (swarm: HostedSwarm, csv: Uint8Array, chunkSize: number)
 
 interface Training {
   jobId: string
+  /** Tasks a pass (the training groups shards into tasks as `edgeswarm train` does). */
+  tasks: number
   /** The result's sha-256 and whether it is the single-machine computation's. */
   sha256: string
   correct: boolean
@@ -220,7 +222,9 @@ async function swarmUsage (swarm: HostedSwarm): Promise<{ cpuMs: number, sentByt
 async function train (swarm: HostedSwarm, input: string, csv: Uint8Array, chunkSize: number, rounds: number, during?: (jobId: string) => Promise<void>): Promise<Training> {
   const host = swarm.hostOf(0)
   const params = trainingParams(rounds)
-  const { jobId } = await host.call('submitJob', { index: 0, spec: { fn: 'train', inputs: [input], params, redundancy: 1, leaseMs: DEFAULT_LEASE_MS }, timeoutMs: PHASE_TIMEOUT_MS })
+  // submitted as `edgeswarm train` submits it, so its tasks are grouped as a user's are
+  const spec = { kind: 'softmax', inputs: [input], label: 'label', features: featureNames, rounds, lr: Number(LR), redundancy: 1, leaseMs: DEFAULT_LEASE_MS }
+  const { jobId, tasks: taskCount } = await host.call('trainJob', { index: 0, spec, timeoutMs: PHASE_TIMEOUT_MS })
   const watching = during?.(jobId)
   // the rounds' CPU starts when pass 1 opens (the scan's state accepted here)
   let atRounds = { cpuMs: NaN, sentBytes: NaN }
@@ -252,7 +256,7 @@ async function train (swarm: HostedSwarm, input: string, csv: Uint8Array, chunkS
     return { pass: p.pass, at: p.at, ms: p.at - opened, syncMs: firstRun - opened, computeMs: lastRun - firstRun, gossipMs: p.at - lastRun }
   })
   const { progress } = await host.call('jobStatus', { index: 0, jobId })
-  return { jobId, sha256: result.sha256, correct: result.sha256 === expected, passes, retried: progress?.retried ?? 0, roundsCpuMs, roundsSentBytes, factsPerRound: factsPerRound(timeline.facts ?? [], timeline.passes) }
+  return { jobId, tasks: taskCount, sha256: result.sha256, correct: result.sha256 === expected, passes, retried: progress?.retried ?? 0, roundsCpuMs, roundsSentBytes, factsPerRound: factsPerRound(timeline.facts ?? [], timeline.passes) }
 }
 
 /** A live peer of host `h` (its first, by the swarm's placement of peer i on host i mod P). */
@@ -267,7 +271,7 @@ function roundsOf (t: Training): Training['passes'] {
 
 // ------------------------------------------------------------------ (a) round time
 
-interface RoundRun { records: number, shards: number, rounds: number, roundMsP50: number, syncMsP50: number, computeMsP50: number, gossipMsP50: number, swarmCpuMsPerRound: number, localCpuMsPerRound: number, sentKiBPerRound: number, factsPerRound: FactCounts, correct: boolean, retried: number }
+interface RoundRun { records: number, shards: number, tasks: number, rounds: number, roundMsP50: number, syncMsP50: number, computeMsP50: number, gossipMsP50: number, swarmCpuMsPerRound: number, localCpuMsPerRound: number, sentKiBPerRound: number, factsPerRound: FactCounts, correct: boolean, retried: number }
 
 async function roundPhase (): Promise<RoundRun> {
   const csv = dataset(recordsA, 'a')
@@ -281,6 +285,7 @@ async function roundPhase (): Promise<RoundRun> {
   return {
     records: recordsA,
     shards: Math.ceil(csv.length / chunkSize),
+    tasks: t.tasks,
     rounds: rounds.length,
     roundMsP50: round(median(rounds.map(r => r.ms))),
     syncMsP50: round(median(rounds.map(r => r.syncMs))),
@@ -340,7 +345,7 @@ async function trainWithLocalPool (csv: Uint8Array, chunkSize: number, rounds: n
   }
 }
 
-interface CpuRun { records: number, shards: number, rounds: number, localScanMs: number, localRoundsMs: number, localRoundMs: number[], swarmRoundsMs: number, efficiency: number, localCpuMs: number, swarmCpuMs: number, roundsMs: number[], syncMsP50: number, computeMsP50: number, gossipMsP50: number, sentKiBPerRound: number, factsPerRound: FactCounts, correct: boolean, retried: number }
+interface CpuRun { records: number, shards: number, tasks: number, rounds: number, localScanMs: number, localRoundsMs: number, localRoundMs: number[], swarmRoundsMs: number, efficiency: number, localCpuMs: number, swarmCpuMs: number, roundsMs: number[], syncMsP50: number, computeMsP50: number, gossipMsP50: number, sentKiBPerRound: number, factsPerRound: FactCounts, correct: boolean, retried: number }
 
 async function cpuPhase (): Promise<CpuRun> {
   const csv = dataset(recordsB, 'b')
@@ -356,6 +361,7 @@ async function cpuPhase (): Promise<CpuRun> {
   return {
     records: recordsB,
     shards: Math.ceil(csv.length / chunkB),
+    tasks: t.tasks,
     rounds: roundsB,
     localScanMs: round(after.scanMs),
     localRoundsMs: round(localRoundsMs),
@@ -429,11 +435,11 @@ async function main (): Promise<void> {
     const r: { a?: RoundRun, b?: CpuRun, c?: FaultRun } = {}
     if (phases.has('a')) {
       r.a = await roundPhase()
-      log(`run ${run} (a): ${r.a.records} records in ${r.a.shards} shards, ${r.a.rounds} rounds: median round ${r.a.roundMsP50} ms (sync ${r.a.syncMsP50}, compute ${r.a.computeMsP50}, gossip ${r.a.gossipMsP50}); CPU a round: swarm ${r.a.swarmCpuMsPerRound} ms, local pool ${r.a.localCpuMsPerRound} ms; facts a round ${factLine(r.a.factsPerRound)}, sent ${r.a.sentKiBPerRound} KiB; bits ${r.a.correct ? 'equal' : 'DIFFER'}`)
+      log(`run ${run} (a): ${r.a.records} records in ${r.a.shards} shards (${r.a.tasks} tasks a pass), ${r.a.rounds} rounds: median round ${r.a.roundMsP50} ms (sync ${r.a.syncMsP50}, compute ${r.a.computeMsP50}, gossip ${r.a.gossipMsP50}); CPU a round: swarm ${r.a.swarmCpuMsPerRound} ms, local pool ${r.a.localCpuMsPerRound} ms; facts a round ${factLine(r.a.factsPerRound)}, sent ${r.a.sentKiBPerRound} KiB; bits ${r.a.correct ? 'equal' : 'DIFFER'}`)
     }
     if (phases.has('b')) {
       r.b = await cpuPhase()
-      log(`run ${run} (b): ${r.b.records} records in ${r.b.shards} shards, ${r.b.rounds} rounds: local ${LOCAL_WORKERS} threads ${r.b.localRoundsMs} ms (rounds ${r.b.localRoundMs.join(', ')}; scan ${r.b.localScanMs}), swarm ${r.b.swarmRoundsMs} ms (rounds ${r.b.roundsMs.join(', ')}; median sync ${r.b.syncMsP50}, compute ${r.b.computeMsP50}, gossip ${r.b.gossipMsP50}), efficiency ${r.b.efficiency}; CPU of the rounds: swarm ${r.b.swarmCpuMs} ms, local pool ${r.b.localCpuMs} ms; facts a round ${factLine(r.b.factsPerRound)}, sent ${r.b.sentKiBPerRound} KiB; bits ${r.b.correct ? 'equal' : 'DIFFER'}`)
+      log(`run ${run} (b): ${r.b.records} records in ${r.b.shards} shards (${r.b.tasks} tasks a pass), ${r.b.rounds} rounds: local ${LOCAL_WORKERS} threads ${r.b.localRoundsMs} ms (rounds ${r.b.localRoundMs.join(', ')}; scan ${r.b.localScanMs}), swarm ${r.b.swarmRoundsMs} ms (rounds ${r.b.roundsMs.join(', ')}; median sync ${r.b.syncMsP50}, compute ${r.b.computeMsP50}, gossip ${r.b.gossipMsP50}), efficiency ${r.b.efficiency}; CPU of the rounds: swarm ${r.b.swarmCpuMs} ms, local pool ${r.b.localCpuMs} ms; facts a round ${factLine(r.b.factsPerRound)}, sent ${r.b.sentKiBPerRound} KiB; bits ${r.b.correct ? 'equal' : 'DIFFER'}`)
     }
     if (phases.has('c')) {
       r.c = await faultPhase()

@@ -91,7 +91,8 @@ const TrainBody = z.object({
   maxAttempts: z.number().optional(),
   priority: z.enum(['realtime', 'batch']).optional(),
   requirements: z.object({ minMemoryMB: z.number().optional(), gpu: z.boolean().optional(), labels: z.array(z.string()).optional() }).optional(),
-  deadlineMs: z.number().optional()
+  deadlineMs: z.number().optional(),
+  shardsPerTask: z.number().optional()
 }).strict()
 
 const SubmitBody = z.object({
@@ -104,7 +105,8 @@ const SubmitBody = z.object({
   priority: z.enum(['realtime', 'batch']).optional(),
   maxAttempts: z.number().optional(),
   leaseMs: z.number().optional(),
-  deadlineMs: z.number().optional()
+  deadlineMs: z.number().optional(),
+  shardsPerTask: z.number().optional()
 })
 
 /** An API server with every command and read-only page of `node` routed. */

@@ -10,7 +10,7 @@ import { InvalidArgumentError, type Command } from 'commander'
 import type { ApiClient } from '../api/client.ts'
 import type { JobView } from '../jobs/index.ts'
 // the constants module alone: the CLI must not load the peer stack to print its help
-import { DEFAULT_MAX_ATTEMPTS } from '../jobs/constants.ts'
+import { DEFAULT_MAX_ATTEMPTS, MAX_SHARDS_PER_TASK } from '../jobs/constants.ts'
 import type { FunctionInfo } from '../functions/index.ts'
 import { collect, parseDuration, parsePositiveInt } from './args.ts'
 import { UsageError, printJson, writeAtomically } from './output.ts'
@@ -83,11 +83,12 @@ export function addJobCommands (program: Command): void {
     .option('--gpu', 'only peers with a GPU')
     .option('--max-attempts <n>', `failures per task before the job fails (default ${DEFAULT_MAX_ATTEMPTS})`, parsePositiveInt)
     .option('--deadline <duration>', 'fail the job unless done within this long of its submit (10m, 2h, 1d)', parseDuration)
+    .option('--shards-per-task <n>', `consecutive input shards one task reads, 1 to ${MAX_SHARDS_PER_TASK} (default 1)`, parsePositiveInt)
     .option('--wait', 'wait for the result and print it')
     .option('--json', 'print {"id","state"} (with --wait also "result")')
     .action(async (fn: string, opts: Opts & {
       input?: string[], param?: Record<string, string>, redundancy?: number, wasm?: string, priority?: string,
-      label?: string[], minMemory?: number, gpu?: boolean, maxAttempts?: number, deadline?: number, wait?: boolean
+      label?: string[], minMemory?: number, gpu?: boolean, maxAttempts?: number, deadline?: number, shardsPerTask?: number, wait?: boolean
     }) => {
       if (opts.priority != null && opts.priority !== 'realtime' && opts.priority !== 'batch') {
         throw new UsageError(`bad --priority "${opts.priority}": realtime or batch`)
@@ -115,6 +116,7 @@ export function addJobCommands (program: Command): void {
         priority: opts.priority as 'realtime' | 'batch' | undefined,
         maxAttempts: opts.maxAttempts,
         deadlineMs: opts.deadline,
+        shardsPerTask: opts.shardsPerTask,
         requirements: { labels: opts.label, minMemoryMB: opts.minMemory, gpu: opts.gpu }
       }
       const submitted = await api.call<{ id: string, state: string }>('submit', {}, JSON.stringify(spec))

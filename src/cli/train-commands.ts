@@ -11,6 +11,7 @@ import { collect, parseDuration, parsePositiveInt } from './args.ts'
 import { UsageError, printJson } from './output.ts'
 import { roundsBar, warningPrinter } from './progress.ts'
 import { endedLine } from './job-commands.ts'
+import { MAX_SHARDS_PER_TASK } from '../jobs/constants.ts'
 import { daemonClient, repoOption } from './repo-option.ts'
 
 interface Opts { repo?: string, json?: boolean }
@@ -86,11 +87,12 @@ export function addTrainCommands (program: Command): void {
     .option('--trim <f>', 'the fraction trimmed-mean drops at each end, in [0, 0.5)', parseNumber)
     .option('--redundancy <k>', 'distinct peers per task; majority wins (default 1)', parsePositiveInt)
     .option('--deadline <duration>', 'fail the training unless done within this long of its submit (10m, 2h, 1d)', parseDuration)
+    .option('--shards-per-task <n>', `consecutive input shards one task reads, 1 to ${MAX_SHARDS_PER_TASK} (default: about 1 MiB of input a task without --local-steps, else 1)`, parsePositiveInt)
     .option('--wait', 'follow the rounds and print the result')
     .option('--json', 'print {"id","state"} (with --wait also "result": {"model","rounds","loss","classes"})')
     .action(async (kind: string, opts: Opts & {
       input?: string[], label?: string, features?: string, rounds?: number, lr?: number, l2?: number, standardize?: boolean,
-      localSteps?: number, batchSize?: number, aggregate?: string, trim?: number, redundancy?: number, deadline?: number, wait?: boolean
+      localSteps?: number, batchSize?: number, aggregate?: string, trim?: number, redundancy?: number, deadline?: number, shardsPerTask?: number, wait?: boolean
     }) => {
       if ((opts.input ?? []).length === 0) throw new UsageError('a training needs at least one --input CID')
       if (opts.label == null || opts.label.trim() === '') throw new UsageError('a training needs --label COLUMN (the column to predict)')
@@ -109,7 +111,8 @@ export function addTrainCommands (program: Command): void {
         aggregate: opts.aggregate,
         trim: opts.trim,
         redundancy: opts.redundancy,
-        deadlineMs: opts.deadline
+        deadlineMs: opts.deadline,
+        shardsPerTask: opts.shardsPerTask
       }
       const submitted = await api.call<{ id: string, state: string }>('train', {}, JSON.stringify(spec))
       if (opts.wait !== true) {

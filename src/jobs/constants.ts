@@ -19,6 +19,12 @@ export const MAX_FACT_BYTES = 512 * 1024
 export const MAX_JOB_DOCUMENT_BYTES = 448 * 1024
 /** Most tasks one job may have: every peer folds and ranks every task, so the count bounds each peer's work per job. */
 export const MAX_TASKS_PER_JOB = 10_000
+/** Most consecutive shards one task reads (JobSpec.shardsPerTask): 16 MiB at the largest chunk size, within a small device's memory. */
+export const MAX_SHARDS_PER_TASK = 16
+/** Input bytes a gradient round's task reads when the input's shards are smaller (training.ts shardsPerTaskFor). */
+export const TRAIN_TASK_INPUT_BYTES = 1024 * 1024
+/** Fewest tasks a pass of a training is grouped down to, so that many peers still share every round. */
+export const MIN_GROUPED_TRAIN_TASKS = 32
 /** Most input files one job may have: submit reads each input's root before announcing the job. */
 export const MAX_INPUTS_PER_JOB = 5_000
 /** Most peers that run the same task: a result needs a majority of them, and each run costs a slot somewhere. */

@@ -28,13 +28,13 @@ export { JobState } from './state.ts'
 export type { KnownJob } from './finished-job.ts'
 export type { JobView, JobStatus, TaskView, TaskStatus, PassView, RoundView } from './views.ts'
 export {
-  validateSpec, buildDocument, encodeDocument, decodeDocument, documentId, taskCid, shardStartsLine, shardEndsLine,
+  validateSpec, buildDocument, encodeDocument, decodeDocument, documentId, shardCid, taskCount, taskShards, shardStartsLine, shardEndsLine,
   type JobSpec, type JobDocument, type Requirements, type Priority, type TaskRef, type ValidSpec, type InputLayout
 } from './spec.ts'
 export { signFact, openFact, type Fact, type FactOf, type SignedFact, type ResultEntry } from './facts.ts'
 export { readAll, type JobDataAccess, type JobServiceData } from './data-access.ts'
 export { readInputHead, readParamBlocks, readNamed, type InputHead } from './input-head.ts'
-export { isIterative, passCount, passOf, shardOf, taskIndex, taskIndexCount, resultsDigest, stateCid } from './passes.ts'
+export { isIterative, passCount, passOf, taskOf, taskIndex, taskIndexCount, resultsDigest, stateCid } from './passes.ts'
 export { PassLedger, sameOutcome, type AcceptedPass } from './pass-ledger.ts'
 export { PassChecker, needsCheck, type ComputedPass, type PassFields, type Verdict } from './pass-check.ts'
 export { PassStates } from './pass-states.ts'

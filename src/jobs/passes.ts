@@ -1,6 +1,6 @@
 /**
- * jobs/passes: how an iterative job numbers its work. Pass p over shard i is
- * one task index, k = p·T + i (T: the document's tasks), so claims, leases,
+ * jobs/passes: how an iterative job numbers its work. Pass p's task i is
+ * one task index, k = p·T + i (T: the tasks of a pass), so claims, leases,
  * results, votes and attempts work per (pass, task) exactly as for a job of
  * one pass; the digest that names the results a pass was reduced from; and
  * the CID that names a pass's state.
@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto'
 import * as dagCbor from '@ipld/dag-cbor'
 import type { CID } from 'multiformats/cid'
 import { cidOf } from '../data/index.ts'
-import type { JobDocument } from './spec.ts'
+import { taskCount, type JobDocument } from './spec.ts'
 
 /** Whether the document's job is iterative (its function has `passes`). */
 export function isIterative (doc: JobDocument): boolean {
@@ -24,7 +24,7 @@ export function passCount (doc: JobDocument): number {
 
 /** Task indices of the whole job: every task once per pass. */
 export function taskIndexCount (doc: JobDocument): number {
-  return doc.tasks.length * passCount(doc)
+  return taskCount(doc) * passCount(doc)
 }
 
 /** The pass of task index `k` of a job of `tasks` tasks per pass. */
@@ -32,14 +32,14 @@ export function passOf (k: number, tasks: number): number {
   return Math.floor(k / tasks)
 }
 
-/** The document task (input shard) of task index `k` of a job of `tasks` tasks per pass. */
-export function shardOf (k: number, tasks: number): number {
+/** The task within its pass (see spec.ts taskShards) of task index `k` of a job of `tasks` tasks per pass. */
+export function taskOf (k: number, tasks: number): number {
   return k % tasks
 }
 
-/** The task index of document task `shard` in pass `pass`. */
-export function taskIndex (pass: number, shard: number, tasks: number): number {
-  return pass * tasks + shard
+/** The task index of task `task` of pass `pass`. */
+export function taskIndex (pass: number, task: number, tasks: number): number {
+  return pass * tasks + task
 }
 
 /**

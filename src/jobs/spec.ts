@@ -1,7 +1,8 @@
 /**
  * jobs/spec: the job model: what a user submits (`JobSpec`), the
  * content-addressed job document every peer works from (`JobDocument`, its
- * CID is the job id), and partitioning (one task per input shard). An
+ * CID is the job id), and partitioning (a task reads one input shard, or
+ * `shardsPerTask` consecutive shards of one input). An
  * iterative job's document also holds its number of passes: it runs every
  * task once per pass (see passes.ts for how a task of a pass is numbered).
  *
@@ -13,7 +14,7 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import {
   DEFAULT_LEASE_MS, DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, MAX_DEADLINE_MS, MAX_INPUTS_PER_JOB, MAX_JOB_DOCUMENT_BYTES,
-  MAX_LEASE_MS, MAX_PASSES_PER_JOB, MAX_REDUNDANCY, MAX_TASKS_PER_JOB, MIN_DEADLINE_MS, MIN_LEASE_MS
+  MAX_LEASE_MS, MAX_PASSES_PER_JOB, MAX_REDUNDANCY, MAX_SHARDS_PER_TASK, MAX_TASKS_PER_JOB, MIN_DEADLINE_MS, MIN_LEASE_MS
 } from './constants.ts'
 import { InvalidJobError } from './errors.ts'
 
@@ -51,9 +52,15 @@ export interface JobSpec {
    * it, a job not done fails (see ending.ts). @default none
    */
   deadlineMs?: number
+  /**
+   * Consecutive shards of an input one task reads (1..MAX_SHARDS_PER_TASK): fewer, larger tasks,
+   * so fewer results to gossip, for functions whose result over the shards' concatenation is
+   * what the job wants (the last task of an input may read fewer). @default 1
+   */
+  shardsPerTask?: number
 }
 
-/** One task: shard `s` of input `i`, whose bytes hash to `cid`. */
+/** One input shard of a job: shard `s` of input `i`, whose bytes hash to `cid`. */
 export interface TaskRef {
   i: number
   s: number
@@ -84,7 +91,13 @@ export interface JobDocument {
   leaseMs: number
   submitter: string
   createdAt: number
+  /**
+   * Every input shard, in input then shard order. A task reads `shardsPerTask` consecutive
+   * ones of one input (see taskShards); with one shard a task, entry k is task k.
+   */
   tasks: TaskRef[]
+  /** Shards a task reads, at least 2; absent: 1 (see JobSpec.shardsPerTask). */
+  shardsPerTask?: number
   /**
    * Of an iterative job (a function with `passes`): how many passes it runs, each over every
    * task, at least 1. Absent for a job of one map and one reduce.
@@ -114,7 +127,8 @@ export const JobSpecSchema = z.object({
   priority: z.enum(['realtime', 'batch']).default('batch'),
   maxAttempts: z.number().int().min(1).max(MAX_ATTEMPTS_LIMIT).default(DEFAULT_MAX_ATTEMPTS),
   leaseMs: z.number().int().min(MIN_LEASE_MS).max(MAX_LEASE_MS).default(DEFAULT_LEASE_MS),
-  deadlineMs: z.number().int().min(MIN_DEADLINE_MS, `a deadline is at least ${MIN_DEADLINE_MS} ms`).max(MAX_DEADLINE_MS, `a deadline is at most ${MAX_DEADLINE_MS} ms`).optional()
+  deadlineMs: z.number().int().min(MIN_DEADLINE_MS, `a deadline is at least ${MIN_DEADLINE_MS} ms`).max(MAX_DEADLINE_MS, `a deadline is at most ${MAX_DEADLINE_MS} ms`).optional(),
+  shardsPerTask: z.number().int().min(1, 'a task reads at least 1 shard').max(MAX_SHARDS_PER_TASK, `a task reads at most ${MAX_SHARDS_PER_TASK} shards`).optional()
 }).strict()
 
 export type ValidSpec = z.infer<typeof JobSpecSchema>
@@ -139,25 +153,68 @@ const JobDocumentSchema = z.object({
   // a closure per task, and every peer decodes every document
   tasks: z.array(z.unknown()).max(MAX_TASKS_PER_JOB),
   passes: z.number().int().min(1).max(MAX_PASSES_PER_JOB).optional(),
+  // 1 is never written, so a document of one shard a task is the same bytes (and id) as without the field
+  shardsPerTask: z.number().int().min(2).max(MAX_SHARDS_PER_TASK).optional(),
   deadline: z.number().int().min(0).optional()
 }).strict()
 
-/** The parsed CIDs of a decoded (or built) document's tasks, by document. */
-const taskCids = new WeakMap<JobDocument, CID[]>()
+/** The parsed CIDs of a decoded (or built) document's shard entries, by document. */
+const shardCids = new WeakMap<JobDocument, CID[]>()
 
 /**
- * The input shard of task `index` of `doc`, parsed once per document (the
- * scheduler and the executor ask for every task's, on every peer).
+ * The CID of entry `entry` of `doc`'s shards (its `tasks`), parsed once per document (the
+ * scheduler and the executor ask for every one, on every peer).
  */
-export function taskCid (doc: JobDocument, index: number): CID {
-  let cids = taskCids.get(doc)
+export function shardCid (doc: JobDocument, entry: number): CID {
+  let cids = shardCids.get(doc)
   if (cids == null) {
     cids = doc.tasks.map(t => CID.parse(t.cid))
-    taskCids.set(doc, cids)
+    shardCids.set(doc, cids)
   }
-  const cid = cids[index]
-  if (cid === undefined) throw new RangeError(`task ${index} is not in the job (${doc.tasks.length} tasks)`)
+  const cid = cids[entry]
+  if (cid === undefined) throw new RangeError(`shard ${entry} is not in the job (${doc.tasks.length} shards)`)
   return cid
+}
+
+/** A task's shards: entries `first` .. `first + count - 1` of the document's `tasks`, of one input. */
+export interface TaskShards {
+  first: number
+  count: number
+}
+
+/** The first shard entry of each task, and one more entry past the last, by document. */
+const taskStarts = new WeakMap<JobDocument, Uint32Array>()
+
+/**
+ * Where each task of `doc` starts: per input, a task every `shardsPerTask` shards (the last
+ * one of an input may read fewer), never across two inputs; one more entry marks the end.
+ */
+function startsOf (doc: JobDocument): Uint32Array {
+  let starts = taskStarts.get(doc)
+  if (starts != null) return starts
+  const group = doc.shardsPerTask ?? 1
+  const list: number[] = []
+  let entry = 0
+  for (const shards of doc.inputShards) {
+    for (let s = 0; s < shards; s += group) list.push(entry + s)
+    entry += shards
+  }
+  list.push(entry)
+  starts = Uint32Array.from(list)
+  taskStarts.set(doc, starts)
+  return starts
+}
+
+/** Tasks in one pass of `doc`: one per shard, or per `shardsPerTask` shards of an input. */
+export function taskCount (doc: JobDocument): number {
+  return startsOf(doc).length - 1
+}
+
+/** The shards task `task` (of one pass) of `doc` reads. */
+export function taskShards (doc: JobDocument, task: number): TaskShards {
+  const starts = startsOf(doc)
+  if (!Number.isInteger(task) || task < 0 || task >= starts.length - 1) throw new RangeError(`task ${task} is not in the job (${starts.length - 1} tasks)`)
+  return { first: starts[task], count: starts[task + 1] - starts[task] }
 }
 
 /** The tasks of a document from the network: each `{i, s, cid}` exactly; their CIDs parsed, or the path and reason. */
@@ -223,7 +280,7 @@ export function shardEndsLine (doc: JobDocument, i: number, s: number): boolean 
   return ends == null ? undefined : ends[s] === '1'
 }
 
-/** One task per shard of each input, in input order then shard order. */
+/** Every shard of each input, in input order then shard order: the document's `tasks`. */
 export function partition (layouts: InputLayout[]): TaskRef[] {
   const tasks: TaskRef[] = []
   layouts.forEach((layout, i) => {
@@ -261,6 +318,7 @@ export function buildDocument (spec: ValidSpec, layouts: InputLayout[], submitte
     createdAt,
     tasks: partition(layouts)
   }
+  if ((spec.shardsPerTask ?? 1) > 1) doc.shardsPerTask = spec.shardsPerTask
   if (passes != null) doc.passes = passes
   if (spec.deadlineMs != null) doc.deadline = createdAt + spec.deadlineMs
   return doc
@@ -306,7 +364,7 @@ export function decodeDocument (bytes: Uint8Array): JobDocument {
   const checked = checkTasks(r.data.tasks)
   if ('error' in checked) throw new InvalidJobError(`invalid job document: ${checked.error}`)
   const doc: JobDocument = { ...r.data, tasks: checked.tasks }
-  taskCids.set(doc, checked.cids)
+  shardCids.set(doc, checked.cids)
   if (doc.inputShards.length !== doc.inputs.length || !tasksInPartitionOrder(doc)) {
     throw new InvalidJobError('invalid job document: tasks do not match inputs')
   }

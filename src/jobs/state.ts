@@ -28,7 +28,7 @@
  * facts) the views, the passes and the endings all read; the rules
  * themselves live in task-fold.ts, pass-ledger.ts and ending.ts.
  */
-import type { JobDocument } from './spec.ts'
+import { taskCount, type JobDocument } from './spec.ts'
 import type { FactOf, ResultEntry, SignedFact } from './facts.ts'
 import { resultHash } from './result-hash.ts'
 import { foldTask, slotsOf, type TaskEvent, type TaskFold } from './task-fold.ts'
@@ -191,7 +191,7 @@ export class JobState {
     this.pending.clear()
     const open = this.openPass
     if (open >= passCount(doc) || this.ledger?.failure != null) return
-    const tasks = doc.tasks.length
+    const tasks = taskCount(doc)
     for (let k = open * tasks; k < (open + 1) * tasks; k++) {
       if (!this.acceptedTasks.has(k) && !this.failedTasks.has(k)) this.pending.add(k)
     }
@@ -201,7 +201,7 @@ export class JobState {
   private refresh (): void {
     const doc = this.doc
     if (doc == null) return
-    const tasks = doc.tasks.length
+    const tasks = taskCount(doc)
     const open = this.openPass
     const over = open >= passCount(doc) || this.ledger?.failure != null
     for (const task of [...this.dirty]) {
@@ -243,7 +243,7 @@ export class JobState {
     const doc = this.doc
     if (doc == null || this.ledger == null || this.ledger.failure != null) return false
     const open = this.ledger.open
-    return open < this.ledger.count && this.passAccepted.get(open) === doc.tasks.length && this.failedTasks.size === 0
+    return open < this.ledger.count && this.passAccepted.get(open) === taskCount(doc) && this.failedTasks.size === 0
   }
 
   /** The digest of pass `pass`'s accepted results (see passes.ts), or undefined while any is missing. */
@@ -261,7 +261,7 @@ export class JobState {
   get complete (): boolean {
     if (this.doc == null) return false
     if (this.ledger != null) return this.ledger.complete
-    return this.acceptedTasks.size === this.doc.tasks.length
+    return this.acceptedTasks.size === taskCount(this.doc)
   }
 
   /**
@@ -371,7 +371,7 @@ export class JobState {
   acceptedResults (pass = this.openPass): ResultEntry[] | undefined {
     const doc = this.doc
     if (doc == null) return undefined
-    const tasks = doc.tasks.length
+    const tasks = taskCount(doc)
     if ((this.ledger == null ? this.acceptedTasks.size : this.passAccepted.get(pass) ?? 0) !== tasks) return undefined
     const out: ResultEntry[] = []
     for (let k = pass * tasks; k < (pass + 1) * tasks; k++) {
@@ -387,7 +387,7 @@ export class JobState {
     const peers = new Set<string>()
     const doc = this.doc
     if (doc == null) return []
-    const tasks = doc.tasks.length
+    const tasks = taskCount(doc)
     for (let k = pass * tasks; k < (pass + 1) * tasks; k++) for (const p of this.fold(k).accepted?.voters ?? []) peers.add(p)
     return [...peers].sort()
   }

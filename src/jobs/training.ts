@@ -3,13 +3,14 @@
  * inputs, a label, and the hyper-parameters it sets) made into the job of the
  * `train` function: its params as that function takes them (strings), with
  * the features resolved from the first input's header and first record when
- * not given, so the document pins them; and a trained model read back from
+ * not given, so the document pins them, and gradient rounds' tasks grouped
+ * to about TRAIN_TASK_INPUT_BYTES of input; and a trained model read back from
  * the swarm as a user sees it (`ModelView`). Never judges a hyper-parameter:
  * the function does, at submit, with one clear line per mistake.
  */
 import { InvalidParamsError } from '../functions/index.ts'
 import { decodeModel, type Model } from '../ml/index.ts'
-import { MAX_PARAM_BLOCK_BYTES } from './constants.ts'
+import { MAX_PARAM_BLOCK_BYTES, MAX_SHARDS_PER_TASK, MIN_GROUPED_TRAIN_TASKS, TRAIN_TASK_INPUT_BYTES } from './constants.ts'
 import type { JobServiceData } from './data-access.ts'
 import { readInputHead, readNamed } from './input-head.ts'
 import type { JobSpec, Priority, Requirements } from './spec.ts'
@@ -53,6 +54,11 @@ export interface TrainSpec {
   requirements?: Requirements
   /** How long (ms) the training may take from its submit (see JobSpec.deadlineMs). @default none */
   deadlineMs?: number
+  /**
+   * Consecutive input shards one task reads (see JobSpec.shardsPerTask). @default with local
+   * steps 1; without, as many as make about TRAIN_TASK_INPUT_BYTES of input (shardsPerTaskFor)
+   */
+  shardsPerTask?: number
 }
 
 /** What making a training's job needs: reading the first input's head, and the function's feature rule. */
@@ -128,6 +134,21 @@ export function trainParams (spec: TrainSpec): Record<string, string> {
   return params
 }
 
+/**
+ * How many shards a gradient round's task reads of an input laid out as `manifest`: enough
+ * for about TRAIN_TASK_INPUT_BYTES, never so many that a pass has fewer than
+ * MIN_GROUPED_TRAIN_TASKS tasks, at most MAX_SHARDS_PER_TASK. A task's result has the same
+ * size whatever its input, so larger tasks mean fewer result bytes gossiped a round; exact
+ * sums do not depend on the grouping, so the model's bits do not either.
+ */
+export function shardsPerTaskFor (manifest: { size: number, shards: readonly unknown[] }): number {
+  const shards = manifest.shards.length
+  if (shards === 0 || manifest.size === 0) return 1
+  const bySize = Math.floor(TRAIN_TASK_INPUT_BYTES / (manifest.size / shards))
+  const byCount = Math.floor(shards / MIN_GROUPED_TRAIN_TASKS)
+  return Math.max(1, Math.min(MAX_SHARDS_PER_TASK, bySize, byCount))
+}
+
 /** The job spec of a training, its features resolved from the first input when not given. */
 export async function trainJobSpec (spec: TrainSpec, components: TrainingComponents, options: { signal?: AbortSignal } = {}): Promise<JobSpec> {
   if (!Array.isArray(spec.inputs) || spec.inputs.length === 0) throw new InvalidJobError('a training needs at least one input CID')
@@ -137,6 +158,12 @@ export async function trainJobSpec (spec: TrainSpec, components: TrainingCompone
     params.features = components.resolveFeatures(head.header, head.firstRecord, spec.label).join(',')
   }
   const job: JobSpec = { fn: TRAIN_FUNCTION, inputs: spec.inputs, params }
+  if (spec.shardsPerTask != null) {
+    job.shardsPerTask = spec.shardsPerTask
+  } else if ((spec.localSteps ?? 0) === 0) {
+    const group = shardsPerTaskFor(await components.data.manifest(spec.inputs[0], options))
+    if (group > 1) job.shardsPerTask = group
+  }
   if (spec.redundancy != null) job.redundancy = spec.redundancy
   if (spec.leaseMs != null) job.leaseMs = spec.leaseMs
   if (spec.maxAttempts != null) job.maxAttempts = spec.maxAttempts

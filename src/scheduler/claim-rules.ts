@@ -14,7 +14,7 @@
  * Pure rules over a job's state and this peer's rank table: no I/O, no
  * timers. Never decides a winner: the job state fold does, on every peer.
  */
-import { shardOf, type JobState } from '../jobs/index.ts'
+import { taskCount, taskOf, type JobState } from '../jobs/index.ts'
 import type { Candidate } from './choose.ts'
 import {
   CLAIM_BATCH_TARGET_MS, INCONCLUSIVE_MISS_RETRY_MS, MAX_CLAIM_AHEAD_PER_SLOT, MIN_CLAIM_AHEAD_PER_SLOT, REOPEN_RANK_CAP,
@@ -133,10 +133,10 @@ export class ClaimRules {
     if (doc == null) return
     const { ranks, designated, scores } = table
     const step = this.stealRankStepMs
-    const tasks = doc.tasks.length
+    const tasks = taskCount(doc)
     for (const i of state.pendingTasks()) {
-      // ranked by the task's shard: an iterative job's pass p over shard s is task p·T + s
-      const s = shardOf(i, tasks)
+      // ranked by the task within its pass: an iterative job's pass p of task s is task index p·T + s
+      const s = taskOf(i, tasks)
       if (designated[s] === 0 && stealingFor < ranks[s] * step) continue
       if (alone && !local.has(s)) continue
       const key = `${state.id}/${i}`

@@ -23,10 +23,11 @@ import type { AbortOptions, Counter, CounterGroup, Metrics } from '@libp2p/inter
 import { alignRecords, firstLine, type FunctionRegistry, type TaskContext, type TaskFunction } from '../functions/index.ts'
 import { runWasm, validateWasm, WasmMemoryLimitError, WasmTimeoutError, type WasmLimits } from '../sandbox/index.ts'
 import { raceAbort } from '../async/index.ts'
+import { concat } from 'uint8arrays/concat'
 import { endsWithNewline } from '../data/index.ts'
 import {
-  InvalidJobError, isIterative, passOf, readAll, readParamBlocks, shardEndsLine, shardOf, shardStartsLine, taskCid,
-  type JobDataAccess, type JobDocument
+  InvalidJobError, isIterative, passOf, readAll, readParamBlocks, shardCid, shardEndsLine, shardStartsLine, taskCount,
+  taskOf, taskShards, type JobDataAccess, type JobDocument
 } from '../jobs/index.ts'
 import { MAX_CACHED_HEADERS, MAX_CACHED_MODULES, MAX_CACHED_PARAM_BLOCKS, MAX_PREFETCHED_SHARDS } from './constants.ts'
 import type { CID } from 'multiformats/cid'
@@ -162,20 +163,23 @@ export class TaskExecutor implements TaskRunner {
    * Starts reading the shards task `index` of `doc` reads into memory: its
    * own and, for line-oriented functions, the one before unless the document
    * says whether a line starts at the task's start, and the next one unless
-   * the document says the task's shard ends with '\n'. Into memory, so the
+   * the document says the task's last shard ends with '\n'. Into memory, so the
    * task does not hold its slot through network round trips or store reads
    * when it runs. At most MAX_PREFETCHED_SHARDS are held, oldest dropped
    * first. Best effort: a failed read is left to the run, which reads again.
    */
   prefetch (doc: JobDocument, index: number): void {
-    const shard = shardOf(index, doc.tasks.length)
-    const task = doc.tasks[shard]
-    if (task === undefined) return
+    const tasks = taskCount(doc)
+    if (tasks === 0) return
+    const { first, count } = taskShards(doc, taskOf(index, tasks))
+    const head = doc.tasks[first]
+    const last = head.s + count - 1
     const lineOriented = doc.wasm != null || (this.functions.has(doc.fn) && this.functions.get(doc.fn).lineOriented)
-    const cids = [taskCid(doc, shard)]
+    const cids: CID[] = []
+    for (let e = first; e < first + count; e++) cids.push(shardCid(doc, e))
     if (lineOriented) {
-      if (shardStartsLine(doc, task.i, task.s) === undefined) cids.push(taskCid(doc, shard - 1))
-      if (task.s + 1 < doc.inputShards[task.i] && shardEndsLine(doc, task.i, task.s) !== true) cids.push(taskCid(doc, shard + 1))
+      if (shardStartsLine(doc, head.i, head.s) === undefined) cids.push(shardCid(doc, first - 1))
+      if (last + 1 < doc.inputShards[head.i] && shardEndsLine(doc, head.i, last) !== true) cids.push(shardCid(doc, first + count))
     }
     for (const cid of cids) {
       const key = cid.toString()
@@ -208,40 +212,47 @@ export class TaskExecutor implements TaskRunner {
   }
 
   /**
-   * Runs task `index` of `doc` (of an iterative job, the task of its shard in its pass): the
-   * result bytes. Sets `options.inputMs` to the time spent assembling the input (reading or
-   * waiting for shards, the state, the param blocks).
+   * Runs task `index` of `doc` (of an iterative job, its task in its pass): the result bytes,
+   * over the concatenation of the task's shards. Sets `options.inputMs` to the time spent
+   * assembling the input (reading or waiting for shards, the state, the param blocks).
    */
   async run (doc: JobDocument, index: number, options: RunOptions = {}): Promise<Uint8Array> {
     const { signal } = options
     const started = performance.now()
-    const shard = shardOf(index, doc.tasks.length)
-    const task = doc.tasks[shard]
+    const { first, count: own } = taskShards(doc, taskOf(index, taskCount(doc)))
+    const task = doc.tasks[first]
     const input = doc.inputs[task.i]
     // a named function must be registered here (the registry throws UnknownFunctionError otherwise)
     const fn: TaskFunction | undefined = doc.wasm == null ? this.functions.get(doc.fn) : undefined
     const lineOriented = fn?.lineOriented ?? true
-    // the input's shards are its consecutive tasks (spec.ts checks the order)
+    // the input's shards are consecutive entries of the document (spec.ts checks the order)
     const count = doc.inputShards[task.i]
-    const firstTask = shard - task.s
-    const shardCid = (s: number): CID => taskCid(doc, firstTask + s)
-    // the task's own shard is forgotten once read; its neighbours are kept, as the own shards of other tasks
-    const chunk = await this.shard(taskCid(doc, shard), true, signal)
-    let bytes = chunk
-    if (lineOriented) {
-      const ends = shardEndsLine(doc, task.i, task.s)
-      if (ends !== undefined && ends !== endsWithNewline(chunk)) {
-        throw new InvalidJobError(`shard ${task.s} of input ${task.i} ${ends ? 'does not end' : 'ends'} with a newline, the job document says otherwise`)
+    const inputStart = first - task.s
+    const shardCidOf = (s: number): CID => shardCid(doc, inputStart + s)
+    // the task's own shards are forgotten once read; its neighbours are kept, as the own shards of other tasks
+    const chunks: Uint8Array[] = []
+    for (let s = task.s; s < task.s + own; s++) {
+      const chunk = await this.shard(shardCidOf(s), true, signal)
+      if (lineOriented) {
+        const ends = shardEndsLine(doc, task.i, s)
+        if (ends !== undefined && ends !== endsWithNewline(chunk)) {
+          throw new InvalidJobError(`shard ${s} of input ${task.i} ${ends ? 'does not end' : 'ends'} with a newline, the job document says otherwise`)
+        }
       }
+      chunks.push(chunk)
+    }
+    const owned = chunks.length === 1 ? chunks[0] : concat(chunks)
+    let bytes = owned
+    if (lineOriented) {
       let startsLine = shardStartsLine(doc, task.i, task.s)
       if (startsLine === undefined) {
-        const before = await this.shard(shardCid(task.s - 1), false, signal)
+        const before = await this.shard(shardCidOf(task.s - 1), false, signal)
         startsLine = endsWithNewline(before)
       }
-      let next = task.s + 1
-      bytes = await alignRecords(chunk, startsLine, async () => {
+      let next = task.s + own
+      bytes = await alignRecords(owned, startsLine, async () => {
         if (next >= count) return null
-        return await this.shard(shardCid(next++), false, signal)
+        return await this.shard(shardCidOf(next++), false, signal)
       })
     }
     if (fn == null) {
@@ -251,7 +262,7 @@ export class TaskExecutor implements TaskRunner {
       return await this.sandboxed(module, bytes, args, signal)
     }
     const ctx: TaskContext = { taskIndex: task.s, taskCount: count, header: null, signal }
-    if (fn.needsHeader) ctx.header = await this.header(input, count, shardCid, signal)
+    if (fn.needsHeader) ctx.header = await this.header(input, count, shardCidOf, signal)
     if (options.job != null) ctx.job = options.job
     if ((fn.blockParams?.length ?? 0) > 0) {
       if (options.job == null) throw new InvalidJobError(`function ${fn.name} reads blocks: its task needs the job's id`)
@@ -263,7 +274,7 @@ export class TaskExecutor implements TaskRunner {
     }
     if (fn.passes == null) throw new InvalidJobError(`the job runs passes, and function ${fn.name} on this peer has none`)
     if (options.job == null || this.states == null) throw new InvalidJobError('a task of an iterative job needs its job\'s id and states')
-    const pass = passOf(index, doc.tasks.length)
+    const pass = passOf(index, taskCount(doc))
     ctx.pass = pass
     ctx.state = pass === 0 ? null : await this.states.passState(options.job, pass - 1, { signal })
     options.inputMs = performance.now() - started

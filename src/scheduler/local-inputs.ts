@@ -7,7 +7,7 @@
  *
  * Never fetches a block; asks the local store only.
  */
-import { taskCid, type JobState } from '../jobs/index.ts'
+import { shardCid, taskCount, taskShards, type JobState } from '../jobs/index.ts'
 import type { SchedulerData } from './job-source.ts'
 
 export class LocalInputs {
@@ -43,8 +43,8 @@ export class LocalInputs {
     this.byJob.set(state.id, 'pending')
     void (async () => {
       const local = new Set<number>()
-      for (let i = 0; i < doc.tasks.length; i++) {
-        if (await this.data.hasLocal(taskCid(doc, i)).catch(() => false)) local.add(i)
+      for (let i = 0; i < taskCount(doc); i++) {
+        if (await this.data.hasLocal(shardCid(doc, taskShards(doc, i).first)).catch(() => false)) local.add(i)
       }
       this.byJob.set(state.id, local)
       this.ready()

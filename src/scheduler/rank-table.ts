@@ -12,7 +12,7 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { blockKadId, closestIndexes, peerKadId } from '../data/index.ts'
-import { keyHash, peerHash, scoreOf, taskCid, type JobDocument } from '../jobs/index.ts'
+import { keyHash, peerHash, scoreOf, shardCid, taskCount, taskShards, type JobDocument } from '../jobs/index.ts'
 import { rankAmong } from './choose.ts'
 import { MAX_CACHED_KAD_IDS, MAX_STORED_RANK } from './constants.ts'
 
@@ -40,12 +40,13 @@ export interface RankTable {
  * depend on the peers.
  */
 export function buildRankTable (job: string, doc: JobDocument, me: string, live: readonly string[], replicas: number, kadIdOf: (peer: string) => Uint8Array, previous?: RankTable): RankTable {
-  const keys = previous?.keys ?? doc.tasks.map((_, i) => blockKadId(taskCid(doc, i)))
-  const hashes = previous?.hashes ?? doc.tasks.map((_, i) => keyHash(`${job}/${i}`))
+  const n = taskCount(doc)
+  // a task is placed by its first shard: its holders read the rest from their neighbours
+  const keys = previous?.keys ?? Array.from({ length: n }, (_, i) => blockKadId(shardCid(doc, taskShards(doc, i).first)))
+  const hashes = previous?.hashes ?? Array.from({ length: n }, (_, i) => keyHash(`${job}/${i}`))
   const peers = [me, ...live]
   const ids = peers.map(kadIdOf)
   const peerHashes = peers.map(p => peerHash(p))
-  const n = doc.tasks.length
   const ranks = new Uint16Array(n)
   const designated = new Uint8Array(n)
   const scores = new Float64Array(n)

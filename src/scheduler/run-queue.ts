@@ -16,7 +16,7 @@
  * queued, counted as held work or read ahead until its pass opens, because
  * it cannot run before the state it runs at is accepted.
  */
-import { passOf, type JobState } from '../jobs/index.ts'
+import { passOf, taskCount, type JobState } from '../jobs/index.ts'
 import { MAX_PREFETCHED_SHARDS, PREFETCH_PER_SLOT } from './constants.ts'
 import type { TaskRunner } from './executor.ts'
 import type { JobSource } from './job-source.ts'
@@ -152,7 +152,7 @@ export class RunQueue {
       const state = this.components.jobs.state(p.job)
       const doc = state?.doc
       if (state == null || doc == null) { this.components.leases.release(`${p.job}/${p.task}`); continue }
-      if (passOf(p.task, doc.tasks.length) <= state.openPass) this.queue.push(p)
+      if (passOf(p.task, taskCount(doc)) <= state.openPass) this.queue.push(p)
       else this.parked[kept++] = p
     }
     this.parked.length = kept

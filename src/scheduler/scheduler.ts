@@ -18,7 +18,7 @@
  */
 import type { Histogram, Metrics, PeerId, Startable } from '@libp2p/interface'
 import { NotFoundError } from '../data/index.ts'
-import { MAX_REASON_CHARS, MAX_TASKS_PER_FACT, isIterative, passCount, passOf, type JobDocument, type JobState } from '../jobs/index.ts'
+import { MAX_REASON_CHARS, MAX_TASKS_PER_FACT, isIterative, passCount, passOf, taskCount, type JobDocument, type JobState } from '../jobs/index.ts'
 import { detectCapabilities, fits, type LocalCapabilities } from './capabilities.ts'
 import { chooseTasks, type Candidate } from './choose.ts'
 import { ClaimRules, claimAhead, claimCapacity, claimLimit } from './claim-rules.ts'
@@ -268,7 +268,7 @@ export class Scheduler implements Startable {
     const state = this.jobs.state(job)
     const doc = state?.doc
     if (state == null || doc == null || !isIterative(doc) || batch.length === 0) return undefined
-    const tasks = doc.tasks.length
+    const tasks = taskCount(doc)
     const open = state.openPass
     if (passOf(batch[batch.length - 1].task, tasks) !== open || open + 1 >= passCount(doc)) return undefined
     if (state.failed || state.complete || this.runs.holdsWork(job) || this.jobs.jobPeers() === 0) return undefined

@@ -41,6 +41,19 @@ export const JobSpecWireSchema = z.object({
   leaseMs: z.number().int().min(1)
 })
 
+/** A training as `node.jobs.train` takes it, with the fields the simulation and the benchmarks set. */
+export const TrainSpecWireSchema = z.object({
+  kind: z.string().min(1).max(64),
+  inputs: z.array(cid).min(1).max(10_000),
+  label: z.string().max(256),
+  features: z.array(z.string().max(256)).max(4096).optional(),
+  rounds: z.number().int().min(1).optional(),
+  lr: z.number().optional(),
+  redundancy: z.number().int().min(1).optional(),
+  leaseMs: z.number().int().min(1).optional(),
+  shardsPerTask: z.number().int().min(1).optional()
+})
+
 export const JobProgressSchema = z.object({
   status: z.enum(['queued', 'running', 'done', 'failed', 'canceled']),
   total: count,
@@ -120,6 +133,8 @@ export const HostCommandSchemas = {
   /** Waits for every hosted peer's provider announcements, up to `timeoutMs`; `settled` false when the limit passed first. */
   whenProvided: { args: z.object({ timeoutMs: ms }), result: z.object({ ms, settled: z.boolean() }) },
   submitJob: { args: z.object({ index, spec: JobSpecWireSchema, timeoutMs: ms }), result: z.object({ jobId: cid }) },
+  /** Submits a training as a user does (`node.jobs.train`: its tasks grouped as that groups them). */
+  trainJob: { args: z.object({ index, spec: TrainSpecWireSchema, timeoutMs: ms }), result: z.object({ jobId: cid, tasks: count }) },
   jobStatus: { args: z.object({ index, jobId: cid }), result: z.object({ progress: JobProgressSchema.nullable() }) },
   jobResult: {
     /** `text`: also the result as text, when it is at most RESULT_TEXT_MAX_BYTES (a training's JSON, whose model a later job takes). */

@@ -8,7 +8,7 @@
  *
  * Owns the measurement only; never changes a job or a run.
  */
-import type { JobState } from '../jobs/index.ts'
+import { taskCount, type JobState } from '../jobs/index.ts'
 import type { TaskRunner } from '../scheduler/index.ts'
 
 /** Task runs a host remembers (the latest), so a long run cannot exhaust its memory. */
@@ -84,7 +84,7 @@ export class TaskClock {
  * from the facts this peer holds (their authors' clocks: the machine's, in a simulation).
  */
 export function passTimeline (state: JobState): PassTiming[] {
-  const tasks = state.doc?.tasks.length ?? 0
+  const tasks = state.doc != null ? taskCount(state.doc) : 0
   const ledger = state.passes
   if (ledger == null || tasks === 0) return []
   const firstClaim = new Map<number, number>()

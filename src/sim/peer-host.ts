@@ -17,6 +17,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { CID } from 'multiformats/cid'
 import { createEdgeNode, initRepo, type EdgeNode } from '../index.ts'
 import type { TaskRunner } from '../scheduler/index.ts'
+import { taskCount } from '../jobs/index.ts'
 import { repoPaths } from '../node/index.ts'
 import { raceAbort } from '../async/index.ts'
 import { RESULT_PREVIEW_CHARS, RESULT_TEXT_MAX_BYTES, RSS_SAMPLE_MS, SIM_GOSSIP_TOPIC, SIM_SUBMIT_ROOT_ATTEMPTS } from './constants.ts'
@@ -221,6 +222,11 @@ export class LocalPeerHost implements PeerHost {
       const job = await this.node(index).jobs.submit(spec, { signal: AbortSignal.timeout(timeoutMs), rootAttempts: SIM_SUBMIT_ROOT_ATTEMPTS })
       return { jobId: job.id }
     },
+    trainJob: async ({ index, spec, timeoutMs }) => {
+      const job = await this.node(index).jobs.train(spec, { signal: AbortSignal.timeout(timeoutMs), rootAttempts: SIM_SUBMIT_ROOT_ATTEMPTS })
+      const doc = (await this.node(index).jobs.service.restore(job.id))?.doc
+      return { jobId: job.id, tasks: doc != null ? taskCount(doc) : 0 }
+    },
     whenProvided: async ({ timeoutMs }) => {
       const start = performance.now()
       const signal = AbortSignal.timeout(timeoutMs)
@@ -252,7 +258,7 @@ export class LocalPeerHost implements PeerHost {
     jobTimeline: async ({ index, jobId, facts }) => {
       const state = await this.node(index).jobs.service.restore(jobId)
       return {
-        tasks: state?.doc?.tasks.length ?? 0,
+        tasks: state?.doc != null ? taskCount(state.doc) : 0,
         passes: state != null ? passTimeline(state) : [],
         runs: this.clock.of(jobId),
         ...(facts === true && state != null ? { facts: factRecords(state) } : {})

@@ -77,6 +77,8 @@ describe('edgeswarm train and model show', () => {
     oneLineError(await run(['train', 'linear', '--input', cid, '--label', 'hum', '--lr', 'fast', '--repo', repo]), /--lr/)
     oneLineError(await run(['train', 'linear', '--input', cid, '--label', 'hum', '--lr', '-1', '--repo', repo]), /lr must be a finite number above 0/)
     oneLineError(await run(['train', 'linear', '--label', 'hum', '--repo', repo]), /--input/)
+    oneLineError(await run(['train', 'linear', '--input', cid, '--label', 'hum', '--shards-per-task', '0', '--repo', repo]), /--shards-per-task/)
+    oneLineError(await run(['train', 'linear', '--input', cid, '--label', 'hum', '--shards-per-task', '17', '--repo', repo]), /shardsPerTask: a task reads at most 16 shards/)
     oneLineError(await run(['model', 'show', cid, '--repo', repo]), /not a model/)
   }, 120_000)
 })

@@ -3,7 +3,8 @@
  * input, in order (executors find a task's neighbouring shards by position).
  */
 import { describe, it, expect } from 'vitest'
-import { buildDocument, decodeDocument, encodeDocument, shardEndsLine, shardStartsLine, taskCid, validateSpec, InvalidJobError, type JobDocument } from '../../src/jobs/index.ts'
+import { buildDocument, decodeDocument, documentId, encodeDocument, shardEndsLine, shardStartsLine, shardCid, taskCount, taskShards, validateSpec, InvalidJobError, type JobDocument } from '../../src/jobs/index.ts'
+import { MAX_SHARDS_PER_TASK } from '../../src/jobs/constants.ts'
 import { cidOf } from '../../src/data/index.ts'
 
 const shard = (n: number): { cid: { toString: () => string } } => ({ cid: cidOf(Uint8Array.of(n)) })
@@ -19,6 +20,33 @@ describe('job document', () => {
     const d = decodeDocument(encodeDocument(doc()))
     expect(d.tasks.map(t => [t.i, t.s])).toEqual([[0, 0], [0, 1], [0, 2], [1, 0]])
     expect(d.tasks.map(t => t.cid)).toEqual([1, 2, 3, 4].map(n => shard(n).cid.toString()))
+  })
+
+  it('groups consecutive shards of one input into a task, never across inputs; one shard a task writes no field', async () => {
+    const a = cidOf(Uint8Array.of(100)).toString()
+    const b = cidOf(Uint8Array.of(101)).toString()
+    const layouts = [{ shards: [1, 2, 3, 4, 5].map(shard) }, { shards: [6, 7].map(shard) }]
+    const grouped = decodeDocument(encodeDocument(buildDocument(validateSpec({ fn: 'square', inputs: [a, b], shardsPerTask: 2 }), layouts, 'me', 1)))
+    expect(grouped.shardsPerTask).toBe(2)
+    expect(taskCount(grouped)).toBe(4)
+    expect([0, 1, 2, 3].map(t => taskShards(grouped, t))).toEqual([{ first: 0, count: 2 }, { first: 2, count: 2 }, { first: 4, count: 1 }, { first: 5, count: 2 }])
+    expect(() => taskShards(grouped, 4)).toThrow(RangeError)
+    const one = buildDocument(validateSpec({ fn: 'square', inputs: [a, b], shardsPerTask: 1 }), layouts, 'me', 1)
+    const plain = buildDocument(validateSpec({ fn: 'square', inputs: [a, b] }), layouts, 'me', 1)
+    expect('shardsPerTask' in one).toBe(false)
+    expect((await documentId(encodeDocument(one))).equals(await documentId(encodeDocument(plain)))).toBe(true)
+    expect(taskCount(one)).toBe(7)
+  })
+
+  it('refuses a spec or document whose shards per task are out of bounds, naming the field', () => {
+    const a = cidOf(Uint8Array.of(100)).toString()
+    for (const bad of [0, MAX_SHARDS_PER_TASK + 1, 1.5]) {
+      expect(() => validateSpec({ fn: 'square', inputs: [a], shardsPerTask: bad })).toThrow(/shardsPerTask/)
+    }
+    for (const bad of [1, MAX_SHARDS_PER_TASK + 1]) {
+      const d = { ...doc(), shardsPerTask: bad }
+      expect(() => decodeDocument(encodeDocument(d))).toThrow(/invalid job document: shardsPerTask/)
+    }
   })
 
   it('rejects tasks out of order, missing, repeated or beyond the inputs', () => {
@@ -53,12 +81,12 @@ describe('job document', () => {
       expect(() => decodeDocument(encodeDocument(d))).toThrow(`invalid job document: ${message}`)
     }
     const d = decodeDocument(encodeDocument(doc()))
-    expect(d.tasks.map((_, i) => taskCid(d, i).toString())).toEqual(d.tasks.map(t => t.cid))
-    expect(taskCid(d, 2)).toBe(taskCid(d, 2))
-    expect(() => taskCid(d, 4)).toThrow(RangeError)
+    expect(d.tasks.map((_, i) => shardCid(d, i).toString())).toEqual(d.tasks.map(t => t.cid))
+    expect(shardCid(d, 2)).toBe(shardCid(d, 2))
+    expect(() => shardCid(d, 4)).toThrow(RangeError)
     // a document built here (not decoded) has its CIDs parsed on first use
     const built = doc()
-    expect(taskCid(built, 3).toString()).toBe(built.tasks[3].cid)
+    expect(shardCid(built, 3).toString()).toBe(built.tasks[3].cid)
   })
 
   it('says where lines start and end when the manifests did, and refuses line ends that do not fit the inputs', () => {

@@ -1,7 +1,8 @@
 /**
  * Training and inference on real peers over TCP on 127.0.0.1, against the
- * single-machine computation: random data, chunk sizes and peer counts give
- * the bits of `trainLocally` (with and without standardization); a peer that
+ * single-machine computation: random data, chunk sizes, shards per task and
+ * peer counts give the bits of `trainLocally` (with and without
+ * standardization), and many small shards are read several a task; a peer that
  * returns scaled gradients moves a mean-aggregated model far and a median one
  * little, and with redundancy 3 it is outvoted to the clean bits; `evaluate`
  * and `predict` equal their local computations; every bad input of a
@@ -12,7 +13,7 @@ import fc from 'fast-check'
 import { jobView } from '../../src/api/views.ts'
 import { cidOf } from '../../src/data/index.ts'
 import { InvalidParamsError } from '../../src/functions/index.ts'
-import { JobFailedError, stateCid, type TrainSpec } from '../../src/jobs/index.ts'
+import { JobFailedError, stateCid, taskCount, type JobDocument, type TrainSpec } from '../../src/jobs/index.ts'
 import {
   ExactBank, decodeModel, decodeTaskResult, encodeTaskResult, evaluateLocally, parseTrainSpec, predictLocally, trainLocally
 } from '../../src/ml/index.ts'
@@ -69,7 +70,7 @@ function distance (a: Float64Array, b: Float64Array): number {
 describe('training on the swarm', () => {
   const t = useCleanup()
 
-  it('property: random data, chunk sizes and peer counts give the single-machine bits, standardized or not', async () => {
+  it('property: random data, chunk sizes, shards per task and peer counts give the single-machine bits, standardized or not', async () => {
     await fc.assert(fc.asyncProperty(
       fc.record({
         peers: fc.integer({ min: 2, max: 4 }),
@@ -78,14 +79,16 @@ describe('training on the swarm', () => {
         values: fc.array(fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: 4, maxLength: 4 }), { minLength: 30, maxLength: 120 }),
         chunkSize: fc.integer({ min: 1024, max: 2048 }),
         standardize: fc.boolean(),
-        rounds: fc.integer({ min: 1, max: 4 })
+        rounds: fc.integer({ min: 1, max: 4 }),
+        shardsPerTask: fc.integer({ min: 1, max: 4 })
       }),
-      async ({ peers, kind, features, values, chunkSize, standardize, rounds }) => {
+      async ({ peers, kind, features, values, chunkSize, standardize, rounds, shardsPerTask }) => {
         const nodes = await swarm(t.node, peers)
         try {
           const csv = csvOf(kind, features, values)
           const input = await nodes[peers - 1].data.put(enc(csv), { chunkSize })
-          const spec: TrainSpec = { kind, inputs: [input.toString()], label: 'y', rounds, lr: 0.2, standardize }
+          // tasks of several shards: exact sums do not depend on how the records are grouped
+          const spec: TrainSpec = { kind, inputs: [input.toString()], label: 'y', rounds, lr: 0.2, standardize, shardsPerTask }
           const job = await nodes[0].jobs.train(spec)
           const bytes = await job.result({ signal: AbortSignal.timeout(60_000) })
           const local = await trainLocally(enc(csv), parseTrainSpec(paramsOf(spec, features)), { job: job.id, chunkSize })
@@ -99,6 +102,28 @@ describe('training on the swarm', () => {
       }
     ), { numRuns: 4 })
   }, 240_000)
+
+  it('a gradient training over many small shards reads several a task, keeping 32 tasks a pass, with the single-machine bits; local steps read one', async () => {
+    const features = 3
+    const values = Array.from({ length: 3000 }, (_, i) => [Math.sin(i) * 3, Math.cos(i * 1.3) * 2, Math.sin(i * 0.7), Math.sin(i * 7) * 0.1])
+    const csv = csvOf('linear', features, values)
+    const chunkSize = 1024
+    const shards = Math.ceil(enc(csv).length / chunkSize)
+    expect(shards).toBeGreaterThanOrEqual(64)
+    const nodes = await swarm(t.node, 3)
+    const input = (await nodes[0].data.put(enc(csv), { chunkSize })).toString()
+    const spec: TrainSpec = { kind: 'linear', inputs: [input], label: 'y', rounds: 3, lr: 0.2 }
+    const job = await nodes[1].jobs.train(spec)
+    const doc = (await nodes[1].jobs.service.restore(job.id))?.doc
+    expect(doc?.shardsPerTask).toBe(Math.floor(shards / 32))
+    expect(taskCount(doc as JobDocument)).toBe(Math.ceil(shards / Math.floor(shards / 32)))
+    const bytes = await job.result({ signal: AbortSignal.timeout(60_000) })
+    const local = await trainLocally(enc(csv), parseTrainSpec(paramsOf(spec, features)), { job: job.id, chunkSize })
+    expect(dec(bytes)).toBe(dec(local.result as Uint8Array))
+    const fedAvg = await nodes[1].jobs.train({ ...spec, localSteps: 2, batchSize: 8 })
+    expect((await nodes[1].jobs.service.restore(fedAvg.id))?.doc?.shardsPerTask).toBeUndefined()
+    await fedAvg.cancel()
+  }, 120_000)
 
   it('a peer returning scaled gradients: a mean moves far from the clean model, a median stays close; with redundancy 3 the clean bits', async () => {
     const features = 2

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
 import { closestPeers, peerKadId } from '../../src/data/index.ts'
-import { taskCid, type JobDocument, type JobState } from '../../src/jobs/index.ts'
+import { shardCid, type JobDocument, type JobState } from '../../src/jobs/index.ts'
 import { rendezvousRank, type Candidate } from '../../src/scheduler/choose.ts'
 import { ClaimRules, claimAhead, claimCapacity, claimLimit, reopenWaitSteps } from '../../src/scheduler/claim-rules.ts'
 import {
@@ -43,7 +43,7 @@ describe('rank table', () => {
     const doc = jobDocument(60)
     const views = ids.map(me => view(peers, me, doc))
     for (let i = 0; i < doc.tasks.length; i++) {
-      const holders = closestPeers(taskCid(doc, i), peers, REPLICAS).map(String)
+      const holders = closestPeers(shardCid(doc, i), peers, REPLICAS).map(String)
       const first = holders.filter(h => rendezvousRank(`${JOB}/${i}`, h, holders) === 0)
       expect(ids.filter((_, k) => views[k].table.designated[i] === 1)).toEqual(first)
       ids.forEach((me, k) => {

@@ -10,7 +10,7 @@ import { concat } from 'uint8arrays/concat'
 import type { CID } from 'multiformats/cid'
 import { cidOf, endsWithNewline } from '../../src/data/index.ts'
 import { FunctionRegistry } from '../../src/functions/index.ts'
-import { buildDocument, InvalidJobError, validateSpec, type JobDataAccess, type JobDocument } from '../../src/jobs/index.ts'
+import { buildDocument, InvalidJobError, taskCount, validateSpec, type JobDataAccess, type JobDocument } from '../../src/jobs/index.ts'
 import { TaskExecutor } from '../../src/scheduler/executor.ts'
 
 const encode = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -54,8 +54,8 @@ function catRegistry (): FunctionRegistry {
   return functions
 }
 
-/** `text` cut every `size` bytes into shards stored in `blocks`; a one-input job over them, with or without line ends. */
-function job (text: Uint8Array, size: number, blocks: Map<string, Uint8Array>, sayLineEnds: boolean): JobDocument {
+/** `text` cut every `size` bytes into shards stored in `blocks`; a one-input job over them, with or without line ends, `group` shards a task. */
+function job (text: Uint8Array, size: number, blocks: Map<string, Uint8Array>, sayLineEnds: boolean, group = 1): JobDocument {
   const shards: Array<{ cid: CID, nl?: boolean }> = []
   for (let at = 0; at < text.length || at === 0; at += size) {
     const bytes = text.subarray(at, at + size)
@@ -65,22 +65,23 @@ function job (text: Uint8Array, size: number, blocks: Map<string, Uint8Array>, s
     if (text.length === 0) break
   }
   const root = cidOf(encode('root')).toString()
-  return buildDocument(validateSpec({ fn: 'cat', inputs: [root] }), [{ shards }], 'me', 1)
+  return buildDocument(validateSpec({ fn: 'cat', inputs: [root], shardsPerTask: group }), [{ shards }], 'me', 1)
 }
 
 async function runAll (executor: TaskExecutor, doc: JobDocument): Promise<Uint8Array[]> {
   const out: Uint8Array[] = []
-  for (let i = 0; i < doc.tasks.length; i++) out.push(await executor.run(doc, i))
+  for (let i = 0; i < taskCount(doc); i++) out.push(await executor.run(doc, i))
   return out
 }
 
 describe('TaskExecutor input assembly', () => {
-  it('property: every task gets whole lines and together they are the file, with or without line ends in the document', async () => {
+  it('property: every task gets whole lines and together they are the file, with or without line ends in the document, one or several shards a task', async () => {
     const text = fc.string({ unit: fc.constantFrom('a', 'é', '\n', ' ', '😀'), maxLength: 200 })
-    await fc.assert(fc.asyncProperty(text, fc.integer({ min: 1, max: 40 }), fc.boolean(), async (s, size, sayLineEnds) => {
+    await fc.assert(fc.asyncProperty(text, fc.integer({ min: 1, max: 40 }), fc.boolean(), fc.integer({ min: 1, max: 5 }), async (s, size, sayLineEnds, group) => {
       const { data, blocks } = memoryData()
       const file = encode(s)
-      const doc = job(file, size, blocks, sayLineEnds)
+      const doc = job(file, size, blocks, sayLineEnds, group)
+      expect(taskCount(doc)).toBe(Math.ceil(doc.tasks.length / group))
       const parts = await runAll(new TaskExecutor({ data, functions: catRegistry() }), doc)
       expect(decode(concat(parts))).toBe(s)
       parts.forEach((part, i) => {

@@ -9,7 +9,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import { cidOf, closestPeers } from '../../src/data/index.ts'
-import { buildDocument, JobState, taskCid, validateSpec, type Fact, type JobDocument, type JobSpec } from '../../src/jobs/index.ts'
+import { buildDocument, JobState, shardCid, validateSpec, type Fact, type JobDocument, type JobSpec } from '../../src/jobs/index.ts'
 import type { JobSource } from '../../src/scheduler/index.ts'
 import { rendezvousRank } from '../../src/scheduler/choose.ts'
 
@@ -28,7 +28,7 @@ export function expectedRanks (peers: PeerId[], me: string, job: string, doc: Jo
   const ids = peers.map(String)
   const designated: number[] = []
   for (let i = 0; i < doc.tasks.length; i++) {
-    const holders = closestPeers(taskCid(doc, i), peers, replicas).map(String)
+    const holders = closestPeers(shardCid(doc, i), peers, replicas).map(String)
     if (holders.includes(me) && rendezvousRank(`${job}/${i}`, me, holders) === 0) designated.push(i)
   }
   return { designated, rank: task => rendezvousRank(`${job}/${task}`, me, ids) }

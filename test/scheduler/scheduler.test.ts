@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import { NotFoundError } from '../../src/data/index.ts'
-import { taskCid, type JobDocument, type JobState } from '../../src/jobs/index.ts'
+import { shardCid, type JobDocument, type JobState } from '../../src/jobs/index.ts'
 import { Scheduler, type RunOptions, type SchedulerData, type TaskRunner } from '../../src/scheduler/index.ts'
 import { INCONCLUSIVE_MISS_RETRY_MS, MIN_CLAIM_AHEAD_PER_SLOT, RESULT_BATCH_MS, RETRY_ELSEWHERE_STEPS, STEAL_AFTER_RANK_STEPS } from '../../src/scheduler/constants.ts'
 import { FakeJobSource, addFact, expectedRanks, fixedPeers, jobDocument, jobState } from './fixtures.ts'
@@ -160,7 +160,7 @@ describe('scheduler', () => {
   it('a peer that sees nobody on the jobs topic claims only the tasks whose input it holds', async () => {
     const doc = jobDocument(20)
     const held = [2, 5, 11]
-    const local = new Set(held.map(i => taskCid(doc, i).toString()))
+    const local = new Set(held.map(i => shardCid(doc, i).toString()))
     const { jobs } = await setUp({ tasks: 20, slots: 64, stealRankStepMs: 0, topicPeers: 0, local })
     await vi.advanceTimersByTimeAsync(2_000)
     expect(tasksOf(jobs.claims())).toEqual(held)
