@@ -40,7 +40,7 @@ import { availableParallelism, cpus } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { createEdgeNode, type EdgeNode } from '../src/index.ts'
-import { JOBS_TOPIC, type JobState } from '../src/jobs/index.ts'
+import { JOBS_TOPIC, taskCount, type JobState } from '../src/jobs/index.ts'
 import { runWasm } from '../src/sandbox/index.ts'
 import { DEFAULT_LEASE_MS } from '../src/jobs/constants.ts'
 import { DEFAULT_REPLICAS } from '../src/data/constants.ts'
@@ -336,7 +336,7 @@ interface DeathRun { ms: number, perTaskMs: number[], victimTasks: number, tasks
 
 /** Tasks `peer` holds (live lease, no result yet) in a job state. */
 function heldBy (state: JobState, peer: string): number[] {
-  const total = state.doc?.tasks.length ?? 0
+  const total = state.doc != null ? taskCount(state.doc) : 0
   const held: number[] = []
   for (let i = 0; i < total; i++) if (state.holds(i, peer)) held.push(i)
   return held

@@ -7,9 +7,9 @@
 export type Params = Record<string, string>
 
 export interface TaskContext {
-  /** index of this task within its input file */
+  /** index within its input file of the task's first shard (0: the task starts the file) */
   taskIndex: number
-  /** tasks for this input file */
+  /** shards of this input file */
   taskCount: number
   /** the first line of the input file (without '\n'), for functions with needsHeader; null if empty file */
   header: string | null

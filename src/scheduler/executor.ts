@@ -230,16 +230,15 @@ export class TaskExecutor implements TaskRunner {
     const inputStart = first - task.s
     const shardCidOf = (s: number): CID => shardCid(doc, inputStart + s)
     // the task's own shards are forgotten once read; its neighbours are kept, as the own shards of other tasks
-    const chunks: Uint8Array[] = []
-    for (let s = task.s; s < task.s + own; s++) {
-      const chunk = await this.shard(shardCidOf(s), true, signal)
-      if (lineOriented) {
-        const ends = shardEndsLine(doc, task.i, s)
+    // read at once: a task of several shards waits for its slowest holder, not for their sum
+    const chunks = await Promise.all(Array.from({ length: own }, async (_, k) => await this.shard(shardCidOf(task.s + k), true, signal)))
+    if (lineOriented) {
+      chunks.forEach((chunk, k) => {
+        const ends = shardEndsLine(doc, task.i, task.s + k)
         if (ends !== undefined && ends !== endsWithNewline(chunk)) {
-          throw new InvalidJobError(`shard ${s} of input ${task.i} ${ends ? 'does not end' : 'ends'} with a newline, the job document says otherwise`)
+          throw new InvalidJobError(`shard ${task.s + k} of input ${task.i} ${ends ? 'does not end' : 'ends'} with a newline, the job document says otherwise`)
         }
-      }
-      chunks.push(chunk)
+      })
     }
     const owned = chunks.length === 1 ? chunks[0] : concat(chunks)
     let bytes = owned

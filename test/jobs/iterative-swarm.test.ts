@@ -7,7 +7,7 @@
 import { join } from 'node:path'
 import { describe, it, expect } from 'vitest'
 import { createEdgeNode, initRepo, type EdgeNode } from '../../src/index.ts'
-import { JOBS_TOPIC, readAll, type JobState, type RoundView } from '../../src/jobs/index.ts'
+import { JOBS_TOPIC, readAll, taskCount, type JobState, type RoundView } from '../../src/jobs/index.ts'
 import { useCleanup, addrOf, waitFor } from '../helpers.ts'
 import { swarm, enc, dec } from './swarm.ts'
 import { expectedResult, numbers, passSum, sumTo } from './iterative.ts'
@@ -15,7 +15,7 @@ import { expectedResult, numbers, passSum, sumTo } from './iterative.ts'
 
 /** The tasks each peer claimed and reported in a job, by pass, from a peer's facts; and each accepted pass fact's time. */
 function factsByPass (state: JobState): { claims: Array<{ from: string, pass: number, at: number }>, results: Array<{ pass: number, at: number }>, passAt: number[] } {
-  const tasks = state.doc?.tasks.length ?? 1
+  const tasks = state.doc != null ? taskCount(state.doc) : 1
   const claims: Array<{ from: string, pass: number, at: number }> = []
   const results: Array<{ pass: number, at: number }> = []
   for (const sf of state.allFacts()) {
