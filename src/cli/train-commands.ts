@@ -87,7 +87,7 @@ export function addTrainCommands (program: Command): void {
     .option('--trim <f>', 'the fraction trimmed-mean drops at each end, in [0, 0.5)', parseNumber)
     .option('--redundancy <k>', 'distinct peers per task; majority wins (default 1)', parsePositiveInt)
     .option('--deadline <duration>', 'fail the training unless done within this long of its submit (10m, 2h, 1d)', parseDuration)
-    .option('--shards-per-task <n>', `consecutive input shards one task reads, 1 to ${MAX_SHARDS_PER_TASK} (default: about 1 MiB of input a task without --local-steps, else 1)`, parsePositiveInt)
+    .option('--shards-per-task <n>', `consecutive input shards one task reads, 1 to ${MAX_SHARDS_PER_TASK} (default: about 1 MiB of input a task with the mean and no --local-steps, else 1)`, parsePositiveInt)
     .option('--wait', 'follow the rounds and print the result')
     .option('--json', 'print {"id","state"} (with --wait also "result": {"model","rounds","loss","classes"})')
     .action(async (kind: string, opts: Opts & {

@@ -287,7 +287,7 @@ export function partition (layouts: InputLayout[]): TaskRef[] {
     layout.shards.forEach((shard, s) => { tasks.push({ i, s, cid: shard.cid.toString() }) })
   })
   if (tasks.length > MAX_TASKS_PER_JOB) {
-    throw new InvalidJobError(`job would have ${tasks.length} tasks; at most ${MAX_TASKS_PER_JOB} (use a larger chunk size for the inputs)`)
+    throw new InvalidJobError(`job would have ${tasks.length} input shards; at most ${MAX_TASKS_PER_JOB} (use a larger chunk size for the inputs)`)
   }
   return tasks
 }

@@ -56,7 +56,8 @@ export interface TrainSpec {
   deadlineMs?: number
   /**
    * Consecutive input shards one task reads (see JobSpec.shardsPerTask). @default with local
-   * steps 1; without, as many as make about TRAIN_TASK_INPUT_BYTES of input (shardsPerTaskFor)
+   * steps or a robust aggregate 1; else as many as make about TRAIN_TASK_INPUT_BYTES of the
+   * first input (shardsPerTaskFor)
    */
   shardsPerTask?: number
 }
@@ -160,7 +161,8 @@ export async function trainJobSpec (spec: TrainSpec, components: TrainingCompone
   const job: JobSpec = { fn: TRAIN_FUNCTION, inputs: spec.inputs, params }
   if (spec.shardsPerTask != null) {
     job.shardsPerTask = spec.shardsPerTask
-  } else if ((spec.localSteps ?? 0) === 0) {
+  } else if ((spec.localSteps ?? 0) === 0 && (spec.aggregate ?? 'mean') === 'mean') {
+    // only the mean of exact sums is the same whatever the grouping; local steps and the robust aggregates work per task
     const group = shardsPerTaskFor(await components.data.manifest(spec.inputs[0], options))
     if (group > 1) job.shardsPerTask = group
   }

@@ -42,8 +42,8 @@ export const PREFETCH_PER_SLOT = 8
 
 /**
  * Input shards the executor holds in memory ahead of the tasks that read
- * them, oldest dropped first. A task reads at most two shards ahead (its own
- * and the next), so the scheduler reads ahead for at most half as many tasks.
+ * them, oldest dropped first. A task reads its own shards and the next
+ * one, so the scheduler reads ahead only for tasks whose shards fit.
  */
 export const MAX_PREFETCHED_SHARDS = 64
 

@@ -16,7 +16,7 @@
  * queued, counted as held work or read ahead until its pass opens, because
  * it cannot run before the state it runs at is accepted.
  */
-import { passOf, taskCount, type JobState } from '../jobs/index.ts'
+import { passOf, taskCount, taskOf, taskShards, type JobState } from '../jobs/index.ts'
 import { MAX_PREFETCHED_SHARDS, PREFETCH_PER_SLOT } from './constants.ts'
 import type { TaskRunner } from './executor.ts'
 import type { JobSource } from './job-source.ts'
@@ -184,17 +184,23 @@ export class RunQueue {
     this.components.run(state, task, key, controller.signal)
   }
 
-  /** Reads ahead the inputs of the next queued tasks: PREFETCH_PER_SLOT per slot, never more than the executor keeps shards for. */
+  /**
+   * Reads ahead the inputs of the next queued tasks: PREFETCH_PER_SLOT per slot, never more
+   * shards than the executor keeps (a task reads its own shards and the next one), so the
+   * next tasks' shards are not dropped for later ones'.
+   */
   private prefetch (): void {
     const { jobs, executor } = this.components
-    // a task reads at most two shards ahead
-    const ahead = Math.min(this.queue.length, this.slots * PREFETCH_PER_SLOT, Math.floor(MAX_PREFETCHED_SHARDS / 2))
+    const ahead = Math.min(this.queue.length, this.slots * PREFETCH_PER_SLOT)
+    let shards = 0
     for (let k = 0; k < ahead; k++) {
       const { job, task } = this.queue[k]
-      const key = `${job}/${task}`
-      if (this.prefetched.has(key)) continue
       const doc = jobs.state(job)?.doc
       if (doc == null) continue
+      shards += taskShards(doc, taskOf(task, taskCount(doc))).count + 1
+      if (shards > MAX_PREFETCHED_SHARDS) break
+      const key = `${job}/${task}`
+      if (this.prefetched.has(key)) continue
       this.prefetched.add(key)
       executor.prefetch(doc, task)
     }

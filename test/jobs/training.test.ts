@@ -103,7 +103,7 @@ describe('training on the swarm', () => {
     ), { numRuns: 4 })
   }, 240_000)
 
-  it('a gradient training over many small shards reads several a task, keeping 32 tasks a pass, with the single-machine bits; local steps read one', async () => {
+  it('a gradient training over many small shards reads several a task, keeping 32 tasks a pass, with the single-machine bits; local steps and a median read one', async () => {
     const features = 3
     const values = Array.from({ length: 3000 }, (_, i) => [Math.sin(i) * 3, Math.cos(i * 1.3) * 2, Math.sin(i * 0.7), Math.sin(i * 7) * 0.1])
     const csv = csvOf('linear', features, values)
@@ -123,6 +123,10 @@ describe('training on the swarm', () => {
     const fedAvg = await nodes[1].jobs.train({ ...spec, localSteps: 2, batchSize: 8 })
     expect((await nodes[1].jobs.service.restore(fedAvg.id))?.doc?.shardsPerTask).toBeUndefined()
     await fedAvg.cancel()
+    // a median works per task: grouping would change its model, so it reads one shard a task
+    const median = await nodes[1].jobs.train({ ...spec, aggregate: 'median' })
+    expect((await nodes[1].jobs.service.restore(median.id))?.doc?.shardsPerTask).toBeUndefined()
+    await median.cancel()
   }, 120_000)
 
   it('a peer returning scaled gradients: a mean moves far from the clean model, a median stays close; with redundancy 3 the clean bits', async () => {
