@@ -30,6 +30,19 @@ export interface RootClaim {
   id: string
 }
 
+/** One value, or several: most puts have one root record and most roots one put, and a lone value costs no array or set. */
+type OneOrMore<T> = T | T[]
+
+function listOf<T> (value: OneOrMore<T> | undefined): readonly T[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value]
+}
+
+function withAdded<T> (value: OneOrMore<T> | undefined, item: T): OneOrMore<T> {
+  if (value === undefined) return item
+  if (Array.isArray(value)) { value.push(item); return value }
+  return [value, item]
+}
+
 function bucketOf (id: string): number {
   return Buffer.from(id, 'base64url')[0] % RECORD_BUCKETS
 }
@@ -55,9 +68,11 @@ export class RecordStore {
   /** Ids of the records held. */
   private readonly ids = new Set<string>()
   /** Root records by put id (one normally; more only if another author reused the id). */
-  private readonly claims = new Map<string, RootClaim[]>()
-  /** Put ids by root. */
-  private readonly putsOfRoot = new Map<string, Set<string>>()
+  private readonly claims = new Map<string, OneOrMore<RootClaim>>()
+  /** Put ids by root, each once. */
+  private readonly putsOfRoot = new Map<string, OneOrMore<string>>()
+  /** One string per author: every record of an author shares it instead of holding its own copy. */
+  private readonly authors = new Map<string, string>()
   /** The latest release of each root by each author: its time and record id. */
   private readonly releases = new Map<string, Map<string, { at: number, id: string }>>()
   private readonly digests = new Uint8Array(RECORD_BUCKETS * DIGEST_BYTES)
@@ -112,20 +127,26 @@ export class RecordStore {
     this.ids.add(sr.id)
     this.flip(sr.id)
     const r = sr.record
+    const author = this.author(sr.from)
     if (r.t === 'root') {
-      const claims = this.claims.get(r.put) ?? []
-      claims.push({ put: r.put, root: r.root, author: sr.from, at: r.at, id: sr.id })
-      this.claims.set(r.put, claims)
-      const puts = this.putsOfRoot.get(r.root) ?? new Set()
-      puts.add(r.put)
-      this.putsOfRoot.set(r.root, puts)
+      this.claims.set(r.put, withAdded(this.claims.get(r.put), { put: r.put, root: r.root, author, at: r.at, id: sr.id }))
+      const puts = this.putsOfRoot.get(r.root)
+      if (!listOf(puts).includes(r.put)) this.putsOfRoot.set(r.root, withAdded(puts, r.put))
     } else {
       const byAuthor = this.releases.get(r.root) ?? new Map<string, { at: number, id: string }>()
-      const old = byAuthor.get(sr.from)
+      const old = byAuthor.get(author)
       // only the latest release of an author counts: an older one is kept (peers hold the same set) but changes nothing
-      if (old == null || old.at < r.at) byAuthor.set(sr.from, { at: r.at, id: sr.id })
+      if (old == null || old.at < r.at) byAuthor.set(author, { at: r.at, id: sr.id })
       this.releases.set(r.root, byAuthor)
     }
+  }
+
+  /** The one string kept for `from`. */
+  private author (from: string): string {
+    const known = this.authors.get(from)
+    if (known !== undefined) return known
+    this.authors.set(from, from)
+    return from
   }
 
   /** Adds or removes a record id from its bucket's digest (XOR is its own inverse). */
@@ -144,7 +165,7 @@ export class RecordStore {
   putState (put: string): Liveness {
     const claims = this.claims.get(put)
     if (claims == null) return 'unknown'
-    return claims.some(c => !this.released(c)) ? 'live' : 'released'
+    return listOf(claims).some(c => !this.released(c)) ? 'live' : 'released'
   }
 
   /**
@@ -166,7 +187,7 @@ export class RecordStore {
   rootState (root: string): Liveness {
     const puts = this.putsOfRoot.get(root)
     if (puts != null) {
-      for (const put of puts) if (this.putState(put) === 'live') return 'live'
+      for (const put of listOf(puts)) if (this.putState(put) === 'live') return 'live'
       return 'released'
     }
     return this.releases.has(root) ? 'released' : 'unknown'
@@ -174,14 +195,14 @@ export class RecordStore {
 
   /** The root records of a put (its root and putter). */
   claimsOf (put: string): readonly RootClaim[] {
-    return this.claims.get(put) ?? []
+    return listOf(this.claims.get(put))
   }
 
   /** The latest time `author` stamped a root record of `root`, if any: a release must come after it. */
   latestClaimAt (root: string, author: string): number | undefined {
     let latest: number | undefined
-    for (const put of this.putsOfRoot.get(root) ?? []) {
-      for (const c of this.claims.get(put) ?? []) if (c.author === author && (latest == null || c.at > latest)) latest = c.at
+    for (const put of listOf(this.putsOfRoot.get(root))) {
+      for (const c of listOf(this.claims.get(put))) if (c.author === author && (latest == null || c.at > latest)) latest = c.at
     }
     return latest
   }
@@ -225,14 +246,20 @@ export class RecordStore {
     for (const rel of released) {
       if (this.ids.size <= target) break
       const forget: string[] = [rel.id]
-      for (const put of this.putsOfRoot.get(rel.root) ?? []) {
-        const claims = this.claims.get(put) ?? []
+      const keptPuts: string[] = []
+      for (const put of listOf(this.putsOfRoot.get(rel.root))) {
+        const claims = listOf(this.claims.get(put))
         const kept = claims.filter(c => c.author !== rel.author || c.at > rel.at)
         for (const c of claims) if (!kept.includes(c)) forget.push(c.id)
-        if (kept.length > 0) this.claims.set(put, kept)
-        else { this.claims.delete(put); this.putsOfRoot.get(rel.root)?.delete(put) }
+        if (kept.length > 0) {
+          this.claims.set(put, kept.length === 1 ? kept[0] : kept)
+          keptPuts.push(put)
+        } else {
+          this.claims.delete(put)
+        }
       }
-      if (this.putsOfRoot.get(rel.root)?.size === 0) this.putsOfRoot.delete(rel.root)
+      if (keptPuts.length > 0) this.putsOfRoot.set(rel.root, keptPuts.length === 1 ? keptPuts[0] : keptPuts)
+      else this.putsOfRoot.delete(rel.root)
       const byAuthor = this.releases.get(rel.root)
       byAuthor?.delete(rel.author)
       if (byAuthor?.size === 0) this.releases.delete(rel.root)
