@@ -154,12 +154,35 @@ async function signedBy (from: string, body: Uint8Array, sig: Uint8Array): Promi
 }
 
 /**
+ * Peers of this process that open gossiped facts (job services started). The two caches
+ * below serve peers that share a process, which get each fact within moments of each other;
+ * a peer alone never opens a fact twice (it drops one it holds by its id first), so with
+ * fewer than two readers they keep nothing.
+ */
+let factReaders = 0
+
+/** Counts a peer among this process's fact readers until the returned function is called. */
+export function joinFactReaders (): () => void {
+  factReaders++
+  let left = false
+  return () => {
+    if (left) return
+    left = true
+    factReaders--
+    if (factReaders < 2) {
+      verifiedEnvelopes.clear()
+      openedFacts.clear()
+      openedBytes = 0
+    }
+  }
+}
+
+/**
  * Envelopes whose signature this process has checked, by sha-256 of the
  * whole envelope (author, body and signature), oldest first, at most
  * MAX_VERIFIED_ENVELOPES. Peers sharing a process (the simulation's hosts)
- * check each fact once instead of once each; a device running one peer gains
- * nothing. A verification is a pure function of these bytes, so the cached
- * answer is the answer.
+ * check each fact once instead of once each. A verification is a pure
+ * function of these bytes, so the cached answer is the answer.
  */
 const verifiedEnvelopes = new Set<string>()
 
@@ -168,6 +191,7 @@ function envelopeKey (envelope: Uint8Array): string {
 }
 
 function rememberVerified (key: string): void {
+  if (factReaders < 2) return
   verifiedEnvelopes.add(key)
   if (verifiedEnvelopes.size > MAX_VERIFIED_ENVELOPES) {
     const oldest = verifiedEnvelopes.values().next()
@@ -186,7 +210,7 @@ const openedFacts = new Map<string, SignedFact>()
 let openedBytes = 0
 
 function rememberOpened (key: string, sf: SignedFact): void {
-  if (sf.envelope.length > MAX_OPENED_FACT_BYTES) return
+  if (factReaders < 2 || sf.envelope.length > MAX_OPENED_FACT_BYTES) return
   openedFacts.set(key, sf)
   openedBytes += sf.envelope.length
   while (openedFacts.size > MAX_OPENED_FACTS || openedBytes > MAX_OPENED_FACT_BYTES) {

@@ -18,7 +18,7 @@ import { setMaxListeners } from 'node:events'
 import type { Startable } from '@libp2p/interface'
 import { FAILURE_CHECK_PEERS, SYNC_INTERVAL_MS } from './constants.ts'
 import { CancelRefusedError, JobCanceledError, JobFailedError, JobNotFoundError } from './errors.ts'
-import type { Fact, SignedFact } from './facts.ts'
+import { joinFactReaders, type Fact, type SignedFact } from './facts.ts'
 import type { JobDocument, JobSpec } from './spec.ts'
 import { JobState } from './state.ts'
 import type { KnownJob } from './finished-job.ts'
@@ -56,6 +56,8 @@ export class JobService extends EventTarget implements Startable, JobSource {
   private readonly gossip: FactGossip
   private readonly membership: Membership
   private readonly sync: JobSync
+  /** Leaves this process's fact readers (facts.ts): set while started. */
+  private leaveFactReaders?: () => void
   private readonly submitter: JobSubmitter
   private readonly reducer: Reducer
   private readonly states: PassStates
@@ -113,6 +115,7 @@ export class JobService extends EventTarget implements Startable, JobSource {
   }
 
   async start (): Promise<void> {
+    this.leaveFactReaders ??= joinFactReaders()
     this.membership.start()
     // a complete job read back from the datastore is reduced as it loads
     this.reducer.start()
@@ -132,6 +135,8 @@ export class JobService extends EventTarget implements Startable, JobSource {
     this.gossip.stop()
     this.membership.stop()
     await this.store.flush()
+    this.leaveFactReaders?.()
+    this.leaveFactReaders = undefined
   }
 
   /**
