@@ -17,8 +17,8 @@ export const JOB_SYNC_PROTOCOL = '/edgeswarm/job-sync/2.0.0'
 export const MAX_FACT_BYTES = 512 * 1024
 /** Largest encoded job document: it travels inside a `job` fact, so it leaves room in MAX_FACT_BYTES for the envelope and signature. */
 export const MAX_JOB_DOCUMENT_BYTES = 448 * 1024
-/** Most tasks one job may have: every peer folds and ranks every task, so the count bounds each peer's work per job. */
-export const MAX_TASKS_PER_JOB = 10_000
+/** Most input shards one job may have (its tasks are at most as many): every peer folds and ranks every task and keeps every shard entry, so the count bounds each peer's work per job. */
+export const MAX_SHARDS_PER_JOB = 10_000
 /** Most consecutive shards one task reads (JobSpec.shardsPerTask): 16 MiB at the largest chunk size, within a small device's memory. */
 export const MAX_SHARDS_PER_TASK = 16
 /** Input bytes a gradient round's task reads when the input's shards are smaller (training.ts shardsPerTaskFor). */

@@ -14,7 +14,7 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import {
   DEFAULT_LEASE_MS, DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, MAX_DEADLINE_MS, MAX_INPUTS_PER_JOB, MAX_JOB_DOCUMENT_BYTES,
-  MAX_LEASE_MS, MAX_PASSES_PER_JOB, MAX_REDUNDANCY, MAX_SHARDS_PER_TASK, MAX_TASKS_PER_JOB, MIN_DEADLINE_MS, MIN_LEASE_MS
+  MAX_LEASE_MS, MAX_PASSES_PER_JOB, MAX_REDUNDANCY, MAX_SHARDS_PER_TASK, MAX_SHARDS_PER_JOB, MIN_DEADLINE_MS, MIN_LEASE_MS
 } from './constants.ts'
 import { InvalidJobError } from './errors.ts'
 
@@ -151,7 +151,7 @@ const JobDocumentSchema = z.object({
   createdAt: z.number(),
   // checked by `checkTasks`, by hand: zod's refinement parsed each of thousands of CIDs in
   // a closure per task, and every peer decodes every document
-  tasks: z.array(z.unknown()).max(MAX_TASKS_PER_JOB),
+  tasks: z.array(z.unknown()).max(MAX_SHARDS_PER_JOB),
   passes: z.number().int().min(1).max(MAX_PASSES_PER_JOB).optional(),
   // 1 is never written, so a document of one shard a task is the same bytes (and id) as without the field
   shardsPerTask: z.number().int().min(2).max(MAX_SHARDS_PER_TASK).optional(),
@@ -286,8 +286,8 @@ export function partition (layouts: InputLayout[]): TaskRef[] {
   layouts.forEach((layout, i) => {
     layout.shards.forEach((shard, s) => { tasks.push({ i, s, cid: shard.cid.toString() }) })
   })
-  if (tasks.length > MAX_TASKS_PER_JOB) {
-    throw new InvalidJobError(`job would have ${tasks.length} input shards; at most ${MAX_TASKS_PER_JOB} (use a larger chunk size for the inputs)`)
+  if (tasks.length > MAX_SHARDS_PER_JOB) {
+    throw new InvalidJobError(`job would have ${tasks.length} input shards; at most ${MAX_SHARDS_PER_JOB} (use a larger chunk size for the inputs)`)
   }
   return tasks
 }
