@@ -34,7 +34,7 @@ export {
 export { signFact, openFact, type Fact, type FactOf, type SignedFact, type ResultEntry } from './facts.ts'
 export { readAll, type JobDataAccess, type JobServiceData } from './data-access.ts'
 export { readInputHead, readParamBlocks, readNamed, type InputHead } from './input-head.ts'
-export { isIterative, passCount, passOf, taskOf, taskIndex, taskIndexCount, resultsDigest, stateCid } from './passes.ts'
+export { isIterative, passCount, passOf, taskOf, shardsOfTaskIndex, taskIndex, taskIndexCount, resultsDigest, stateCid } from './passes.ts'
 export { PassLedger, sameOutcome, type AcceptedPass } from './pass-ledger.ts'
 export { PassChecker, needsCheck, type ComputedPass, type PassFields, type Verdict } from './pass-check.ts'
 export { PassStates } from './pass-states.ts'

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto'
 import * as dagCbor from '@ipld/dag-cbor'
 import type { CID } from 'multiformats/cid'
 import { cidOf } from '../data/index.ts'
-import { taskCount, type JobDocument } from './spec.ts'
+import { taskCount, taskShards, type JobDocument, type TaskShards } from './spec.ts'
 
 /** Whether the document's job is iterative (its function has `passes`). */
 export function isIterative (doc: JobDocument): boolean {
@@ -35,6 +35,11 @@ export function passOf (k: number, tasks: number): number {
 /** The task within its pass (see spec.ts taskShards) of task index `k` of a job of `tasks` tasks per pass. */
 export function taskOf (k: number, tasks: number): number {
   return k % tasks
+}
+
+/** The shards task index `k` of `doc` reads (its task's, in whichever pass). */
+export function shardsOfTaskIndex (doc: JobDocument, k: number): TaskShards {
+  return taskShards(doc, taskOf(k, taskCount(doc)))
 }
 
 /** The task index of task `task` of pass `pass`. */

@@ -26,8 +26,8 @@ import { raceAbort } from '../async/index.ts'
 import { concat } from 'uint8arrays/concat'
 import { endsWithNewline } from '../data/index.ts'
 import {
-  InvalidJobError, isIterative, passOf, readAll, readParamBlocks, shardCid, shardEndsLine, shardStartsLine, taskCount,
-  taskOf, taskShards, type JobDataAccess, type JobDocument
+  InvalidJobError, isIterative, passOf, readAll, readParamBlocks, shardCid, shardEndsLine, shardsOfTaskIndex, shardStartsLine,
+  taskCount, type JobDataAccess, type JobDocument
 } from '../jobs/index.ts'
 import { MAX_CACHED_HEADERS, MAX_CACHED_MODULES, MAX_CACHED_PARAM_BLOCKS, MAX_PREFETCHED_SHARDS } from './constants.ts'
 import type { CID } from 'multiformats/cid'
@@ -169,9 +169,8 @@ export class TaskExecutor implements TaskRunner {
    * first. Best effort: a failed read is left to the run, which reads again.
    */
   prefetch (doc: JobDocument, index: number): void {
-    const tasks = taskCount(doc)
-    if (tasks === 0) return
-    const { first, count } = taskShards(doc, taskOf(index, tasks))
+    if (taskCount(doc) === 0) return
+    const { first, count } = shardsOfTaskIndex(doc, index)
     const head = doc.tasks[first]
     const last = head.s + count - 1
     const lineOriented = doc.wasm != null || (this.functions.has(doc.fn) && this.functions.get(doc.fn).lineOriented)
@@ -219,7 +218,7 @@ export class TaskExecutor implements TaskRunner {
   async run (doc: JobDocument, index: number, options: RunOptions = {}): Promise<Uint8Array> {
     const { signal } = options
     const started = performance.now()
-    const { first, count: own } = taskShards(doc, taskOf(index, taskCount(doc)))
+    const { first, count: own } = shardsOfTaskIndex(doc, index)
     const task = doc.tasks[first]
     const input = doc.inputs[task.i]
     // a named function must be registered here (the registry throws UnknownFunctionError otherwise)

@@ -16,7 +16,7 @@
  * queued, counted as held work or read ahead until its pass opens, because
  * it cannot run before the state it runs at is accepted.
  */
-import { passOf, taskCount, taskOf, taskShards, type JobState } from '../jobs/index.ts'
+import { passOf, shardsOfTaskIndex, taskCount, type JobState } from '../jobs/index.ts'
 import { MAX_PREFETCHED_SHARDS, PREFETCH_PER_SLOT } from './constants.ts'
 import type { TaskRunner } from './executor.ts'
 import type { JobSource } from './job-source.ts'
@@ -197,7 +197,7 @@ export class RunQueue {
       const { job, task } = this.queue[k]
       const doc = jobs.state(job)?.doc
       if (doc == null) continue
-      shards += taskShards(doc, taskOf(task, taskCount(doc))).count + 1
+      shards += shardsOfTaskIndex(doc, task).count + 1
       if (shards > MAX_PREFETCHED_SHARDS) break
       const key = `${job}/${task}`
       if (this.prefetched.has(key)) continue
